@@ -1,0 +1,262 @@
+//! Stage 4: semantic rules the schema cannot express, across services and environments.
+//! Each rule reports with the span of the most specific place the offending value was set.
+
+mod resources;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::diagnostics::{Diagnostic, did_you_mean};
+use crate::load::{Document, pointer_escape};
+use crate::model::spec::{SecretSpec, ServiceKind};
+use crate::model::{Platform, PlatformSpec};
+use crate::resolve::dependency_kind;
+
+/// The longest suffix platgen adds to a service name (`-secrets`), so names stay within 63.
+const LONGEST_SUFFIX: usize = "-secrets".len();
+
+/// Runs every rule; an empty result means the platform is consistent.
+pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    check_references(doc, spec, &mut diagnostics);
+    check_services(doc, spec, &mut diagnostics);
+    resources::check_environments(doc, spec, platform, &mut diagnostics);
+    diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
+    diagnostics
+}
+
+fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, what: &str) -> String {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    match did_you_mean(word, candidates.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None if candidates.is_empty() => format!("declare it under [{what}] first"),
+        None => format!("known {what}: {}", candidates.join(", ")),
+    }
+}
+
+/// Pointer to a service key.
+pub(crate) fn service_ptr(name: &str) -> String {
+    format!("/services/{}", pointer_escape(name))
+}
+
+fn check_references(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+    let envs: Vec<&str> = spec.environments.keys().map(String::as_str).collect();
+    let deps: Vec<&str> = spec.dependencies.keys().map(String::as_str).collect();
+    for (name, service) in &spec.services {
+        let base = service_ptr(name);
+        for (i, dep) in service.uses.iter().enumerate() {
+            if !spec.dependencies.contains_key(dep) {
+                out.push(
+                    Diagnostic::error(
+                        "E0301",
+                        format!("service `{name}` uses unknown dependency `{dep}`"),
+                    )
+                    .at(doc.span_of(&format!("{base}/uses/{i}")))
+                    .label("not declared under [dependencies]")
+                    .help(suggest(dep, deps.iter().copied(), "dependencies")),
+                );
+            }
+        }
+        for env in service.env.keys() {
+            if !spec.environments.contains_key(env) {
+                out.push(
+                    Diagnostic::error(
+                        "E0302",
+                        format!("service `{name}` overrides unknown environment `{env}`"),
+                    )
+                    .at(doc.key_span_of(&format!("{base}/env/{}", pointer_escape(env))))
+                    .label("no such environment")
+                    .help(suggest(env, envs.iter().copied(), "environments")),
+                );
+            }
+        }
+    }
+    for (name, dep) in &spec.dependencies {
+        let base = format!("/dependencies/{}", pointer_escape(name));
+        if dependency_kind(name, dep).is_none() {
+            out.push(
+                Diagnostic::error("E0312", format!("dependency `{name}` has no kind"))
+                    .at(doc.key_span_of(&base))
+                    .help("add `kind = \"postgres\"`, `\"redis\"` or `\"rabbitmq\"`, or name it after its kind"),
+            );
+        }
+        for env in dep.env.keys() {
+            if !spec.environments.contains_key(env) {
+                out.push(
+                    Diagnostic::error(
+                        "E0302",
+                        format!("dependency `{name}` overrides unknown environment `{env}`"),
+                    )
+                    .at(doc.key_span_of(&format!("{base}/env/{}", pointer_escape(env))))
+                    .help(suggest(env, envs.iter().copied(), "environments")),
+                );
+            }
+        }
+    }
+}
+
+fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+    let reserved = ["WEB_CONCURRENCY"];
+    for (name, service) in &spec.services {
+        let base = service_ptr(name);
+        let key = doc.key_span_of(&base);
+        if name.len() + LONGEST_SUFFIX > 63 {
+            out.push(
+                Diagnostic::error("E0314", format!("service name `{name}` is too long"))
+                    .at(key.clone())
+                    .help(format!("use at most {} characters: platgen derives object names such as `{name}-secrets` from it, and Kubernetes allows 63", 63 - LONGEST_SUFFIX)),
+            );
+        }
+        match service.kind {
+            ServiceKind::Web => {
+                if service.app.is_none() {
+                    out.push(
+                        Diagnostic::error("E0303", format!("web service `{name}` has no `app`"))
+                            .at(key.clone())
+                            .help("add `app = \"package.module:app\"`, the ASGI application gunicorn serves"),
+                    );
+                }
+                if service.health.command.is_some() {
+                    out.push(
+                        Diagnostic::error("E0305", format!("web service `{name}` has a health `command`"))
+                            .at(doc.key_span_of(&format!("{base}/health/command")))
+                            .help("web services are probed over HTTP: set `health.liveness` / `health.readiness` paths instead"),
+                    );
+                }
+            }
+            ServiceKind::Worker => {
+                if service.command.is_none() {
+                    out.push(
+                        Diagnostic::error("E0304", format!("worker `{name}` has no `command`"))
+                            .at(key.clone())
+                            .help("add `command = [\"python\", \"-m\", \"your_worker\"]`"),
+                    );
+                }
+                if service.health.command.is_none() {
+                    out.push(
+                        Diagnostic::error("E0305", format!("worker `{name}` has no health `command`"))
+                            .at(key.clone())
+                            .help("add `health.command = [...]`, a command that exits 0 while the worker is healthy; Kubernetes probes it"),
+                    );
+                }
+                for field in ["app", "workers", "metrics_path"] {
+                    let ptr = format!("{base}/{field}");
+                    if doc.spans.contains_key(&ptr) {
+                        out.push(
+                            Diagnostic::error(
+                                "E0315",
+                                format!(
+                                    "worker `{name}` sets `{field}`, which only web services have"
+                                ),
+                            )
+                            .at(doc.key_span_of(&ptr))
+                            .help(format!(
+                                "remove `{field}`, or make the service `kind = \"web\"`"
+                            )),
+                        );
+                    }
+                }
+                for (ptr, _) in doc
+                    .spans
+                    .iter()
+                    .filter(|(p, _)| p.starts_with(&format!("{base}/")) && p.ends_with("/expose"))
+                {
+                    out.push(
+                        Diagnostic::error(
+                            "E0315",
+                            format!("worker `{name}` cannot be exposed through the ingress"),
+                        )
+                        .at(doc.key_span_of(ptr))
+                        .help("only web services are exposed; remove `expose`"),
+                    );
+                }
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for (i, secret) in service.secrets.iter().enumerate() {
+            let var = match secret {
+                SecretSpec::Name(n) => n,
+                SecretSpec::Ref(r) => &r.name,
+            };
+            let ptr = format!("{base}/secrets/{i}");
+            if !seen.insert(var.clone()) {
+                out.push(
+                    Diagnostic::error(
+                        "E0311",
+                        format!("secret `{var}` is listed twice for `{name}`"),
+                    )
+                    .at(doc.span_of(&ptr))
+                    .help("remove the duplicate"),
+                );
+            }
+            if reserved.contains(&var.as_str()) {
+                out.push(
+                    Diagnostic::error("E0311", format!("`{var}` is set by platgen"))
+                        .at(doc.span_of(&ptr))
+                        .help("platgen sets it from `workers`"),
+                );
+            }
+        }
+        let config_keys = config_keys(spec, name);
+        for var in seen.iter().filter(|v| config_keys.contains_key(v.as_str())) {
+            out.push(
+                Diagnostic::error("E0311", format!("`{var}` of `{name}` is both a secret and a plain config value"))
+                    .at(doc.key_span_of(&config_keys[var.as_str()]))
+                    .help("a variable comes from one place: keep it in `secrets` or in `config`, not both"),
+            );
+        }
+        for (var, ptr) in &config_keys {
+            if reserved.contains(var) {
+                out.push(
+                    Diagnostic::error("E0311", format!("`{var}` is set by platgen"))
+                        .at(doc.key_span_of(ptr))
+                        .help("set `workers = N` instead; platgen passes it to gunicorn as WEB_CONCURRENCY"),
+                );
+            }
+        }
+    }
+}
+
+/// Every config key a service can see, with the pointer of one place that sets it.
+fn config_keys<'a>(spec: &'a PlatformSpec, service: &str) -> BTreeMap<&'a str, String> {
+    let mut keys = BTreeMap::new();
+    for key in spec.platform.config.keys() {
+        keys.insert(
+            key.as_str(),
+            format!("/platform/config/{}", pointer_escape(key)),
+        );
+    }
+    for (env_name, env) in &spec.environments {
+        for key in env.config.keys().chain(env.service_overrides.config.keys()) {
+            keys.insert(
+                key.as_str(),
+                format!(
+                    "/environments/{}/config/{}",
+                    pointer_escape(env_name),
+                    pointer_escape(key)
+                ),
+            );
+        }
+    }
+    if let Some(s) = spec.services.get(service) {
+        for key in s.settings.config.keys() {
+            keys.insert(
+                key.as_str(),
+                format!("{}/config/{}", service_ptr(service), pointer_escape(key)),
+            );
+        }
+        for (env_name, over) in &s.env {
+            for key in over.config.keys() {
+                keys.insert(
+                    key.as_str(),
+                    format!(
+                        "{}/env/{}/config/{}",
+                        service_ptr(service),
+                        pointer_escape(env_name),
+                        pointer_escape(key)
+                    ),
+                );
+            }
+        }
+    }
+    keys
+}

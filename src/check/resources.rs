@@ -1,0 +1,229 @@
+//! Rules on each environment's resolved services: resources, scaling, disruption, exposure.
+
+use std::collections::BTreeMap;
+
+use super::service_ptr;
+use crate::diagnostics::Diagnostic;
+use crate::load::{Document, pointer_escape};
+use crate::model::{Compute, Platform, PlatformSpec};
+
+/// CPU in millicores (`500m` → 500, `2` → 2000, `0.5` → 500).
+pub fn cpu_millis(q: &str) -> Option<f64> {
+    match q.strip_suffix('m') {
+        Some(m) => m.parse().ok(),
+        None => q.parse::<f64>().ok().map(|c| c * 1000.0),
+    }
+}
+
+/// Memory in bytes (`512Mi`, `1G`, `1000`).
+pub fn memory_bytes(q: &str) -> Option<f64> {
+    let units: [(&str, f64); 8] = [
+        ("Ki", 1024.0),
+        ("Mi", 1024.0 * 1024.0),
+        ("Gi", 1024.0 * 1024.0 * 1024.0),
+        ("Ti", 1024f64.powi(4)),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ];
+    for (suffix, factor) in units {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().ok().map(|n| n * factor);
+        }
+    }
+    q.parse().ok()
+}
+
+/// The most specific pointer under which `field` of a service is set for an environment.
+fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String {
+    let candidates = [
+        format!(
+            "{}/env/{}/{field}",
+            service_ptr(service),
+            pointer_escape(env)
+        ),
+        format!(
+            "/environments/{}/service_overrides/{field}",
+            pointer_escape(env)
+        ),
+        format!("{}/{field}", service_ptr(service)),
+    ];
+    candidates
+        .into_iter()
+        .find(|p| doc.spans.contains_key(p))
+        .unwrap_or_else(|| service_ptr(service))
+}
+
+fn compare(requests: &Compute, limits: &Compute) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let (Some(r), Some(l)) = (&requests.cpu, &limits.cpu)
+        && let (Some(rv), Some(lv)) = (cpu_millis(r), cpu_millis(l))
+        && lv < rv
+    {
+        problems.push(format!("CPU limit {l} is below its request {r}"));
+    }
+    if let (Some(r), Some(l)) = (&requests.memory, &limits.memory)
+        && let (Some(rv), Some(lv)) = (memory_bytes(r), memory_bytes(l))
+        && lv < rv
+    {
+        problems.push(format!("memory limit {l} is below its request {r}"));
+    }
+    problems
+}
+
+/// Runs the per-environment rules.
+pub fn check_environments(
+    doc: &Document,
+    spec: &PlatformSpec,
+    platform: &Platform,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut reported = std::collections::BTreeSet::new();
+    let mut push = |d: Diagnostic, out: &mut Vec<Diagnostic>| {
+        // The same misconfiguration set once is reported once, not per environment.
+        if reported.insert((
+            d.code,
+            d.message.clone(),
+            d.span.clone().map(|s| (s.start, s.end)),
+        )) {
+            out.push(d);
+        }
+    };
+    for (env_ptr, env) in platform
+        .environments
+        .iter()
+        .map(|e| (format!("/environments/{}", pointer_escape(&e.name)), e))
+    {
+        if let Some(defaults) = &env.container_defaults {
+            for problem in compare(&defaults.requests, &defaults.limits) {
+                push(
+                    Diagnostic::error(
+                        "E0306",
+                        format!("environment `{}`: container default {problem}", env.name),
+                    )
+                    .at(doc.span_of(&format!("{env_ptr}/container_defaults")))
+                    .help("raise the limit to at least the request"),
+                    out,
+                );
+            }
+        }
+        let mut hosts: BTreeMap<(String, String), String> = BTreeMap::new();
+        for service in &env.services {
+            let name = &service.name;
+            for problem in compare(&service.resources.requests, &service.resources.limits) {
+                push(Diagnostic::error("E0306", format!("service `{name}` in `{}`: {problem}", env.name))
+                    .at(doc.span_of(&setting_ptr(doc, name, &env.name, "resources")))
+                    .label("limits below requests")
+                    .help("a container can never use less than it requests: raise the limit or lower the request"), out);
+            }
+            let scaling_ptr = setting_ptr(doc, name, &env.name, "autoscaling");
+            if let Some(a) = &service.autoscaling {
+                let has_max = spec.services.get(name).is_some_and(|s| {
+                    s.settings
+                        .autoscaling
+                        .as_ref()
+                        .and_then(|a| a.max)
+                        .is_some()
+                        || s.env
+                            .get(&env.name)
+                            .and_then(|o| o.autoscaling.as_ref())
+                            .and_then(|a| a.max)
+                            .is_some()
+                }) || spec
+                    .environments
+                    .get(&env.name)
+                    .and_then(|e| e.service_overrides.autoscaling.as_ref())
+                    .and_then(|a| a.max)
+                    .is_some();
+                if !has_max {
+                    push(
+                        Diagnostic::error("E0307", format!("autoscaling of `{name}` has no `max`"))
+                            .at(doc.span_of(&scaling_ptr))
+                            .help("add `max = N`, the most replicas the autoscaler may run"),
+                        out,
+                    );
+                } else if a.min > a.max {
+                    push(
+                        Diagnostic::error(
+                            "E0307",
+                            format!(
+                                "autoscaling of `{name}` in `{}`: min {} is above max {}",
+                                env.name, a.min, a.max
+                            ),
+                        )
+                        .at(doc.span_of(&scaling_ptr))
+                        .help("make `min` at most `max`"),
+                        out,
+                    );
+                }
+            }
+            if let Some(d) = &service.disruption {
+                let ptr = setting_ptr(doc, name, &env.name, "disruption");
+                let floor = service
+                    .autoscaling
+                    .as_ref()
+                    .map_or(service.replicas, |a| a.min);
+                match (d.min_available, d.max_unavailable) {
+                    (Some(_), Some(_)) | (None, None) => push(Diagnostic::error("E0310", format!("disruption budget of `{name}` must set exactly one of `min_available` and `max_unavailable`"))
+                        .at(doc.span_of(&ptr))
+                        .help("keep one of the two"), out),
+                    (Some(min), None) if min >= floor => push(Diagnostic::error("E0310", format!("disruption budget of `{name}` in `{}` keeps {min} pods available but it runs only {floor}", env.name))
+                        .at(doc.span_of(&ptr))
+                        .help("no pod could ever be evicted and node drains would hang: lower `min_available` below the replica count, or use `max_unavailable = 1`"), out),
+                    _ => {}
+                }
+            }
+            if let Some(expose) = &service.expose {
+                let ptr = setting_ptr(doc, name, &env.name, "expose");
+                if expose.host.is_empty() {
+                    push(
+                        Diagnostic::error(
+                            "E0309",
+                            format!("`{name}` is exposed in `{}` but has no host", env.name),
+                        )
+                        .at(doc.span_of(&ptr))
+                        .help(format!(
+                            "set `domain` on environment `{}`, or `expose.host`",
+                            env.name
+                        )),
+                        out,
+                    );
+                    continue;
+                }
+                let key = (expose.host.clone(), expose.path.clone());
+                if let Some(other) = hosts.insert(key, name.clone()) {
+                    push(
+                        Diagnostic::error(
+                            "E0308",
+                            format!(
+                                "`{name}` and `{other}` are both exposed at {}{} in `{}`",
+                                expose.host, expose.path, env.name
+                            ),
+                        )
+                        .at(doc.span_of(&ptr))
+                        .label("duplicate host")
+                        .help("give one of them its own `expose.subdomain` (or `host`/`path`)"),
+                        out,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_parse() {
+        assert_eq!(cpu_millis("500m"), Some(500.0));
+        assert_eq!(cpu_millis("2"), Some(2000.0));
+        assert_eq!(memory_bytes("1Gi"), Some(1024.0 * 1024.0 * 1024.0));
+        assert_eq!(
+            memory_bytes("512Mi").unwrap() < memory_bytes("1G").unwrap(),
+            true
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! Errors as data: every problem platgen reports is a [`Diagnostic`] with a code, a message,
+//! an optional span in the input file and an optional help line.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Stops the run: nothing is written.
+    Error,
+    /// Reported, but the run goes on.
+    Warning,
+}
+
+/// A stable error code; the first digit names the stage that found it.
+///
+/// `E01xx` load (TOML syntax), `E02xx` schema, `E03xx` semantic checks, `E04xx` rendering and
+/// verification of output, `E05xx` the output directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Code(pub &'static str);
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// One problem, located in the input when it has a location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code such as `E0203`.
+    pub code: Code,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Byte range in the input file, when the problem has a place there.
+    pub span: Option<Range<usize>>,
+    /// Label under the caret.
+    pub label: Option<String>,
+    /// How to fix it ("did you mean `replicas`?").
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A new error with a code and message and no location yet.
+    pub fn error(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Error,
+            code: Code(code),
+            message: message.into(),
+            span: None,
+            label: None,
+            help: None,
+        }
+    }
+
+    /// Places the diagnostic at a byte range of the input.
+    #[must_use]
+    pub fn at(mut self, span: Option<Range<usize>>) -> Self {
+        self.span = span;
+        self
+    }
+
+    /// Adds a label printed under the caret.
+    #[must_use]
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds a help line.
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds a help line only when there is one.
+    #[must_use]
+    pub fn maybe_help(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+}
+
+/// The text of an input file, with its display path, for locating spans.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path as the user named it.
+    pub path: PathBuf,
+    /// The file's contents.
+    pub text: String,
+}
+
+impl SourceFile {
+    /// Creates a source file from its path and text.
+    pub fn new(path: impl AsRef<Path>, text: impl Into<String>) -> Self {
+        Self {
+            path: path.as_ref().to_path_buf(),
+            text: text.into(),
+        }
+    }
+
+    /// One-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = self.text[line_start..offset].chars().count() + 1;
+        (line, col)
+    }
+}
+
+fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiagnosticFormat {
+    /// A source snippet with a caret, for people.
+    #[default]
+    Human,
+    /// `file:line:col: error[CODE]: message`, for editors and pre-commit.
+    Short,
+}
+
+/// Renders diagnostics against their source file.
+pub fn render_diagnostics(
+    diagnostics: &[Diagnostic],
+    source: Option<&SourceFile>,
+    format: DiagnosticFormat,
+    styled: bool,
+) -> String {
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        match format {
+            DiagnosticFormat::Short => out.push_str(&render_short(diagnostic, source)),
+            DiagnosticFormat::Human => out.push_str(&render_human(diagnostic, source, styled)),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn render_short(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String {
+    let location = match (source, &diagnostic.span) {
+        (Some(file), Some(span)) => {
+            let (line, col) = file.line_col(span.start);
+            format!("{}:{line}:{col}: ", file.path.display())
+        }
+        (Some(file), None) => format!("{}: ", file.path.display()),
+        _ => String::new(),
+    };
+    let help = diagnostic
+        .help
+        .as_ref()
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    format!(
+        "{location}{}[{}]: {}{help}",
+        severity_word(diagnostic.severity),
+        diagnostic.code,
+        diagnostic.message
+    )
+}
+
+fn render_human(diagnostic: &Diagnostic, source: Option<&SourceFile>, styled: bool) -> String {
+    let level = match diagnostic.severity {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+    };
+    let path_text;
+    let title = level
+        .primary_title(diagnostic.message.as_str())
+        .id(diagnostic.code.0);
+    let mut group = Group::with_title(title);
+    if let Some(file) = source {
+        path_text = file.path.display().to_string();
+        match &diagnostic.span {
+            Some(span) => {
+                let end = span.end.max(span.start).min(file.text.len());
+                let start = span.start.min(end);
+                let mut annotation = AnnotationKind::Primary.span(start..end);
+                if let Some(label) = &diagnostic.label {
+                    annotation = annotation.label(label.as_str());
+                }
+                group = group.element(
+                    Snippet::source(file.text.as_str())
+                        .path(path_text.as_str())
+                        .annotation(annotation),
+                );
+            }
+            None => {
+                group = group.element(annotate_snippets::Origin::path(path_text.as_str()));
+            }
+        }
+    }
+    let mut report = vec![group];
+    if let Some(help) = &diagnostic.help {
+        report.push(Group::with_title(
+            Level::HELP.secondary_title(help.as_str()),
+        ));
+    }
+    let renderer = if styled {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    renderer.render(&report)
+}
+
+/// Suggests the closest candidate to a misspelt word, if one is close enough.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters_from_one() {
+        let file = SourceFile::new("p.toml", "a = 1\nbé = 2\n");
+        assert_eq!(file.line_col(0), (1, 1));
+        assert_eq!(file.line_col(6), (2, 1));
+        assert_eq!(file.line_col(10), (2, 4));
+    }
+
+    #[test]
+    fn suggestion_finds_close_key_only() {
+        let keys = ["replicas", "resources", "autoscaling"];
+        assert_eq!(did_you_mean("replcas", keys), Some("replicas"));
+        assert_eq!(did_you_mean("zzz", keys), None);
+    }
+
+    #[test]
+    fn short_format_names_file_line_and_column() {
+        let file = SourceFile::new("platform.toml", "[services]\nx = 1\n");
+        let d = Diagnostic::error("E0201", "unknown key `x`")
+            .at(Some(11..12))
+            .help("remove it");
+        assert_eq!(
+            render_diagnostics(&[d], Some(&file), DiagnosticFormat::Short, false),
+            "platform.toml:2:1: error[E0201]: unknown key `x` (remove it)\n"
+        );
+    }
+}

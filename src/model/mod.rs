@@ -1,0 +1,7 @@
+//! The platform model: [`spec`] is the input as written, [`resolved`] what templates see.
+
+pub mod resolved;
+pub mod spec;
+
+pub use resolved::*;
+pub use spec::PlatformSpec;

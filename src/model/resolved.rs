@@ -1,0 +1,309 @@
+//! The resolved platform: every default applied, every override merged, every name decided.
+//! Templates see only these types.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::spec::{DependencyKind, Runtime, SecretStoreKind, ServiceKind};
+
+/// The platform after resolution: one [`ResolvedEnv`] per environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Platform {
+    /// Platform name.
+    pub name: String,
+    /// Container registry.
+    pub registry: String,
+    /// Python version of the images.
+    pub python: String,
+    /// Shared library folders copied into every image.
+    pub libs: Vec<String>,
+    /// Folder holding one sub-folder per service.
+    pub services_dir: String,
+    /// Numeric uid and gid of every container.
+    pub uid: u32,
+    /// Environments in declaration order (not serialised: templates get one env at a time).
+    #[serde(skip)]
+    pub environments: Vec<ResolvedEnv>,
+}
+
+/// One environment with its services fully resolved.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedEnv {
+    /// Environment name.
+    pub name: String,
+    /// Where it runs.
+    pub runtime: Runtime,
+    /// Base domain, when it has one.
+    pub domain: Option<String>,
+    /// Kubernetes namespace.
+    pub namespace: String,
+    /// Number of cluster nodes, when declared.
+    pub nodes: Option<u32>,
+    /// Istio sidecar injection.
+    pub istio: bool,
+    /// Image tag deployed.
+    pub image_tag: String,
+    /// ResourceQuota, when declared.
+    pub quota: Option<Quota>,
+    /// LimitRange container defaults, when declared.
+    pub container_defaults: Option<Resources>,
+    /// Ingress controller settings.
+    pub ingress: IngressEnv,
+    /// Namespace of the Prometheus that scrapes services.
+    pub monitoring_namespace: String,
+    /// Secret store used here.
+    pub secret_store: SecretStore,
+    /// Enabled services in declaration order (not serialised: plans pass the ones a file needs).
+    #[serde(skip)]
+    pub services: Vec<ResolvedService>,
+}
+
+impl ResolvedEnv {
+    /// Whether this environment runs on Kubernetes.
+    pub fn is_kubernetes(&self) -> bool {
+        self.runtime == Runtime::Kubernetes
+    }
+}
+
+/// A ResourceQuota.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quota {
+    /// Total requests.
+    pub requests: Compute,
+    /// Total limits.
+    pub limits: Compute,
+    /// Most pods.
+    pub pods: Option<u32>,
+}
+
+/// CPU and memory, each optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Compute {
+    /// CPU quantity.
+    pub cpu: Option<String>,
+    /// Memory quantity.
+    pub memory: Option<String>,
+}
+
+/// Requests and limits.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Resources {
+    /// Requests.
+    pub requests: Compute,
+    /// Limits.
+    pub limits: Compute,
+}
+
+/// Ingress controller settings of an environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngressEnv {
+    /// IngressClass name.
+    pub class: String,
+    /// Namespace of the controller.
+    pub namespace: String,
+    /// cert-manager ClusterIssuer, when TLS is issued.
+    pub issuer: Option<String>,
+}
+
+/// The External Secrets store.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretStore {
+    /// Store name.
+    pub name: String,
+    /// Store kind.
+    pub kind: SecretStoreKind,
+    /// Refresh interval.
+    pub refresh: String,
+}
+
+/// A service as deployed in one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedService {
+    /// Service name.
+    pub name: String,
+    /// Web or worker.
+    pub kind: ServiceKind,
+    /// One-line description.
+    pub description: Option<String>,
+    /// Image reference without tag.
+    pub image_repository: String,
+    /// Full image reference with tag.
+    pub image: String,
+    /// Container port (web services).
+    pub port: Option<u16>,
+    /// Source folder of the service in the repository.
+    pub source_dir: String,
+    /// The container's command line.
+    pub command: Vec<String>,
+    /// gunicorn workers (web).
+    pub workers: Option<u32>,
+    /// ASGI application (web).
+    pub app: Option<String>,
+    /// Health checks.
+    pub health: Health,
+    /// Prometheus scraping, when the service serves metrics.
+    pub metrics: Option<Metrics>,
+    /// Labels on every object of this service.
+    pub labels: BTreeMap<String, String>,
+    /// Labels that select the pods (a stable subset of `labels`).
+    pub selector: BTreeMap<String, String>,
+    /// Replicas (the HPA floor when autoscaling).
+    pub replicas: i64,
+    /// Container resources.
+    pub resources: Resources,
+    /// Autoscaling, when enabled.
+    pub autoscaling: Option<Autoscaling>,
+    /// Disruption budget, when the service has one.
+    pub disruption: Option<Disruption>,
+    /// Ingress exposure, when exposed.
+    pub expose: Option<Expose>,
+    /// Final plain configuration.
+    pub config: BTreeMap<String, String>,
+    /// Secrets by reference.
+    pub secrets: Vec<SecretRef>,
+    /// Backing services used.
+    pub uses: Vec<DependencyUse>,
+    /// Graceful shutdown period in seconds.
+    pub termination_grace: u32,
+    /// Seconds the preStop hook sleeps so endpoints drain before SIGTERM.
+    pub pre_stop_sleep: u32,
+    /// Names of the Kubernetes objects of this service.
+    pub names: ObjectNames,
+}
+
+/// The names of every object a service owns, decided once so references always match.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectNames {
+    /// Deployment, Service, container and app label.
+    pub workload: String,
+    /// ServiceAccount.
+    pub service_account: String,
+    /// ConfigMap.
+    pub config_map: String,
+    /// ExternalSecret and the Secret it produces.
+    pub secret: String,
+    /// HorizontalPodAutoscaler.
+    pub hpa: String,
+    /// PodDisruptionBudget.
+    pub pdb: String,
+    /// NetworkPolicy.
+    pub network_policy: String,
+    /// Ingress.
+    pub ingress: String,
+    /// TLS certificate Secret.
+    pub tls_secret: String,
+}
+
+/// Health checks of a service.
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// HTTP endpoints (web services).
+    pub http: Option<HttpHealth>,
+    /// Exec command (workers).
+    pub command: Option<Vec<String>>,
+}
+
+/// HTTP health endpoints.
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpHealth {
+    /// Liveness path.
+    pub liveness: String,
+    /// Readiness path.
+    pub readiness: String,
+    /// Startup path.
+    pub startup: String,
+}
+
+/// Where Prometheus scrapes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metrics {
+    /// Metrics path.
+    pub path: String,
+    /// Container port.
+    pub port: u16,
+}
+
+/// HPA settings, final.
+#[derive(Debug, Clone, Serialize)]
+pub struct Autoscaling {
+    /// Fewest replicas.
+    pub min: i64,
+    /// Most replicas.
+    pub max: i64,
+    /// CPU utilisation target.
+    pub cpu: Option<u32>,
+    /// Memory utilisation target.
+    pub memory: Option<u32>,
+    /// Scale-up behaviour.
+    pub scale_up: ScalePolicy,
+    /// Scale-down behaviour.
+    pub scale_down: ScalePolicy,
+}
+
+/// HPA behaviour in one direction.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScalePolicy {
+    /// Stabilisation window, seconds.
+    pub window: u32,
+    /// Percent policy.
+    pub percent: Option<u32>,
+    /// Pods policy.
+    pub pods: Option<u32>,
+    /// Policy period, seconds.
+    pub period: u32,
+}
+
+/// Disruption budget, exactly one field set.
+#[derive(Debug, Clone, Serialize)]
+pub struct Disruption {
+    /// Pods that must stay available.
+    pub min_available: Option<i64>,
+    /// Pods that may be down at once.
+    pub max_unavailable: Option<i64>,
+}
+
+/// Ingress exposure of a service in one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct Expose {
+    /// Host name.
+    pub host: String,
+    /// Path prefix.
+    pub path: String,
+    /// Port of the Kubernetes Service.
+    pub service_port: u16,
+    /// nginx proxy-body-size.
+    pub body_size: String,
+    /// nginx proxy read/send timeout, seconds.
+    pub timeout: u32,
+}
+
+/// One secret, by reference.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretRef {
+    /// Environment variable name.
+    pub name: String,
+    /// Key in the store.
+    pub key: String,
+    /// Property within the key.
+    pub property: String,
+}
+
+/// A dependency as one service uses it in one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct DependencyUse {
+    /// Dependency name.
+    pub name: String,
+    /// Its kind.
+    pub kind: DependencyKind,
+    /// Version.
+    pub version: String,
+    /// Port.
+    pub port: u16,
+    /// Pod labels, when in cluster.
+    pub selector: BTreeMap<String, String>,
+    /// Namespace, when not the service's own.
+    pub namespace: Option<String>,
+    /// Address range, when outside the cluster.
+    pub cidr: Option<String>,
+}

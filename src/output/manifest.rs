@@ -1,0 +1,60 @@
+//! The ownership manifest `out/.platgen-manifest`: every file platgen wrote, with its hash.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+/// File name of the manifest inside the output directory.
+pub const MANIFEST_NAME: &str = ".platgen-manifest";
+
+/// Paths platgen owns, each with the SHA-256 of the content it wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// Relative path → hex SHA-256.
+    pub entries: BTreeMap<String, String>,
+}
+
+/// Hex SHA-256 of some bytes.
+pub fn hash(content: &[u8]) -> String {
+    let digest = Sha256::digest(content);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Manifest {
+    /// Parses the manifest; unreadable lines are ignored (the file is platgen's own).
+    pub fn parse(text: &str) -> Self {
+        let entries = text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| line.split_once("  "))
+            .map(|(hash, path)| (path.to_owned(), hash.to_owned()))
+            .collect();
+        Self { entries }
+    }
+
+    /// Serialises the manifest, sorted by path.
+    pub fn to_text(&self) -> String {
+        let mut text = String::from(
+            "# Files written by platgen: `sha256  path`. platgen prunes and checks these; do not edit.\n",
+        );
+        for (path, hash) in &self.entries {
+            text.push_str(hash);
+            text.push_str("  ");
+            text.push_str(path);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let mut m = Manifest::default();
+        m.entries.insert("a/b.yaml".into(), hash(b"x"));
+        assert_eq!(Manifest::parse(&m.to_text()), m);
+    }
+}

@@ -1,0 +1,119 @@
+//! Stage 5: decide which files exist for the chosen environments, and with which template and
+//! context each is rendered. Rust decides *what* exists; templates decide how it is written.
+
+use minijinja::value::{Serde, Value};
+
+use crate::model::{Platform, ResolvedEnv, ResolvedService};
+
+/// One file to render.
+#[derive(Debug, Clone)]
+pub struct Artifact {
+    /// Path under the output directory, `/`-separated.
+    pub path: String,
+    /// Template path under `templates/`.
+    pub template: String,
+    /// What the template sees.
+    pub context: Value,
+}
+
+/// Which Kubernetes objects a service gets, in kustomization order.
+fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
+    let mut kinds = vec!["serviceaccount", "configmap"];
+    if !service.secrets.is_empty() {
+        kinds.push("externalsecret");
+    }
+    kinds.push("deployment");
+    if service.port.is_some() && service.kind == crate::model::spec::ServiceKind::Web {
+        kinds.push("service");
+    }
+    if service.expose.is_some() {
+        kinds.push("ingress");
+    }
+    if service.autoscaling.is_some() {
+        kinds.push("hpa");
+    }
+    if service.disruption.is_some() {
+        kinds.push("pdb");
+    }
+    kinds.push("networkpolicy");
+    kinds
+}
+
+/// Plans every artifact for the given environments (all when `only` is `None`).
+pub fn plan(platform: &Platform, only: Option<&str>) -> Vec<Artifact> {
+    let platform_value = Value::from(Serde(platform));
+    let mut artifacts = Vec::new();
+    for env in platform
+        .environments
+        .iter()
+        .filter(|e| only.is_none_or(|name| e.name == name))
+    {
+        if env.is_kubernetes() {
+            plan_kubernetes(&platform_value, env, &mut artifacts);
+        }
+    }
+    artifacts
+}
+
+fn plan_kubernetes(platform: &Value, env: &ResolvedEnv, artifacts: &mut Vec<Artifact>) {
+    let env_value = Value::from(Serde(env));
+    let dir = format!("{}/kubernetes", env.name);
+    let mut resources = Vec::new();
+    let mut push = |file: String, template: &str, context: Value, artifacts: &mut Vec<Artifact>| {
+        resources.push(file.clone());
+        artifacts.push(Artifact {
+            path: format!("{dir}/{file}"),
+            template: template.to_owned(),
+            context,
+        });
+    };
+    let base = || Value::from_pairs([("platform", platform.clone()), ("env", env_value.clone())]);
+    push(
+        "namespace.yaml".to_owned(),
+        "kubernetes/namespace.yaml",
+        base(),
+        artifacts,
+    );
+    if env.quota.is_some() {
+        push(
+            "resourcequota.yaml".to_owned(),
+            "kubernetes/resourcequota.yaml",
+            base(),
+            artifacts,
+        );
+    }
+    if env.container_defaults.is_some() {
+        push(
+            "limitrange.yaml".to_owned(),
+            "kubernetes/limitrange.yaml",
+            base(),
+            artifacts,
+        );
+    }
+    for service in &env.services {
+        let service_value = Value::from(Serde(service));
+        for kind in service_objects(service) {
+            let context = Value::from_pairs([
+                ("platform", platform.clone()),
+                ("env", env_value.clone()),
+                ("service", service_value.clone()),
+            ]);
+            push(
+                format!("{}-{kind}.yaml", service.name),
+                &format!("kubernetes/{kind}.yaml"),
+                context,
+                artifacts,
+            );
+        }
+    }
+    let context = Value::from_pairs([
+        ("platform", platform.clone()),
+        ("env", env_value),
+        ("resources", Value::from(Serde(&resources))),
+    ]);
+    artifacts.push(Artifact {
+        path: format!("{dir}/kustomization.yaml"),
+        template: "kubernetes/kustomization.yaml".to_owned(),
+        context,
+    });
+}

@@ -1,0 +1,278 @@
+//! The one YAML formatter: every value that reaches a YAML file goes through [`scalar`] or
+//! [`block`], so no input can change the structure of the output.
+
+use minijinja::value::{Value, ValueKind};
+
+/// Words YAML 1.1 or 1.2 resolve to booleans or null when written plain.
+const RESERVED: &[&str] = &[
+    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
+];
+
+/// Whether a string can be written as a plain scalar and read back as the same string by
+/// YAML 1.1 and 1.2 parsers alike.
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    // Plain only when it starts with a letter or `/` (no numbers, signs, dots or indicators)
+    // and holds nothing that YAML gives a meaning to.
+    (first.is_ascii_alphabetic() || first == '/')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+        && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+        && !s.ends_with('.')
+}
+
+/// A string as a YAML scalar: plain when unambiguous, double-quoted (JSON escaping, which is
+/// valid YAML) otherwise.
+pub fn quote_str(s: &str) -> String {
+    if is_plain_safe(s) {
+        s.to_owned()
+    } else {
+        double_quoted(s)
+    }
+}
+
+/// A YAML double-quoted scalar. Escapes everything YAML would not keep as-is: quotes,
+/// backslashes, C0/C1 controls, DEL, NEL and the Unicode line/paragraph separators (YAML 1.1
+/// treats those as line breaks and would fold them).
+pub fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20
+                || (0x7f..=0x9f).contains(&(c as u32))
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || c == '\u{feff}' =>
+            {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Formats a number so it reads back exactly (no `0.9990000000000001`, no exponent).
+pub fn number(value: &Value) -> Option<String> {
+    if let Some(i) = value.as_i64() {
+        return Some(i.to_string());
+    }
+    let f = f64::try_from(value.clone()).ok()?;
+    if !f.is_finite() {
+        return None;
+    }
+    let text = format!("{f}");
+    Some(if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    })
+}
+
+/// Any single value as a YAML scalar. Maps and sequences are rejected: templates must use the
+/// `yaml` filter for structure.
+pub fn scalar(value: &Value) -> Result<String, String> {
+    match value.kind() {
+        ValueKind::Undefined => Err("an undefined value reached YAML output".to_owned()),
+        ValueKind::None => Ok("null".to_owned()),
+        ValueKind::Bool => Ok(if value.is_true() { "true" } else { "false" }.to_owned()),
+        ValueKind::Number => number(value).ok_or_else(|| format!("{value} is not a finite number")),
+        ValueKind::String => Ok(quote_str(value.as_str().unwrap_or_default())),
+        ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => Err(format!(
+            "a {} reached YAML output as a scalar; use the `yaml` filter",
+            value.kind()
+        )),
+        _ => Err(format!("a {} cannot be written to YAML", value.kind())),
+    }
+}
+
+/// A value as block YAML, every line indented by `indent` spaces, no trailing newline.
+/// Empty maps and sequences become `{}` and `[]` on the first line.
+pub fn block(value: &Value, indent: usize) -> Result<String, String> {
+    let mut lines = Vec::new();
+    emit(value, indent, &mut lines)?;
+    Ok(lines.join("\n"))
+}
+
+fn is_collection(value: &Value) -> bool {
+    matches!(
+        value.kind(),
+        ValueKind::Map | ValueKind::Seq | ValueKind::Iterable
+    )
+}
+
+fn is_empty_collection(value: &Value) -> bool {
+    is_collection(value) && value.len() == Some(0)
+}
+
+fn emit(value: &Value, indent: usize, lines: &mut Vec<String>) -> Result<(), String> {
+    let pad = " ".repeat(indent);
+    match value.kind() {
+        ValueKind::Map => {
+            if value.len() == Some(0) {
+                lines.push(format!("{pad}{{}}"));
+                return Ok(());
+            }
+            for key in value.try_iter().map_err(|e| e.to_string())? {
+                let item = value.get_item(&key).map_err(|e| e.to_string())?;
+                let key_text = quote_str(&key.to_string());
+                if is_collection(&item) && !is_empty_collection(&item) {
+                    lines.push(format!("{pad}{key_text}:"));
+                    // Sequences under a key sit at the key's indentation (the common style).
+                    let child = if item.kind() == ValueKind::Map {
+                        indent + 2
+                    } else {
+                        indent
+                    };
+                    emit(&item, child, lines)?;
+                } else {
+                    lines.push(format!("{pad}{key_text}: {}", inline(&item)?));
+                }
+            }
+        }
+        ValueKind::Seq | ValueKind::Iterable => {
+            if value.len() == Some(0) {
+                lines.push(format!("{pad}[]"));
+                return Ok(());
+            }
+            for item in value.try_iter().map_err(|e| e.to_string())? {
+                if is_collection(&item) && !is_empty_collection(&item) {
+                    let mut nested = Vec::new();
+                    emit(&item, indent + 2, &mut nested)?;
+                    if let Some(first) = nested.first_mut() {
+                        // `- ` replaces the first two spaces of the nested block's first line.
+                        *first = format!("{pad}- {}", &first[indent + 2..]);
+                    }
+                    lines.extend(nested);
+                } else {
+                    lines.push(format!("{pad}- {}", inline(&item)?));
+                }
+            }
+        }
+        _ => lines.push(format!("{pad}{}", scalar(value)?)),
+    }
+    Ok(())
+}
+
+fn inline(value: &Value) -> Result<String, String> {
+    match value.kind() {
+        ValueKind::Map => Ok("{}".to_owned()),
+        ValueKind::Seq | ValueKind::Iterable => Ok("[]".to_owned()),
+        _ => scalar(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(s: &str) -> String {
+        let yaml = format!("k: {}\n", quote_str(s));
+        let parsed: std::collections::BTreeMap<String, String> =
+            serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+        parsed["k"].clone()
+    }
+
+    #[test]
+    fn hostile_strings_read_back_unchanged() {
+        for s in [
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "null",
+            "~",
+            "true",
+            "0755",
+            "1e3",
+            "8080",
+            "0x1F",
+            ".inf",
+            "-",
+            "a: b",
+            "a #b",
+            "#x",
+            "*ref",
+            "&anchor",
+            "!tag",
+            "%x",
+            "@x",
+            "`x",
+            "|",
+            ">",
+            "line1\nline2",
+            "{{ x }}",
+            "[a]",
+            "{a: 1}",
+            "'q'",
+            "\"dq\"",
+            "",
+            " lead",
+            "trail ",
+            "2001-12-14",
+            "12:30",
+            "1_000",
+            "é",
+            "tab\there",
+            "a\\b",
+            "?",
+            "- x",
+            "Y",
+            "N",
+            "del\u{7f}",
+            "nel\u{85}",
+            "ls\u{2028}",
+            "bom\u{feff}",
+            "cr\r",
+            "bell\u{7}",
+        ] {
+            assert_eq!(roundtrip(s), s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn plain_when_unambiguous() {
+        assert_eq!(quote_str("platform-api"), "platform-api");
+        assert_eq!(quote_str("/health/live"), "/health/live");
+        assert_eq!(quote_str("api.platform.io"), "api.platform.io");
+        assert_eq!(quote_str("200m"), "\"200m\"");
+        assert_eq!(quote_str("yes"), "\"yes\"");
+    }
+
+    #[test]
+    fn numbers_are_exact() {
+        assert_eq!(scalar(&Value::from(0.999)).unwrap(), "0.999");
+        assert_eq!(scalar(&Value::from(3)).unwrap(), "3");
+        assert_eq!(scalar(&Value::from(2.0)).unwrap(), "2.0");
+    }
+
+    #[test]
+    fn collections_need_the_filter() {
+        assert!(scalar(&Value::from(vec![1])).is_err());
+    }
+
+    #[test]
+    fn block_yaml_nests_and_reads_back() {
+        let value = Value::from_serialize(serde_json::json!({
+            "labels": {"app": "x", "yes": "no"},
+            "ports": [{"name": "http", "port": 80}, {"name": "m", "port": 9}],
+            "empty": {},
+            "list": ["a", "1"],
+        }));
+        let text = block(&value, 2).unwrap();
+        let back: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(back["labels"]["yes"], "no");
+        assert_eq!(back["ports"][1]["port"], 9);
+        assert_eq!(back["list"][1], "1");
+        assert_eq!(back["empty"], serde_json::json!({}));
+    }
+}

@@ -1,0 +1,322 @@
+//! Stage 2: check the document against the JSON schema (generated from [`PlatformSpec`]) and
+//! deserialise it. Schema errors are mapped back to spans in `platform.toml`.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use crate::diagnostics::{Diagnostic, did_you_mean};
+use crate::load::{Document, pointer_escape};
+use crate::model::PlatformSpec;
+
+/// The JSON schema of `platform.toml`, as committed in `schema/platform.schema.json`.
+pub fn schema() -> Value {
+    let generator = schemars::generate::SchemaSettings::draft2020_12()
+        .for_deserialize()
+        .into_generator();
+    let mut schema = generator.into_root_schema_for::<PlatformSpec>().to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert(
+            "$id".to_owned(),
+            Value::String("https://platgen.dev/schema/platform.schema.json".to_owned()),
+        );
+        object.insert(
+            "description".to_owned(),
+            Value::String(
+                "platform.toml: the single source platgen renders Dockerfiles, compose files, \
+                 Kubernetes manifests, workflows, Prometheus rules and Grafana dashboards from."
+                    .to_owned(),
+            ),
+        );
+    }
+    schema
+}
+
+/// The schema as pretty JSON with a trailing newline, byte-identical on every run.
+pub fn schema_text() -> String {
+    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+fn validator() -> &'static Result<Validator, String> {
+    static VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| jsonschema::draft202012::new(&schema()).map_err(|error| error.to_string()))
+}
+
+/// Validates the document and deserialises it into a [`PlatformSpec`].
+pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
+    let validator = match validator() {
+        Ok(validator) => validator,
+        Err(error) => {
+            return Err(vec![Diagnostic::error(
+                "E0200",
+                format!("the built-in schema is invalid: {error}"),
+            )]);
+        }
+    };
+    let mut diagnostics: Vec<Diagnostic> = validator
+        .iter_errors(&doc.value)
+        .flat_map(|error| schema_diagnostics(doc, &error))
+        .collect();
+    if diagnostics.is_empty() {
+        return serde_json::from_value::<PlatformSpec>(doc.value.clone()).map_err(|error| {
+            vec![
+                Diagnostic::error("E0209", format!("invalid platform file: {error}"))
+                    .at(doc.span_of("")),
+            ]
+        });
+    }
+    diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| (s.start, s.end)));
+    diagnostics.dedup();
+    Err(diagnostics)
+}
+
+/// Resolves a `$ref` in the schema to its target.
+fn deref<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    match node.get("$ref").and_then(Value::as_str) {
+        Some(reference) => reference
+            .strip_prefix('#')
+            .and_then(|pointer| root.pointer(pointer))
+            .map_or(node, |target| deref(root, target)),
+        None => node,
+    }
+}
+
+/// The property names the schema allows at an instance path, for suggestions.
+fn allowed_keys(instance_pointer: &str) -> Vec<String> {
+    let root = schema();
+    let mut node = deref(&root, &root).clone();
+    for segment in instance_pointer.split('/').skip(1) {
+        let next = node
+            .get("properties")
+            .and_then(|p| p.get(segment))
+            .or_else(|| node.get("additionalProperties").filter(|v| v.is_object()))
+            .or_else(|| node.get("items").filter(|v| v.is_object()))
+            .cloned();
+        match next {
+            Some(next) => node = deref(&root, &next).clone(),
+            None => return Vec::new(),
+        }
+        if let Some(any) = node.get("anyOf").and_then(Value::as_array) {
+            if let Some(object) = any
+                .iter()
+                .map(|v| deref(&root, v))
+                .find(|v| v.get("properties").is_some())
+            {
+                node = object.clone();
+            }
+        }
+    }
+    node.get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a float",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "a table",
+    }
+}
+
+fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagnostic> {
+    let pointer = error.instance_path().as_str().to_owned();
+    let span = doc.span_of(&pointer);
+    let field = if pointer.is_empty() {
+        "the file".to_owned()
+    } else {
+        format!("`{}`", display_path(&pointer))
+    };
+    let instance = error.instance();
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+            .iter()
+            .map(|key| {
+                let child = format!("{pointer}/{}", pointer_escape(key));
+                let allowed = allowed_keys(&pointer);
+                let help = did_you_mean(key, allowed.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| {
+                        (!allowed.is_empty())
+                            .then(|| format!("allowed keys here: {}", allowed.join(", ")))
+                    });
+                Diagnostic::error("E0201", format!("unknown key `{key}` in {field}"))
+                    .at(doc.key_span_of(&child))
+                    .label("not a known key")
+                    .maybe_help(help)
+            })
+            .collect(),
+        ValidationErrorKind::Required { property } => {
+            let key = property.as_str().unwrap_or_default();
+            vec![
+                Diagnostic::error("E0202", format!("missing required key `{key}` in {field}"))
+                    .at(doc.key_span_of(&pointer).or(span))
+                    .help(format!(
+                        "add `{key} = …`; see the schema's description of it"
+                    )),
+            ]
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected = format!("{kind:?}")
+                .to_lowercase()
+                .replace("single(", "")
+                .replace("multiple(", "")
+                .replace(')', "");
+            vec![
+                Diagnostic::error(
+                    "E0203",
+                    format!(
+                        "wrong type for {field}: expected {}, found {}",
+                        expected.trim(),
+                        type_name(instance)
+                    ),
+                )
+                .at(span)
+                .label(format!("this is {}", type_name(instance))),
+            ]
+        }
+        ValidationErrorKind::Enum { options } => {
+            let choices: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let found = instance.as_str().unwrap_or_default();
+            let help = did_you_mean(found, choices.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`?"))
+                .unwrap_or_else(|| format!("choose one of: {}", choices.join(", ")));
+            vec![
+                Diagnostic::error("E0204", format!("invalid value {instance} for {field}"))
+                    .at(span)
+                    .help(help),
+            ]
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            vec![pattern_diagnostic(field, instance, pattern).at(span)]
+        }
+        ValidationErrorKind::PropertyNames { error: inner } => {
+            let name = inner.instance().as_str().unwrap_or_default().to_owned();
+            let child = format!("{pointer}/{}", pointer_escape(&name));
+            vec![
+                Diagnostic::error("E0205", format!("invalid name `{name}` in {field}"))
+                    .at(doc.key_span_of(&child))
+                    .label("invalid name")
+                    .help(name_help(&name)),
+            ]
+        }
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            vec![
+                Diagnostic::error(
+                    "E0206",
+                    format!("{field} is {instance}, below the minimum {limit}"),
+                )
+                .at(span)
+                .help(format!("use a value of at least {limit}")),
+            ]
+        }
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            vec![
+                Diagnostic::error(
+                    "E0206",
+                    format!("{field} is {instance}, above the maximum {limit}"),
+                )
+                .at(span)
+                .help(format!("use a value of at most {limit}")),
+            ]
+        }
+        ValidationErrorKind::MinProperties { .. }
+        | ValidationErrorKind::MinItems { .. }
+        | ValidationErrorKind::MinLength { .. } => {
+            vec![Diagnostic::error("E0207", format!("{field} must not be empty")).at(span)]
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // Report the branch that got furthest: the one with the fewest errors.
+            match context.iter().min_by_key(|errors| errors.len()) {
+                Some(errors) if !errors.is_empty() => errors
+                    .iter()
+                    .flat_map(|e| schema_diagnostics(doc, e))
+                    .collect(),
+                _ => vec![
+                    Diagnostic::error("E0208", format!("{field} has an invalid shape: {error}"))
+                        .at(span),
+                ],
+            }
+        }
+        _ => vec![Diagnostic::error("E0208", format!("{field}: {error}")).at(span)],
+    }
+}
+
+fn pattern_diagnostic(field: String, instance: &Value, pattern: &str) -> Diagnostic {
+    let found = instance.as_str().unwrap_or_default();
+    let (what, help) = match pattern {
+        p if p == crate::model::spec::NAME_PATTERN => ("is not a valid name", name_help(found)),
+        p if p == crate::model::spec::CPU_PATTERN => (
+            "is not a CPU quantity",
+            "write millicores like `250m` or cores like `2`".to_owned(),
+        ),
+        p if p == crate::model::spec::MEMORY_PATTERN => (
+            "is not a memory quantity",
+            "write it like `256Mi` or `2Gi`".to_owned(),
+        ),
+        p if p == crate::model::spec::DURATION_PATTERN => (
+            "is not a duration",
+            "write it like `30s`, `5m`, `1h` or `30d`".to_owned(),
+        ),
+        p if p == crate::model::spec::PATH_PATTERN => (
+            "is not an absolute URL path",
+            "start it with `/`, e.g. `/health/live`".to_owned(),
+        ),
+        p if p == crate::model::spec::ENV_KEY_PATTERN => (
+            "is not an environment variable name",
+            "use letters, digits and `_`, not starting with a digit".to_owned(),
+        ),
+        _ => (
+            "has an invalid format",
+            format!("it must match the pattern {pattern}"),
+        ),
+    };
+    Diagnostic::error("E0205", format!("{field}: {instance} {what}")).help(help)
+}
+
+/// Help for an invalid name, with a corrected suggestion.
+pub fn name_help(name: &str) -> String {
+    let fixed: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let fixed = fixed
+        .trim_matches(|c: char| c == '-' || c.is_ascii_digit())
+        .to_owned();
+    let rule = "names are lower-case letters, digits and `-`, start with a letter and end with a letter or digit (DNS-1035), so they are safe as Kubernetes names and file names";
+    if fixed.is_empty() || fixed == name {
+        rule.to_owned()
+    } else {
+        format!("{rule}: try `{fixed}`")
+    }
+}
+
+/// `/services/api/replicas` → `services.api.replicas`.
+pub fn display_path(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect::<Vec<_>>()
+        .join(".")
+}

@@ -1,0 +1,88 @@
+//! Stage 7: parse every rendered file back and check it has the shape its kind needs, before
+//! anything is written. A template bug becomes an error here, never a broken file on disk.
+
+use serde_json::Value;
+
+use crate::diagnostics::Diagnostic;
+use crate::render::RenderedFile;
+
+/// Kinds that live outside any namespace.
+const CLUSTER_SCOPED: &[&str] = &["Namespace"];
+
+/// Verifies every rendered file; returns one diagnostic per broken file.
+pub fn verify(files: &[RenderedFile]) -> Result<(), Vec<Diagnostic>> {
+    let errors: Vec<Diagnostic> = files.iter().filter_map(|f| verify_file(f).err()).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+fn broken(file: &RenderedFile, what: impl std::fmt::Display) -> Diagnostic {
+    Diagnostic::error("E0403", format!("rendered {} is broken: {what}", file.path))
+        .help("this is a bug in a template (or a --templates override); please report it with your platform.toml")
+}
+
+/// Parses one file back according to its type.
+pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
+    let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+    if name.ends_with(".json") {
+        serde_json::from_str::<Value>(&file.content).map_err(|e| broken(file, e))?;
+        return Ok(());
+    }
+    if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
+        return Ok(());
+    }
+    let value: Value = serde_saphyr::from_str(&file.content).map_err(|e| broken(file, e))?;
+    if file.path.contains("/kubernetes/") {
+        verify_kubernetes_object(file, &value)?;
+    }
+    Ok(())
+}
+
+fn verify_kubernetes_object(file: &RenderedFile, value: &Value) -> Result<(), Diagnostic> {
+    let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str);
+    let kind = text("/kind").ok_or_else(|| broken(file, "no `kind`"))?;
+    text("/apiVersion").ok_or_else(|| broken(file, "no `apiVersion`"))?;
+    if kind == "Kustomization" {
+        return match value.get("resources").and_then(Value::as_array) {
+            Some(_) => Ok(()),
+            None => Err(broken(file, "a Kustomization without `resources`")),
+        };
+    }
+    text("/metadata/name").ok_or_else(|| broken(file, "no `metadata.name`"))?;
+    if !CLUSTER_SCOPED.contains(&kind) && text("/metadata/namespace").is_none() {
+        return Err(broken(file, format!("{kind} without `metadata.namespace`")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, content: &str) -> RenderedFile {
+        RenderedFile {
+            path: path.to_owned(),
+            content: content.to_owned(),
+        }
+    }
+
+    #[test]
+    fn accepts_a_namespaced_object() {
+        let f = file(
+            "p/kubernetes/a.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: b\n",
+        );
+        assert!(verify_file(&f).is_ok());
+    }
+
+    #[test]
+    fn rejects_broken_yaml_and_missing_fields() {
+        assert!(verify_file(&file("p/kubernetes/a.yaml", "a: [\n")).is_err());
+        let no_ns = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+        assert!(verify_file(&file("p/kubernetes/a.yaml", no_ns)).is_err());
+        assert!(verify_file(&file("x.json", "{")).is_err());
+    }
+}
