@@ -3,7 +3,8 @@
 
 use std::sync::OnceLock;
 
-use jsonschema::error::ValidationErrorKind;
+use jsonschema::JsonType;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
@@ -129,6 +130,30 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
+/// The types a schema allows, in TOML words (`an integer or a string`). `null` is left out:
+/// it only marks optional fields, and TOML cannot write it.
+fn expected_types(kind: &TypeKind) -> String {
+    let word = |t: JsonType| match t {
+        JsonType::Array => "an array",
+        JsonType::Boolean => "a boolean",
+        JsonType::Integer => "an integer",
+        JsonType::Null => "nothing",
+        JsonType::Number => "a number",
+        JsonType::Object => "a table",
+        JsonType::String => "a string",
+    };
+    let types: Vec<JsonType> = match kind {
+        TypeKind::Single(t) => vec![*t],
+        TypeKind::Multiple(set) => set.iter().collect(),
+    };
+    let words: Vec<&str> = types
+        .iter()
+        .filter(|t| **t != JsonType::Null || types.len() == 1)
+        .map(|t| word(*t))
+        .collect();
+    words.join(" or ")
+}
+
 fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagnostic> {
     let pointer = error.instance_path().as_str().to_owned();
     let span = doc.span_of(&pointer);
@@ -167,17 +192,12 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             ]
         }
         ValidationErrorKind::Type { kind } => {
-            let expected = format!("{kind:?}")
-                .to_lowercase()
-                .replace("single(", "")
-                .replace("multiple(", "")
-                .replace(')', "");
+            let expected = expected_types(kind);
             vec![
                 Diagnostic::error(
                     "E0203",
                     format!(
-                        "wrong type for {field}: expected {}, found {}",
-                        expected.trim(),
+                        "wrong type for {field}: expected {expected}, found {}",
                         type_name(instance)
                     ),
                 )
@@ -194,15 +214,7 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
                         .collect()
                 })
                 .unwrap_or_default();
-            let found = instance.as_str().unwrap_or_default();
-            let help = did_you_mean(found, choices.iter().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`?"))
-                .unwrap_or_else(|| format!("choose one of: {}", choices.join(", ")));
-            vec![
-                Diagnostic::error("E0204", format!("invalid value {instance} for {field}"))
-                    .at(span)
-                    .help(help),
-            ]
+            vec![enum_diagnostic(&field, instance, &choices).at(span)]
         }
         ValidationErrorKind::Pattern { pattern } => {
             vec![pattern_diagnostic(field, instance, pattern).at(span)]
@@ -245,7 +257,23 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             vec![Diagnostic::error("E0207", format!("{field} must not be empty")).at(span)]
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            // Report the branch that got furthest: the one with the fewest errors.
+            // Variants documented one by one become a `oneOf` of constants: report a choice.
+            let constants: Vec<String> = context
+                .iter()
+                .flatten()
+                .filter_map(|e| match e.kind() {
+                    ValidationErrorKind::Constant { expected_value } => {
+                        expected_value.as_str().map(str::to_owned)
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !constants.is_empty()
+                && constants.len() == context.iter().map(Vec::len).sum::<usize>()
+            {
+                return vec![enum_diagnostic(&field, instance, &constants).at(span)];
+            }
+            // Otherwise report the branch that got furthest: the one with the fewest errors.
             match context.iter().min_by_key(|errors| errors.len()) {
                 Some(errors) if !errors.is_empty() => errors
                     .iter()
@@ -259,6 +287,14 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
         }
         _ => vec![Diagnostic::error("E0208", format!("{field}: {error}")).at(span)],
     }
+}
+
+fn enum_diagnostic(field: &str, instance: &Value, choices: &[String]) -> Diagnostic {
+    let found = instance.as_str().unwrap_or_default();
+    let help = did_you_mean(found, choices.iter().map(String::as_str))
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| format!("choose one of: {}", choices.join(", ")));
+    Diagnostic::error("E0204", format!("invalid value {instance} for {field}")).help(help)
 }
 
 fn pattern_diagnostic(field: String, instance: &Value, pattern: &str) -> Diagnostic {

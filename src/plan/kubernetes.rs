@@ -1,20 +1,11 @@
-//! Stage 5: decide which files exist for the chosen environments, and with which template and
-//! context each is rendered. Rust decides *what* exists; templates decide how it is written.
+//! Kubernetes objects of one environment: one file per object kind and service, plus the
+//! `kustomization.yaml` listing them.
 
 use minijinja::value::{Serde, Value};
 
-use crate::model::{Platform, ResolvedEnv, ResolvedService};
-
-/// One file to render.
-#[derive(Debug, Clone)]
-pub struct Artifact {
-    /// Path under the output directory, `/`-separated.
-    pub path: String,
-    /// Template path under `templates/`.
-    pub template: String,
-    /// What the template sees.
-    pub context: Value,
-}
+use super::Artifact;
+use crate::model::spec::ServiceKind;
+use crate::model::{ResolvedEnv, ResolvedService};
 
 /// Which Kubernetes objects a service gets, in kustomization order.
 fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
@@ -23,7 +14,7 @@ fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
         kinds.push("externalsecret");
     }
     kinds.push("deployment");
-    if service.port.is_some() && service.kind == crate::model::spec::ServiceKind::Web {
+    if service.port.is_some() && service.kind == ServiceKind::Web {
         kinds.push("service");
     }
     if service.expose.is_some() {
@@ -39,23 +30,7 @@ fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
     kinds
 }
 
-/// Plans every artifact for the given environments (all when `only` is `None`).
-pub fn plan(platform: &Platform, only: Option<&str>) -> Vec<Artifact> {
-    let platform_value = Value::from(Serde(platform));
-    let mut artifacts = Vec::new();
-    for env in platform
-        .environments
-        .iter()
-        .filter(|e| only.is_none_or(|name| e.name == name))
-    {
-        if env.is_kubernetes() {
-            plan_kubernetes(&platform_value, env, &mut artifacts);
-        }
-    }
-    artifacts
-}
-
-fn plan_kubernetes(platform: &Value, env: &ResolvedEnv, artifacts: &mut Vec<Artifact>) {
+pub(super) fn plan_kubernetes(platform: &Value, env: &ResolvedEnv, artifacts: &mut Vec<Artifact>) {
     let env_value = Value::from(Serde(env));
     let dir = format!("{}/kubernetes", env.name);
     let mut resources = Vec::new();
