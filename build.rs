@@ -4,14 +4,14 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::{env, fs};
 
-fn collect(dir: &Path, root: &Path, files: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            collect(&path, root, files);
+            collect(&path, files);
         } else {
             files.push(path);
         }
@@ -24,7 +24,7 @@ fn main() {
     let root = manifest_dir.join("templates");
     println!("cargo:rerun-if-changed=templates");
     let mut files = Vec::new();
-    collect(&root, &root, &mut files);
+    collect(&root, &mut files);
     files.sort();
     let mut code = String::from(
         "/// Every embedded template as `(path under templates/, source)`, sorted by path.\n",

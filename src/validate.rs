@@ -102,14 +102,13 @@ fn allowed_keys(instance_pointer: &str) -> Vec<String> {
             Some(next) => node = deref(&root, &next).clone(),
             None => return Vec::new(),
         }
-        if let Some(any) = node.get("anyOf").and_then(Value::as_array) {
-            if let Some(object) = any
+        if let Some(any) = node.get("anyOf").and_then(Value::as_array)
+            && let Some(object) = any
                 .iter()
                 .map(|v| deref(&root, v))
                 .find(|v| v.get("properties").is_some())
-            {
-                node = object.clone();
-            }
+        {
+            node = object.clone();
         }
     }
     node.get("properties")

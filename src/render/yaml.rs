@@ -63,7 +63,9 @@ pub fn double_quoted(s: &str) -> String {
 
 /// Formats a number so it reads back exactly (no `0.9990000000000001`, no exponent).
 pub fn number(value: &Value) -> Option<String> {
-    if let Some(i) = value.as_i64() {
+    if value.is_integer()
+        && let Some(i) = value.as_i64()
+    {
         return Some(i.to_string());
     }
     let f = f64::try_from(value.clone()).ok()?;
@@ -262,12 +264,12 @@ mod tests {
 
     #[test]
     fn block_yaml_nests_and_reads_back() {
-        let value = Value::from_serialize(serde_json::json!({
+        let value = Value::from(minijinja::value::Serde(serde_json::json!({
             "labels": {"app": "x", "yes": "no"},
             "ports": [{"name": "http", "port": 80}, {"name": "m", "port": 9}],
             "empty": {},
             "list": ["a", "1"],
-        }));
+        })));
         let text = block(&value, 2).unwrap();
         let back: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(back["labels"]["yes"], "no");
