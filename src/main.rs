@@ -128,8 +128,13 @@ fn run_render(common: &Common) -> Result<ExitCode, Failure> {
     let changes = output::write(&common.out, &compiled.files, &compiled.scope)
         .map_err(Failure::Environment)?;
     for path in &changes.edited_by_hand {
+        let done = if changes.removed.contains(path) {
+            "removed it (it is no longer rendered)"
+        } else {
+            "replaced it (edit platform.toml instead)"
+        };
         eprintln!(
-            "warning: {} was edited by hand; platgen replaced it (edit platform.toml instead)",
+            "warning: {} was edited by hand; platgen {done}",
             common.out.join(path).display()
         );
     }
@@ -195,8 +200,10 @@ fn run_check(common: &Common) -> Result<ExitCode, Failure> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let mut stdout = std::io::stdout().lock();
     for line in &lines {
-        println!("{line}");
+        // Ignored: a closed pipe must not turn "differences found" into a panic.
+        let _ = writeln!(stdout, "{line}");
     }
     Ok(ExitCode::from(1))
 }
@@ -264,6 +271,17 @@ fn run_diff(common: &Common) -> Result<ExitCode, Failure> {
     )
 }
 
+/// Writes generated text to stdout. A closed pipe (`platgen schema | head`) is not an error;
+/// `print!` and clap_complete would panic on it.
+fn print_stdout(bytes: &[u8]) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(_) => ExitCode::from(2),
+    }
+}
+
 fn color_choice(color: Color) -> anstream::ColorChoice {
     match color {
         Color::Auto => anstream::ColorChoice::Auto,
@@ -277,22 +295,17 @@ fn main() -> ExitCode {
     let common = match &cli.command {
         Command::Render(c) | Command::Check(c) | Command::Diff(c) => c,
         Command::Schema => {
-            print!("{}", platgen::validate::schema_text());
-            return ExitCode::SUCCESS;
+            return print_stdout(platgen::validate::schema_text().as_bytes());
         }
         Command::Completions { shell } => {
-            clap_complete::generate(
-                *shell,
-                &mut Cli::command(),
-                "platgen",
-                &mut std::io::stdout(),
-            );
-            return ExitCode::SUCCESS;
+            let mut text = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "platgen", &mut text);
+            return print_stdout(&text);
         }
         Command::Man => {
-            let man = clap_mangen::Man::new(Cli::command());
-            return match man.render(&mut std::io::stdout()) {
-                Ok(()) => ExitCode::SUCCESS,
+            let mut text = Vec::new();
+            return match clap_mangen::Man::new(Cli::command()).render(&mut text) {
+                Ok(()) => print_stdout(&text),
                 Err(_) => ExitCode::from(2),
             };
         }

@@ -80,13 +80,18 @@ pub fn check_environments(
     out: &mut Vec<Diagnostic>,
 ) {
     let mut reported = std::collections::BTreeSet::new();
+    let env_names: Vec<String> = platform
+        .environments
+        .iter()
+        .map(|e| format!("`{}`", e.name))
+        .collect();
     let mut push = |d: Diagnostic, out: &mut Vec<Diagnostic>| {
-        // The same misconfiguration set once is reported once, not per environment.
-        if reported.insert((
-            d.code,
-            d.message.clone(),
-            d.span.clone().map(|s| (s.start, s.end)),
-        )) {
+        // The same misconfiguration set once is reported once, not per environment: the
+        // environment a message names does not make it a different problem.
+        let problem = env_names
+            .iter()
+            .fold(d.message.clone(), |m, env| m.replace(env.as_str(), "`*`"));
+        if reported.insert((d.code, problem, d.span.clone().map(|s| (s.start, s.end)))) {
             out.push(d);
         }
     };
@@ -221,9 +226,6 @@ mod tests {
         assert_eq!(cpu_millis("500m"), Some(500.0));
         assert_eq!(cpu_millis("2"), Some(2000.0));
         assert_eq!(memory_bytes("1Gi"), Some(1024.0 * 1024.0 * 1024.0));
-        assert_eq!(
-            memory_bytes("512Mi").unwrap() < memory_bytes("1G").unwrap(),
-            true
-        );
+        assert!(memory_bytes("512Mi").unwrap() < memory_bytes("1G").unwrap());
     }
 }

@@ -21,12 +21,15 @@ pub fn hash(content: &[u8]) -> String {
 }
 
 impl Manifest {
-    /// Parses the manifest; unreadable lines are ignored (the file is platgen's own).
+    /// Parses the manifest; unreadable lines are ignored (the file is platgen's own), and so are
+    /// paths that could leave the output directory, so an edited manifest cannot make platgen
+    /// prune (delete) files outside it.
     pub fn parse(text: &str) -> Self {
         let entries = text
             .lines()
             .filter(|line| !line.starts_with('#'))
             .filter_map(|line| line.split_once("  "))
+            .filter(|(_, path)| super::check_path(path).is_ok())
             .map(|(hash, path)| (path.to_owned(), hash.to_owned()))
             .collect();
         Self { entries }
@@ -56,5 +59,15 @@ mod tests {
         let mut m = Manifest::default();
         m.entries.insert("a/b.yaml".into(), hash(b"x"));
         assert_eq!(Manifest::parse(&m.to_text()), m);
+    }
+
+    #[test]
+    fn ignores_paths_outside_the_output_directory() {
+        let text = format!(
+            "{h}  ../victim.txt\n{h}  /etc/passwd\n{h}  a/../../b\n{h}  ok/file.yaml\n",
+            h = hash(b"x")
+        );
+        let parsed = Manifest::parse(&text);
+        assert_eq!(parsed.entries.keys().collect::<Vec<_>>(), ["ok/file.yaml"]);
     }
 }

@@ -151,9 +151,12 @@ struct Staged {
 }
 
 fn stage(dir: &Path, target: PathBuf, content: &[u8]) -> std::io::Result<Staged> {
-    let mut temp = tempfile::Builder::new()
-        .prefix(".platgen-")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".platgen-");
+    // tempfile creates owner-only (0600) files; generated files get the usual mode (umask applies).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(content)?;
     temp.as_file().sync_all()?;
     Ok(Staged { temp, target })

@@ -1,0 +1,298 @@
+//! Bad platform files: each file in `tests/bad/` is a small, otherwise valid platform with one
+//! defect. Rendering it must exit 1, point at the defect (`file:line:col: error[CODE]`) with a
+//! useful message, and leave an existing output directory exactly as it was.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// One bad file and the diagnostic it must produce.
+struct Case {
+    /// File name under `tests/bad/`.
+    file: &'static str,
+    /// Error code of the first diagnostic.
+    code: &'static str,
+    /// One-based line and column it points at.
+    line: usize,
+    col: usize,
+    /// A fragment of its message.
+    fragment: &'static str,
+    /// A fragment of its help line, when it has one worth pinning.
+    help: Option<&'static str>,
+}
+
+const fn case(
+    file: &'static str,
+    code: &'static str,
+    line: usize,
+    col: usize,
+    fragment: &'static str,
+    help: Option<&'static str>,
+) -> Case {
+    Case {
+        file,
+        code,
+        line,
+        col,
+        fragment,
+        help,
+    }
+}
+
+// One line per case; line 1 of every non-empty file is a comment naming its defect.
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    case("syntax-error.toml", "E0101", 24, 15, "invalid TOML: unclosed table, expected `]`", Some("fix the TOML syntax")),
+    case("empty.toml", "E0102", 1, 1, "the platform file is empty", Some("[platform]")),
+    case("unknown-key.toml", "E0201", 21, 1, "unknown key `replcas` in `services.api`", Some("did you mean `replicas`?")),
+    case("wrong-type.toml", "E0203", 21, 12, "wrong type for `services.api.replicas`: expected an integer, found a string", None),
+    case("bad-service-name.toml", "E0205", 17, 11, "invalid name `Platform_API` in `services`", Some("try `platform-api`")),
+    case("unknown-dependency.toml", "E0301", 20, 9, "service `api` uses unknown dependency `postgress`", Some("did you mean `postgres`?")),
+    case("negative-replicas.toml", "E0206", 21, 12, "`services.api.replicas` is -1, below the minimum 0", Some("at least 0")),
+    case("limits-below-requests.toml", "E0306", 22, 13, "CPU limit 250m is below its request 500m", Some("raise the limit")),
+    case("path-name.toml", "E0205", 24, 11, "invalid name `../x` in `services`", Some("DNS-1035")),
+    case("duplicate-host.toml", "E0308", 32, 10, "`web` and `api` are both exposed at api.example.com/", Some("expose.subdomain")),
+    case("unknown-env.toml", "E0302", 29, 19, "service `api` overrides unknown environment `prod`", Some("did you mean `production`?")),
+    case("worker-without-command.toml", "E0304", 24, 11, "worker `jobs` has no `command`", Some("add `command = [")),
+];
+
+/// The platform every bad file is a one-defect variant of; rendered first into `out/`.
+const VALID: &str = r#"[platform]
+name = "shop"
+registry = "registry.example.com"
+
+[dependencies.postgres]
+version = "16"
+
+[environments.staging]
+runtime = "kubernetes"
+domain = "staging.example.com"
+
+[environments.production]
+runtime = "kubernetes"
+domain = "example.com"
+
+[services.api]
+kind = "web"
+app = "api.main:app"
+uses = ["postgres"]
+replicas = 2
+expose = { subdomain = "api" }
+
+[services.jobs]
+kind = "worker"
+command = ["python", "-m", "jobs"]
+health = { command = ["python", "-m", "jobs.health"] }
+"#;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs platgen from the repository root, so paths in diagnostics are `tests/bad/<file>`.
+fn platgen(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_platgen"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("platgen runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Everything under a directory: relative path → file bytes (`None` for a directory).
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
+        let mut entries: Vec<_> = fs::read_dir(dir)
+            .expect("readable dir")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            let rel = path.strip_prefix(base).expect("under base").to_path_buf();
+            if path.is_dir() {
+                out.insert(rel, None);
+                walk(base, &path, out);
+            } else {
+                out.insert(rel, Some(fs::read(&path).expect("readable file")));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A temp dir holding `out/`, rendered from [`VALID`] plus an unowned `keep.txt`.
+fn rendered_out() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let config = tmp.path().join("valid.toml");
+    fs::write(&config, VALID).expect("write valid.toml");
+    let out = tmp.path().join("out");
+    let result = platgen(&[
+        "render",
+        "--config",
+        config.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    fs::write(out.join("keep.txt"), "not platgen's\n").expect("write keep.txt");
+    (tmp, out)
+}
+
+fn bad_path(file: &str) -> String {
+    format!("tests/bad/{file}")
+}
+
+#[test]
+fn every_bad_file_has_a_case_and_every_case_a_file() {
+    let mut files: Vec<String> = fs::read_dir(root().join("tests/bad"))
+        .expect("tests/bad exists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut cases: Vec<String> = CASES.iter().map(|c| c.file.to_owned()).collect();
+    cases.sort();
+    assert_eq!(files, cases);
+    assert!(CASES.len() >= 12);
+}
+
+#[test]
+fn the_valid_base_renders() {
+    let (_tmp, out) = rendered_out();
+    assert!(
+        out.join("production/kubernetes/api-deployment.yaml")
+            .is_file()
+    );
+}
+
+#[test]
+fn bad_files_are_located_explained_and_write_nothing() {
+    let (_tmp, out) = rendered_out();
+    let before = tree(&out);
+    let mut failures = Vec::new();
+    for case in CASES {
+        let path = bad_path(case.file);
+        let result = platgen(&[
+            "render",
+            "--config",
+            &path,
+            "--out",
+            out.to_str().expect("utf-8 path"),
+            "--format",
+            "short",
+        ]);
+        let stderr = text(&result.stderr);
+        let location = format!("{path}:{}:{}: error[{}]: ", case.line, case.col, case.code);
+        let first = stderr.lines().next().unwrap_or_default();
+        let mut problems = Vec::new();
+        if result.status.code() != Some(1) {
+            problems.push(format!("exit code {:?}, expected 1", result.status.code()));
+        }
+        if !first.starts_with(&location) {
+            problems.push(format!("first line does not start with {location:?}"));
+        }
+        if !first.contains(case.fragment) {
+            problems.push(format!("first line lacks {:?}", case.fragment));
+        }
+        if let Some(help) = case.help
+            && !first.contains(help)
+        {
+            problems.push(format!("first line lacks help {help:?}"));
+        }
+        if !result.stdout.is_empty() {
+            problems.push(format!("stdout not empty: {}", text(&result.stdout)));
+        }
+        if tree(&out) != before {
+            problems.push("the output directory changed".to_owned());
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}:\n  {}\n  stderr: {stderr}",
+                case.file,
+                problems.join("\n  ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn check_and_diff_reject_bad_files_the_same_way() {
+    let (_tmp, out) = rendered_out();
+    let before = tree(&out);
+    for case in CASES {
+        let path = bad_path(case.file);
+        let location = format!("{path}:{}:{}: error[{}]: ", case.line, case.col, case.code);
+        for command in ["check", "diff"] {
+            let result = platgen(&[
+                command,
+                "--config",
+                &path,
+                "--out",
+                out.to_str().expect("utf-8 path"),
+                "--format",
+                "short",
+            ]);
+            let stderr = text(&result.stderr);
+            assert_eq!(result.status.code(), Some(1), "{command} {path}: {stderr}");
+            assert!(stderr.starts_with(&location), "{command} {path}: {stderr}");
+        }
+    }
+    assert!(
+        tree(&out) == before,
+        "check/diff changed the output directory"
+    );
+}
+
+#[test]
+fn human_format_shows_the_line_a_caret_and_help() {
+    let (_tmp, out) = rendered_out();
+    let before = tree(&out);
+    let result = platgen(&[
+        "render",
+        "--config",
+        "tests/bad/unknown-key.toml",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--color",
+        "never",
+    ]);
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error[E0201]: unknown key `replcas` in `services.api`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--> tests/bad/unknown-key.toml:21:1"),
+        "{stderr}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    let source = lines
+        .iter()
+        .position(|l| l.ends_with("| replcas = 2"))
+        .unwrap_or_else(|| panic!("no source line in:\n{stderr}"));
+    let caret = lines.get(source + 1).copied().unwrap_or_default();
+    // The caret underlines exactly the key, in the key's columns.
+    let key_col = lines[source]
+        .find("replcas")
+        .expect("key on the source line");
+    assert_eq!(caret.find('^'), Some(key_col), "{stderr}");
+    assert!(caret.contains("^^^^^^^ not a known key"), "{stderr}");
+    assert!(
+        stderr.contains("help: did you mean `replicas`?"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "colour with --color never: {stderr:?}"
+    );
+    assert!(tree(&out) == before);
+}

@@ -1,0 +1,779 @@
+//! The command line, run as a built binary: every command, every exit code (0 ok; 1 invalid
+//! input or differences found; 2 usage or I/O error), and what each leaves in the output
+//! directory: deterministic, pruned, never touching files platgen did not write, and unchanged
+//! by a run that fails.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A small platform: two environments, a web service and a worker.
+const SMALL: &str = r#"[platform]
+name = "shop"
+registry = "registry.example.com"
+
+[platform.config]
+LOG_LEVEL = "INFO"
+
+[dependencies.postgres]
+version = "16"
+
+[environments.staging]
+runtime = "kubernetes"
+domain = "staging.example.com"
+
+[environments.production]
+runtime = "kubernetes"
+domain = "example.com"
+
+[services.api]
+kind = "web"
+app = "api.main:app"
+uses = ["postgres"]
+replicas = 2
+expose = { subdomain = "api" }
+
+[services.jobs]
+kind = "worker"
+command = ["python", "-m", "jobs"]
+health = { command = ["python", "-m", "jobs.health"] }
+"#;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary working directory; commands run inside it, so `out` means `<tmp>/out`.
+struct Work {
+    dir: tempfile::TempDir,
+}
+
+impl Work {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn out(&self) -> PathBuf {
+        self.path("out")
+    }
+
+    /// Writes a platform file and returns its name.
+    fn config(&self, name: &str, text: &str) -> String {
+        fs::write(self.path(name), text).expect("write config");
+        name.to_owned()
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_platgen"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("platgen runs")
+    }
+
+    /// Runs and asserts the exit code; returns (stdout, stderr).
+    fn expect(&self, code: i32, args: &[&str]) -> (String, String) {
+        let output = self.run(args);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "platgen {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+            args.join(" ")
+        );
+        (stdout, stderr)
+    }
+
+    fn render(&self, config: &str) -> String {
+        self.expect(0, &["render", "--config", config, "--out", "out"])
+            .0
+    }
+
+    fn tree(&self) -> Tree {
+        tree(&self.out())
+    }
+}
+
+/// What a directory holds: relative path → entry. Symlinks are recorded, not followed.
+type Tree = BTreeMap<String, Entry>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Entry {
+    Dir,
+    File(Vec<u8>),
+    Symlink(PathBuf),
+}
+
+fn tree(dir: &Path) -> Tree {
+    fn walk(base: &Path, dir: &Path, out: &mut Tree) {
+        for entry in fs::read_dir(dir).expect("readable dir") {
+            let path = entry.expect("entry").path();
+            let rel = path
+                .strip_prefix(base)
+                .expect("under base")
+                .to_string_lossy()
+                .replace('\\', "/");
+            let meta = fs::symlink_metadata(&path).expect("metadata");
+            if meta.is_symlink() {
+                out.insert(rel, Entry::Symlink(fs::read_link(&path).expect("link")));
+            } else if meta.is_dir() {
+                out.insert(rel, Entry::Dir);
+                walk(base, &path, out);
+            } else {
+                out.insert(rel, Entry::File(fs::read(&path).expect("readable file")));
+            }
+        }
+    }
+    let mut out = Tree::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// The paths of the files (not directories) in a tree.
+fn files(tree: &Tree) -> Vec<&str> {
+    tree.iter()
+        .filter(|(_, e)| matches!(e, Entry::File(_)))
+        .map(|(p, _)| p.as_str())
+        .collect()
+}
+
+/// Replaces `from` (which must occur) in `text`.
+fn edit(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "{from:?} not in the platform");
+    text.replacen(from, to, 1)
+}
+
+/// SMALL with a different LOG_LEVEL: every ConfigMap changes, nothing is added or removed.
+fn small_changed() -> String {
+    edit(SMALL, "LOG_LEVEL = \"INFO\"", "LOG_LEVEL = \"WARNING\"")
+}
+
+/// SMALL without its worker `jobs`.
+fn small_without_jobs() -> &'static str {
+    SMALL.split("[services.jobs]").next().unwrap_or(SMALL)
+}
+
+fn reference() -> String {
+    fs::read_to_string(root().join("platform.toml")).expect("platform.toml")
+}
+
+/// Parses `N to add, N to change, N to remove.` from diff output.
+fn diff_summary(stdout: &str) -> (usize, usize, usize) {
+    let line = stdout.lines().last().unwrap_or_default();
+    let numbers: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().expect("number"))
+        .collect();
+    assert!(
+        line.ends_with(" to remove.") && numbers.len() == 3,
+        "no summary line in:\n{stdout}"
+    );
+    (numbers[0], numbers[1], numbers[2])
+}
+
+// ---- render ----
+
+#[test]
+fn render_is_deterministic_and_a_second_run_changes_nothing() {
+    let work = Work::new();
+    let config = work.config("platform.toml", &reference());
+    let first_stdout = work.render(&config);
+    assert!(
+        first_stdout.contains(" 0 changed, 0 removed, 0 unchanged"),
+        "{first_stdout}"
+    );
+    let first = work.tree();
+    assert!(first.contains_key(".platgen-manifest"));
+
+    let second_stdout = work.render(&config);
+    assert!(
+        second_stdout.contains(": 0 added, 0 changed, 0 removed, "),
+        "{second_stdout}"
+    );
+    assert_eq!(work.tree(), first, "a second render changed the output");
+
+    // A render into another directory is byte-identical: nothing depends on where or when.
+    let other = Work::new();
+    let config = other.config("platform.toml", &reference());
+    other.render(&config);
+    assert_eq!(other.tree(), first);
+}
+
+#[test]
+fn committed_out_is_a_fresh_render_of_platform_toml() {
+    let work = Work::new();
+    let config = work.config("platform.toml", &reference());
+    work.render(&config);
+    let fresh = work.tree();
+    let committed = tree(&root().join("out"));
+    let fresh_files = files(&fresh);
+    let committed_files = files(&committed);
+    assert_eq!(
+        committed_files, fresh_files,
+        "out/ lists other files than a fresh render: run `platgen render`"
+    );
+    let stale: Vec<&str> = fresh_files
+        .iter()
+        .copied()
+        .filter(|p| committed.get(*p) != fresh.get(*p))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "out/ is stale (run `platgen render`): {stale:?}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn rendered_files_get_ordinary_permissions() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    // Through a shell, to pin the umask the modes are checked against.
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 022 && exec '{}' render --config {config} --out out",
+            env!("CARGO_BIN_EXE_platgen")
+        ))
+        .current_dir(work.dir.path())
+        .status()
+        .expect("sh runs");
+    assert!(status.success());
+    for path in files(&work.tree()) {
+        let mode = fs::metadata(work.out().join(path))
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o644, "{path} has mode {:o}", mode & 0o777);
+    }
+}
+
+#[test]
+fn a_hand_edited_file_is_replaced_with_a_warning() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let before = work.tree();
+    let target = work.out().join("production/kubernetes/api-service.yaml");
+    fs::write(&target, "edited\n").expect("edit");
+    let (stdout, stderr) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
+    assert!(
+        stderr.contains("api-service.yaml was edited by hand"),
+        "{stderr}"
+    );
+    assert!(stdout.contains(" 1 changed,"), "{stdout}");
+    assert_eq!(work.tree(), before);
+
+    // A hand-edited file that is no longer rendered is pruned, and the warning says so.
+    fs::write(
+        work.out().join("staging/kubernetes/jobs-deployment.yaml"),
+        "edited\n",
+    )
+    .expect("edit");
+    let without_jobs = work.config("without-jobs.toml", small_without_jobs());
+    let (_, stderr) = work.expect(0, &["render", "--config", &without_jobs, "--out", "out"]);
+    assert!(
+        stderr.contains(
+            "jobs-deployment.yaml was edited by hand; platgen removed it (it is no longer rendered)"
+        ),
+        "{stderr}"
+    );
+}
+
+// ---- check ----
+
+#[test]
+fn check_passes_on_a_fresh_render() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let (stdout, _) = work.expect(0, &["check", "--config", &config, "--out", "out"]);
+    assert!(stdout.contains("are consistent"), "{stdout}");
+    let (stdout, stderr) = work.expect(
+        0,
+        &[
+            "check", "--config", &config, "--out", "out", "--format", "short",
+        ],
+    );
+    assert!(stdout.is_empty() && stderr.is_empty(), "{stdout}{stderr}");
+}
+
+#[test]
+fn check_reports_stale_missing_hand_edited_and_pruned_files() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let out = work.out();
+
+    // Stale: the platform changed since the render.
+    let changed = work.config("changed.toml", &small_changed());
+    // Missing: an owned file was deleted.
+    fs::remove_file(out.join("staging/kubernetes/jobs-serviceaccount.yaml")).expect("delete");
+    // Edited by hand: an owned file's content is not what platgen wrote.
+    fs::write(out.join("staging/kubernetes/api-service.yaml"), "edited\n").expect("edit");
+
+    for format in ["human", "short"] {
+        let (stdout, _) = work.expect(
+            1,
+            &[
+                "check", "--config", &changed, "--out", "out", "--format", format,
+            ],
+        );
+        for expected in [
+            "out/production/kubernetes/api-configmap.yaml: stale (run platgen render)",
+            "out/staging/kubernetes/jobs-configmap.yaml: stale (run platgen render)",
+            "out/staging/kubernetes/jobs-serviceaccount.yaml: missing (run platgen render)",
+            "out/staging/kubernetes/api-service.yaml: edited by hand (edit platform.toml, then platgen render)",
+        ] {
+            assert!(
+                stdout.lines().any(|l| l == expected),
+                "{expected:?} not in:\n{stdout}"
+            );
+        }
+        assert!(
+            !stdout.contains("api-deployment.yaml"),
+            "unchanged file reported:\n{stdout}"
+        );
+    }
+
+    // No longer rendered: a service was removed from the platform.
+    let without_jobs = work.config("without-jobs.toml", small_without_jobs());
+    let (stdout, _) = work.expect(1, &["check", "--config", &without_jobs, "--out", "out"]);
+    assert!(
+        stdout.lines().any(|l| l == "out/production/kubernetes/jobs-deployment.yaml: no longer rendered (run platgen render)"),
+        "{stdout}"
+    );
+    // check never writes.
+    assert!(
+        !out.join("staging/kubernetes/jobs-serviceaccount.yaml")
+            .exists()
+    );
+}
+
+#[test]
+fn check_fails_when_nothing_was_rendered() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let (stdout, _) = work.expect(1, &["check", "--config", &config, "--out", "out"]);
+    assert!(
+        stdout.contains(": missing (run platgen render)"),
+        "{stdout}"
+    );
+    assert!(!work.out().exists(), "check created the output directory");
+}
+
+// ---- diff ----
+
+#[test]
+fn diff_is_empty_on_a_fresh_render() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let (stdout, _) = work.expect(0, &["diff", "--config", &config, "--out", "out"]);
+    assert_eq!(stdout, "0 to add, 0 to change, 0 to remove.\n");
+}
+
+#[test]
+fn diff_shows_a_unified_diff_and_a_summary() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    fs::remove_file(
+        work.out()
+            .join("production/kubernetes/jobs-serviceaccount.yaml"),
+    )
+    .expect("delete");
+    let before = work.tree();
+    let changed = work.config("changed.toml", &small_changed());
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "diff", "--config", &changed, "--out", "out", "--color", "never",
+        ],
+    );
+    assert!(stdout.contains("--- a/production/kubernetes/api-configmap.yaml\n+++ b/production/kubernetes/api-configmap.yaml\n@@ "), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l == "-  LOG_LEVEL: INFO"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.lines().any(|l| l == "+  LOG_LEVEL: WARNING"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("+++ b/production/kubernetes/jobs-serviceaccount.yaml"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\u{1b}'), "colour with --color never");
+    let (add, change, remove) = diff_summary(&stdout);
+    let headers = stdout.lines().filter(|l| l.starts_with("--- a/")).count();
+    assert_eq!((add, remove), (1, 0), "{stdout}");
+    assert!(change >= 4, "{stdout}");
+    assert_eq!(add + change + remove, headers, "{stdout}");
+    // diff never writes.
+    assert_eq!(work.tree(), before);
+}
+
+#[test]
+fn diff_counts_removals() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let without_jobs = work.config("without-jobs.toml", small_without_jobs());
+    let (stdout, _) = work.expect(1, &["diff", "--config", &without_jobs, "--out", "out"]);
+    let (add, _, remove) = diff_summary(&stdout);
+    assert_eq!(add, 0, "{stdout}");
+    assert!(remove >= 6, "{stdout}");
+    assert!(stdout.contains("--- a/staging/kubernetes/jobs-deployment.yaml\n+++ b/staging/kubernetes/jobs-deployment.yaml"), "{stdout}");
+}
+
+// ---- environments ----
+
+#[test]
+fn env_renders_one_environment_and_prunes_nothing_else() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.expect(
+        0,
+        &[
+            "render",
+            "--config",
+            &config,
+            "--out",
+            "out",
+            "--env",
+            "production",
+        ],
+    );
+    let only = work.tree();
+    let listed = files(&only);
+    assert!(
+        listed.iter().any(|p| p.starts_with("production/")),
+        "{listed:?}"
+    );
+    assert!(
+        !listed.iter().any(|p| p.starts_with("staging/")),
+        "{listed:?}"
+    );
+
+    // A full render, then a changed platform rendered for production only: staging keeps its
+    // (now stale) files, nothing of it is pruned.
+    work.render(&config);
+    let full = work.tree();
+    let changed = work.config("changed.toml", &small_changed());
+    let (stdout, _) = work.expect(
+        0,
+        &[
+            "render",
+            "--config",
+            &changed,
+            "--out",
+            "out",
+            "--env",
+            "production",
+        ],
+    );
+    assert!(stdout.contains(" 0 removed,"), "{stdout}");
+    let after = work.tree();
+    for (path, entry) in &full {
+        if path.starts_with("staging/") {
+            assert_eq!(after.get(path), Some(entry), "{path} changed");
+        }
+    }
+    assert_ne!(
+        after.get("production/kubernetes/api-configmap.yaml"),
+        full.get("production/kubernetes/api-configmap.yaml")
+    );
+    work.expect(
+        0,
+        &[
+            "check",
+            "--config",
+            &changed,
+            "--out",
+            "out",
+            "--env",
+            "production",
+        ],
+    );
+    let (stdout, _) = work.expect(1, &["check", "--config", &changed, "--out", "out"]);
+    assert!(
+        stdout.contains("out/staging/kubernetes/api-configmap.yaml: stale"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn unknown_env_is_a_usage_error_with_a_suggestion() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    for command in ["render", "check", "diff"] {
+        let (_, stderr) = work.expect(
+            2,
+            &[
+                command, "--config", &config, "--out", "out", "--env", "prod",
+            ],
+        );
+        assert!(stderr.contains("no environment named `prod`"), "{stderr}");
+        assert!(stderr.contains("did you mean `production`?"), "{stderr}");
+    }
+    assert!(!work.out().exists());
+}
+
+// ---- usage and I/O errors ----
+
+#[test]
+fn missing_config_is_a_usage_error() {
+    let work = Work::new();
+    for command in ["render", "check", "diff"] {
+        let (_, stderr) = work.expect(2, &[command, "--config", "nope.toml", "--out", "out"]);
+        assert!(stderr.contains("cannot read nope.toml"), "{stderr}");
+        // The default --config is platform.toml in the current directory; there is none.
+        let (_, stderr) = work.expect(2, &[command]);
+        assert!(stderr.contains("cannot read platform.toml"), "{stderr}");
+    }
+    assert!(!work.out().exists());
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let work = Work::new();
+    work.expect(2, &["render", "--bogus"]);
+    work.expect(2, &["render", "--format", "json"]);
+    work.expect(2, &["frobnicate"]);
+    work.expect(2, &[]);
+    work.expect(0, &["--version"]);
+    work.expect(0, &["--help"]);
+}
+
+// ---- schema, completions, man ----
+
+#[test]
+fn schema_command_prints_the_committed_schema() {
+    let work = Work::new();
+    let (stdout, _) = work.expect(0, &["schema"]);
+    let committed = fs::read_to_string(root().join("schema/platform.schema.json"))
+        .expect("schema/platform.schema.json");
+    assert!(
+        stdout == committed,
+        "schema/platform.schema.json is out of date: run `platgen schema > schema/platform.schema.json`"
+    );
+    serde_json::from_str::<serde_json::Value>(&stdout).expect("the schema is JSON");
+}
+
+#[test]
+fn completions_and_man_page_are_printed() {
+    let work = Work::new();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (stdout, _) = work.expect(0, &["completions", shell]);
+        assert!(
+            stdout.contains("platgen") && stdout.contains("render"),
+            "{shell}: {stdout}"
+        );
+    }
+    work.expect(2, &["completions", "tcsh"]);
+    let (stdout, _) = work.expect(0, &["man"]);
+    assert!(stdout.contains(".TH platgen 1"), "{stdout}");
+    assert!(stdout.contains("render"), "{stdout}");
+}
+
+// ---- ownership and pruning ----
+
+#[test]
+fn removed_services_and_environments_are_pruned_and_unowned_files_kept() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let out = work.out();
+    fs::write(out.join("README.md"), "# mine\n").expect("write README");
+    fs::write(out.join("production/kubernetes/NOTES.md"), "mine too\n").expect("write NOTES");
+
+    // One service fewer: its files go, everything else stays.
+    let before = work.tree();
+    let without_jobs = work.config("without-jobs.toml", small_without_jobs());
+    let stdout = work.render(&without_jobs);
+    assert!(stdout.contains(" 0 added,"), "{stdout}");
+    let after = work.tree();
+    let expected: Vec<&String> = before.keys().filter(|p| !p.contains("/jobs-")).collect();
+    assert_eq!(after.keys().collect::<Vec<_>>(), expected);
+    assert!(files(&before).iter().any(|p| p.contains("/jobs-")));
+    for unowned in ["README.md", "production/kubernetes/NOTES.md"] {
+        assert_eq!(after.get(unowned), before.get(unowned), "{unowned}");
+    }
+
+    // One environment fewer: its files and the directories they leave empty go; a directory
+    // still holding a file platgen did not write stays.
+    let production_only = edit(
+        &fs::read_to_string(work.path(&without_jobs)).expect("read"),
+        "[environments.staging]\nruntime = \"kubernetes\"\ndomain = \"staging.example.com\"\n",
+        "",
+    );
+    let production_only = work.config("production-only.toml", &production_only);
+    fs::remove_file(out.join("production/kubernetes/NOTES.md")).expect("remove NOTES");
+    fs::write(out.join("staging/kubernetes/NOTES.md"), "mine\n").expect("write NOTES");
+    work.render(&production_only);
+    let after = work.tree();
+    let staging: Vec<&String> = after.keys().filter(|p| p.starts_with("staging")).collect();
+    assert_eq!(
+        staging,
+        [
+            "staging",
+            "staging/kubernetes",
+            "staging/kubernetes/NOTES.md"
+        ]
+    );
+    fs::remove_file(out.join("staging/kubernetes/NOTES.md")).expect("remove NOTES");
+    // Rendering the full platform and pruning staging again leaves no empty directory behind.
+    work.render(&without_jobs);
+    work.render(&production_only);
+    assert!(!out.join("staging").exists(), "{:?}", work.tree().keys());
+    assert_eq!(
+        fs::read_to_string(out.join("README.md")).expect("README kept"),
+        "# mine\n"
+    );
+}
+
+#[test]
+fn an_unowned_file_in_the_way_stops_render_and_changes_nothing() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    fs::create_dir_all(work.out().join("production/kubernetes")).expect("mkdir");
+    fs::write(
+        work.out().join("production/kubernetes/api-service.yaml"),
+        "# my own Service\n",
+    )
+    .expect("write");
+    let before = work.tree();
+    let (stdout, stderr) = work.expect(2, &["render", "--config", &config, "--out", "out"]);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("api-service.yaml exists and was not written by platgen"),
+        "{stderr}"
+    );
+    assert_eq!(work.tree(), before);
+
+    let (stdout, _) = work.expect(1, &["check", "--config", &config, "--out", "out"]);
+    assert!(
+        stdout.contains("out/production/kubernetes/api-service.yaml: not written by platgen but in the way of a rendered file"),
+        "{stdout}"
+    );
+    let (stdout, _) = work.expect(1, &["diff", "--config", &config, "--out", "out"]);
+    assert!(stdout.contains("-# my own Service"), "{stdout}");
+    assert_eq!(work.tree(), before);
+}
+
+#[test]
+fn an_edited_manifest_cannot_make_render_delete_outside_out() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let victim = work.path("victim.txt");
+    fs::write(&victim, "precious\n").expect("write victim");
+    let absolute = work.path("absolute-victim.txt");
+    fs::write(&absolute, "precious\n").expect("write victim");
+    // Entries claiming the victims, with their true hashes, as if platgen had written them.
+    let hash = platgen::output::manifest::hash(b"precious\n");
+    let manifest = work.out().join(".platgen-manifest");
+    let mut text = fs::read_to_string(&manifest).expect("manifest");
+    text.push_str(&format!("{hash}  ../victim.txt\n"));
+    text.push_str(&format!("{hash}  production/../../victim.txt\n"));
+    text.push_str(&format!("{hash}  {}\n", absolute.display()));
+    fs::write(&manifest, text).expect("edit manifest");
+    work.render(&config);
+    work.expect(0, &["check", "--config", &config, "--out", "out"]);
+    assert!(victim.exists(), "render deleted a file outside out/");
+    assert!(absolute.exists(), "render deleted a file by absolute path");
+}
+
+// ---- failures leave out/ as it was ----
+
+/// Renders SMALL, then breaks the output directory with `sabotage` and renders a changed
+/// platform: the render must fail with exit 2 and leave the directory exactly as it was.
+/// Returns the work directory (so a caller can undo the sabotage before it is removed) and stderr.
+fn failed_render_changes_nothing(
+    first_args: &[&str],
+    sabotage: impl FnOnce(&Path),
+) -> (Work, String) {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let mut args = vec!["render", "--config", config.as_str(), "--out", "out"];
+    args.extend_from_slice(first_args);
+    work.expect(0, &args);
+    fs::write(work.out().join("README.md"), "# mine\n").expect("write README");
+    sabotage(&work.out());
+    let before = work.tree();
+    // The change touches every environment, and adds a service (new files, new paths).
+    let changed =
+        small_changed() + "\n[services.admin]\nkind = \"web\"\napp = \"admin.main:app\"\n";
+    let changed = work.config("changed.toml", &changed);
+    let (stdout, stderr) = work.expect(2, &["render", "--config", &changed, "--out", "out"]);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert_eq!(
+        work.tree(),
+        before,
+        "a failed render changed the output directory"
+    );
+    (work, stderr)
+}
+
+#[test]
+fn a_file_where_a_directory_must_go_fails_cleanly() {
+    let (_work, stderr) = failed_render_changes_nothing(&[], |out| {
+        let dir = out.join("staging/kubernetes");
+        fs::remove_dir_all(&dir).expect("remove dir");
+        fs::write(&dir, "not a directory\n").expect("write file");
+    });
+    assert!(stderr.contains("error[E0501]"), "{stderr}");
+}
+
+/// The failure comes after production's files are staged: staging's directory cannot be
+/// created (a dangling symlink sits where it must go), so the staged files must be discarded.
+#[cfg(unix)]
+#[test]
+fn a_failure_in_the_middle_of_writing_leaves_no_trace() {
+    let (_work, stderr) = failed_render_changes_nothing(&["--env", "production"], |out| {
+        std::os::unix::fs::symlink("/nonexistent/platgen-test", out.join("staging"))
+            .expect("symlink");
+    });
+    assert!(stderr.contains("error[E0501]"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+}
+
+/// A read-only directory: only meaningful where permissions bind (not as root).
+#[cfg(unix)]
+#[test]
+fn a_read_only_directory_fails_cleanly() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let probe = tempfile::tempdir().expect("tempdir");
+    fs::set_permissions(probe.path(), fs::Permissions::from_mode(0o555)).expect("chmod");
+    let privileged = fs::write(probe.path().join("x"), "").is_ok();
+    fs::set_permissions(probe.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+    if privileged {
+        eprintln!(
+            "skipped: permissions do not bind for this user (root); see the other failure tests"
+        );
+        return;
+    }
+    let (work, stderr) = failed_render_changes_nothing(&[], |out| {
+        let dir = out.join("production/kubernetes");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).expect("chmod");
+    });
+    // Writable again, so the temporary directory can be removed.
+    fs::set_permissions(
+        work.out().join("production/kubernetes"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod back");
+    assert!(stderr.contains("error[E0501]"), "{stderr}");
+}

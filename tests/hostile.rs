@@ -1,0 +1,217 @@
+//! Hostile but valid values: whatever a config value holds, it reaches the rendered YAML as
+//! exactly that string. Nothing is evaluated as YAML (booleans, nulls, octal, anchors, tags,
+//! comments) or as a template (`{{ }}`, `{% %}`).
+
+use std::collections::BTreeMap;
+
+use platgen::diagnostics::SourceFile;
+use platgen::render::yaml::quote_str;
+use serde_json::Value;
+
+/// Config keys and the TOML that sets them, with the string each must read back as.
+#[rustfmt::skip]
+const HOSTILE: &[(&str, &str, &str)] = &[
+    ("NEWLINE", r#""a\nb""#, "a\nb"),
+    ("TRAILING_NEWLINE", r#""line\n""#, "line\n"),
+    ("COLON", r#""a: b""#, "a: b"),
+    ("COMMENT", r##""x # y""##, "x # y"),
+    ("HASH_FIRST", r##""#x""##, "#x"),
+    ("ALIAS", r#""*ref""#, "*ref"),
+    ("ANCHOR", r#""&anchor""#, "&anchor"),
+    ("TAG", r#""!tag""#, "!tag"),
+    ("YES", r#""yes""#, "yes"),
+    ("NO", r#""no""#, "no"),
+    ("NULL", r#""null""#, "null"),
+    ("TILDE", r#""~""#, "~"),
+    ("OCTAL", r#""0755""#, "0755"),
+    ("EXPONENT", r#""1e3""#, "1e3"),
+    ("PORT", r#""8080""#, "8080"),
+    ("JINJA_VARIABLE", r#""{{ x }}""#, "{{ x }}"),
+    ("JINJA_BLOCK", r#""{% if %}""#, "{% if %}"),
+    ("JINJA_COMMENT", r#""{# c #}""#, "{# c #}"),
+    ("JINJA_ALTERNATE", r#""{{{ x }}} {%% if %%}""#, "{{{ x }}} {%% if %%}"),
+    ("QUOTES_AND_BACKSLASH", r#""say \"hi\" \\ C:\\dir""#, r#"say "hi" \ C:\dir"#),
+    ("SINGLE_QUOTES", r#""'q'""#, "'q'"),
+    ("LITERAL_STRING", r"'raw \n stays'", r"raw \n stays"),
+    ("UNICODE", r#""héllo ✓ 日本語 🚀""#, "héllo ✓ 日本語 🚀"),
+    ("FLOW", r#""[a, {b: c}]""#, "[a, {b: c}]"),
+    ("BLOCK_INDICATOR", r#""| folded""#, "| folded"),
+    ("DASH", r#""- item""#, "- item"),
+    ("SPACES", r#""  padded  ""#, "  padded  "),
+    ("EMPTY", r#""""#, ""),
+    ("TAB", r#""a\tb""#, "a\tb"),
+    ("CONTROL", r#""del\u007f nel\u0085 ls\u2028 bom\uFEFF""#, "del\u{7f} nel\u{85} ls\u{2028} bom\u{feff}"),
+    ("DOCUMENT_END", r#""...""#, "..."),
+    ("DOCUMENT_START", r#""---""#, "---"),
+    ("DATE", r#""2001-12-14""#, "2001-12-14"),
+    ("SEXAGESIMAL", r#""12:30""#, "12:30"),
+    ("INTEGER", "42", "42"),
+    ("NEGATIVE", "-7", "-7"),
+    ("BOOLEAN", "true", "true"),
+    ("BOOLEAN_FALSE", "false", "false"),
+    ("FLOAT", "0.5", "0.5"),
+];
+
+fn platform_toml() -> String {
+    let mut text = String::from(
+        r#"[platform]
+name = "shop"
+registry = "registry.example.com"
+labels = { note = "yes", weird = "a: b # c" }
+
+[environments.production]
+runtime = "kubernetes"
+domain = "example.com"
+
+[services.api]
+kind = "web"
+app = "api.main:app"
+
+[services.api.config]
+"#,
+    );
+    for (key, toml, _) in HOSTILE {
+        text.push_str(&format!("{key} = {toml}\n"));
+    }
+    text
+}
+
+fn rendered(path: &str) -> String {
+    let compiled = platgen::compile(SourceFile::new("hostile.toml", platform_toml()), None, None)
+        .unwrap_or_else(|failure| panic!("the hostile platform does not compile: {failure:?}"));
+    compiled
+        .files
+        .into_iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{path} was not rendered"))
+        .content
+}
+
+#[test]
+fn config_values_read_back_exactly_as_written() {
+    let yaml = rendered("production/kubernetes/api-configmap.yaml");
+    let doc: Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let data = doc["data"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no data map in\n{yaml}"));
+    let mut wrong = Vec::new();
+    for (key, _, expected) in HOSTILE {
+        match data.get(*key) {
+            Some(Value::String(s)) if s == expected => {}
+            other => wrong.push(format!("{key}: expected {expected:?}, got {other:?}")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}\n\n{yaml}", wrong.join("\n"));
+    // Nothing but the declared keys and the one platgen adds.
+    let mut keys: Vec<&str> = data.keys().map(String::as_str).collect();
+    keys.retain(|k| *k != "WEB_CONCURRENCY");
+    assert_eq!(keys.len(), HOSTILE.len(), "{keys:?}");
+}
+
+#[test]
+fn label_values_read_back_exactly_as_written() {
+    let yaml = rendered("production/kubernetes/api-configmap.yaml");
+    let doc: Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    assert_eq!(doc["metadata"]["labels"]["note"], "yes", "{yaml}");
+    assert_eq!(doc["metadata"]["labels"]["weird"], "a: b # c", "{yaml}");
+}
+
+#[test]
+fn no_template_syntax_from_values_is_evaluated_anywhere() {
+    // The literal text of the template-like values appears in the rendered ConfigMap, quoted.
+    let yaml = rendered("production/kubernetes/api-configmap.yaml");
+    for needle in ["{{ x }}", "{% if %}", "{# c #}"] {
+        assert!(yaml.contains(needle), "{needle} missing from\n{yaml}");
+    }
+}
+
+/// A tiny deterministic generator (xorshift64*), so failures reproduce.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Characters YAML (1.1 or 1.2) or a template engine could give a meaning to, plus plain ones.
+const PIECES: &[&str] = &[
+    "a", "Z", "0", "7", "_", "-", ".", "/", " ", "  ", ":", ": ", "#", " #", "'", "\"", "\\", "\n",
+    "\r", "\t", "\r\n", "*", "&", "!", "%", "@", "`", "|", ">", "?", "[", "]", "{", "}", ",", "~",
+    "=", "+", "{{", "}}", "{%", "%}", "yes", "no", "null", "true", "on", "0x1F", "0o7", "0755",
+    "1e3", ".inf", ".nan", "---", "...", "é", "✓", "日本", "🚀", "\u{0}", "\u{7}", "\u{1b}",
+    "\u{7f}", "\u{85}", "\u{a0}", "\u{2028}", "\u{2029}", "\u{feff}",
+];
+
+fn generated(rng: &mut XorShift) -> String {
+    let len = rng.below(8);
+    (0..len).map(|_| PIECES[rng.below(PIECES.len())]).collect()
+}
+
+/// Reads `s` back from a YAML document where `quote_str` wrote it as a value, a key and a
+/// sequence item.
+fn read_back(s: &str) -> Result<(), String> {
+    let q = quote_str(s);
+    let yaml = format!("value: {q}\n{q}: key\nlist:\n  - {q}\n");
+    let doc: Value = serde_saphyr::from_str(&yaml).map_err(|e| format!("{s:?} → {yaml:?}: {e}"))?;
+    let ok = doc.get("value") == Some(&Value::String(s.to_owned()))
+        && doc.get(s) == Some(&Value::String("key".to_owned()))
+        && doc["list"][0] == Value::String(s.to_owned());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{s:?} → {yaml:?} read back as {doc}"))
+    }
+}
+
+#[test]
+fn generated_strings_survive_quote_str() {
+    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut failures: Vec<String> = (0..500)
+        .map(|_| generated(&mut rng))
+        .filter_map(|s| read_back(&s).err())
+        .collect();
+    // Every single piece alone, too: the generator may not hit each at the start of a string.
+    failures.extend(PIECES.iter().filter_map(|p| read_back(p).err()));
+    failures.dedup();
+    assert!(
+        failures.is_empty(),
+        "{} strings did not survive:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn quote_str_keeps_plain_only_what_is_unambiguous() {
+    // Plain output must be a string a YAML 1.1 parser would also read as a string.
+    let plain: BTreeMap<&str, bool> = [
+        ("platform-api", true),
+        ("/health/live", true),
+        ("yes", false),
+        ("Off", false),
+        ("0755", false),
+        ("1e3", false),
+        ("a: b", false),
+        ("", false),
+    ]
+    .into_iter()
+    .collect();
+    for (s, expect_plain) in plain {
+        assert_eq!(quote_str(s) == s, expect_plain, "{s:?} → {}", quote_str(s));
+    }
+}
