@@ -17,7 +17,7 @@
 #                                   zizmor, checkov github_actions
 #   */prometheus/rules/*.yml        promtool check rules
 #   */prometheus/tests/*.yml        promtool test rules
-#   */prometheus/prometheus.yml     promtool check config --syntax-only (Kubernetes SD: see below)
+#   **/prometheus.yml               promtool check config --syntax-only (Kubernetes SD: see below)
 #   */grafana/dashboards/*.json     JSON schema of @grafana/schema's Dashboard, bare-model check
 #   *.sh                            shellcheck
 #   *.yaml, *.yml                   yamllint
@@ -128,7 +128,7 @@ mapfile -d '' -t compose_files < <(files -type f \( -name 'docker-compose*.yml' 
 mapfile -d '' -t workflows < <(files -type f -path '*/.github/workflows/*' \( -name '*.yml' -o -name '*.yaml' \))
 mapfile -d '' -t prom_rules < <(files -type f -path '*/prometheus/rules/*' \( -name '*.yml' -o -name '*.yaml' \))
 mapfile -d '' -t prom_tests < <(files -type f -path '*/prometheus/tests/*' \( -name '*.yml' -o -name '*.yaml' \))
-mapfile -d '' -t prom_configs < <(files -type f -path '*/prometheus/prometheus.yml')
+mapfile -d '' -t prom_configs < <(files -type f -name prometheus.yml)
 mapfile -d '' -t dashboards < <(files -type f -path '*/grafana/dashboards/*' -name '*.json')
 mapfile -d '' -t shell_scripts < <(files -type f -name '*.sh')
 mapfile -d '' -t yaml_files < <(files -type f \( -name '*.yaml' -o -name '*.yml' \))

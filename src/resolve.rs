@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 
 use crate::model::spec::{
     AutoscalingSpec, ComputeSpec, ConfigValue, DependencyKind, DependencySpec, EnvironmentSpec,
-    ExposeSpec, ReachSpec, ResourcesSpec, ScalePolicySpec, SecretSpec, SecretStoreSpec,
-    ServiceKind, ServiceOverride, ServiceSpec,
+    ExposeSpec, IngressEnvSpec, ReachSpec, ResourcesSpec, Runtime, ScalePolicySpec, SecretSpec,
+    SecretStoreSpec, ServiceKind, ServiceOverride, ServiceSpec,
 };
 use crate::model::{
-    Autoscaling, Compute, DependencyUse, Disruption, Expose, Health, HttpHealth, IngressEnv,
-    Metrics, ObjectNames, Platform, PlatformSpec, Quota, ResolvedEnv, ResolvedService, Resources,
-    ScalePolicy, SecretRef, SecretStore,
+    Autoscaling, Compute, ContainerImages, DependencyUse, DevCredentials, Disruption, Expose,
+    Health, HttpHealth, IngressEnv, Metrics, ObjectNames, Platform, PlatformSpec, Quota,
+    ResolvedEnv, ResolvedService, Resources, ScalePolicy, SecretRef, SecretStore,
 };
 
 /// Default container port of web services.
@@ -25,6 +25,14 @@ pub const DEFAULT_WORKERS: u32 = 2;
 pub const DEFAULT_TERMINATION_GRACE: u32 = 30;
 /// preStop sleep: long enough for endpoints and ingress to stop routing to a terminating pod.
 pub const PRE_STOP_SLEEP: u32 = 10;
+/// The uv image, tagged with `platform.uv`.
+pub const UV_IMAGE: &str = "ghcr.io/astral-sh/uv";
+/// Jaeger of the compose observability stack (the reference's pin; OTLP on 4317/4318).
+pub const JAEGER_IMAGE: &str = "jaegertracing/all-in-one:1.53";
+/// Prometheus of the compose observability stack (the reference's pin).
+pub const PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.48.0";
+/// Grafana of the compose observability stack (the reference's pin).
+pub const GRAFANA_IMAGE: &str = "grafana/grafana:10.2.0";
 
 /// Resolves the spec into one [`ResolvedEnv`] per environment.
 pub fn resolve(spec: &PlatformSpec) -> Platform {
@@ -33,14 +41,68 @@ pub fn resolve(spec: &PlatformSpec) -> Platform {
         .iter()
         .map(|(name, env)| resolve_env(spec, name, env))
         .collect();
+    let unbuilt = build_env();
+    let builds = spec
+        .services
+        .iter()
+        .map(|(name, service)| {
+            resolve_service(spec, "", &unbuilt, name, service, &service.settings)
+        })
+        .collect();
+    let info = &spec.platform;
     Platform {
-        name: spec.platform.name.clone(),
-        registry: spec.platform.registry.clone(),
-        python: spec.platform.python.clone(),
-        libs: spec.platform.libs.clone(),
-        services_dir: spec.platform.services_dir.clone(),
-        uid: spec.platform.uid,
+        name: info.name.clone(),
+        registry: info.registry.clone(),
+        python: info.python.clone(),
+        libs: info.libs.clone(),
+        services_dir: info.services_dir.clone(),
+        uid: info.uid,
+        uv: info.uv.clone(),
+        images: ContainerImages {
+            python: pinned(
+                &format!("python:{}-slim", info.python),
+                info.python_digest.as_deref(),
+            ),
+            uv: pinned(
+                &format!("{UV_IMAGE}:{}", info.uv),
+                info.uv_digest.as_deref(),
+            ),
+            jaeger: JAEGER_IMAGE.to_owned(),
+            prometheus: PROMETHEUS_IMAGE.to_owned(),
+            grafana: GRAFANA_IMAGE.to_owned(),
+        },
+        output_dir: info.output_dir.trim_end_matches('/').to_owned(),
+        builds,
         environments,
+    }
+}
+
+/// `image:tag`, or `image:tag@digest` when a digest pins it.
+fn pinned(image: &str, digest: Option<&str>) -> String {
+    match digest {
+        Some(digest) => format!("{image}@{digest}"),
+        None => image.to_owned(),
+    }
+}
+
+/// The environment an image is built for: none. The Dockerfile carries the service's own
+/// settings; each environment overrides them at run time (e.g. `WEB_CONCURRENCY` via config).
+fn build_env() -> EnvironmentSpec {
+    EnvironmentSpec {
+        runtime: Runtime::Compose,
+        domain: None,
+        namespace: None,
+        nodes: None,
+        istio: false,
+        observability: false,
+        image_tag: None,
+        quota: None,
+        container_defaults: None,
+        ingress: IngressEnvSpec::default(),
+        monitoring_namespace: String::new(),
+        secret_store: None,
+        config: BTreeMap::new(),
+        service_overrides: ServiceOverride::default(),
     }
 }
 
@@ -83,6 +145,7 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
             .unwrap_or_else(|| default_namespace(&spec.platform.name, name)),
         nodes: env.nodes,
         istio: env.istio,
+        observability: env.observability,
         image_tag: env
             .image_tag
             .clone()
@@ -249,7 +312,39 @@ pub fn default_port(kind: DependencyKind) -> u16 {
     }
 }
 
-fn resolve_dependency(name: &str, spec: &DependencySpec, env_name: &str) -> Option<DependencyUse> {
+/// The official image of a dependency kind at a version, as the reference runs them.
+pub fn default_image(kind: DependencyKind, version: &str) -> String {
+    match kind {
+        DependencyKind::Postgres => format!("postgres:{version}-alpine"),
+        DependencyKind::Redis => format!("redis:{version}-alpine"),
+        DependencyKind::Rabbitmq => format!("rabbitmq:{version}-management-alpine"),
+    }
+}
+
+/// The environment variable that conventionally carries a kind's connection URL.
+pub fn default_url_variable(kind: DependencyKind) -> &'static str {
+    match kind {
+        DependencyKind::Postgres => "DATABASE_URL",
+        DependencyKind::Redis => "REDIS_URL",
+        DependencyKind::Rabbitmq => "RABBITMQ_URL",
+    }
+}
+
+/// The URL scheme of a kind's connection URL.
+pub fn default_scheme(kind: DependencyKind) -> &'static str {
+    match kind {
+        DependencyKind::Postgres => "postgresql",
+        DependencyKind::Redis => "redis",
+        DependencyKind::Rabbitmq => "amqp",
+    }
+}
+
+fn resolve_dependency(
+    platform: &str,
+    name: &str,
+    spec: &DependencySpec,
+    env_name: &str,
+) -> Option<DependencyUse> {
     let kind = dependency_kind(name, spec)?;
     let reach: ReachSpec = match spec.env.get(env_name) {
         Some(over) => ReachSpec {
@@ -275,6 +370,31 @@ fn resolve_dependency(name: &str, spec: &DependencySpec, env_name: &str) -> Opti
             .unwrap_or_else(|| BTreeMap::from([("app".to_owned(), name.to_owned())])),
         namespace: reach.namespace,
         cidr: reach.cidr,
+        image: spec
+            .image
+            .clone()
+            .unwrap_or_else(|| default_image(kind, &spec.version)),
+        url_variable: spec
+            .url_variable
+            .clone()
+            .unwrap_or_else(|| default_url_variable(kind).to_owned()),
+        scheme: spec
+            .scheme
+            .clone()
+            .unwrap_or_else(|| default_scheme(kind).to_owned()),
+        dev: DevCredentials {
+            user: spec.dev.user.clone().unwrap_or_else(|| platform.to_owned()),
+            password: spec
+                .dev
+                .password
+                .clone()
+                .unwrap_or_else(|| format!("{platform}_dev_password")),
+            database: spec
+                .dev
+                .database
+                .clone()
+                .unwrap_or_else(|| platform.to_owned()),
+        },
     })
 }
 
@@ -459,7 +579,9 @@ fn resolve_service(
     let uses = service
         .uses
         .iter()
-        .filter_map(|dep| resolve_dependency(dep, spec.dependencies.get(dep)?, env_name))
+        .filter_map(|dep| {
+            resolve_dependency(&platform.name, dep, spec.dependencies.get(dep)?, env_name)
+        })
         .collect();
 
     let image_repository = format!("{}/{name}", platform.registry);

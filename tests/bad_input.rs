@@ -52,7 +52,7 @@ const CASES: &[Case] = &[
     case("negative-replicas.toml", "E0206", 21, 12, "`services.api.replicas` is -1, below the minimum 0", Some("at least 0")),
     case("limits-below-requests.toml", "E0306", 22, 13, "CPU limit 250m is below its request 500m", Some("raise the limit")),
     case("path-name.toml", "E0205", 24, 11, "invalid name `../x` in `services`", Some("DNS-1035")),
-    case("duplicate-host.toml", "E0308", 32, 10, "`web` and `api` are both exposed at api.example.com/", Some("expose.subdomain")),
+    case("duplicate-host.toml", "E0308", 32, 10, "`web` and `api` are both exposed at api.staging.example.com/ in `staging`", Some("expose.subdomain")),
     case("unknown-env.toml", "E0302", 29, 19, "service `api` overrides unknown environment `prod`", Some("did you mean `production`?")),
     case("worker-without-command.toml", "E0304", 24, 11, "worker `jobs` has no `command`", Some("add `command = [")),
 ];

@@ -22,9 +22,34 @@ pub struct Platform {
     pub services_dir: String,
     /// Numeric uid and gid of every container.
     pub uid: u32,
+    /// Version of uv in the image builds.
+    pub uv: String,
+    /// Pinned images: Dockerfile bases and the compose observability stack.
+    pub images: ContainerImages,
+    /// The output directory relative to the repository root (the Docker build context).
+    pub output_dir: String,
+    /// Every service as its image is built: resolved with no environment's overrides, so the
+    /// Dockerfile carries the service's own defaults (not serialised: plans pass one at a time).
+    #[serde(skip)]
+    pub builds: Vec<ResolvedService>,
     /// Environments in declaration order (not serialised: templates get one env at a time).
     #[serde(skip)]
     pub environments: Vec<ResolvedEnv>,
+}
+
+/// Pinned image references (`name:tag`, with `@sha256:…` when a digest is configured).
+#[derive(Debug, Clone, Serialize)]
+pub struct ContainerImages {
+    /// Python base image of builder and runtime stages.
+    pub python: String,
+    /// uv image the builder copies the `uv` binary from.
+    pub uv: String,
+    /// Jaeger all-in-one (traces over OTLP).
+    pub jaeger: String,
+    /// Prometheus.
+    pub prometheus: String,
+    /// Grafana.
+    pub grafana: String,
 }
 
 /// One environment with its services fully resolved.
@@ -42,6 +67,8 @@ pub struct ResolvedEnv {
     pub nodes: Option<u32>,
     /// Istio sidecar injection.
     pub istio: bool,
+    /// Whether compose runs Jaeger, Prometheus and Grafana beside the services.
+    pub observability: bool,
     /// Image tag deployed.
     pub image_tag: String,
     /// ResourceQuota, when declared.
@@ -64,6 +91,39 @@ impl ResolvedEnv {
     pub fn is_kubernetes(&self) -> bool {
         self.runtime == Runtime::Kubernetes
     }
+
+    /// One static scrape job per service that serves metrics, addressed `<service>:<port>` (the
+    /// service's DNS name in a compose network), labelled with service and environment.
+    pub fn scrape_targets(&self) -> Vec<ScrapeTarget> {
+        self.services
+            .iter()
+            .filter_map(|service| {
+                let metrics = service.metrics.as_ref()?;
+                Some(ScrapeTarget {
+                    job: service.name.clone(),
+                    metrics_path: metrics.path.clone(),
+                    targets: vec![format!("{}:{}", service.name, metrics.port)],
+                    labels: BTreeMap::from([
+                        ("env".to_owned(), self.name.clone()),
+                        ("service".to_owned(), service.name.clone()),
+                    ]),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A Prometheus scrape job with static targets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScrapeTarget {
+    /// `job_name`.
+    pub job: String,
+    /// `metrics_path`.
+    pub metrics_path: String,
+    /// `host:port` addresses.
+    pub targets: Vec<String>,
+    /// Labels added to every series of the job.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// A ResourceQuota.
@@ -306,4 +366,23 @@ pub struct DependencyUse {
     pub namespace: Option<String>,
     /// Address range, when outside the cluster.
     pub cidr: Option<String>,
+    /// Container image in compose environments.
+    pub image: String,
+    /// Environment variable carrying its connection URL.
+    pub url_variable: String,
+    /// Scheme of the connection URL in compose environments.
+    pub scheme: String,
+    /// Default credentials of the development container.
+    pub dev: DevCredentials,
+}
+
+/// Default credentials of a dependency's development container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DevCredentials {
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// Database name.
+    pub database: String,
 }

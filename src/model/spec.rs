@@ -19,6 +19,13 @@ pub const MEMORY_PATTERN: &str = "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$";
 pub const DURATION_PATTERN: &str = "^[0-9]+(ms|s|m|h|d|w)$";
 /// An absolute URL path.
 pub const PATH_PATTERN: &str = "^/[A-Za-z0-9._~/-]*$";
+/// A container image digest.
+pub const DIGEST_PATTERN: &str = "^sha256:[a-f0-9]{64}$";
+/// A container image reference (`name:tag`, optionally `@sha256:…`), as written into compose files.
+pub const IMAGE_PATTERN: &str = "^[a-z0-9]([a-z0-9._/:-]*[a-z0-9])?(:[A-Za-z0-9_][A-Za-z0-9._-]{0,127})?(@sha256:[a-f0-9]{64})?$";
+/// A development credential: URL-unreserved characters only, so it is safe unquoted in a
+/// connection URL, a `.env` file and a compose `${VAR:-default}`.
+pub const CREDENTIAL_PATTERN: &str = "^[A-Za-z0-9_.~-]+$";
 
 /// The whole platform: identity, environments, services and what they depend on.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -72,6 +79,23 @@ pub struct PlatformInfo {
     #[serde(default = "default_uid")]
     #[schemars(range(min = 1, max = 2147483647))]
     pub uid: u32,
+    /// Version of uv that builds the images (`ghcr.io/astral-sh/uv:<uv>`): pinned, never `latest`.
+    #[serde(default = "default_uv")]
+    #[schemars(extend("pattern" = "^[0-9]+\\.[0-9]+\\.[0-9]+$"))]
+    pub uv: String,
+    /// Digest (`sha256:…`) pinning the Python base image `python:<python>-slim` to exact bytes.
+    #[serde(default)]
+    #[schemars(extend("pattern" = DIGEST_PATTERN))]
+    pub python_digest: Option<String>,
+    /// Digest (`sha256:…`) pinning the uv image to exact bytes.
+    #[serde(default)]
+    #[schemars(extend("pattern" = DIGEST_PATTERN))]
+    pub uv_digest: Option<String>,
+    /// Where `platgen render` writes, relative to the repository root. Images are built with the
+    /// repository root as context, so compose files find the Dockerfiles through this path.
+    #[serde(default = "default_output_dir")]
+    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$"))]
+    pub output_dir: String,
     /// Labels added to every object of every service, e.g. `{ team = "core" }`.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -147,6 +171,24 @@ pub struct DependencySpec {
     #[serde(default)]
     #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
+    /// Container image in compose environments; defaults to the official image of the kind and
+    /// version (`postgres:<version>-alpine`, `redis:<version>-alpine`, `rabbitmq:<version>-management-alpine`).
+    #[serde(default)]
+    #[schemars(extend("pattern" = IMAGE_PATTERN))]
+    pub image: Option<String>,
+    /// Environment variable that carries its connection URL to services (a secret in Kubernetes);
+    /// defaults to `DATABASE_URL`, `REDIS_URL` or `RABBITMQ_URL` by kind.
+    #[serde(default)]
+    #[schemars(extend("pattern" = ENV_KEY_PATTERN))]
+    pub url_variable: Option<String>,
+    /// URL scheme of that connection URL in compose environments, e.g. `postgresql+asyncpg`;
+    /// defaults to `postgresql`, `redis` or `amqp` by kind.
+    #[serde(default)]
+    #[schemars(extend("pattern" = "^[a-z][a-z0-9+.-]*$"))]
+    pub scheme: Option<String>,
+    /// Default credentials of its development container (overridable through `.env`).
+    #[serde(default)]
+    pub dev: DevCredentialsSpec,
     /// How Kubernetes pods reach it (network policy egress), shared by all environments unless `env` overrides it.
     #[serde(default, flatten)]
     pub reach: ReachSpec,
@@ -186,6 +228,25 @@ pub enum DependencyKind {
     Rabbitmq,
 }
 
+/// Default credentials of a dependency's development container. They are defaults only: compose
+/// reads them as `${VAR:-default}`, so a `.env` file beside the compose file overrides them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DevCredentialsSpec {
+    /// User name (PostgreSQL, RabbitMQ); default the platform name.
+    #[serde(default)]
+    #[schemars(extend("pattern" = CREDENTIAL_PATTERN))]
+    pub user: Option<String>,
+    /// Password (PostgreSQL, RabbitMQ); default `<platform>_dev_password`.
+    #[serde(default)]
+    #[schemars(extend("pattern" = CREDENTIAL_PATTERN))]
+    pub password: Option<String>,
+    /// Database name (PostgreSQL); default the platform name.
+    #[serde(default)]
+    #[schemars(extend("pattern" = CREDENTIAL_PATTERN))]
+    pub database: Option<String>,
+}
+
 /// Where an environment runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -217,6 +278,10 @@ pub struct EnvironmentSpec {
     /// Label the namespace for Istio sidecar injection.
     #[serde(default)]
     pub istio: bool,
+    /// Run the observability stack (Jaeger with OTLP, Prometheus, Grafana) beside the services in
+    /// compose environments (default true).
+    #[serde(default = "default_true")]
+    pub observability: bool,
     /// Image tag deployed here; defaults to `platform.version`.
     #[serde(default)]
     #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"))]
@@ -342,10 +407,6 @@ pub struct ServiceSpec {
     #[serde(default)]
     #[schemars(extend("pattern" = "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"))]
     pub app: Option<String>,
-    /// gunicorn worker processes per pod (web services).
-    #[serde(default)]
-    #[schemars(range(min = 1, max = 64))]
-    pub workers: Option<u32>,
     /// Command the container runs (worker services), e.g. `["python", "-m", "platform_worker"]`.
     #[serde(default)]
     #[schemars(length(min = 1))]
@@ -400,7 +461,7 @@ pub struct ServiceOverride {
     /// Expose the service through the ingress (web services).
     #[serde(default)]
     pub expose: Option<ExposeSpec>,
-    /// gunicorn worker processes per pod in this environment.
+    /// gunicorn worker processes per pod (web services), passed as `WEB_CONCURRENCY`.
     #[serde(default)]
     #[schemars(range(min = 1, max = 64))]
     pub workers: Option<u32>,
@@ -606,6 +667,17 @@ fn default_services_dir() -> String {
 pub const DEFAULT_UID: u32 = 10001;
 fn default_uid() -> u32 {
     DEFAULT_UID
+}
+/// Default uv version of the image builds (a release, never `latest`).
+pub const DEFAULT_UV: &str = "0.13.9";
+fn default_uv() -> String {
+    DEFAULT_UV.to_owned()
+}
+fn default_output_dir() -> String {
+    "out".to_owned()
+}
+fn default_true() -> bool {
+    true
 }
 fn default_store_name() -> String {
     "secret-store".to_owned()

@@ -3,6 +3,7 @@
 
 use minijinja::value::{Serde, Value};
 
+mod containers;
 mod kubernetes;
 
 use crate::model::Platform;
@@ -22,6 +23,7 @@ pub struct Artifact {
 pub fn plan(platform: &Platform, only: Option<&str>) -> Vec<Artifact> {
     let platform_value = Value::from(Serde(platform));
     let mut artifacts = Vec::new();
+    containers::plan_containers(&platform_value, platform, only, &mut artifacts);
     for env in platform
         .environments
         .iter()

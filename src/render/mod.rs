@@ -2,8 +2,9 @@
 //!
 //! Templates are embedded (see `build.rs`) and may be overridden file by file with
 //! `--templates DIR`. Every value printed into a file goes through the formatter of its file
-//! type: [`yaml`] for YAML, JSON escaping for JSON; a template that prints a raw map or list
-//! fails instead of writing something ambiguous.
+//! type: [`yaml`] for YAML, JSON escaping for JSON, name/path characters only for Dockerfiles
+//! (anything else through `tojson`); a template that prints a raw map or list fails instead of
+//! writing something ambiguous.
 
 pub mod yaml;
 
@@ -93,6 +94,8 @@ fn auto_escape(name: &str) -> AutoEscape {
         AutoEscape::Custom(Cow::Borrowed("yaml"))
     } else if file.ends_with(".json") {
         AutoEscape::Json
+    } else if file.starts_with("Dockerfile") {
+        AutoEscape::Custom(Cow::Borrowed("dockerfile"))
     } else {
         AutoEscape::Custom(Cow::Borrowed("text"))
     }
@@ -113,6 +116,7 @@ fn format_value(
             yaml::scalar(value).map_err(|m| Error::new(ErrorKind::InvalidOperation, m))?
         }
         AutoEscape::Custom(name) if name == "text" => text_value(value)?,
+        AutoEscape::Custom(name) if name == "dockerfile" => dockerfile_value(value)?,
         _ => return minijinja::escape_formatter(out, state, value),
     };
     out.write_str(&text).map_err(Error::from)
@@ -135,6 +139,29 @@ fn text_value(value: &Value) -> Result<String, Error> {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
             "a value with a line break reached a text file",
+        ));
+    }
+    Ok(text)
+}
+
+/// Dockerfiles take bare values only when they cannot change an instruction: numbers, booleans
+/// and strings of name/path/image characters (what the schema patterns allow). A space, quote,
+/// `$`, `\` or line break could split, expand or continue an instruction, so anything else must
+/// be JSON-encoded with `tojson` (exec-form arrays, or a quoted comment).
+fn dockerfile_value(value: &Value) -> Result<String, Error> {
+    if value.is_none() {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "a none value reached a Dockerfile",
+        ));
+    }
+    let text = text_value(value)?;
+    let safe =
+        |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@' | '+');
+    if value.kind() == minijinja::value::ValueKind::String && !text.chars().all(safe) {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{text:?} is not safe bare in a Dockerfile; JSON-encode it with `tojson`"),
         ));
     }
     Ok(text)

@@ -1,0 +1,368 @@
+//! The compose projects of one compose environment: its development stack, and a simulation of
+//! the production environment built from the same Dockerfiles.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+
+use super::quantities::{compose_cpus, compose_memory};
+use super::variables::{
+    Mode, credentials, dev_secret, dev_url, dev_variables, literal, prod_variables, required,
+    used_dependencies,
+};
+use super::{Artifact, dockerfile_path};
+use crate::model::spec::{DependencyKind, ServiceKind};
+use crate::model::{Compute, DependencyUse, Platform, ResolvedEnv, ResolvedService};
+use crate::resolve::default_port;
+
+/// OTLP gRPC endpoint of the development Jaeger, as services reach it.
+const OTLP_ENDPOINT: &str = "http://jaeger:4317";
+
+#[derive(Debug, Serialize)]
+struct Build {
+    context: String,
+    dockerfile: String,
+}
+
+#[derive(Debug, Serialize)]
+struct ComposeService {
+    name: String,
+    kind: ServiceKind,
+    build: Build,
+    image: Option<String>,
+    environment: BTreeMap<String, String>,
+    ports: Vec<String>,
+    depends_on: Vec<String>,
+    stop_grace_period: String,
+    deploy: Option<Deploy>,
+}
+
+#[derive(Debug, Serialize)]
+struct Deploy {
+    replicas: i64,
+    resources: DeployResources,
+}
+
+#[derive(Debug, Serialize)]
+struct DeployResources {
+    limits: DeployCompute,
+    reservations: DeployCompute,
+}
+
+#[derive(Debug, Serialize)]
+struct DeployCompute {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cpus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    memory: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ComposeDependency {
+    name: String,
+    kind: DependencyKind,
+    image: String,
+    environment: BTreeMap<String, String>,
+    ports: Vec<String>,
+    volume: String,
+    restart: Option<&'static str>,
+}
+
+/// Published ports of the observability stack.
+#[derive(Debug, Serialize)]
+struct Stack {
+    jaeger: Vec<String>,
+    prometheus: Vec<String>,
+    grafana: Vec<String>,
+}
+
+/// Host ports published on loopback, each once: a wanted port already taken moves up.
+#[derive(Default)]
+struct HostPorts(BTreeSet<u16>);
+
+impl HostPorts {
+    fn publish(&mut self, wanted: u16, container: u16) -> String {
+        let mut host = wanted;
+        while !self.0.insert(host) {
+            host = host.checked_add(1).unwrap_or(1024);
+        }
+        format!("127.0.0.1:{host}:{container}")
+    }
+}
+
+/// The environment block of a service: its config as literals, its secrets as substitutions.
+fn service_environment(
+    service: &ResolvedService,
+    mode: Mode,
+    observability: bool,
+) -> BTreeMap<String, String> {
+    let mut environment: BTreeMap<String, String> = service
+        .config
+        .iter()
+        .map(|(k, v)| (k.clone(), literal(v)))
+        .collect();
+    for secret in &service.secrets {
+        let provider = service.uses.iter().find(|d| d.url_variable == secret.name);
+        let value = match (mode, provider) {
+            (Mode::Development, Some(dep)) => dev_url(dep),
+            (Mode::Development, None) => {
+                format!("${{{}:-{}}}", secret.name, dev_secret(&secret.name))
+            }
+            (Mode::Production, _) => required(
+                &secret.name,
+                &format!(" (secret {} property {})", secret.key, secret.property),
+            ),
+        };
+        environment.insert(secret.name.clone(), value);
+    }
+    if observability {
+        // Standard OpenTelemetry SDK variables; a config value of the same name wins.
+        environment
+            .entry("OTEL_SERVICE_NAME".to_owned())
+            .or_insert_with(|| service.name.clone());
+        environment
+            .entry("OTEL_EXPORTER_OTLP_ENDPOINT".to_owned())
+            .or_insert_with(|| OTLP_ENDPOINT.to_owned());
+    }
+    environment
+}
+
+fn deploy_compute(compute: &Compute) -> DeployCompute {
+    DeployCompute {
+        cpus: compute.cpu.as_deref().and_then(compose_cpus),
+        memory: compute.memory.as_deref().and_then(compose_memory),
+    }
+}
+
+fn dependency(dep: &DependencyUse, mode: Mode, ports: &mut HostPorts) -> ComposeDependency {
+    let container = default_port(dep.kind);
+    let published = match (mode, dep.kind) {
+        (Mode::Production, _) => Vec::new(),
+        (Mode::Development, DependencyKind::Rabbitmq) => vec![
+            ports.publish(dep.port, container),
+            // The management UI of the `-management` image.
+            ports.publish(15672, 15672),
+        ],
+        (Mode::Development, _) => vec![ports.publish(dep.port, container)],
+    };
+    ComposeDependency {
+        name: dep.name.clone(),
+        kind: dep.kind,
+        image: dep.image.clone(),
+        environment: credentials(dep)
+            .iter()
+            .map(|c| (c.container.to_owned(), c.substitution(mode)))
+            .collect(),
+        ports: published,
+        volume: format!("{}_data", dep.name),
+        restart: (mode == Mode::Production).then_some("unless-stopped"),
+    }
+}
+
+struct Project {
+    services: Vec<ComposeService>,
+    dependencies: Vec<ComposeDependency>,
+    volumes: Vec<String>,
+}
+
+fn project(
+    platform: &Platform,
+    env: &ResolvedEnv,
+    mode: Mode,
+    stack: bool,
+    ports: &mut HostPorts,
+) -> Project {
+    let dependencies: Vec<ComposeDependency> = used_dependencies(env)
+        .into_iter()
+        .map(|dep| dependency(dep, mode, ports))
+        .collect();
+    // The compose file sits in `<output_dir>/<env>/`; the build context is the repository root.
+    let depth = platform.output_dir.split('/').count() + 1;
+    let context = vec![".."; depth].join("/");
+    let services = env
+        .services
+        .iter()
+        .map(|service| {
+            let is_web = service.kind == ServiceKind::Web;
+            let published = match (is_web, service.port, mode) {
+                (true, Some(port), Mode::Development) => vec![ports.publish(port, port)],
+                // Replicas cannot share a host port: publish on ephemeral ports
+                // (`docker compose port <service> <port>` tells which).
+                (true, Some(port), Mode::Production) => vec![port.to_string()],
+                _ => Vec::new(),
+            };
+            let floor = service
+                .autoscaling
+                .as_ref()
+                .map_or(service.replicas, |a| a.min);
+            let mut depends_on: Vec<String> = Vec::new();
+            for dep in &service.uses {
+                if !depends_on.contains(&dep.name) {
+                    depends_on.push(dep.name.clone());
+                }
+            }
+            ComposeService {
+                name: service.name.clone(),
+                kind: service.kind,
+                build: Build {
+                    context: context.clone(),
+                    dockerfile: dockerfile_path(platform, &service.name),
+                },
+                image: (mode == Mode::Production)
+                    .then(|| format!("{}:${{VERSION:-latest}}", service.image_repository)),
+                environment: service_environment(service, mode, stack),
+                ports: published,
+                depends_on,
+                stop_grace_period: format!("{}s", service.termination_grace),
+                deploy: (mode == Mode::Production).then(|| Deploy {
+                    replicas: floor,
+                    resources: DeployResources {
+                        limits: deploy_compute(&service.resources.limits),
+                        reservations: deploy_compute(&service.resources.requests),
+                    },
+                }),
+            }
+        })
+        .collect();
+    let mut volumes: Vec<String> = dependencies.iter().map(|d| d.volume.clone()).collect();
+    if stack {
+        volumes.extend(["prometheus_data".to_owned(), "grafana_data".to_owned()]);
+    }
+    Project {
+        services,
+        dependencies,
+        volumes,
+    }
+}
+
+/// The environment the production simulation mirrors: `production` when it runs on Kubernetes,
+/// else the last Kubernetes environment; none without one.
+pub(crate) fn production_env(platform: &Platform) -> Option<&ResolvedEnv> {
+    let kubernetes = || platform.environments.iter().filter(|e| e.is_kubernetes());
+    kubernetes()
+        .find(|e| e.name == "production")
+        .or_else(|| kubernetes().next_back())
+}
+
+fn project_value(project: Project) -> [(&'static str, Value); 3] {
+    [
+        ("services", Value::from(Serde(&project.services))),
+        ("dependencies", Value::from(Serde(&project.dependencies))),
+        ("volumes", Value::from(Serde(&project.volumes))),
+    ]
+}
+
+/// Plans the files of one compose environment.
+pub(super) fn plan_compose(
+    platform_value: &Value,
+    platform: &Platform,
+    env: &ResolvedEnv,
+    artifacts: &mut Vec<Artifact>,
+) {
+    let dir = &env.name;
+    let stack = env.observability;
+    let env_value = Value::from(Serde(env));
+    let mut push = |file: &str, template: &str, extra: Vec<(&'static str, Value)>| {
+        let mut pairs = vec![
+            ("platform", platform_value.clone()),
+            ("env", env_value.clone()),
+        ];
+        pairs.extend(extra);
+        artifacts.push(Artifact {
+            path: format!("{dir}/{file}"),
+            template: format!("compose/{template}"),
+            context: Value::from_pairs(pairs),
+        });
+    };
+
+    let mut ports = HostPorts::default();
+    let dev = project(platform, env, Mode::Development, stack, &mut ports);
+    let published = Stack {
+        jaeger: [16686, 4317, 4318]
+            .iter()
+            .map(|&p| ports.publish(p, p))
+            .collect(),
+        prometheus: vec![ports.publish(9090, 9090)],
+        grafana: vec![ports.publish(3000, 3000)],
+    };
+    let mut dev_context: Vec<(&'static str, Value)> = project_value(dev).into();
+    dev_context.push((
+        "project",
+        Value::from(format!("{}-{}", platform.name, env.name)),
+    ));
+    dev_context.push(("stack", Value::from(stack)));
+    dev_context.push(("published", Value::from(Serde(&published))));
+    push("docker-compose.yml", "docker-compose.yml", dev_context);
+
+    let prod = production_env(platform);
+    if let Some(prod) = prod {
+        let mut prod_context: Vec<(&'static str, Value)> = project_value(project(
+            platform,
+            prod,
+            Mode::Production,
+            false,
+            &mut HostPorts::default(),
+        ))
+        .into();
+        prod_context.push((
+            "project",
+            Value::from(format!("{}-{}", platform.name, prod.name)),
+        ));
+        prod_context.push(("prod", Value::from(Serde(prod))));
+        push(
+            "docker-compose.prod.yml",
+            "docker-compose.prod.yml",
+            prod_context,
+        );
+    }
+
+    push(
+        ".env.example",
+        "env.example",
+        vec![
+            ("variables", Value::from(Serde(&dev_variables(env, stack)))),
+            (
+                "required",
+                Value::from(Serde(&prod.map(prod_variables).unwrap_or_default())),
+            ),
+            ("prod", Value::from(Serde(&prod.map(|p| p.name.clone())))),
+        ],
+    );
+
+    if stack {
+        push(
+            "prometheus.yml",
+            "prometheus.yml",
+            vec![("scrape_targets", Value::from(Serde(&env.scrape_targets())))],
+        );
+        push(
+            "grafana/provisioning/datasources/prometheus.yaml",
+            "grafana-datasources.yaml",
+            Vec::new(),
+        );
+        push(
+            "grafana/provisioning/datasources/jaeger.yaml",
+            "grafana-jaeger.yaml",
+            Vec::new(),
+        );
+        push(
+            "grafana/provisioning/dashboards/platgen.yaml",
+            "grafana-dashboards.yaml",
+            Vec::new(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taken_host_ports_move_up() {
+        let mut ports = HostPorts::default();
+        assert_eq!(ports.publish(8000, 8000), "127.0.0.1:8000:8000");
+        assert_eq!(ports.publish(8000, 8000), "127.0.0.1:8001:8000");
+        assert_eq!(ports.publish(8001, 8001), "127.0.0.1:8002:8001");
+    }
+}
