@@ -605,7 +605,10 @@ fn removed_services_and_environments_are_pruned_and_unowned_files_kept() {
     let stdout = work.render(&without_jobs);
     assert!(stdout.contains(" 0 added,"), "{stdout}");
     let after = work.tree();
-    let expected: Vec<&String> = before.keys().filter(|p| !p.contains("/jobs-") && p.as_str() != "docker/Dockerfile.jobs").collect();
+    let expected: Vec<&String> = before
+        .keys()
+        .filter(|p| !p.contains("/jobs-") && p.as_str() != "docker/Dockerfile.jobs")
+        .collect();
     assert_eq!(after.keys().collect::<Vec<_>>(), expected);
     assert!(files(&before).iter().any(|p| p.contains("/jobs-")));
     for unowned in ["README.md", "production/kubernetes/NOTES.md"] {
