@@ -58,33 +58,7 @@ const CASES: &[Case] = &[
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
-const VALID: &str = r#"[platform]
-name = "shop"
-registry = "registry.example.com"
-
-[dependencies.postgres]
-version = "16"
-
-[environments.staging]
-runtime = "kubernetes"
-domain = "staging.example.com"
-
-[environments.production]
-runtime = "kubernetes"
-domain = "example.com"
-
-[services.api]
-kind = "web"
-app = "api.main:app"
-uses = ["postgres"]
-replicas = 2
-expose = { subdomain = "api" }
-
-[services.jobs]
-kind = "worker"
-command = ["python", "-m", "jobs"]
-health = { command = ["python", "-m", "jobs.health"] }
-"#;
+const VALID: &str = include_str!("fixtures/small.toml");
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

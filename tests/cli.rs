@@ -9,36 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A small platform: two environments, a web service and a worker.
-const SMALL: &str = r#"[platform]
-name = "shop"
-registry = "registry.example.com"
-
-[platform.config]
-LOG_LEVEL = "INFO"
-
-[dependencies.postgres]
-version = "16"
-
-[environments.staging]
-runtime = "kubernetes"
-domain = "staging.example.com"
-
-[environments.production]
-runtime = "kubernetes"
-domain = "example.com"
-
-[services.api]
-kind = "web"
-app = "api.main:app"
-uses = ["postgres"]
-replicas = 2
-expose = { subdomain = "api" }
-
-[services.jobs]
-kind = "worker"
-command = ["python", "-m", "jobs"]
-health = { command = ["python", "-m", "jobs.health"] }
-"#;
+const SMALL: &str = include_str!("fixtures/small.toml");
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
