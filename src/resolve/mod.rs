@@ -1,0 +1,179 @@
+//! Stage 3: turn the validated spec into the resolved [`Platform`]: defaults applied, overrides
+//! merged (service < environment-wide < service-in-environment), every object name decided.
+//!
+//! Resolution is total: references it cannot follow (an unknown dependency, say) are left out
+//! here and reported by the check stage, which sees both the spec and this result.
+
+mod dependency;
+mod merge;
+mod service;
+
+use std::collections::BTreeMap;
+
+use crate::model::spec::{
+    EnvironmentSpec, IngressEnvSpec, Runtime, SecretStoreSpec, ServiceOverride,
+};
+use crate::model::{
+    ContainerImages, IngressEnv, Platform, PlatformSpec, Quota, ResolvedEnv, SecretStore,
+};
+
+pub use dependency::{
+    default_image, default_port, default_scheme, default_url_variable, dependency_kind,
+};
+pub use merge::merged_settings;
+pub use service::config_string;
+use service::{compute, resolve_service, resources};
+
+/// Default container port of web services.
+pub const DEFAULT_WEB_PORT: u16 = 8000;
+/// Default gunicorn workers per pod.
+pub const DEFAULT_WORKERS: u32 = 2;
+/// Default graceful shutdown period (seconds).
+pub const DEFAULT_TERMINATION_GRACE: u32 = 30;
+/// preStop sleep: long enough for endpoints and ingress to stop routing to a terminating pod.
+pub const PRE_STOP_SLEEP: u32 = 10;
+/// The uv image, tagged with `platform.uv`.
+pub const UV_IMAGE: &str = "ghcr.io/astral-sh/uv";
+/// Jaeger of the compose observability stack (the reference's pin; OTLP on 4317/4318).
+pub const JAEGER_IMAGE: &str = "jaegertracing/all-in-one:1.53";
+/// Prometheus of the compose observability stack (the reference's pin).
+pub const PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.48.0";
+/// Grafana of the compose observability stack (the reference's pin).
+pub const GRAFANA_IMAGE: &str = "grafana/grafana:10.2.0";
+
+/// Resolves the spec into one [`ResolvedEnv`] per environment.
+pub fn resolve(spec: &PlatformSpec) -> Platform {
+    let environments = spec
+        .environments
+        .iter()
+        .map(|(name, env)| resolve_env(spec, name, env))
+        .collect();
+    let unbuilt = build_env();
+    let builds = spec
+        .services
+        .iter()
+        .map(|(name, service)| {
+            resolve_service(spec, "", &unbuilt, name, service, &service.settings)
+        })
+        .collect();
+    let info = &spec.platform;
+    Platform {
+        name: info.name.clone(),
+        registry: info.registry.clone(),
+        python: info.python.clone(),
+        libs: info.libs.clone(),
+        services_dir: info.services_dir.clone(),
+        uid: info.uid,
+        uv: info.uv.clone(),
+        images: ContainerImages {
+            python: pinned(
+                &format!("python:{}-slim", info.python),
+                info.python_digest.as_deref(),
+            ),
+            uv: pinned(
+                &format!("{UV_IMAGE}:{}", info.uv),
+                info.uv_digest.as_deref(),
+            ),
+            jaeger: JAEGER_IMAGE.to_owned(),
+            prometheus: PROMETHEUS_IMAGE.to_owned(),
+            grafana: GRAFANA_IMAGE.to_owned(),
+        },
+        output_dir: info.output_dir.trim_end_matches('/').to_owned(),
+        builds,
+        environments,
+    }
+}
+
+/// `image:tag`, or `image:tag@digest` when a digest pins it.
+fn pinned(image: &str, digest: Option<&str>) -> String {
+    match digest {
+        Some(digest) => format!("{image}@{digest}"),
+        None => image.to_owned(),
+    }
+}
+
+/// The environment an image is built for: none. The Dockerfile carries the service's own
+/// settings; each environment overrides them at run time (e.g. `WEB_CONCURRENCY` via config).
+fn build_env() -> EnvironmentSpec {
+    EnvironmentSpec {
+        runtime: Runtime::Compose,
+        domain: None,
+        namespace: None,
+        nodes: None,
+        istio: false,
+        observability: false,
+        image_tag: None,
+        quota: None,
+        container_defaults: None,
+        ingress: IngressEnvSpec::default(),
+        monitoring_namespace: String::new(),
+        secret_store: None,
+        config: BTreeMap::new(),
+        service_overrides: ServiceOverride::default(),
+    }
+}
+
+/// The namespace an environment deploys to when it names none.
+pub fn default_namespace(platform: &str, env: &str) -> String {
+    if env == "production" {
+        platform.to_owned()
+    } else {
+        format!("{platform}-{env}")
+    }
+}
+
+fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> ResolvedEnv {
+    let store: &SecretStoreSpec = env.secret_store.as_ref().unwrap_or(&spec.secret_store);
+    let services = spec
+        .services
+        .iter()
+        .filter_map(|(service_name, service)| {
+            let settings = merged_settings(service, env, name);
+            if settings.enabled == Some(false) {
+                return None;
+            }
+            Some(resolve_service(
+                spec,
+                name,
+                env,
+                service_name,
+                service,
+                &settings,
+            ))
+        })
+        .collect();
+    ResolvedEnv {
+        name: name.to_owned(),
+        runtime: env.runtime,
+        domain: env.domain.clone(),
+        namespace: env
+            .namespace
+            .clone()
+            .unwrap_or_else(|| default_namespace(&spec.platform.name, name)),
+        nodes: env.nodes,
+        istio: env.istio,
+        observability: env.observability,
+        image_tag: env
+            .image_tag
+            .clone()
+            .unwrap_or_else(|| spec.platform.version.clone()),
+        quota: env.quota.as_ref().map(|q| Quota {
+            requests: compute(&q.requests),
+            limits: compute(&q.limits),
+            pods: q.pods,
+        }),
+        container_defaults: env.container_defaults.as_ref().map(resources),
+        ingress: IngressEnv {
+            class: env.ingress.class.clone(),
+            namespace: env.ingress.namespace.clone(),
+            issuer: env.ingress.issuer.clone(),
+        },
+        monitoring_namespace: env.monitoring_namespace.clone(),
+        secret_store: SecretStore {
+            name: store.name.clone(),
+            kind: store.kind,
+            refresh: store.refresh.clone(),
+        },
+        services,
+    }
+}
