@@ -1,0 +1,135 @@
+//! Deployment environments: runtime, namespace, quota, ingress.
+
+use super::*;
+
+/// Where an environment runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    /// Docker Compose on a developer's machine.
+    Compose,
+    /// A Kubernetes cluster.
+    Kubernetes,
+}
+
+/// One deployment environment.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    /// Where it runs: `compose` (local development) or `kubernetes`.
+    pub runtime: Runtime,
+    /// Base domain; an exposed service is served at `<subdomain>.<domain>`, or at `<domain>` without a subdomain.
+    #[serde(default)]
+    #[schemars(extend("pattern" = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"))]
+    pub domain: Option<String>,
+    /// Kubernetes namespace; defaults to `<platform>` for `production` and `<platform>-<env>` otherwise.
+    #[serde(default)]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = 63))]
+    pub namespace: Option<String>,
+    /// Number of cluster nodes (documentation, and a check that replicas can spread).
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub nodes: Option<u32>,
+    /// Label the namespace for Istio sidecar injection.
+    #[serde(default)]
+    pub istio: bool,
+    /// Run the observability stack (Jaeger with OTLP, Prometheus, Grafana) beside the services in
+    /// compose environments (default true).
+    #[serde(default = "default_true")]
+    pub observability: bool,
+    /// Image tag deployed here; defaults to `platform.version`.
+    #[serde(default)]
+    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"))]
+    pub image_tag: Option<String>,
+    /// Namespace-wide ResourceQuota.
+    #[serde(default)]
+    pub quota: Option<QuotaSpec>,
+    /// LimitRange defaults for containers that declare no resources.
+    #[serde(default)]
+    pub container_defaults: Option<ResourcesSpec>,
+    /// Ingress controller settings.
+    #[serde(default)]
+    pub ingress: IngressEnvSpec,
+    /// Namespace of the Prometheus that scrapes the services (allowed in by network policy).
+    #[serde(default = "default_monitoring_namespace")]
+    #[schemars(extend("pattern" = NAME_PATTERN))]
+    pub monitoring_namespace: String,
+    /// Overrides the platform's secret store in this environment.
+    #[serde(default)]
+    pub secret_store: Option<SecretStoreSpec>,
+    /// Configuration for every service in this environment (e.g. `APP_ENV`).
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN }))]
+    pub config: BTreeMap<String, ConfigValue>,
+    /// Overrides applied to every service in this environment (e.g. `replicas = 1` in staging); a service's own `env.<name>` wins.
+    #[serde(default)]
+    pub service_overrides: ServiceOverride,
+}
+
+/// A namespace ResourceQuota.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaSpec {
+    /// Total CPU and memory requests allowed.
+    pub requests: ComputeSpec,
+    /// Total CPU and memory limits allowed.
+    pub limits: ComputeSpec,
+    /// Maximum number of pods.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub pods: Option<u32>,
+}
+
+/// CPU and memory quantities.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeSpec {
+    /// CPU, e.g. `200m` or `2`.
+    #[serde(default)]
+    #[schemars(extend("pattern" = CPU_PATTERN))]
+    pub cpu: Option<String>,
+    /// Memory, e.g. `256Mi` or `2Gi`.
+    #[serde(default)]
+    #[schemars(extend("pattern" = MEMORY_PATTERN))]
+    pub memory: Option<String>,
+}
+
+/// Container resource requests and limits.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesSpec {
+    /// What the scheduler reserves.
+    #[serde(default)]
+    pub requests: ComputeSpec,
+    /// The most the container may use.
+    #[serde(default)]
+    pub limits: ComputeSpec,
+}
+
+/// Ingress controller settings of an environment.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressEnvSpec {
+    /// IngressClass name (`spec.ingressClassName`).
+    #[serde(default = "default_ingress_class")]
+    #[schemars(extend("pattern" = NAME_PATTERN))]
+    pub class: String,
+    /// Namespace the ingress controller runs in (allowed in by network policy).
+    #[serde(default = "default_ingress_namespace")]
+    #[schemars(extend("pattern" = NAME_PATTERN))]
+    pub namespace: String,
+    /// cert-manager ClusterIssuer for TLS certificates; no TLS when absent.
+    #[serde(default)]
+    #[schemars(extend("pattern" = NAME_PATTERN))]
+    pub issuer: Option<String>,
+}
+
+impl Default for IngressEnvSpec {
+    fn default() -> Self {
+        Self {
+            class: default_ingress_class(),
+            namespace: default_ingress_namespace(),
+            issuer: None,
+        }
+    }
+}
