@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod diagnostics;
+pub mod diff;
 pub mod load;
 pub mod model;
 pub mod output;
@@ -14,11 +15,15 @@ pub mod resolve;
 pub mod validate;
 pub mod verify;
 
+mod parallel;
+pub mod timing;
+
 use std::path::Path;
 
 use diagnostics::{Diagnostic, SourceFile, did_you_mean};
 use output::Scope;
-use render::{RenderedFile, TemplateSource};
+use render::{RenderedFile, Renderer, TemplateSource};
+use timing::timed;
 
 /// Why a run stopped.
 #[derive(Debug)]
@@ -63,10 +68,11 @@ pub fn analyse(source: SourceFile) -> Result<(SourceFile, model::Platform), Fail
         diagnostics,
         source: Some(source.clone()),
     };
-    let doc = load::load(source.clone()).map_err(|d| invalid(d, &source))?;
-    let spec = validate::validate(&doc).map_err(|d| invalid(d, &source))?;
-    let platform = resolve::resolve(&spec);
-    let problems = check::check(&doc, &spec, &platform);
+    validate::prepare();
+    let doc = timed("load", || load::load(source.clone())).map_err(|d| invalid(d, &source))?;
+    let spec = timed("validate", || validate::validate(&doc)).map_err(|d| invalid(d, &source))?;
+    let platform = timed("resolve", || resolve::resolve(&spec));
+    let problems = timed("check", || check::check(&doc, &spec, &platform));
     if !problems.is_empty() {
         return Err(invalid(problems, &source));
     }
@@ -79,6 +85,46 @@ pub fn compile(
     env: Option<&str>,
     templates: Option<&Path>,
 ) -> Result<Compiled, Failure> {
+    compile_inner(source, env, templates, None).map(|(compiled, _)| compiled)
+}
+
+/// [`compile`], set against the output directory in the same pass: each file is compared with
+/// what is on disk as soon as it is rendered, in parallel. A file that is on disk byte for byte
+/// and recorded in the manifest with its hash is not verified again: platgen verified it when it
+/// wrote it. Every file that differs, and so every file render would write, is verified.
+pub fn compile_against(
+    source: SourceFile,
+    env: Option<&str>,
+    templates: Option<&Path>,
+    out_dir: &Path,
+) -> Result<(Compiled, output::Changes), Failure> {
+    let (compiled, changes) = compile_inner(source, env, templates, Some(out_dir))?;
+    Ok((compiled, changes.unwrap_or_default()))
+}
+
+fn compile_inner(
+    source: SourceFile,
+    env: Option<&str>,
+    templates: Option<&Path>,
+    out_dir: Option<&Path>,
+) -> Result<(Compiled, Option<output::Changes>), Failure> {
+    let renderer = Renderer::new(&TemplateSource::new(templates)).map_err(invalid)?;
+    if std::thread::available_parallelism().map_or(1, usize::from) == 1 {
+        return compile_with(&renderer, source, env, out_dir);
+    }
+    // Templates compile on another core while the platform is analysed and planned.
+    std::thread::scope(|scope| {
+        scope.spawn(|| renderer.precompile());
+        compile_with(&renderer, source, env, out_dir)
+    })
+}
+
+fn compile_with(
+    renderer: &Renderer,
+    source: SourceFile,
+    env: Option<&str>,
+    out_dir: Option<&Path>,
+) -> Result<(Compiled, Option<output::Changes>), Failure> {
     let (source, platform) = analyse(source)?;
     let all_envs: Vec<String> = platform
         .environments
@@ -96,26 +142,104 @@ pub fn compile(
             Diagnostic::error("E0001", format!("no environment named `{name}`")).help(help),
         ]));
     }
-    let artifacts = plan::plan(&platform, env);
-    let invalid = |diagnostics| Failure::Invalid {
-        diagnostics,
-        source: None,
+    let scope = Scope {
+        env: env.map(str::to_owned),
+        all_envs,
     };
-    let mut files = render::render(&artifacts, &TemplateSource::new(templates)).map_err(invalid)?;
-    verify::verify(&files).map_err(invalid)?;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    if let Some(pair) = files.windows(2).find(|w| w[0].path == w[1].path) {
+    let artifacts = timed("plan", || plan::plan(&platform, env));
+    let target = match out_dir {
+        Some(dir) => Some((
+            dir,
+            output::read_manifest(dir).map_err(|d| Failure::Environment(vec![d]))?,
+        )),
+        None => None,
+    };
+    let results = timed("render, verify, compare", || {
+        // Each artifact (and its template context) is dropped once its file is built.
+        parallel::map_owned(artifacts, |artifact| {
+            build_file(renderer, &artifact, target.as_ref())
+        })
+    });
+    let mut built = Vec::with_capacity(results.len());
+    let (mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new());
+    for result in results {
+        match result {
+            Ok(pair) => built.push(pair),
+            Err(Problem::Invalid(d)) => invalid_diags.push(d),
+            Err(Problem::Io(d)) => io_diags.push(d),
+        }
+    }
+    if !invalid_diags.is_empty() {
+        return Err(invalid(invalid_diags));
+    }
+    if !io_diags.is_empty() {
+        return Err(Failure::Environment(io_diags));
+    }
+    built.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    if let Some(pair) = built.windows(2).find(|w| w[0].0.path == w[1].0.path) {
         return Err(invalid(vec![Diagnostic::error(
             "E0405",
-            format!("two artifacts render to {}", pair[0].path),
+            format!("two artifacts render to {}", pair[0].0.path),
         )]));
     }
-    Ok(Compiled {
-        source,
-        files,
-        scope: Scope {
-            env: env.map(str::to_owned),
-            all_envs,
+    let (files, observed): (Vec<RenderedFile>, Vec<Option<output::Observed>>) =
+        built.into_iter().unzip();
+    let changes = match target {
+        Some((dir, current)) => {
+            let observed: Vec<output::Observed> = observed.into_iter().flatten().collect();
+            let changes = timed("compare", || {
+                output::compare(dir, &current, &files, &observed, &scope)
+            })
+            .map_err(|d| Failure::Environment(vec![d]))?;
+            Some(changes)
+        }
+        None => None,
+    };
+    Ok((
+        Compiled {
+            source,
+            files,
+            scope,
         },
-    })
+        changes,
+    ))
+}
+
+fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
+    Failure::Invalid {
+        diagnostics,
+        source: None,
+    }
+}
+
+/// Why one file could not be built: a template bug, or the output directory unreadable.
+enum Problem {
+    Invalid(Diagnostic),
+    Io(Diagnostic),
+}
+
+/// Renders one artifact, compares it with the output directory (when there is one) and
+/// verifies it unless platgen already wrote exactly these bytes.
+fn build_file(
+    renderer: &Renderer,
+    artifact: &plan::Artifact,
+    target: Option<&(&Path, output::ManifestOnDisk)>,
+) -> Result<(RenderedFile, Option<output::Observed>), Problem> {
+    let file = renderer
+        .render_artifact(artifact)
+        .map_err(Problem::Invalid)?;
+    let observed = match target {
+        Some((dir, _)) => Some(output::observe(dir, &file).map_err(Problem::Io)?),
+        None => None,
+    };
+    let known_good = match (target, &observed) {
+        (Some((_, current)), Some(seen)) => {
+            output::written_by_platgen(&current.manifest, &file.path, seen)
+        }
+        _ => false,
+    };
+    if !known_good {
+        verify::verify_file(&file).map_err(Problem::Invalid)?;
+    }
+    Ok((file, observed))
 }

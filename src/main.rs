@@ -1,18 +1,28 @@
-//! The `platgen` command line: parses arguments, runs the library, maps results to exit codes
-//! (0 ok, 1 invalid input or differences found, 2 usage or I/O error).
+//! The `platgen` command line: parses arguments, runs the library, prints, and maps results to
+//! exit codes (see [`EXIT_CODES`]).
 
 use std::io::{IsTerminal as _, Write as _};
+use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use platgen::diagnostics::{Diagnostic, DiagnosticFormat, render_diagnostics};
-use platgen::{Failure, compile, output, read_source};
+use platgen::{Failure, compile_against, diff, output, read_source};
+
+/// Shown under `--help` and in the man page.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success; for check and diff: out/ is exactly what render writes
+  1  render, check: platform.toml is invalid (nothing was written);
+     check: out/ differs from what render writes; diff: there are differences
+  2  usage or I/O error (unknown --env, unreadable file, a file platgen does not own in the
+     way); for diff also an invalid platform.toml";
 
 /// Declarative infrastructure compiler: renders Dockerfiles, compose files, Kubernetes
 /// manifests, CI workflows, Prometheus rules and Grafana dashboards from one platform.toml.
 #[derive(Debug, Parser)]
-#[command(name = "platgen", version, about, long_about = None)]
+#[command(name = "platgen", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -23,8 +33,17 @@ enum Format {
     /// Source snippets with carets.
     #[default]
     Human,
-    /// One line per problem: `file:line:col: error[CODE]: message`.
+    /// One line per problem: `file:line:col: error[CODE]: message`, `out/path: stale (…)`.
     Short,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+enum DiffFormat {
+    /// Unified diffs for a terminal.
+    #[default]
+    Text,
+    /// A pull-request comment: collapsed `<details>` per file (for $GITHUB_STEP_SUMMARY).
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
@@ -38,8 +57,9 @@ enum Color {
     Never,
 }
 
+/// What to compile, and where its output lives.
 #[derive(Debug, clap::Args)]
-struct Common {
+struct Input {
     /// The platform file.
     #[arg(
         long,
@@ -48,7 +68,7 @@ struct Common {
         value_name = "FILE"
     )]
     config: PathBuf,
-    /// Only this environment (default: all).
+    /// Only this environment (default: all); other environments' files are left alone.
     #[arg(long, short = 'e', value_name = "NAME")]
     env: Option<String>,
     /// Output directory.
@@ -57,9 +77,6 @@ struct Common {
     /// Directory of templates overriding the built-in ones, by path (e.g. kubernetes/deployment.yaml).
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
-    /// How problems are printed.
-    #[arg(long, value_enum, default_value_t)]
-    format: Format,
     /// When to use colour.
     #[arg(long, value_enum, default_value_t)]
     color: Color,
@@ -68,35 +85,62 @@ struct Common {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Render every artifact into the output directory (atomically; prunes stale owned files).
-    Render(Common),
+    Render {
+        #[command(flatten)]
+        input: Input,
+        /// How problems are printed.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
     /// Validate platform.toml and verify the output directory is exactly what render would write.
-    Check(Common),
+    #[command(after_help = "Exit codes: 0 consistent, 1 a problem found, 2 usage or I/O error.")]
+    Check {
+        #[command(flatten)]
+        input: Input,
+        /// How problems are printed.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Also report files in the output directory that platgen does not own.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Show what render would change in the output directory.
-    Diff(Common),
+    #[command(
+        after_help = "Exit codes: 0 no difference, 1 differences, 2 error (usage, I/O, invalid input)."
+    )]
+    Diff {
+        #[command(flatten)]
+        input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: DiffFormat,
+        /// Per-file line counts instead of the diffs.
+        #[arg(long)]
+        stat: bool,
+    },
     /// Print the JSON schema of platform.toml.
     Schema,
-    /// Print shell completions.
+    /// Print shell completions (e.g. `platgen completions bash > /etc/bash_completion.d/platgen`).
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff).
+    /// Print the man page (roff; e.g. `platgen man > /usr/local/share/man/man1/platgen.1`).
     Man,
 }
 
-fn styled(color: Color) -> bool {
+/// Whether to colour a stream that is (or is not) a terminal.
+fn colored(color: Color, terminal: bool) -> bool {
     match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stderr().is_terminal()
-        }
+        Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
     }
 }
 
-fn report(failure: &Failure, common: &Common) -> ExitCode {
-    let format = match common.format {
+/// Prints the diagnostics of a failure; returns the exit code (`invalid_code` for bad input).
+fn report(failure: &Failure, format: Format, color: Color, invalid_code: u8) -> ExitCode {
+    let diagnostic_format = match format {
         Format::Human => DiagnosticFormat::Human,
         Format::Short => DiagnosticFormat::Short,
     };
@@ -104,12 +148,13 @@ fn report(failure: &Failure, common: &Common) -> ExitCode {
         Failure::Invalid {
             diagnostics,
             source,
-        } => (diagnostics, source.as_ref(), 1),
+        } => (diagnostics, source.as_ref(), invalid_code),
         Failure::Environment(diagnostics) => (diagnostics, None, 2),
     };
-    let text = render_diagnostics(diagnostics, source, format, styled(common.color));
+    let styled = colored(color, std::io::stderr().is_terminal());
+    let text = render_diagnostics(diagnostics, source, diagnostic_format, styled);
     let _ = std::io::stderr().write_all(text.as_bytes());
-    if common.format == Format::Human && code == 1 {
+    if format == Format::Human && matches!(failure, Failure::Invalid { .. }) {
         let count = diagnostics.len();
         eprintln!(
             "platgen: {count} problem{} found; nothing was written",
@@ -119,29 +164,43 @@ fn report(failure: &Failure, common: &Common) -> ExitCode {
     ExitCode::from(code)
 }
 
-fn run_render(common: &Common) -> Result<ExitCode, Failure> {
-    let compiled = compile(
-        read_source(&common.config)?,
-        common.env.as_deref(),
-        common.templates.as_deref(),
-    )?;
-    let changes = output::write(&common.out, &compiled.files, &compiled.scope)
-        .map_err(Failure::Environment)?;
+/// Compiles and compares with the output directory. The result is never dropped: the process
+/// ends soon after, and the OS frees tens of thousands of files faster than their destructors.
+fn compile(input: &Input) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
+    compile_against(
+        read_source(&input.config)?,
+        input.env.as_deref(),
+        input.templates.as_deref(),
+        &input.out,
+    )
+    .map(ManuallyDrop::new)
+}
+
+fn run_render(input: &Input) -> Result<ExitCode, Failure> {
+    let compiled = compile(input)?;
+    let (compiled, changes) = (&compiled.0, &compiled.1);
+    // Said before anything is written: the hand edits are about to be lost.
     for path in &changes.edited_by_hand {
         let done = if changes.removed.contains(path) {
-            "removed it (it is no longer rendered)"
+            "removing it (it is no longer rendered)"
+        } else if changes.modified.contains(path) {
+            "replacing it (edit platform.toml instead)"
         } else {
-            "replaced it (edit platform.toml instead)"
+            "keeping it (it is what render writes)"
         };
         eprintln!(
-            "warning: {} was edited by hand; platgen {done}",
-            common.out.join(path).display()
+            "warning: {} was edited by hand; platgen is {done}",
+            input.out.join(path).display()
         );
     }
+    platgen::timing::timed("write", || {
+        output::write(&input.out, &compiled.files, changes)
+    })
+    .map_err(Failure::Environment)?;
     println!(
         "platgen: {} files in {}: {} added, {} changed, {} removed, {} unchanged",
         compiled.files.len(),
-        common.out.display(),
+        input.out.display(),
         changes.added.len(),
         changes.modified.len(),
         changes.removed.len(),
@@ -150,125 +209,63 @@ fn run_render(common: &Common) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_check(common: &Common) -> Result<ExitCode, Failure> {
-    let compiled = compile(
-        read_source(&common.config)?,
-        common.env.as_deref(),
-        common.templates.as_deref(),
-    )?;
-    let changes = output::changes(&common.out, &compiled.files, &compiled.scope)
-        .map_err(|d| Failure::Environment(vec![d]))?;
-    let out = common.out.display();
-    let mut lines = Vec::new();
-    lines.extend(
-        changes
-            .added
-            .iter()
-            .map(|p| format!("{out}/{p}: missing (run platgen render)")),
-    );
-    lines.extend(
-        changes
-            .modified
-            .iter()
-            .filter(|p| !changes.edited_by_hand.contains(p))
-            .map(|p| format!("{out}/{p}: stale (run platgen render)")),
-    );
-    lines.extend(
-        changes.edited_by_hand.iter().map(|p| {
-            format!("{out}/{p}: edited by hand (edit platform.toml, then platgen render)")
-        }),
-    );
-    lines.extend(
-        changes
-            .removed
-            .iter()
-            .filter(|p| !changes.edited_by_hand.contains(p))
-            .map(|p| format!("{out}/{p}: no longer rendered (run platgen render)")),
-    );
-    lines.extend(
-        changes.unowned_conflicts.iter().map(|p| {
-            format!("{out}/{p}: not written by platgen but in the way of a rendered file")
-        }),
-    );
+fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Failure> {
+    let compiled = compile(input)?;
+    let (compiled, changes) = (&compiled.0, &compiled.1);
+    let unowned = if strict {
+        output::unowned(&input.out, &changes.next_manifest, &compiled.files)
+            .map_err(|d| Failure::Environment(vec![d]))?
+    } else {
+        Vec::new()
+    };
+    let out = input.out.display().to_string();
+    let lines = diff::check::problems(&out, changes, &unowned);
     if lines.is_empty() {
-        if common.format == Format::Human {
+        if format == Format::Human {
             println!(
                 "platgen: {} and {out} are consistent ({} files)",
-                common.config.display(),
+                input.config.display(),
                 compiled.files.len()
             );
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let mut stdout = std::io::stdout().lock();
-    for line in &lines {
-        // Ignored: a closed pipe must not turn "differences found" into a panic.
-        let _ = writeln!(stdout, "{line}");
+    let mut text = lines.join("\n");
+    text.push('\n');
+    print_stdout(text.as_bytes());
+    if format == Format::Human {
+        let count = lines.len();
+        eprintln!(
+            "platgen: {count} problem{} in {out}: `platgen diff` shows them, `platgen render` fixes them",
+            if count == 1 { "" } else { "s" }
+        );
     }
     Ok(ExitCode::from(1))
 }
 
-fn run_diff(common: &Common) -> Result<ExitCode, Failure> {
-    let compiled = compile(
-        read_source(&common.config)?,
-        common.env.as_deref(),
-        common.templates.as_deref(),
-    )?;
-    let changes = output::changes(&common.out, &compiled.files, &compiled.scope)
+fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, Failure> {
+    let compiled = compile(input)?;
+    let (compiled, changes) = (&compiled.0, &compiled.1);
+    let review = diff::review(&input.out, &compiled.files, changes)
         .map_err(|d| Failure::Environment(vec![d]))?;
-    let mut stdout =
-        anstream::AutoStream::new(std::io::stdout(), color_choice(common.color)).lock();
-    let new: std::collections::BTreeMap<&str, &str> = compiled
-        .files
-        .iter()
-        .map(|f| (f.path.as_str(), f.content.as_str()))
-        .collect();
-    let mut paths: Vec<&String> = changes
-        .added
-        .iter()
-        .chain(&changes.modified)
-        .chain(&changes.unowned_conflicts)
-        .chain(&changes.removed)
-        .collect();
-    paths.sort();
-    let old = output::read_owned(
-        &common.out,
-        &paths.iter().map(|p| (*p).clone()).collect::<Vec<_>>(),
-    )
-    .map_err(|d| Failure::Environment(vec![d]))?;
-    for path in paths {
-        let before = old.get(path).cloned().flatten().unwrap_or_default();
-        let after = new.get(path.as_str()).copied().unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(before.as_str(), after);
-        let text = diff
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{path}"), &format!("b/{path}"))
-            .to_string();
-        for line in text.lines() {
-            let style = match line.as_bytes().first() {
-                Some(b'+') if !line.starts_with("+++") => anstyle::AnsiColor::Green.on_default(),
-                Some(b'-') if !line.starts_with("---") => anstyle::AnsiColor::Red.on_default(),
-                Some(b'@') => anstyle::AnsiColor::Cyan.on_default(),
-                _ => anstyle::Style::new(),
-            };
-            let _ = writeln!(stdout, "{style}{line}{style:#}");
-        }
+    let text = match format {
+        DiffFormat::Text => diff::text::render(
+            &review,
+            diff::text::Options {
+                color: colored(input.color, std::io::stdout().is_terminal()),
+                stat,
+            },
+        ),
+        DiffFormat::Markdown => diff::markdown::render(&review, diff::markdown::Options { stat }),
+    };
+    if print_stdout(text.as_bytes()) != ExitCode::SUCCESS {
+        return Ok(ExitCode::from(2));
     }
-    let _ = writeln!(
-        stdout,
-        "{} to add, {} to change, {} to remove.",
-        changes.added.len() + changes.unowned_conflicts.len(),
-        changes.modified.len(),
-        changes.removed.len()
-    );
-    Ok(
-        if changes.is_empty() && changes.unowned_conflicts.is_empty() {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::from(1)
-        },
-    )
+    Ok(if review.clean {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Writes generated text to stdout. A closed pipe (`platgen schema | head`) is not an error;
@@ -282,38 +279,37 @@ fn print_stdout(bytes: &[u8]) -> ExitCode {
     }
 }
 
-fn color_choice(color: Color) -> anstream::ColorChoice {
-    match color {
-        Color::Auto => anstream::ColorChoice::Auto,
-        Color::Always => anstream::ColorChoice::Always,
-        Color::Never => anstream::ColorChoice::Never,
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let common = match &cli.command {
-        Command::Render(c) | Command::Check(c) | Command::Diff(c) => c,
-        Command::Schema => {
-            return print_stdout(platgen::validate::schema_text().as_bytes());
+    match &cli.command {
+        Command::Render { input, format } => {
+            run_render(input).unwrap_or_else(|failure| report(&failure, *format, input.color, 1))
         }
+        Command::Check {
+            input,
+            format,
+            strict,
+        } => run_check(input, *format, *strict)
+            .unwrap_or_else(|failure| report(&failure, *format, input.color, 1)),
+        // For diff, 1 means "differences" only: invalid input is an error like any other.
+        Command::Diff {
+            input,
+            format,
+            stat,
+        } => run_diff(input, *format, *stat)
+            .unwrap_or_else(|failure| report(&failure, Format::Human, input.color, 2)),
+        Command::Schema => print_stdout(platgen::validate::schema_text().as_bytes()),
         Command::Completions { shell } => {
             let mut text = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "platgen", &mut text);
-            return print_stdout(&text);
+            print_stdout(&text)
         }
         Command::Man => {
             let mut text = Vec::new();
-            return match clap_mangen::Man::new(Cli::command()).render(&mut text) {
+            match clap_mangen::Man::new(Cli::command()).render(&mut text) {
                 Ok(()) => print_stdout(&text),
                 Err(_) => ExitCode::from(2),
-            };
+            }
         }
-    };
-    let result = match &cli.command {
-        Command::Render(_) => run_render(common),
-        Command::Check(_) => run_check(common),
-        _ => run_diff(common),
-    };
-    result.unwrap_or_else(|failure| report(&failure, common))
+    }
 }

@@ -42,10 +42,33 @@ pub fn schema_text() -> String {
     text
 }
 
+/// The committed `schema/platform.schema.json`, embedded: validation uses it instead of
+/// generating the schema on every run (a test keeps it equal to [`schema`]).
+const COMMITTED_SCHEMA: &str = include_str!("../schema/platform.schema.json");
+
+fn committed_schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(|| serde_json::from_str(COMMITTED_SCHEMA).unwrap_or_else(|_| schema()))
+}
+
 fn validator() -> &'static Result<Validator, String> {
     static VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| jsonschema::draft202012::new(&schema()).map_err(|error| error.to_string()))
+    VALIDATOR.get_or_init(|| {
+        // The schema's patterns need no look-around: the `regex` engine compiles them faster.
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(committed_schema())
+            .map_err(|error| error.to_string())
+    })
+}
+
+/// Starts compiling the schema validator on another thread, so it overlaps with loading the
+/// platform file; [`validate`] waits for it.
+pub fn prepare() {
+    std::thread::spawn(|| {
+        let _ = validator();
+    });
 }
 
 /// Validates the document and deserialises it into a [`PlatformSpec`].
@@ -89,8 +112,8 @@ fn deref<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
 
 /// The property names the schema allows at an instance path, for suggestions.
 fn allowed_keys(instance_pointer: &str) -> Vec<String> {
-    let root = schema();
-    let mut node = deref(&root, &root).clone();
+    let root = committed_schema();
+    let mut node = deref(root, root).clone();
     for segment in instance_pointer.split('/').skip(1) {
         let next = node
             .get("properties")
@@ -99,13 +122,13 @@ fn allowed_keys(instance_pointer: &str) -> Vec<String> {
             .or_else(|| node.get("items").filter(|v| v.is_object()))
             .cloned();
         match next {
-            Some(next) => node = deref(&root, &next).clone(),
+            Some(next) => node = deref(root, &next).clone(),
             None => return Vec::new(),
         }
         if let Some(any) = node.get("anyOf").and_then(Value::as_array)
             && let Some(object) = any
                 .iter()
-                .map(|v| deref(&root, v))
+                .map(|v| deref(root, v))
                 .find(|v| v.get("properties").is_some())
         {
             node = object.clone();
@@ -354,4 +377,19 @@ pub fn display_path(pointer: &str) -> String {
         .map(|s| s.replace("~1", "/").replace("~0", "~"))
         .collect::<Vec<_>>()
         .join(".")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_schema_is_the_generated_one() {
+        assert_eq!(
+            COMMITTED_SCHEMA,
+            schema_text(),
+            "schema/platform.schema.json is out of date: run `platgen schema > schema/platform.schema.json`"
+        );
+        assert!(validator().is_ok());
+    }
 }

@@ -28,7 +28,10 @@ fn broken(file: &RenderedFile, what: impl std::fmt::Display) -> Diagnostic {
 pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
     let name = file.path.rsplit('/').next().unwrap_or(&file.path);
     if name.ends_with(".json") {
-        serde_json::from_str::<Value>(&file.content).map_err(|e| broken(file, e))?;
+        let value = serde_json::from_str::<Value>(&file.content).map_err(|e| broken(file, e))?;
+        if file.path.contains("/grafana/dashboards/") {
+            verify_dashboard(file, &value)?;
+        }
         return Ok(());
     }
     if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
@@ -37,6 +40,46 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
     let value: Value = serde_saphyr::from_str(&file.content).map_err(|e| broken(file, e))?;
     if file.path.contains("/kubernetes/") {
         verify_kubernetes_object(file, &value)?;
+    }
+    if file.path.contains("/prometheus/rules/") {
+        verify_rule_file(file, &value)?;
+    }
+    Ok(())
+}
+
+/// A Prometheus rules file: groups of rules that each record or alert on an expression.
+fn verify_rule_file(file: &RenderedFile, value: &Value) -> Result<(), Diagnostic> {
+    let groups = value
+        .get("groups")
+        .and_then(Value::as_array)
+        .ok_or_else(|| broken(file, "a rules file without `groups`"))?;
+    for group in groups {
+        let rules = group
+            .get("rules")
+            .and_then(Value::as_array)
+            .ok_or_else(|| broken(file, "a rule group without `rules`"))?;
+        for rule in rules {
+            let named = rule.get("record").is_some() != rule.get("alert").is_some();
+            if !named || !rule.get("expr").is_some_and(Value::is_string) {
+                return Err(broken(
+                    file,
+                    "a rule needs `expr` and one of `record`, `alert`",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A Grafana dashboard: the bare model file provisioning loads, with a stable uid.
+fn verify_dashboard(file: &RenderedFile, value: &Value) -> Result<(), Diagnostic> {
+    if value.get("dashboard").is_some() {
+        return Err(broken(file, "a dashboard wrapped in the HTTP API envelope"));
+    }
+    for key in ["uid", "title", "schemaVersion", "panels"] {
+        if value.get(key).is_none() {
+            return Err(broken(file, format!("a dashboard without `{key}`")));
+        }
     }
     Ok(())
 }

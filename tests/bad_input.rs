@@ -55,6 +55,7 @@ const CASES: &[Case] = &[
     case("duplicate-host.toml", "E0308", 32, 10, "`web` and `api` are both exposed at api.staging.example.com/ in `staging`", Some("expose.subdomain")),
     case("unknown-env.toml", "E0302", 29, 19, "service `api` overrides unknown environment `prod`", Some("did you mean `production`?")),
     case("worker-without-command.toml", "E0304", 24, 11, "worker `jobs` has no `command`", Some("add `command = [")),
+    case("latency-threshold-not-a-bucket.toml", "E0320", 23, 54, "latency threshold `300ms` of `api` is not a bucket", Some("use the closest bucket, `threshold = \"250ms\"`")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
@@ -200,26 +201,29 @@ fn bad_files_are_located_explained_and_write_nothing() {
 fn check_and_diff_reject_bad_files_the_same_way() {
     let (_tmp, out) = rendered_out();
     let before = tree(&out);
+    let out = out.to_str().expect("utf-8 path");
     for case in CASES {
         let path = bad_path(case.file);
         let location = format!("{path}:{}:{}: error[{}]: ", case.line, case.col, case.code);
-        for command in ["check", "diff"] {
-            let result = platgen(&[
-                command,
-                "--config",
-                &path,
-                "--out",
-                out.to_str().expect("utf-8 path"),
-                "--format",
-                "short",
-            ]);
-            let stderr = text(&result.stderr);
-            assert_eq!(result.status.code(), Some(1), "{command} {path}: {stderr}");
-            assert!(stderr.starts_with(&location), "{command} {path}: {stderr}");
-        }
+        let result = platgen(&[
+            "check", "--config", &path, "--out", out, "--format", "short",
+        ]);
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(1), "check {path}: {stderr}");
+        assert!(stderr.starts_with(&location), "check {path}: {stderr}");
+        // For diff, exit code 1 means "differences": invalid input is an error (2).
+        let result = platgen(&["diff", "--config", &path, "--out", out, "--color", "never"]);
+        let stderr = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "diff {path}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error[{}]: ", case.code))
+                && stderr.contains(&format!("{path}:{}:{}", case.line, case.col)),
+            "diff {path}: {stderr}"
+        );
+        assert!(result.stdout.is_empty(), "diff {path} printed a diff");
     }
     assert!(
-        tree(&out) == before,
+        tree(Path::new(out)) == before,
         "check/diff changed the output directory"
     );
 }

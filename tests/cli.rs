@@ -240,7 +240,9 @@ fn a_hand_edited_file_is_replaced_with_a_warning() {
     fs::write(&target, "edited\n").expect("edit");
     let (stdout, stderr) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
     assert!(
-        stderr.contains("api-service.yaml was edited by hand"),
+        stderr.contains(
+            "api-service.yaml was edited by hand; platgen is replacing it (edit platform.toml instead)"
+        ),
         "{stderr}"
     );
     assert!(stdout.contains(" 1 changed,"), "{stdout}");
@@ -256,7 +258,7 @@ fn a_hand_edited_file_is_replaced_with_a_warning() {
     let (_, stderr) = work.expect(0, &["render", "--config", &without_jobs, "--out", "out"]);
     assert!(
         stderr.contains(
-            "jobs-deployment.yaml was edited by hand; platgen removed it (it is no longer rendered)"
+            "jobs-deployment.yaml was edited by hand; platgen is removing it (it is no longer rendered)"
         ),
         "{stderr}"
     );
@@ -383,12 +385,15 @@ fn diff_shows_a_unified_diff_and_a_summary() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("+++ b/production/kubernetes/jobs-serviceaccount.yaml"),
+        stdout.contains("--- /dev/null\n+++ b/production/kubernetes/jobs-serviceaccount.yaml"),
         "{stdout}"
     );
     assert!(!stdout.contains('\u{1b}'), "colour with --color never");
     let (add, change, remove) = diff_summary(&stdout);
-    let headers = stdout.lines().filter(|l| l.starts_with("--- a/")).count();
+    let headers = stdout
+        .lines()
+        .filter(|l| l.starts_with("--- a/") || *l == "--- /dev/null")
+        .count();
     assert_eq!((add, remove), (1, 0), "{stdout}");
     assert!(change >= 4, "{stdout}");
     assert_eq!(add + change + remove, headers, "{stdout}");
@@ -406,7 +411,16 @@ fn diff_counts_removals() {
     let (add, _, remove) = diff_summary(&stdout);
     assert_eq!(add, 0, "{stdout}");
     assert!(remove >= 6, "{stdout}");
-    assert!(stdout.contains("--- a/staging/kubernetes/jobs-deployment.yaml\n+++ b/staging/kubernetes/jobs-deployment.yaml"), "{stdout}");
+    assert!(
+        stdout.contains("--- a/staging/kubernetes/jobs-deployment.yaml\n+++ /dev/null\n"),
+        "{stdout}"
+    );
+    // The object summary names what goes.
+    assert!(
+        stdout.contains("Kubernetes objects in staging:\n")
+            && stdout.contains("  - Deployment shop-staging/jobs\n"),
+        "{stdout}"
+    );
 }
 
 // ---- environments ----
@@ -679,6 +693,15 @@ fn failed_render_changes_nothing(
     first_args: &[&str],
     sabotage: impl FnOnce(&Path),
 ) -> (Work, String) {
+    failed_render_changes_nothing_under("", first_args, sabotage)
+}
+
+/// [`failed_render_changes_nothing`], the failing render run by `sh` after `shell_setup`.
+fn failed_render_changes_nothing_under(
+    shell_setup: &str,
+    first_args: &[&str],
+    sabotage: impl FnOnce(&Path),
+) -> (Work, String) {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);
     let mut args = vec!["render", "--config", config.as_str(), "--out", "out"];
@@ -691,7 +714,21 @@ fn failed_render_changes_nothing(
     let changed =
         small_changed() + "\n[services.admin]\nkind = \"web\"\napp = \"admin.main:app\"\n";
     let changed = work.config("changed.toml", &changed);
-    let (stdout, stderr) = work.expect(2, &["render", "--config", &changed, "--out", "out"]);
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{shell_setup} exec '{}' render --config {changed} --out out",
+            env!("CARGO_BIN_EXE_platgen")
+        ))
+        .current_dir(work.dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
     assert_eq!(
         work.tree(),
@@ -750,4 +787,443 @@ fn a_read_only_directory_fails_cleanly() {
     )
     .expect("chmod back");
     assert!(stderr.contains("error[E0501]"), "{stderr}");
+}
+
+// ---- diff: formats, colour, exit codes ----
+
+/// SMALL rendered, one file then edited by hand; `work.changed()` writes the changed platform
+/// (LOG_LEVEL everywhere).
+fn changed_work() -> Work {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    fs::write(
+        work.out().join("staging/kubernetes/api-service.yaml"),
+        "edited\n",
+    )
+    .expect("edit");
+    work
+}
+
+impl Work {
+    fn changed(&self) -> String {
+        self.config("changed.toml", &small_changed())
+    }
+}
+
+#[test]
+fn diff_stat_lists_counts_per_file() {
+    let work = changed_work();
+    let changed = work.changed();
+    let (stdout, _) = work.expect(1, &["diff", "--config", &changed, "--out", "out", "--stat"]);
+    assert!(!stdout.contains("@@"), "--stat printed diffs:\n{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| {
+            l.trim_start()
+                .starts_with("production/kubernetes/api-configmap.yaml ")
+        })
+        .unwrap_or_else(|| panic!("no stat line:\n{stdout}"));
+    assert!(line.ends_with("|  2 +- (changed)"), "{line}");
+    assert!(
+        stdout.lines().any(|l| l
+            .trim_start()
+            .starts_with("staging/kubernetes/api-service.yaml ")
+            && l.ends_with("(changed, edited by hand)")),
+        "{stdout}"
+    );
+    diff_summary(&stdout);
+}
+
+#[test]
+fn diff_markdown_is_a_collapsed_pr_comment() {
+    let work = changed_work();
+    let changed = work.changed();
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "diff", "--config", &changed, "--out", "out", "--format", "markdown",
+        ],
+    );
+    assert!(
+        stdout.starts_with("### platgen diff\n\n**0 to add, "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("<details>\n<summary><code>production/kubernetes/api-configmap.yaml</code> (changed, +1 −1)</summary>\n\n```diff\n--- a/production/kubernetes/api-configmap.yaml\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("- `~ ConfigMap shop/api-config: data.LOG_LEVEL INFO → WARNING`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "> out/staging/kubernetes/api-service.yaml was edited by hand: render will overwrite it"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("<details>").count(),
+        stdout.matches("</details>").count()
+    );
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "diff", "--config", &changed, "--out", "out", "--format", "markdown", "--stat",
+        ],
+    );
+    assert!(
+        stdout.contains("| `production/kubernetes/api-configmap.yaml` | changed | +1 −1 |"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("<details>"), "{stdout}");
+    work.render(&changed);
+    let (stdout, _) = work.expect(
+        0,
+        &[
+            "diff", "--config", &changed, "--out", "out", "--format", "markdown",
+        ],
+    );
+    assert_eq!(
+        stdout,
+        "### platgen diff\n\n**0 to add, 0 to change, 0 to remove.**\n"
+    );
+}
+
+#[test]
+fn diff_shows_hand_edits_and_object_changes() {
+    let work = changed_work();
+    let changed = work.changed();
+    let (stdout, _) = work.expect(1, &["diff", "--config", &changed, "--out", "out"]);
+    assert!(
+        stdout.starts_with("Kubernetes objects in production:\n  ~ ConfigMap shop/api-config: data.LOG_LEVEL INFO → WARNING\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("note: out/staging/kubernetes/api-service.yaml was edited by hand: render will overwrite it\n--- a/staging/kubernetes/api-service.yaml\n"),
+        "{stdout}"
+    );
+    // The hand-edited file is not YAML any more: the summary says so rather than guessing.
+    assert!(
+        stdout.contains("~ Service shop-staging/api: not comparable as YAML"),
+        "{stdout}"
+    );
+}
+
+/// Runs platgen with a pseudo-terminal as stdout (through `script`), `NO_COLOR` as given.
+fn run_on_terminal(work: &Work, args: &str, no_color: bool) -> Option<String> {
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        return None;
+    }
+    let mut command = Command::new(script);
+    command
+        .args(["-qec"])
+        .arg(format!("'{}' {args}", env!("CARGO_BIN_EXE_platgen")))
+        .arg("/dev/null")
+        .current_dir(work.dir.path())
+        .env_remove("NO_COLOR");
+    if no_color {
+        command.env("NO_COLOR", "1");
+    }
+    let output = command.output().expect("script runs");
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn diff_colours_a_terminal_unless_told_otherwise() {
+    let work = changed_work();
+    let changed = work.changed();
+    let esc = '\u{1b}';
+    let args = ["diff", "--config", &changed, "--out", "out"];
+    // Piped: no colour, even with NO_COLOR unset.
+    let piped = Command::new(env!("CARGO_BIN_EXE_platgen"))
+        .args(args)
+        .current_dir(work.dir.path())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("runs");
+    assert!(!String::from_utf8_lossy(&piped.stdout).contains(esc));
+    // --color always wins over a pipe and NO_COLOR; --color never over a terminal.
+    let (always, _) = work.expect(1, &[&args[..], &["--color", "always"]].concat());
+    assert!(
+        always.contains(&format!("{esc}[32m+  LOG_LEVEL: WARNING")),
+        "{always}"
+    );
+    let rest = format!("diff --config {changed} --out out");
+    match run_on_terminal(&work, &rest, false) {
+        Some(terminal) => {
+            assert!(
+                terminal.contains(esc),
+                "no colour on a terminal:\n{terminal}"
+            );
+            let without = run_on_terminal(&work, &rest, true).expect("script");
+            assert!(
+                !without.contains(esc),
+                "colour despite NO_COLOR:\n{without}"
+            );
+            let never =
+                run_on_terminal(&work, &format!("{rest} --color never"), false).expect("script");
+            assert!(
+                !never.contains(esc),
+                "colour despite --color never:\n{never}"
+            );
+        }
+        None => eprintln!("skipped the terminal cases: no /usr/bin/script"),
+    }
+}
+
+#[test]
+fn every_command_has_its_exit_codes() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let bad = work.config("bad.toml", &edit(SMALL, "replicas = 2", "replcas = 2"));
+    // Invalid input: render and check 1, diff 2 (diff's 1 means "differences").
+    for (command, code) in [("render", 1), ("check", 1), ("diff", 2)] {
+        let (stdout, stderr) = work.expect(code, &[command, "--config", &bad, "--out", "out"]);
+        assert!(stdout.is_empty(), "{command}: {stdout}");
+        assert!(stderr.contains("error[E0201]"), "{command}: {stderr}");
+    }
+    work.expect(1, &["check", "--config", &config, "--out", "out"]);
+    work.expect(1, &["diff", "--config", &config, "--out", "out"]);
+    work.render(&config);
+    work.expect(0, &["check", "--config", &config, "--out", "out"]);
+    work.expect(0, &["diff", "--config", &config, "--out", "out"]);
+    // Usage errors.
+    work.expect(2, &["diff", "--format", "short"]);
+    work.expect(2, &["check", "--format", "markdown"]);
+    work.expect(2, &["render", "--strict"]);
+    work.expect(2, &["check", "--stat"]);
+    work.expect(2, &["diff", "--color", "sometimes"]);
+}
+
+// ---- check: strict, manifest ----
+
+#[test]
+fn check_strict_reports_files_platgen_does_not_own() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    fs::write(work.out().join("README.md"), "# mine\n").expect("write");
+    fs::write(
+        work.out().join("staging/kubernetes/.platgen-tmp-Ab12Cd"),
+        "half a file",
+    )
+    .expect("write");
+    let (stdout, _) = work.expect(0, &["check", "--config", &config, "--out", "out"]);
+    assert!(stdout.contains("are consistent"), "{stdout}");
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "check", "--config", &config, "--out", "out", "--strict", "--format", "short",
+        ],
+    );
+    assert_eq!(
+        stdout,
+        "out/README.md: unowned (not written by platgen)\n\
+         out/staging/kubernetes/.platgen-tmp-Ab12Cd: left by an interrupted render (run platgen render)\n"
+    );
+    // render removes what an interrupted render left, and never the user's file.
+    work.render(&config);
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "check", "--config", &config, "--out", "out", "--strict", "--format", "short",
+        ],
+    );
+    assert_eq!(stdout, "out/README.md: unowned (not written by platgen)\n");
+    assert!(work.out().join("README.md").exists());
+}
+
+#[test]
+fn a_lost_manifest_is_stale_and_render_restores_it() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let manifest = work.out().join(".platgen-manifest");
+    let text = fs::read(&manifest).expect("manifest");
+    fs::remove_file(&manifest).expect("remove");
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "check", "--config", &config, "--out", "out", "--format", "short",
+        ],
+    );
+    assert_eq!(
+        stdout,
+        "out/.platgen-manifest: stale (run platgen render)\n"
+    );
+    let (stdout, _) = work.expect(1, &["diff", "--config", &config, "--out", "out"]);
+    assert!(
+        stdout.contains("note: out/.platgen-manifest is out of date: render will rewrite it"),
+        "{stdout}"
+    );
+    let stdout = work.render(&config);
+    assert!(
+        stdout.contains(": 0 added, 0 changed, 0 removed,"),
+        "{stdout}"
+    );
+    assert_eq!(fs::read(&manifest).expect("manifest"), text);
+}
+
+/// A full disk, as far as platgen can tell: a file-size limit makes every write past 2 KiB fail
+/// (EFBIG, the signal ignored), so some files stage and others do not. The staged ones must go.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_fails_cleanly() {
+    let (_work, stderr) =
+        failed_render_changes_nothing_under("ulimit -f 4 && trap '' XFSZ &&", &[], |_| {});
+    assert!(stderr.contains("error[E0501]: cannot write"), "{stderr}");
+    assert!(stderr.contains("File too large"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+}
+
+/// Makes a directory immutable (`chattr +i`): read-only even for root. Undone on drop.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn set(dir: &Path) -> Option<Self> {
+        let ok = Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        ok.then(|| Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+/// A read-only subdirectory that binds even as root: an immutable one.
+#[cfg(unix)]
+#[test]
+fn an_immutable_directory_fails_cleanly() {
+    let mut guard = None;
+    let (_work, stderr) = failed_render_changes_nothing(&[], |out| {
+        guard = Immutable::set(&out.join("staging/kubernetes"));
+    });
+    let Some(_guard) = guard else {
+        eprintln!("skipped: chattr +i is not available here (filesystem or capability)");
+        return;
+    };
+    assert!(stderr.contains("error[E0501]"), "{stderr}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+}
+
+#[path = "../benches/platgen/generate.rs"]
+mod generate;
+
+/// A render killed at any moment leaves every file wholly old or wholly new (plus, possibly,
+/// `.platgen-tmp-*` files), and the next render completes it. The kill time is bisected towards
+/// the moment files start to change (a kill that left only old files was early, one that left
+/// new files late), so kills land while files are staged and renamed; wherever each lands, the
+/// property must hold.
+#[cfg(unix)]
+#[test]
+fn a_killed_render_leaves_every_file_wholly_old_or_wholly_new() {
+    let work = Work::new();
+    let platform = |variant| {
+        let text = generate::platform(&reference(), 24, variant);
+        // Every ConfigMap and Deployment changes too, so most of the directory is rewritten.
+        let level = if variant == 0 { "INFO" } else { "WARNING" };
+        let version = if variant == 0 { "v1.0.0" } else { "v1.0.1" };
+        text.replacen(
+            "LOG_LEVEL = \"INFO\"",
+            &format!("LOG_LEVEL = \"{level}\""),
+            1,
+        )
+        .replacen(
+            "version = \"v1.0.0\"",
+            &format!("version = \"{version}\""),
+            1,
+        )
+    };
+    let old_config = work.config("old.toml", &platform(0));
+    let new_config = work.config("new.toml", &platform(1));
+    let render = |config: &str| work.render(config);
+    let snapshot = |config: &str| {
+        let other = Work::new();
+        fs::copy(work.path(config), other.path("p.toml")).expect("copy");
+        other.render("p.toml");
+        other.tree()
+    };
+    let (old, new) = (snapshot(&old_config), snapshot(&new_config));
+    assert_ne!(old, new);
+    render(&old_config);
+    let start = std::time::Instant::now();
+    render(&new_config);
+    let full = start.elapsed();
+    let (mut early, mut late) = (std::time::Duration::ZERO, full * 3 / 2);
+    for step in 0..8u32 {
+        render(&old_config);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
+            .args(["render", "--config", &new_config, "--out", "out"])
+            .current_dir(work.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("platgen runs");
+        std::thread::sleep((early + late) / 2);
+        let _ = child.kill();
+        let _ = child.wait();
+        let (mut was_old, mut is_new, mut temporary) = (0, 0, 0);
+        for (path, entry) in work.tree() {
+            let name = path.rsplit('/').next().unwrap_or(&path);
+            if name.starts_with(".platgen-tmp-") {
+                temporary += 1;
+                continue;
+            }
+            if matches!(entry, Entry::Dir) || old.get(&path) == new.get(&path) {
+                continue;
+            }
+            if old.get(&path) == Some(&entry) {
+                was_old += 1;
+            } else if new.get(&path) == Some(&entry) {
+                is_new += 1;
+            } else {
+                panic!("after a kill at step {step}, {path} is neither the old nor the new file");
+            }
+        }
+        // Which phase the kill hit (all old: before the renames; both: during them).
+        eprintln!("kill {step}: {was_old} changed files old, {is_new} new, {temporary} temporary");
+        if is_new == 0 {
+            early = (early + late) / 2;
+        } else {
+            late = (early + late) / 2;
+        }
+        render(&new_config);
+        assert_eq!(
+            work.tree(),
+            new,
+            "the render after a kill did not complete it"
+        );
+    }
+}
+
+// ---- completions and man page document the flags ----
+
+#[test]
+fn completions_and_man_page_know_every_flag() {
+    let work = Work::new();
+    for shell in ["bash", "zsh", "fish"] {
+        let (stdout, _) = work.expect(0, &["completions", shell]);
+        // fish spells options `-l strict`, the others `--strict`.
+        for word in [
+            "check", "diff", "strict", "stat", "markdown", "color", "env",
+        ] {
+            assert!(stdout.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let (man, _) = work.expect(0, &["man"]);
+    assert!(man.contains("Exit codes"), "{man}");
+    let (help, _) = work.expect(0, &["diff", "--help"]);
+    assert!(
+        help.contains("Exit codes: 0 no difference, 1 differences, 2 error"),
+        "{help}"
+    );
 }

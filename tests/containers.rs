@@ -262,8 +262,11 @@ fn port_health_path_uid_and_command_agree_across_dockerfile_compose_and_kubernet
             );
         }
 
-        // Prometheus in compose scrapes the same port and path the pods announce.
-        for file in files.keys().filter(|p| p.ends_with("/prometheus.yml")) {
+        // Prometheus in compose scrapes the same port and path the pods announce (Kubernetes
+        // environments' `<env>/prometheus/prometheus.yml` discovers pods: tests/observability.rs).
+        for file in files.keys().filter(|p| {
+            p.ends_with("/prometheus.yml") && !p.ends_with("/prometheus/prometheus.yml")
+        }) {
             let config = yaml(&files, file);
             for job in config["scrape_configs"].as_array().expect("scrape_configs") {
                 let job_name = job["job_name"].as_str().expect("job_name");

@@ -1,7 +1,9 @@
 //! Stage 4: semantic rules the schema cannot express, across services and environments.
 //! Each rule reports with the span of the most specific place the offending value was set.
 
+mod ci;
 mod resources;
+mod slo;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +22,8 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     check_references(doc, spec, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
+    slo::check_slos(doc, spec, platform, &mut diagnostics);
+    ci::check_ci(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     diagnostics
 }

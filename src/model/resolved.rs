@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::slo::{Observability, Slo};
 use super::spec::{DependencyKind, Runtime, SecretStoreKind, ServiceKind};
 
 /// The platform after resolution: one [`ResolvedEnv`] per environment.
@@ -28,6 +29,11 @@ pub struct Platform {
     pub images: ContainerImages,
     /// The output directory relative to the repository root (the Docker build context).
     pub output_dir: String,
+    /// The GitHub Actions workflows, when enabled (not serialised: the workflow plan passes it).
+    #[serde(skip)]
+    pub ci: Option<super::ci::Ci>,
+    /// Monitoring settings shared by every environment.
+    pub observability: Observability,
     /// Every service as its image is built: resolved with no environment's overrides, so the
     /// Dockerfile carries the service's own defaults (not serialised: plans pass one at a time).
     #[serde(skip)]
@@ -79,8 +85,13 @@ pub struct ResolvedEnv {
     pub ingress: IngressEnv,
     /// Namespace of the Prometheus that scrapes services.
     pub monitoring_namespace: String,
+    /// Alertmanager (`host:port`) this environment's Prometheus sends alerts to, if any.
+    pub alertmanager: Option<String>,
     /// Secret store used here.
     pub secret_store: SecretStore,
+    /// Image tags the GitOps deploy strategy pins in this environment's kustomization (empty
+    /// unless a GitOps deploy targets it).
+    pub kustomize_images: Vec<super::ci::KustomizeImage>,
     /// Enabled services in declaration order (not serialised: plans pass the ones a file needs).
     #[serde(skip)]
     pub services: Vec<ResolvedService>,
@@ -204,6 +215,8 @@ pub struct ResolvedService {
     pub health: Health,
     /// Prometheus scraping, when the service serves metrics.
     pub metrics: Option<Metrics>,
+    /// Service-level objectives, when declared.
+    pub slo: Option<Slo>,
     /// Labels on every object of this service.
     pub labels: BTreeMap<String, String>,
     /// Labels that select the pods (a stable subset of `labels`).

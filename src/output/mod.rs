@@ -1,41 +1,57 @@
-//! Stage 8: compare the rendered files with the output directory and write them atomically.
+//! Stage 8: compare the rendered files with the output directory, and write them atomically.
 //!
-//! Everything is rendered in memory first. Writing stages every new file as a temporary file
-//! beside its target (fsynced); only when all are staged are they renamed into place, so a
-//! failure leaves the directory as it was and a killed run leaves each file wholly old or new.
+//! Comparing is per file ([`observe`], run in parallel with rendering): read what is on disk at
+//! the file's path, compare the bytes, hash the rendered content for the manifest. [`compare`]
+//! then turns the observations and the manifest into [`Changes`], which `render` writes
+//! ([`write()`]), `check` reports and `diff` shows. See [`write()`] for the crash-safety
+//! guarantees.
 
 pub mod manifest;
+mod write;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 use manifest::{MANIFEST_NAME, Manifest, hash};
+pub use write::{TEMP_PREFIX, write};
 
 /// What a render would do to the output directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
     /// New files.
     pub added: Vec<String>,
-    /// Files whose content changes.
+    /// Owned files whose content changes.
     pub modified: Vec<String>,
-    /// Owned files no longer rendered.
+    /// Owned files no longer rendered (pruned by render).
     pub removed: Vec<String>,
-    /// Owned files whose content on disk is not what platgen wrote.
+    /// Owned files whose content on disk is not what platgen wrote (each is also in `modified`
+    /// or `removed`, unless it was edited to exactly the rendered content).
     pub edited_by_hand: Vec<String>,
-    /// Files platgen does not own sitting where it would write (with different content).
+    /// Files platgen does not own sitting where it would write (with other content): render
+    /// refuses to overwrite them.
     pub unowned_conflicts: Vec<String>,
     /// Files already exactly as rendered.
     pub unchanged: usize,
+    /// The manifest the render leaves behind.
+    pub next_manifest: Manifest,
+    /// Whether `out/.platgen-manifest` is missing or lists other entries than `next_manifest`
+    /// (render rewrites it).
+    pub manifest_stale: bool,
 }
 
 impl Changes {
-    /// Whether the directory already equals the render.
-    pub fn is_empty(&self) -> bool {
-        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
+    /// Whether the directory already is exactly what render would leave: no file to add,
+    /// change or remove, nothing edited by hand or in the way, and a current manifest.
+    pub fn is_clean(&self) -> bool {
+        self.added.is_empty()
+            && self.modified.is_empty()
+            && self.removed.is_empty()
+            && self.edited_by_hand.is_empty()
+            && self.unowned_conflicts.is_empty()
+            && !self.manifest_stale
     }
 }
 
@@ -61,15 +77,25 @@ fn io_error(what: String, error: std::io::Error) -> Diagnostic {
     Diagnostic::error("E0501", format!("{what}: {error}"))
 }
 
+/// The manifest as found in the output directory.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestOnDisk {
+    /// Its entries (empty when there is none).
+    pub manifest: Manifest,
+    /// Whether the file exists.
+    pub exists: bool,
+}
+
 /// Reads the manifest of `out_dir` (empty when there is none).
-pub fn read_manifest(out_dir: &Path) -> Result<Manifest, Diagnostic> {
-    match fs::read_to_string(out_dir.join(MANIFEST_NAME)) {
-        Ok(text) => Ok(Manifest::parse(&text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Manifest::default()),
-        Err(e) => Err(io_error(
-            format!("cannot read {}", out_dir.join(MANIFEST_NAME).display()),
-            e,
-        )),
+pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
+    let path = out_dir.join(MANIFEST_NAME);
+    match fs::read(&path) {
+        Ok(bytes) => Ok(ManifestOnDisk {
+            manifest: Manifest::parse(&String::from_utf8_lossy(&bytes)),
+            exists: true,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ManifestOnDisk::default()),
+        Err(e) => Err(io_error(format!("cannot read {}", path.display()), e)),
     }
 }
 
@@ -81,47 +107,115 @@ fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
     }
 }
 
-/// Compares rendered files with the output directory.
-pub fn changes(
+/// What is on disk where a rendered file goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnDisk {
+    /// No file.
+    Missing,
+    /// A file with exactly the rendered bytes.
+    Same,
+    /// A file with other bytes; the SHA-256 of those.
+    Different(String),
+}
+
+/// A rendered file set against the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    /// SHA-256 of the rendered content (what the manifest records).
+    pub hash: String,
+    /// What is on disk at its path.
+    pub on_disk: OnDisk,
+}
+
+/// Reads what is at `file`'s path under `out_dir` and compares it with the rendered content.
+pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnostic> {
+    check_path(&file.path)?;
+    let on_disk = match read_existing(&out_dir.join(&file.path))? {
+        None => OnDisk::Missing,
+        Some(bytes) if bytes == file.content.as_bytes() => OnDisk::Same,
+        Some(bytes) => OnDisk::Different(hash(&bytes)),
+    };
+    Ok(Observed {
+        hash: hash(file.content.as_bytes()),
+        on_disk,
+    })
+}
+
+/// Whether platgen itself wrote exactly this content before: the file on disk is byte-identical
+/// and the manifest records the content's hash. Such a file was verified when it was written.
+pub fn written_by_platgen(manifest: &Manifest, path: &str, observed: &Observed) -> bool {
+    observed.on_disk == OnDisk::Same && manifest.entries.get(path) == Some(&observed.hash)
+}
+
+/// Compares rendered files (each with its [`observe`] result) with the output directory.
+pub fn compare(
     out_dir: &Path,
+    current: &ManifestOnDisk,
     files: &[RenderedFile],
+    observed: &[Observed],
     scope: &Scope,
 ) -> Result<Changes, Diagnostic> {
-    let manifest = read_manifest(out_dir)?;
+    let manifest = &current.manifest;
     let mut changes = Changes::default();
-    let rendered: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    for file in files {
-        let owned_hash = manifest.entries.get(&file.path);
-        match read_existing(&out_dir.join(&file.path))? {
-            None => changes.added.push(file.path.clone()),
-            Some(bytes) => {
-                let on_disk = hash(&bytes);
-                if let Some(owned) = owned_hash
-                    && *owned != on_disk
-                {
-                    changes.edited_by_hand.push(file.path.clone());
-                }
-                if bytes == file.content.as_bytes() {
-                    changes.unchanged += 1;
-                } else if owned_hash.is_none() {
-                    changes.unowned_conflicts.push(file.path.clone());
-                } else {
-                    changes.modified.push(file.path.clone());
+    for (file, seen) in files.iter().zip(observed) {
+        let owned = manifest.entries.get(&file.path);
+        let path = || file.path.clone();
+        match &seen.on_disk {
+            OnDisk::Missing => changes.added.push(path()),
+            OnDisk::Same => {
+                changes.unchanged += 1;
+                if owned.is_some_and(|h| *h != seen.hash) {
+                    changes.edited_by_hand.push(path());
                 }
             }
+            OnDisk::Different(on_disk) => match owned {
+                None => changes.unowned_conflicts.push(path()),
+                Some(owned) => {
+                    if owned != on_disk {
+                        changes.edited_by_hand.push(path());
+                    }
+                    changes.modified.push(path());
+                }
+            },
         }
     }
-    for (path, owned) in &manifest.entries {
-        if rendered.contains(path.as_str()) || !scope.covers(path) {
-            continue;
-        }
-        if let Some(bytes) = read_existing(&out_dir.join(path))? {
-            if hash(&bytes) != *owned {
-                changes.edited_by_hand.push(path.clone());
+    let rendered: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let stale: Vec<(&String, &String)> = manifest
+        .entries
+        .iter()
+        .filter(|(path, _)| !rendered.contains(path.as_str()) && scope.covers(path))
+        .collect();
+    let on_disk = crate::parallel::map(&stale, |(path, _)| {
+        read_existing(&out_dir.join(path)).map(|b| b.map(|b| hash(&b)))
+    });
+    for ((path, owned), disk_hash) in stale.iter().zip(on_disk) {
+        if let Some(disk_hash) = disk_hash? {
+            if disk_hash != **owned {
+                changes.edited_by_hand.push((*path).clone());
             }
-            changes.removed.push(path.clone());
+            changes.removed.push((*path).clone());
         }
     }
+    changes.edited_by_hand.sort();
+
+    // Every rendered file with its new hash, and the owned files of other environments.
+    let next = Manifest {
+        entries: manifest
+            .entries
+            .iter()
+            .filter(|(path, _)| !scope.covers(path) && !rendered.contains(path.as_str()))
+            .map(|(path, hash)| (path.clone(), hash.clone()))
+            .chain(
+                files
+                    .iter()
+                    .zip(observed)
+                    .map(|(file, seen)| (file.path.clone(), seen.hash.clone())),
+            )
+            .collect(),
+    };
+    // Entries, not text: what the manifest says is what matters (and it is cheaper).
+    changes.manifest_stale = !current.exists || current.manifest != next;
+    changes.next_manifest = next;
     Ok(changes)
 }
 
@@ -144,188 +238,52 @@ fn check_path(path: &str) -> Result<(), Diagnostic> {
     }
 }
 
-/// A file staged next to its target, not yet renamed into place.
-struct Staged {
-    temp: tempfile::NamedTempFile,
-    target: PathBuf,
-}
-
-fn stage(dir: &Path, target: PathBuf, content: &[u8]) -> std::io::Result<Staged> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".platgen-");
-    // tempfile creates owner-only (0600) files; generated files get the usual mode (umask applies).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(content)?;
-    temp.as_file().sync_all()?;
-    Ok(Staged { temp, target })
-}
-
-/// Creates `dir` and its missing parents, recording each directory created.
-fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.is_dir() {
-        return Ok(());
-    }
-    if let Some(parent) = dir.parent() {
-        create_dirs(parent, created)?;
-    }
-    fs::create_dir(dir)?;
-    created.push(dir.to_path_buf());
-    Ok(())
-}
-
-fn undo_dirs(created: &[PathBuf]) {
-    for dir in created.iter().rev() {
-        let _ = fs::remove_dir(dir);
-    }
-}
-
-/// Writes the render into `out_dir`: only changed files, atomically; prunes stale owned files
-/// and the empty directories they leave; updates the manifest. Files platgen does not own are
-/// never touched (a conflict with one is an error).
-pub fn write(
+/// Reads the current content of some files in `out_dir` (None where there is no file), for
+/// diffs. Bytes that are not UTF-8 are shown lossily.
+pub fn read_current(
     out_dir: &Path,
-    files: &[RenderedFile],
-    scope: &Scope,
-) -> Result<Changes, Vec<Diagnostic>> {
-    for file in files {
-        check_path(&file.path).map_err(|d| vec![d])?;
-    }
-    let changes = changes(out_dir, files, scope).map_err(|d| vec![d])?;
-    if !changes.unowned_conflicts.is_empty() {
-        return Err(changes
-            .unowned_conflicts
-            .iter()
-            .map(|path| {
-                Diagnostic::error("E0502", format!("{} exists and was not written by platgen", out_dir.join(path).display()))
-                    .help("platgen never overwrites files it does not own: move or delete it, then render again")
-            })
-            .collect());
-    }
-
-    let to_write: BTreeSet<&str> = changes
-        .added
-        .iter()
-        .chain(&changes.modified)
-        .map(String::as_str)
-        .collect();
-    let mut created = Vec::new();
-    let mut staged = Vec::new();
-    for file in files.iter().filter(|f| to_write.contains(f.path.as_str())) {
-        let target = out_dir.join(&file.path);
-        let dir = target.parent().unwrap_or(out_dir).to_path_buf();
-        let result = create_dirs(&dir, &mut created)
-            .and_then(|()| stage(&dir, target.clone(), file.content.as_bytes()));
-        match result {
-            Ok(s) => staged.push(s),
-            Err(e) => {
-                drop(staged);
-                undo_dirs(&created);
-                return Err(vec![
-                    io_error(format!("cannot write {}", target.display()), e)
-                        .help("nothing was changed in the output directory"),
-                ]);
-            }
-        }
-    }
-
-    let mut manifest = read_manifest(out_dir).map_err(|d| vec![d])?;
-    let mut new_manifest_text = None;
-    {
-        let removed: BTreeSet<&str> = changes.removed.iter().map(String::as_str).collect();
-        manifest
-            .entries
-            .retain(|path, _| !removed.contains(path.as_str()));
-        for file in files {
-            manifest
-                .entries
-                .insert(file.path.clone(), hash(file.content.as_bytes()));
-        }
-        let text = manifest.to_text();
-        if read_existing(&out_dir.join(MANIFEST_NAME))
-            .map_err(|d| vec![d])?
-            .as_deref()
-            != Some(text.as_bytes())
-        {
-            new_manifest_text = Some(text);
-        }
-    }
-    let manifest_staged = match new_manifest_text {
-        Some(text) => match create_dirs(out_dir, &mut created)
-            .and_then(|()| stage(out_dir, out_dir.join(MANIFEST_NAME), text.as_bytes()))
-        {
-            Ok(s) => Some(s),
-            Err(e) => {
-                drop(staged);
-                undo_dirs(&created);
-                return Err(vec![io_error(
-                    format!("cannot write {}", out_dir.join(MANIFEST_NAME).display()),
-                    e,
-                )]);
-            }
-        },
-        None => None,
-    };
-
-    // Everything is staged: from here on only renames and removals.
-    let mut errors = Vec::new();
-    for Staged { temp, target } in staged {
-        if let Err(e) = temp.persist(&target) {
-            errors.push(io_error(
-                format!("cannot replace {}", target.display()),
-                e.error,
-            ));
-        }
-    }
-    for path in &changes.removed {
-        let target = out_dir.join(path);
-        if let Err(e) = fs::remove_file(&target) {
-            errors.push(io_error(
-                format!("cannot remove stale {}", target.display()),
-                e,
-            ));
-        }
-        remove_empty_parents(out_dir, &target);
-    }
-    if let Some(Staged { temp, target }) = manifest_staged
-        && let Err(e) = temp.persist(&target)
-    {
-        errors.push(io_error(
-            format!("cannot replace {}", target.display()),
-            e.error,
-        ));
-    }
-    if errors.is_empty() {
-        Ok(changes)
-    } else {
-        Err(errors)
-    }
-}
-
-fn remove_empty_parents(out_dir: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == out_dir || !d.starts_with(out_dir) || fs::remove_dir(d).is_err() {
-            break;
-        }
-        dir = d.parent();
-    }
-}
-
-/// Reads every owned file's current content, for diffs.
-pub fn read_owned(
-    out_dir: &Path,
-    paths: &[String],
+    paths: &[&str],
 ) -> Result<BTreeMap<String, Option<String>>, Diagnostic> {
-    paths
-        .iter()
-        .map(|p| {
-            let bytes = read_existing(&out_dir.join(p))?;
-            Ok((
-                p.clone(),
-                bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
-            ))
-        })
-        .collect()
+    crate::parallel::map(paths, |path| {
+        let bytes = read_existing(&out_dir.join(path))?;
+        Ok((
+            (*path).to_owned(),
+            bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
+        ))
+    })
+    .into_iter()
+    .collect()
+}
+
+/// Files under `out_dir` that platgen neither owns nor renders (for `check --strict`), sorted.
+/// Temporary files an interrupted render left behind count too: the next render removes them.
+pub fn unowned(
+    out_dir: &Path,
+    manifest: &Manifest,
+    files: &[RenderedFile],
+) -> Result<Vec<String>, Diagnostic> {
+    let rendered: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let mut found = Vec::new();
+    if !out_dir.exists() {
+        return Ok(found);
+    }
+    for entry in walkdir::WalkDir::new(out_dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            Diagnostic::error("E0501", format!("cannot list {}: {e}", out_dir.display()))
+        })?;
+        if entry.file_type().is_dir() {
+            continue;
+        }
+        let Ok(relative) = entry.path().strip_prefix(out_dir) else {
+            continue;
+        };
+        let path = relative.to_string_lossy().replace('\\', "/");
+        if path != MANIFEST_NAME
+            && !rendered.contains(path.as_str())
+            && !manifest.entries.contains_key(&path)
+        {
+            found.push(path);
+        }
+    }
+    Ok(found)
 }

@@ -5,6 +5,8 @@ use minijinja::value::{Serde, Value};
 
 mod containers;
 mod kubernetes;
+pub mod observability;
+mod workflows;
 
 use crate::model::Platform;
 
@@ -24,6 +26,8 @@ pub fn plan(platform: &Platform, only: Option<&str>) -> Vec<Artifact> {
     let platform_value = Value::from(Serde(platform));
     let mut artifacts = Vec::new();
     containers::plan_containers(&platform_value, platform, only, &mut artifacts);
+    observability::plan_observability(&platform_value, platform, only, &mut artifacts);
+    workflows::plan_workflows(&platform_value, platform, &mut artifacts);
     for env in platform
         .environments
         .iter()

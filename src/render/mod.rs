@@ -176,9 +176,32 @@ fn yaml_filter(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
         .map_err(|m| Error::new(ErrorKind::InvalidOperation, m))
 }
 
-fn json_filter(value: Value) -> Result<Value, Error> {
-    serde_json::to_string(&value)
+/// `value | literal(indent=N)`: a string as a YAML literal block (`|-`), for long text such as
+/// PromQL; anything a literal block cannot hold exactly falls back to the scalar formatter.
+fn literal_filter(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let indent: Option<usize> = kwargs.get("indent")?;
+    kwargs.assert_all_used()?;
+    yaml::literal(&value, indent.unwrap_or(0))
         .map(Value::from_safe_string)
+        .map_err(|m| Error::new(ErrorKind::InvalidOperation, m))
+}
+
+/// `value | tojson` (compact) or `value | tojson(indent=2)` (pretty, for whole JSON documents).
+fn json_filter(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let indent: Option<usize> = kwargs.get("indent")?;
+    kwargs.assert_all_used()?;
+    let text = match indent {
+        None => serde_json::to_string(&value),
+        Some(width) => {
+            let pad = vec![b' '; width];
+            let mut out = Vec::new();
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(&pad);
+            let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+            serde::Serialize::serialize(&value, &mut serializer)
+                .map(|()| String::from_utf8_lossy(&out).into_owned())
+        }
+    };
+    text.map(Value::from_safe_string)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
 }
 
@@ -200,6 +223,7 @@ fn build_env(source: &TemplateSource, alternate: bool) -> Result<Environment<'st
     env.set_auto_escape_callback(auto_escape);
     env.set_formatter(format_value);
     env.add_filter("yaml", yaml_filter);
+    env.add_filter("literal", literal_filter);
     env.add_filter("tojson", json_filter);
     let source = source.clone();
     env.set_loader(move |name| source.load(name));
@@ -219,6 +243,20 @@ impl Renderer {
             standard: build_env(source, false).map_err(to_diag)?,
             alternate: build_env(source, true).map_err(to_diag)?,
         })
+    }
+
+    /// Compiles every embedded template (or its override) ahead of use, so it can run on
+    /// another thread while the platform is analysed and planned. A template that fails to
+    /// compile is skipped here; rendering reports it.
+    pub fn precompile(&self) {
+        for (name, _) in EMBEDDED {
+            let env = if uses_alternate_syntax(name) {
+                &self.alternate
+            } else {
+                &self.standard
+            };
+            let _ = env.get_template(name);
+        }
     }
 
     /// Renders one artifact, prefixed with the generated-file header.

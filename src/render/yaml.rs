@@ -97,6 +97,40 @@ pub fn scalar(value: &Value) -> Result<String, String> {
     }
 }
 
+/// A string as a YAML literal block scalar (`|-` and the lines indented by `indent`), so long
+/// text such as a PromQL expression stays readable. Falls back to [`scalar`] for text a literal
+/// block cannot hold exactly: empty, leading or trailing blanks, a trailing line break, tabs,
+/// control or line-separator characters.
+pub fn literal(value: &Value, indent: usize) -> Result<String, String> {
+    let Some(text) = value.as_str() else {
+        return scalar(value);
+    };
+    let representable = !text.is_empty()
+        && !text.starts_with([' ', '\n'])
+        && !text.ends_with('\n')
+        && text.lines().all(|line| !line.ends_with([' ', '\t']))
+        && !text.chars().any(|c| {
+            (c.is_control() && c != '\n')
+                || c == '\u{2028}'
+                || c == '\u{2029}'
+                || c == '\u{feff}'
+                || c == '\u{85}'
+        });
+    if !representable {
+        return scalar(value);
+    }
+    let pad = " ".repeat(indent);
+    let mut out = String::from("|-");
+    for line in text.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    Ok(out)
+}
+
 /// A value as block YAML, every line indented by `indent` spaces, no trailing newline.
 /// Empty maps and sequences become `{}` and `[]` on the first line.
 pub fn block(value: &Value, indent: usize) -> Result<String, String> {
@@ -255,6 +289,30 @@ mod tests {
         assert_eq!(scalar(&Value::from(0.999)).unwrap(), "0.999");
         assert_eq!(scalar(&Value::from(3)).unwrap(), "3");
         assert_eq!(scalar(&Value::from(2.0)).unwrap(), "2.0");
+    }
+
+    #[test]
+    fn literal_blocks_read_back_unchanged() {
+        for text in [
+            "sum(rate(x{a=\"b\"}[5m]))\n/\nsum(rate(y[5m])) > 0.05",
+            "a: b # c\n  indented\n\nafter a blank line",
+            "{{ $value }}",
+            "one line",
+            " leading",
+            "trailing\n",
+            "tab\there",
+            "",
+        ] {
+            let yaml = format!("k: {}\n", literal(&Value::from(text), 2).unwrap());
+            let parsed: std::collections::BTreeMap<String, String> =
+                serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+            assert_eq!(parsed["k"], text, "{yaml}");
+        }
+        assert!(
+            literal(&Value::from("a\nb"), 4)
+                .unwrap()
+                .starts_with("|-\n    a")
+        );
     }
 
     #[test]

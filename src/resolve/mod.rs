@@ -4,8 +4,10 @@
 //! Resolution is total: references it cannot follow (an unknown dependency, say) are left out
 //! here and reported by the check stage, which sees both the spec and this result.
 
+mod ci;
 mod dependency;
 mod merge;
+mod observability;
 mod service;
 
 use std::collections::BTreeMap;
@@ -21,6 +23,7 @@ pub use dependency::{
     default_image, default_port, default_scheme, default_url_variable, dependency_kind,
 };
 pub use merge::merged_settings;
+pub use observability::resolve_observability;
 pub use service::config_string;
 use service::{compute, resolve_service, resources};
 
@@ -79,6 +82,8 @@ pub fn resolve(spec: &PlatformSpec) -> Platform {
             grafana: GRAFANA_IMAGE.to_owned(),
         },
         output_dir: info.output_dir.trim_end_matches('/').to_owned(),
+        observability: resolve_observability(spec),
+        ci: ci::resolve_ci(spec),
         builds,
         environments,
     }
@@ -107,6 +112,7 @@ fn build_env() -> EnvironmentSpec {
         container_defaults: None,
         ingress: IngressEnvSpec::default(),
         monitoring_namespace: String::new(),
+        alertmanager: None,
         secret_store: None,
         config: BTreeMap::new(),
         service_overrides: ServiceOverride::default(),
@@ -124,7 +130,7 @@ pub fn default_namespace(platform: &str, env: &str) -> String {
 
 fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> ResolvedEnv {
     let store: &SecretStoreSpec = env.secret_store.as_ref().unwrap_or(&spec.secret_store);
-    let services = spec
+    let services: Vec<_> = spec
         .services
         .iter()
         .filter_map(|(service_name, service)| {
@@ -169,11 +175,21 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
             issuer: env.ingress.issuer.clone(),
         },
         monitoring_namespace: env.monitoring_namespace.clone(),
+        alertmanager: env.alertmanager.clone().or_else(|| {
+            (env.runtime == Runtime::Kubernetes)
+                .then(|| format!("alertmanager.{}.svc:9093", env.monitoring_namespace))
+        }),
         secret_store: SecretStore {
             name: store.name.clone(),
             kind: store.kind,
             refresh: store.refresh.clone(),
         },
+        kustomize_images: ci::kustomize_images(
+            spec,
+            name,
+            env.image_tag.as_deref().unwrap_or(&spec.platform.version),
+            &services,
+        ),
         services,
     }
 }

@@ -13,6 +13,7 @@ use crate::model::{
 
 use super::dependency::resolve_dependency;
 use super::merge::overlay_resources;
+use super::observability::resolve_slo;
 use super::{DEFAULT_TERMINATION_GRACE, DEFAULT_WEB_PORT, DEFAULT_WORKERS, PRE_STOP_SLEEP};
 
 pub(super) fn compute(spec: &ComputeSpec) -> Compute {
@@ -260,6 +261,7 @@ pub(super) fn resolve_service(
                 .unwrap_or_else(|| "/metrics".to_owned()),
             port,
         }),
+        slo: resolve_slo(service),
         selector: BTreeMap::from([("app".to_owned(), name.to_owned())]),
         labels,
         replicas,

@@ -34,7 +34,8 @@ pub struct EnvironmentSpec {
     #[serde(default)]
     pub istio: bool,
     /// Run the observability stack (Jaeger with OTLP, Prometheus, Grafana) beside the services in
-    /// compose environments (default true).
+    /// compose environments, and render Prometheus rules and config, Grafana dashboards for this
+    /// environment (default true).
     #[serde(default = "default_true")]
     pub observability: bool,
     /// Image tag deployed here; defaults to `platform.version`.
@@ -54,6 +55,11 @@ pub struct EnvironmentSpec {
     #[serde(default = "default_monitoring_namespace")]
     #[schemars(extend("pattern" = NAME_PATTERN))]
     pub monitoring_namespace: String,
+    /// Alertmanager (`host:port`) the environment's Prometheus sends alerts to; default
+    /// `alertmanager.<monitoring_namespace>.svc:9093` on Kubernetes, none in compose.
+    #[serde(default)]
+    #[schemars(extend("pattern" = "^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$"))]
+    pub alertmanager: Option<String>,
     /// Overrides the platform's secret store in this environment.
     #[serde(default)]
     pub secret_store: Option<SecretStoreSpec>,

@@ -7,12 +7,16 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod ci;
 mod dependency;
 mod environment;
+mod observability;
 mod service;
 
+pub use ci::*;
 pub use dependency::*;
 pub use environment::*;
+pub use observability::*;
 pub use service::*;
 
 /// A DNS-1035 label: lower-case letters, digits and `-`, starting with a letter, ending alphanumeric.
@@ -55,6 +59,12 @@ pub struct PlatformSpec {
     /// The services of the platform keyed by name; the name becomes the Deployment, image and DNS name.
     #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }, "minProperties" = 1))]
     pub services: IndexMap<String, ServiceSpec>,
+    /// Monitoring: SLI metrics, burn-rate alert tiers, operational alert thresholds, runbooks.
+    #[serde(default)]
+    pub observability: ObservabilitySpec,
+    /// CI/CD: the GitHub Actions workflows rendered from the platform (docs/ci.md).
+    #[serde(default)]
+    pub ci: CiSpec,
 }
 
 /// Identity of the platform and defaults every service shares.

@@ -14,6 +14,7 @@ use super::variables::{
 use super::{Artifact, dockerfile_path};
 use crate::model::spec::{DependencyKind, ServiceKind};
 use crate::model::{Compute, DependencyUse, Platform, ResolvedEnv, ResolvedService};
+use crate::plan::observability;
 use crate::resolve::default_port;
 
 /// OTLP gRPC endpoint of the development Jaeger, as services reach it.
@@ -292,6 +293,10 @@ pub(super) fn plan_compose(
         Value::from(format!("{}-{}", platform.name, env.name)),
     ));
     dev_context.push(("stack", Value::from(stack)));
+    dev_context.push((
+        "prometheus_rules",
+        Value::from(stack && observability::has_rules(platform, env)),
+    ));
     dev_context.push(("published", Value::from(Serde(&published))));
     push("docker-compose.yml", "docker-compose.yml", dev_context);
 
@@ -332,11 +337,6 @@ pub(super) fn plan_compose(
 
     if stack {
         push(
-            "prometheus.yml",
-            "prometheus.yml",
-            vec![("scrape_targets", Value::from(Serde(&env.scrape_targets())))],
-        );
-        push(
             "grafana/provisioning/datasources/prometheus.yaml",
             "grafana-datasources.yaml",
             Vec::new(),
@@ -351,6 +351,13 @@ pub(super) fn plan_compose(
             "grafana-dashboards.yaml",
             Vec::new(),
         );
+        // The one prometheus.yml generator, shared with the Kubernetes environments.
+        artifacts.push(observability::prometheus_config(
+            platform_value,
+            platform,
+            env,
+            format!("{dir}/prometheus.yml"),
+        ));
     }
 }
 

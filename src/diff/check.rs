@@ -1,0 +1,99 @@
+//! What `platgen check` reports about the output directory: one line per problem, sorted by
+//! path, each saying what to do (`out/x.yaml: stale (run platgen render)`).
+
+use crate::output::Changes;
+use crate::output::TEMP_PREFIX;
+use crate::output::manifest::MANIFEST_NAME;
+
+/// The problems `changes` shows, plus `unowned` files (reported only with `--strict`), as
+/// lines. `out` is the output directory as the user named it. Empty when all is well.
+pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String> {
+    let edited = |p: &&String| changes.edited_by_hand.contains(p);
+    let mut found: Vec<(&str, &str)> = Vec::new();
+    let lists: [(Vec<&String>, &str); 5] = [
+        (
+            changes.added.iter().collect(),
+            "missing (run platgen render)",
+        ),
+        (
+            changes.modified.iter().filter(|p| !edited(p)).collect(),
+            "stale (run platgen render)",
+        ),
+        (
+            changes.edited_by_hand.iter().collect(),
+            "edited by hand (edit platform.toml, then platgen render)",
+        ),
+        (
+            changes.removed.iter().filter(|p| !edited(p)).collect(),
+            "no longer rendered (run platgen render)",
+        ),
+        (
+            changes.unowned_conflicts.iter().collect(),
+            "not written by platgen but in the way of a rendered file",
+        ),
+    ];
+    for (paths, what) in lists {
+        found.extend(paths.into_iter().map(|p| (p.as_str(), what)));
+    }
+    if found.is_empty() && changes.manifest_stale {
+        found.push((MANIFEST_NAME, "stale (run platgen render)"));
+    }
+    for path in unowned {
+        let file = path.rsplit('/').next().unwrap_or(path);
+        let what = if file.starts_with(TEMP_PREFIX) {
+            "left by an interrupted render (run platgen render)"
+        } else {
+            "unowned (not written by platgen)"
+        };
+        found.push((path, what));
+    }
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    found
+        .into_iter()
+        .map(|(path, what)| format!("{out}/{path}: {what}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_manifest_is_reported_only_alone() {
+        let mut changes = Changes {
+            manifest_stale: true,
+            ..Changes::default()
+        };
+        assert_eq!(
+            problems("out", &changes, &[]),
+            ["out/.platgen-manifest: stale (run platgen render)"]
+        );
+        changes.added.push("a.yaml".to_owned());
+        assert_eq!(
+            problems("out", &changes, &[]),
+            ["out/a.yaml: missing (run platgen render)"]
+        );
+    }
+
+    #[test]
+    fn a_hand_edit_is_reported_once() {
+        let changes = Changes {
+            modified: vec!["a.yaml".to_owned(), "b.yaml".to_owned()],
+            edited_by_hand: vec!["a.yaml".to_owned()],
+            ..Changes::default()
+        };
+        assert_eq!(
+            problems(
+                "out",
+                &changes,
+                &["c.txt".to_owned(), ".platgen-tmp-x1".to_owned()]
+            ),
+            [
+                "out/.platgen-tmp-x1: left by an interrupted render (run platgen render)",
+                "out/a.yaml: edited by hand (edit platform.toml, then platgen render)",
+                "out/b.yaml: stale (run platgen render)",
+                "out/c.txt: unowned (not written by platgen)",
+            ]
+        );
+    }
+}

@@ -1,0 +1,235 @@
+//! An exact decimal number, for SLO arithmetic.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+/// An exact decimal number: `units / 10^scale`.
+#[derive(Debug, Clone, Copy)]
+pub struct Decimal {
+    units: i128,
+    scale: u32,
+}
+
+/// Digits after the point we keep at most; more would overflow `i128` in products.
+const MAX_SCALE: u32 = 18;
+
+impl Decimal {
+    /// An integer.
+    pub const fn int(value: i64) -> Self {
+        Self {
+            units: value as i128,
+            scale: 0,
+        }
+    }
+
+    /// `units / 10^scale`, e.g. `Decimal::new(144, 1)` is 14.4.
+    pub const fn new(units: i64, scale: u32) -> Self {
+        Self {
+            units: units as i128,
+            scale,
+        }
+    }
+
+    /// Parses a plain decimal (`99.9`, `0.5`, `-2`, `10`); no exponents.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+        if whole.is_empty() && fraction.is_empty() {
+            return None;
+        }
+        if !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+        {
+            return None;
+        }
+        let scale = u32::try_from(fraction.len()).ok()?;
+        if scale > MAX_SCALE || whole.len() > 18 {
+            return None;
+        }
+        let units: i128 = format!("{whole}{fraction}").parse().ok()?;
+        Some(
+            Self {
+                units: if negative { -units } else { units },
+                scale,
+            }
+            .normalized(),
+        )
+    }
+
+    /// The decimal a float was written as: Rust prints the shortest text that reads back as the
+    /// same float, so `99.9_f64` becomes exactly 99.9.
+    pub fn from_f64(value: f64) -> Option<Self> {
+        if !value.is_finite() {
+            return None;
+        }
+        Self::parse(&format!("{value}"))
+    }
+
+    /// Drops trailing zeros after the point.
+    fn normalized(mut self) -> Self {
+        while self.scale > 0 && self.units % 10 == 0 {
+            self.units /= 10;
+            self.scale -= 1;
+        }
+        self
+    }
+
+    fn rescaled(self, scale: u32) -> i128 {
+        self.units * 10i128.pow(scale - self.scale)
+    }
+
+    /// `self × other`.
+    pub fn times(self, other: Self) -> Self {
+        Self {
+            units: self.units * other.units,
+            scale: self.scale + other.scale,
+        }
+        .normalized()
+    }
+
+    /// `self + other`.
+    pub fn plus(self, other: Self) -> Self {
+        let scale = self.scale.max(other.scale);
+        Self {
+            units: self.rescaled(scale) + other.rescaled(scale),
+            scale,
+        }
+        .normalized()
+    }
+
+    /// `self − other`.
+    pub fn minus(self, other: Self) -> Self {
+        self.plus(Self {
+            units: -other.units,
+            scale: other.scale,
+        })
+    }
+
+    /// `self / 10^n`: a percentage to a ratio is `shift(2)`.
+    pub fn shift(self, n: u32) -> Self {
+        Self {
+            units: self.units,
+            scale: self.scale + n,
+        }
+        .normalized()
+    }
+
+    /// Whether the value is a whole number.
+    pub fn is_integer(self) -> bool {
+        self.normalized().scale == 0
+    }
+
+    /// Whether the value is above zero.
+    pub fn is_positive(self) -> bool {
+        self.units > 0
+    }
+
+    /// The nearest float (for comparisons that need no exactness, e.g. "closest bucket").
+    pub fn to_f64(self) -> f64 {
+        // Through the text so the float is the correctly rounded one.
+        self.to_string().parse().unwrap_or(f64::NAN)
+    }
+
+    /// Rounds to `digits` significant digits, towards zero (`down`) or away from it.
+    pub fn round_significant(self, digits: u32, up: bool) -> Self {
+        let magnitude = self.units.unsigned_abs().to_string().len() as u32;
+        if magnitude <= digits {
+            return self;
+        }
+        let drop = magnitude - digits;
+        let factor = 10i128.pow(drop);
+        let mut kept = self.units / factor;
+        if up && self.units % factor != 0 {
+            kept += self.units.signum();
+        }
+        let units = kept * factor;
+        // Express the result with the original scale, then normalise.
+        Self {
+            units,
+            scale: self.scale,
+        }
+        .normalized()
+    }
+}
+
+impl PartialEq for Decimal {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Decimal {}
+
+impl PartialOrd for Decimal {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Decimal {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let scale = self.scale.max(other.scale);
+        self.rescaled(scale).cmp(&other.rescaled(scale))
+    }
+}
+
+impl fmt::Display for Decimal {
+    /// Plain decimal notation, no exponent, no trailing zeros: `0.0144`, `14.4`, `30`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.normalized();
+        let sign = if d.units < 0 { "-" } else { "" };
+        let digits = d.units.unsigned_abs().to_string();
+        let scale = d.scale as usize;
+        if scale == 0 {
+            return write!(f, "{sign}{digits}");
+        }
+        let padded = format!("{digits:0>width$}", width = scale + 1);
+        let (whole, fraction) = padded.split_at(padded.len() - scale);
+        write!(f, "{sign}{whole}.{fraction}")
+    }
+}
+
+impl serde::Serialize for Decimal {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        Decimal::parse(text).expect("decimal")
+    }
+
+    #[test]
+    fn parses_and_compares() {
+        assert_eq!(d("0.50"), d("0.5"));
+        assert!(d("0.25") < d("0.5"));
+        assert_eq!(d("-1.5").to_string(), "-1.5");
+        assert_eq!(d(".5").to_string(), "0.5");
+        assert!(Decimal::parse("1e3").is_none());
+        assert!(Decimal::parse("").is_none());
+        assert!(Decimal::parse("1.2.3").is_none());
+    }
+
+    #[test]
+    fn rounds_to_significant_digits() {
+        assert_eq!(
+            d("0.01584").round_significant(3, false).to_string(),
+            "0.0158"
+        );
+        assert_eq!(
+            d("0.01584").round_significant(3, true).to_string(),
+            "0.0159"
+        );
+        assert_eq!(d("0.0158").round_significant(3, true).to_string(), "0.0158");
+        assert_eq!(d("1296").round_significant(2, false).to_string(), "1200");
+    }
+}

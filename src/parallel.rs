@@ -1,0 +1,74 @@
+//! Work spread over the available CPUs with scoped threads, results in input order.
+
+use std::sync::{Mutex, PoisonError};
+
+/// Below this many items per thread, a thread costs more than it saves.
+const MIN_ITEMS_PER_THREAD: usize = 8;
+
+/// How many threads to use for `items` pieces of work.
+fn threads_for(items: usize) -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    cpus.min(items / MIN_ITEMS_PER_THREAD).max(1)
+}
+
+/// `items.into_iter().map(f).collect()`, computed on several threads. Items are handed out one
+/// at a time (their costs differ widely) and each is dropped as soon as `f` is done with it; the
+/// results come back in the order of `items`, so the output is the same as the sequential map's.
+pub(crate) fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = threads_for(items.len());
+    if threads == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let count = items.len();
+    let queue = Mutex::new(items.into_iter().enumerate());
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            // The lock is held only to take the next item.
+            let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+            let Some((i, item)) = next else {
+                return done;
+            };
+            done.push((i, f(item)));
+        }
+    };
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut all = Vec::with_capacity(count);
+        all.extend(work());
+        for handle in handles {
+            // A panic in a worker is a bug; resume it here rather than lose results.
+            match handle.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    results.sort_unstable_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// [`map_owned`] over borrowed items.
+pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    map_owned(items.iter().collect(), f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_the_input_order() {
+        let items: Vec<usize> = (0..1000).collect();
+        assert_eq!(
+            map(&items, |i| i * 2),
+            items.iter().map(|i| i * 2).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            map_owned(items.clone(), |i| i + 1),
+            items.iter().map(|i| i + 1).collect::<Vec<_>>()
+        );
+        assert_eq!(map(&[] as &[usize], |i| *i), Vec::<usize>::new());
+    }
+}

@@ -1,0 +1,117 @@
+//! The one `prometheus.yml` generator: static targets for a compose environment, pod discovery
+//! for a Kubernetes one. Both label every series with `service` and `env`, the labels the rules
+//! and dashboards select on, and scrape the path and port the service's pods announce.
+
+use serde::Serialize;
+
+use super::promql::{ENV_LABEL, SERVICE_LABEL};
+use crate::model::{Platform, ResolvedEnv, ScrapeTarget};
+
+/// Where Prometheus finds the rule files (the rendered `prometheus/rules/` folder mounted there).
+pub const RULES_DIR: &str = "/etc/prometheus/rules";
+
+/// Everything a `prometheus.yml` holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PrometheusConfig {
+    /// Environment name.
+    pub env: String,
+    /// `scrape_interval`.
+    pub scrape_interval: String,
+    /// `evaluation_interval`.
+    pub evaluation_interval: String,
+    /// Alertmanager targets (`host:port`).
+    pub alertmanagers: Vec<String>,
+    /// `rule_files` globs.
+    pub rule_files: Vec<String>,
+    /// Static jobs (compose).
+    pub static_jobs: Vec<ScrapeTarget>,
+    /// Whether Prometheus scrapes itself (compose: it runs beside the services).
+    pub self_scrape: bool,
+    /// Pod discovery (Kubernetes).
+    pub pods: Option<PodDiscovery>,
+}
+
+/// Kubernetes pod discovery restricted to the environment's namespace.
+#[derive(Debug, Clone, Serialize)]
+pub struct PodDiscovery {
+    /// `job_name`.
+    pub job: String,
+    /// Namespaces searched.
+    pub namespaces: Vec<String>,
+    /// Meta label of the pod label that names the service (`__meta_kubernetes_pod_label_app`).
+    pub service_source: String,
+    /// Target label it is written to.
+    pub service_label: &'static str,
+    /// Target label of the environment.
+    pub env_label: &'static str,
+}
+
+/// The pod-label meta label Prometheus' Kubernetes discovery gives a label key.
+fn pod_label_meta(key: &str) -> String {
+    let sanitized: String = key
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("__meta_kubernetes_pod_label_{sanitized}")
+}
+
+/// The Prometheus configuration of an environment. `with_rules` says whether rule files are
+/// rendered for it.
+pub fn config(platform: &Platform, env: &ResolvedEnv, with_rules: bool) -> PrometheusConfig {
+    let obs = &platform.observability;
+    let rule_files = if with_rules {
+        vec![format!("{RULES_DIR}/*.yml")]
+    } else {
+        Vec::new()
+    };
+    let alertmanagers = env.alertmanager.iter().cloned().collect();
+    if env.is_kubernetes() {
+        // Every service's pods carry the same selector key (`app`); its value is the service.
+        let key = env
+            .services
+            .iter()
+            .find_map(|s| s.selector.keys().next().cloned())
+            .unwrap_or_else(|| "app".to_owned());
+        PrometheusConfig {
+            env: env.name.clone(),
+            scrape_interval: obs.scrape_interval.clone(),
+            evaluation_interval: obs.evaluation_interval.clone(),
+            alertmanagers,
+            rule_files,
+            static_jobs: Vec::new(),
+            self_scrape: false,
+            pods: Some(PodDiscovery {
+                job: "kubernetes-pods".to_owned(),
+                namespaces: vec![env.namespace.clone()],
+                service_source: pod_label_meta(&key),
+                service_label: SERVICE_LABEL,
+                env_label: ENV_LABEL,
+            }),
+        }
+    } else {
+        PrometheusConfig {
+            env: env.name.clone(),
+            scrape_interval: obs.scrape_interval.clone(),
+            evaluation_interval: obs.evaluation_interval.clone(),
+            alertmanagers,
+            rule_files,
+            static_jobs: env.scrape_targets(),
+            self_scrape: true,
+            pods: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_labels_are_sanitised() {
+        assert_eq!(pod_label_meta("app"), "__meta_kubernetes_pod_label_app");
+        assert_eq!(
+            pod_label_meta("app.kubernetes.io/name"),
+            "__meta_kubernetes_pod_label_app_kubernetes_io_name"
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! Tests of the burn-rate alerts of one SLO objective.
+
+use super::{
+    AlertTest, EVAL, ExpectedAlert, ExpectedSample, ExprTest, PER_MINUTE, TestBuilder, TestGroup,
+    alerts_named, expected, fired_by, minutes, settled, shown_percent,
+};
+use crate::model::ResolvedService;
+use crate::model::slo::{BurnTier, Decimal, Objective};
+use crate::plan::observability::promql::{
+    self, BUDGET_REMAINING, ENV_LABEL, ERROR_BUDGET, SERVICE_LABEL, SLO_LABEL,
+};
+use crate::plan::observability::rules::{AlertKind, RuleFile, VALUE_PERCENT, tiers_above};
+
+impl<'a> TestBuilder<'a> {
+    pub(super) fn slo_groups(
+        &self,
+        service: &'a ResolvedService,
+        file: &RuleFile,
+        objective: &Objective,
+    ) -> Vec<TestGroup> {
+        let tiers = &self.rules.platform.observability.burn_tiers;
+        let kind = objective.kind;
+        let alert = AlertKind::burn(kind);
+        let rules = alerts_named(file, alert);
+        let label = kind.label();
+        // Exactly the tiers over their threshold whose `for` has passed by `end`.
+        let firing = |ratio: Decimal, end: u32| -> Vec<ExpectedAlert> {
+            let above = tiers_above(objective, tiers, ratio);
+            rules
+                .iter()
+                .filter(|r| {
+                    above.iter().any(|t| {
+                        r.labels.get("burn_tier").map(String::as_str) == Some(t.name)
+                            && fired_by(t.pending, end)
+                    })
+                })
+                .map(|r| expected(r, &[], &[(VALUE_PERCENT, &shown_percent(ratio))]))
+                .collect()
+        };
+        let scenario = |name: String, ratio: Decimal, end: u32, extra: Vec<ExprTest>| TestGroup {
+            name,
+            interval: "1m",
+            input_series: self.traffic(
+                &service.name,
+                Some(objective),
+                &[(ratio.times(Decimal::int(PER_MINUTE)), end)],
+            ),
+            alert_rule_test: vec![AlertTest {
+                eval_time: format!("{end}m"),
+                alertname: alert.name().to_owned(),
+                exp_alerts: firing(ratio, end),
+            }],
+            promql_expr_test: extra,
+        };
+        let recorded_labels = promql::matchers(&[
+            (ENV_LABEL, "=", &self.rules.env.name),
+            (SERVICE_LABEL, "=", &service.name),
+            (SLO_LABEL, "=", label),
+        ]);
+        let rec = |name: &str| promql::recorded(name, &service.name, kind, &self.rules.env.name);
+        let sample = |expr: String, labels: String, value: Decimal, end: u32| ExprTest {
+            expr,
+            eval_time: format!("{end}m"),
+            exp_samples: vec![ExpectedSample {
+                labels,
+                value: value.to_f64(),
+            }],
+        };
+        // Healthy traffic is checked once every tier's `for` has passed.
+        let slowest = tiers
+            .iter()
+            .map(|t| settled(t.pending))
+            .max()
+            .unwrap_or(2 * EVAL);
+        let healthy = objective.budget.times(Decimal::new(5, 1));
+        let mut groups = vec![scenario(
+            format!(
+                "{label}: healthy traffic (half the error budget rate) fires nothing and leaves half the budget"
+            ),
+            healthy,
+            slowest,
+            vec![
+                sample(
+                    format!("round({}, 0.001)", rec(BUDGET_REMAINING)),
+                    recorded_labels.clone(),
+                    Decimal::new(5, 1),
+                    slowest,
+                ),
+                sample(
+                    rec(ERROR_BUDGET),
+                    format!("{ERROR_BUDGET}{recorded_labels}"),
+                    objective.budget,
+                    slowest,
+                ),
+            ],
+        )];
+        for tier in tiers {
+            let threshold = objective.burn_threshold(tier);
+            let over = threshold
+                .times(Decimal::new(105, 2))
+                .round_significant(3, true);
+            let under = threshold
+                .times(Decimal::new(95, 2))
+                .round_significant(3, false);
+            let end = settled(tier.pending);
+            groups.push(scenario(
+                format!(
+                    "{label}: error ratio {over}, just over the {} threshold {threshold} ({}x the budget), fires it after {}",
+                    tier.name, tier.factor, tier.pending
+                ),
+                over,
+                end,
+                Vec::new(),
+            ));
+            groups.push(scenario(
+                format!(
+                    "{label}: error ratio {under}, just under the {} threshold {threshold}, leaves it silent",
+                    tier.name
+                ),
+                under,
+                end,
+                Vec::new(),
+            ));
+        }
+        if let Some(fast) = tiers.iter().find(|t| t.name == "page-1h") {
+            groups.push(self.outage(service, objective, fast));
+        }
+        groups
+    }
+
+    /// A total outage long enough to page through the fastest tier, then healthy traffic: the
+    /// page clears as soon as the short window is clean, while the long window still remembers.
+    fn outage(
+        &self,
+        service: &ResolvedService,
+        objective: &Objective,
+        fast: &BurnTier,
+    ) -> TestGroup {
+        let kind = objective.kind;
+        let alert = AlertKind::burn(kind);
+        let label = kind.label();
+        let outage = settled(fast.pending) - EVAL;
+        let clear = outage + minutes(fast.short) + EVAL;
+        let query = format!(
+            "ALERTS{}",
+            promql::matchers(&[
+                ("alertname", "=", alert.name()),
+                ("burn_tier", "=", fast.name),
+                (SERVICE_LABEL, "=", &service.name),
+                (SLO_LABEL, "=", label),
+            ])
+        );
+        let mut labels: Vec<(&str, &str, &str)> = vec![
+            ("alertname", "=", alert.name()),
+            ("alertstate", "=", "firing"),
+            ("burn_tier", "=", fast.name),
+            (ENV_LABEL, "=", &self.rules.env.name),
+            (SERVICE_LABEL, "=", &service.name),
+            ("severity", "=", fast.severity),
+            (SLO_LABEL, "=", label),
+        ];
+        labels.sort();
+        TestGroup {
+            name: format!(
+                "{label}: a {outage}m total outage pages ({}) and clears once the {} window is clean",
+                fast.name, fast.short
+            ),
+            interval: "1m",
+            input_series: self.traffic(
+                &service.name,
+                Some(objective),
+                &[
+                    (Decimal::int(PER_MINUTE), outage),
+                    (Decimal::int(0), clear - outage),
+                ],
+            ),
+            alert_rule_test: Vec::new(),
+            promql_expr_test: vec![
+                ExprTest {
+                    expr: query.clone(),
+                    eval_time: format!("{outage}m"),
+                    exp_samples: vec![ExpectedSample {
+                        labels: format!("ALERTS{}", promql::matchers(&labels)),
+                        value: 1.0,
+                    }],
+                },
+                ExprTest {
+                    expr: query,
+                    eval_time: format!("{clear}m"),
+                    exp_samples: Vec::new(),
+                },
+            ],
+        }
+    }
+}

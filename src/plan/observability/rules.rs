@@ -1,0 +1,349 @@
+//! Prometheus rule files: per service the SLO recording rules (Sloth's names), the multiwindow
+//! burn-rate alerts and the reference's operational alerts; per environment the alerts of the
+//! backing services.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+mod operational;
+
+use super::promql::{
+    BAD_RATE, BUDGET_REMAINING, CURRENT_BURN_RATE, ENV_LABEL, ERROR_BUDGET, OBJECTIVE,
+    PERIOD_BURN_RATE, SERVICE_LABEL, SLO_LABEL, ServiceSeries, TOTAL_RATE, error_ratio_name,
+    recorded,
+};
+use crate::model::slo::{BurnTier, Decimal, Objective, SLI_WINDOWS, Slo, SloKind};
+use crate::model::{Platform, ResolvedEnv, ResolvedService};
+
+/// `$value` as a percentage, in an annotation.
+pub const VALUE_PERCENT: &str = "{{ $value | humanizePercentage }}";
+/// `$value` as a duration, in an annotation.
+pub const VALUE_DURATION: &str = "{{ $value | humanizeDuration }}";
+/// `$value` as a whole number, in an annotation.
+pub const VALUE_COUNT: &str = "{{ $value | printf \"%.0f\" }}";
+/// The `pod` label, in an annotation.
+pub const LABEL_POD: &str = "{{ $labels.pod }}";
+/// The `service` label, in an annotation.
+pub const LABEL_SERVICE: &str = "{{ $labels.service }}";
+
+/// Every alert platgen writes; each has a runbook of the same name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AlertKind {
+    /// Availability SLO burn-rate tiers.
+    AvailabilityBudgetBurn,
+    /// Latency SLO burn-rate tiers.
+    LatencyBudgetBurn,
+    /// Share of 5xx over 5m.
+    HighErrorRate,
+    /// P99 over 5m.
+    HighLatency,
+    /// Container restarts per hour.
+    PodRestarting,
+    /// Free share of the application's database pool.
+    DatabaseConnectionPoolExhausted,
+    /// Redis memory against `maxmemory`.
+    RedisHighMemoryUsage,
+}
+
+impl AlertKind {
+    /// The `alert:` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AvailabilityBudgetBurn => "AvailabilityBudgetBurn",
+            Self::LatencyBudgetBurn => "LatencyBudgetBurn",
+            Self::HighErrorRate => "HighErrorRate",
+            Self::HighLatency => "HighLatency",
+            Self::PodRestarting => "PodRestarting",
+            Self::DatabaseConnectionPoolExhausted => "DatabaseConnectionPoolExhausted",
+            Self::RedisHighMemoryUsage => "RedisHighMemoryUsage",
+        }
+    }
+
+    /// The burn alert of an objective.
+    pub fn burn(kind: SloKind) -> Self {
+        match kind {
+            SloKind::Availability => Self::AvailabilityBudgetBurn,
+            SloKind::Latency => Self::LatencyBudgetBurn,
+        }
+    }
+}
+
+/// One rules file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleFile {
+    /// Rule groups.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// A rule group.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleGroup {
+    /// Unique within the file.
+    pub name: String,
+    /// Evaluated in order.
+    pub rules: Vec<Rule>,
+}
+
+/// A recording or alerting rule.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    /// Recorded series name.
+    pub record: Option<String>,
+    /// Alert name.
+    pub alert: Option<String>,
+    /// The expression.
+    pub expr: String,
+    /// `for`.
+    pub pending: Option<String>,
+    /// Labels added to the result.
+    pub labels: BTreeMap<String, String>,
+    /// summary, description, runbook_url (alerts only).
+    pub annotations: Option<BTreeMap<String, String>>,
+}
+
+impl Rule {
+    fn record(name: String, expr: String, labels: BTreeMap<String, String>) -> Self {
+        Self {
+            record: Some(name),
+            alert: None,
+            expr,
+            pending: None,
+            labels,
+            annotations: None,
+        }
+    }
+}
+
+/// A ratio as a percentage for people: `0.0144` → `1.44%`.
+pub fn percent(ratio: Decimal) -> String {
+    format!("{}%", ratio.times(Decimal::int(100)))
+}
+
+/// Builds the rules of one environment.
+pub struct RuleBuilder<'a> {
+    /// The platform.
+    pub platform: &'a Platform,
+    /// The environment.
+    pub env: &'a ResolvedEnv,
+}
+
+impl<'a> RuleBuilder<'a> {
+    fn series(&self, service: &'a ResolvedService) -> ServiceSeries<'a> {
+        ServiceSeries {
+            metrics: &self.platform.observability.metrics,
+            service: &service.name,
+            env: &self.env.name,
+        }
+    }
+
+    fn labels(&self, pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let mut labels: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        labels.insert(ENV_LABEL.to_owned(), self.env.name.clone());
+        labels
+    }
+
+    fn alert(
+        &self,
+        kind: AlertKind,
+        expr: String,
+        pending: &str,
+        labels: BTreeMap<String, String>,
+        summary: String,
+        description: String,
+    ) -> Rule {
+        let runbook = format!(
+            "{}/{}.md",
+            self.platform.observability.runbook_base_url,
+            kind.name()
+        );
+        Rule {
+            record: None,
+            alert: Some(kind.name().to_owned()),
+            expr,
+            pending: Some(pending.to_owned()),
+            labels,
+            annotations: Some(BTreeMap::from([
+                ("summary".to_owned(), summary),
+                ("description".to_owned(), description),
+                ("runbook_url".to_owned(), runbook),
+            ])),
+        }
+    }
+
+    /// The rules file of a service, or `None` when it has nothing to watch.
+    pub fn service(&self, service: &'a ResolvedService) -> Option<RuleFile> {
+        let mut groups = Vec::new();
+        if let (Some(slo), Some(_)) = (&service.slo, &service.metrics) {
+            groups.push(RuleGroup {
+                name: format!("{}-slo-recordings", service.name),
+                rules: slo
+                    .objectives
+                    .iter()
+                    .flat_map(|o| self.slo_recordings(service, slo, o))
+                    .collect(),
+            });
+            let alerts: Vec<Rule> = slo
+                .objectives
+                .iter()
+                .flat_map(|o| self.burn_alerts(service, slo, o))
+                .collect();
+            if !alerts.is_empty() {
+                groups.push(RuleGroup {
+                    name: format!("{}-slo-alerts", service.name),
+                    rules: alerts,
+                });
+            }
+        }
+        let operational = self.operational_alerts(service);
+        if !operational.is_empty() {
+            groups.push(RuleGroup {
+                name: format!("{}-alerts", service.name),
+                rules: operational,
+            });
+        }
+        (!groups.is_empty()).then_some(RuleFile { groups })
+    }
+
+    fn slo_recordings(
+        &self,
+        service: &'a ResolvedService,
+        slo: &Slo,
+        objective: &Objective,
+    ) -> Vec<Rule> {
+        let series = self.series(service);
+        let kind = objective.kind;
+        let labels = self.labels(&[(SERVICE_LABEL, &service.name), (SLO_LABEL, kind.label())]);
+        let rec = |name: &str| recorded(name, &service.name, kind, &self.env.name);
+        let mut rules: Vec<Rule> = SLI_WINDOWS
+            .iter()
+            .map(|window| {
+                Rule::record(
+                    error_ratio_name(window),
+                    series.error_ratio(kind, objective.threshold, window),
+                    labels.clone(),
+                )
+            })
+            .collect();
+        let window = &slo.window;
+        let budget = objective.budget;
+        rules.extend([
+            Rule::record(
+                BAD_RATE.to_owned(),
+                series.bad_rate(kind, objective.threshold),
+                labels.clone(),
+            ),
+            Rule::record(
+                TOTAL_RATE.to_owned(),
+                series.total_rate(kind),
+                labels.clone(),
+            ),
+            // Over the SLO window, weighted by traffic: a quiet 5m (0/0) cannot poison it.
+            Rule::record(
+                error_ratio_name(window),
+                format!(
+                    "sum_over_time({}[{window}])\n/\nsum_over_time({}[{window}])",
+                    rec(BAD_RATE),
+                    rec(TOTAL_RATE)
+                ),
+                labels.clone(),
+            ),
+            Rule::record(
+                OBJECTIVE.to_owned(),
+                format!("vector({})", objective.objective),
+                labels.clone(),
+            ),
+            Rule::record(
+                ERROR_BUDGET.to_owned(),
+                format!("vector({budget})"),
+                labels.clone(),
+            ),
+            Rule::record(
+                CURRENT_BURN_RATE.to_owned(),
+                format!("{} / {budget}", rec(&error_ratio_name("5m"))),
+                labels.clone(),
+            ),
+            Rule::record(
+                PERIOD_BURN_RATE.to_owned(),
+                format!("{} / {budget}", rec(&error_ratio_name(window))),
+                labels.clone(),
+            ),
+            Rule::record(
+                BUDGET_REMAINING.to_owned(),
+                format!("1 - {}", rec(PERIOD_BURN_RATE)),
+                labels,
+            ),
+        ]);
+        rules
+    }
+
+    /// One alert per enabled tier, told apart by `burn_tier`.
+    pub fn burn_alerts(
+        &self,
+        service: &'a ResolvedService,
+        slo: &Slo,
+        objective: &Objective,
+    ) -> Vec<Rule> {
+        let kind = objective.kind;
+        self.platform
+            .observability
+            .burn_tiers
+            .iter()
+            .map(|tier| {
+                let threshold = objective.burn_threshold(tier);
+                let window = |w: &str| recorded(&error_ratio_name(w), &service.name, kind, &self.env.name);
+                let expr = format!(
+                    "{} > {threshold}\nand\n{} > {threshold}",
+                    window(tier.long),
+                    window(tier.short)
+                );
+                let what = match (kind, &objective.threshold_text) {
+                    (SloKind::Latency, Some(limit)) => format!("took longer than {limit}"),
+                    _ => "failed".to_owned(),
+                };
+                self.alert(
+                    AlertKind::burn(kind),
+                    expr,
+                    tier.pending,
+                    self.labels(&[
+                        ("severity", tier.severity),
+                        ("burn_tier", tier.name),
+                        (SERVICE_LABEL, &service.name),
+                        (SLO_LABEL, kind.label()),
+                    ]),
+                    format!(
+                        "{} is burning its {} error budget over {}x too fast ({} and {})",
+                        service.name,
+                        kind.label(),
+                        tier.factor,
+                        tier.long,
+                        tier.short
+                    ),
+                    format!(
+                        "{VALUE_PERCENT} of requests {what} over the last {} (and over {} in the last {}): more than {}x the {} error budget of the {}% {} objective over {}.",
+                        tier.long,
+                        percent(threshold),
+                        tier.short,
+                        tier.factor,
+                        percent(objective.budget),
+                        objective.target,
+                        kind.label(),
+                        slo.window
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The tiers whose threshold an error ratio exceeds (`>`), in tier order.
+pub fn tiers_above(objective: &Objective, tiers: &[BurnTier], ratio: Decimal) -> Vec<BurnTier> {
+    tiers
+        .iter()
+        .filter(|t| ratio > objective.burn_threshold(t))
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,261 @@
+//! GitHub Actions workflows: `ci.yml` (lint, test, platgen check, build and push, deploy to
+//! staging), `release.yml` (changelog, GitHub release, build, deploy to production) and
+//! `security.yml` (image scan per service, dependency audit), under
+//! `<out>/.github/workflows/`.
+//!
+//! Rust decides every value: which services are built (exactly those with a Dockerfile), which
+//! service containers the tests get (exactly the dependencies the services use), which
+//! deployments each deploy job rolls, and every GitHub expression that carries a configured
+//! name. The templates under `templates/github/` only lay them out, in the alternate syntax
+//! (`{{{ }}}`, `{%% %%}`) so GitHub's own `${{ … }}` is written literally. Values reach `run:`
+//! scripts only through `env:`, never inside the script text.
+
+mod services;
+
+use std::collections::BTreeMap;
+
+use minijinja::value::{Serde, Value};
+use serde::Serialize;
+
+use super::Artifact;
+use crate::model::Platform;
+use crate::model::actions::{self, PinnedAction};
+use crate::model::ci::{Ci, DeployTarget};
+use crate::model::spec::{DeployStrategy, RegistryLogin};
+
+use services::test_services;
+
+/// The workflow files, by template name.
+pub const WORKFLOWS: &[&str] = &["ci.yml", "release.yml", "security.yml"];
+
+/// One image the build jobs produce: a matrix entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildImage {
+    /// Service name.
+    pub service: String,
+    /// Its Dockerfile, relative to the repository root (the build context).
+    pub dockerfile: String,
+    /// Image repository, without tag.
+    pub image: String,
+}
+
+/// One Deployment a deploy job rolls.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeployedService {
+    /// Service name.
+    pub name: String,
+    /// Deployment name.
+    pub deployment: String,
+    /// Container name inside it.
+    pub container: String,
+    /// Image repository, without tag.
+    pub image: String,
+    /// Name of the step that sets its image.
+    pub set_image_step: String,
+    /// Name of the step that waits for its rollout.
+    pub rollout_step: String,
+}
+
+/// A deploy job: its target and everything the job's text needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployJob {
+    /// Job id.
+    pub id: String,
+    /// Job name.
+    pub name: String,
+    /// Target environment, namespace, timeout, kubeconfig secret.
+    pub target: DeployTarget,
+    /// The concurrency group: one deploy per environment at a time, never cancelled halfway.
+    pub concurrency_group: String,
+    /// Expression of the image tag this job deploys.
+    pub image_tag: String,
+    /// Expression reading the kubeconfig secret.
+    pub kubeconfig: String,
+    /// Deployments rolled, in declaration order: the services enabled in the environment.
+    pub services: Vec<DeployedService>,
+}
+
+/// The images the build jobs produce: every service that runs somewhere, which is exactly the
+/// set the container plan gives a Dockerfile.
+pub fn build_images(platform: &Platform) -> Vec<BuildImage> {
+    platform
+        .builds
+        .iter()
+        .filter(|service| {
+            platform
+                .environments
+                .iter()
+                .any(|env| env.services.iter().any(|s| s.name == service.name))
+        })
+        .map(|service| BuildImage {
+            service: service.name.clone(),
+            dockerfile: super::containers::dockerfile_path(platform, &service.name),
+            image: service.image_repository.clone(),
+        })
+        .collect()
+}
+
+fn secret(name: &str) -> String {
+    format!("${{{{ secrets.{name} }}}}")
+}
+
+fn deploy_job(platform: &Platform, target: &DeployTarget, id: &str, tag: &str) -> DeployJob {
+    let services = platform
+        .environments
+        .iter()
+        .find(|env| env.name == target.environment)
+        .map(|env| {
+            env.services
+                .iter()
+                .map(|service| DeployedService {
+                    name: service.name.clone(),
+                    deployment: service.names.workload.clone(),
+                    container: service.names.workload.clone(),
+                    image: service.image_repository.clone(),
+                    set_image_step: format!("Set the image of {}", service.name),
+                    rollout_step: format!("Wait for the rollout of {}", service.name),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    DeployJob {
+        id: id.to_owned(),
+        name: format!("Deploy to {}", target.environment),
+        target: target.clone(),
+        concurrency_group: format!("deploy-{}", target.environment),
+        image_tag: tag.to_owned(),
+        kubeconfig: secret(&target.kubeconfig_secret),
+        services,
+    }
+}
+
+/// The `uses:` value of a pinned action. A constant of the pinned-actions table whose shape a
+/// unit test fixes (`owner/repo@<40 hex> # <version>`), plain-safe YAML, so it is written as is:
+/// the YAML formatter would quote it and turn the version comment into part of the reference.
+fn uses(action: &PinnedAction) -> Value {
+    Value::from_safe_string(action.uses())
+}
+
+fn actions_value() -> Value {
+    Value::from_pairs([
+        ("checkout", uses(&actions::CHECKOUT)),
+        ("cache", uses(&actions::CACHE)),
+        ("setup_uv", uses(&actions::SETUP_UV)),
+        ("codecov", uses(&actions::CODECOV)),
+        ("setup_buildx", uses(&actions::SETUP_BUILDX)),
+        ("docker_login", uses(&actions::DOCKER_LOGIN)),
+        ("docker_metadata", uses(&actions::DOCKER_METADATA)),
+        ("docker_build_push", uses(&actions::DOCKER_BUILD_PUSH)),
+        ("upload_sarif", uses(&actions::UPLOAD_SARIF)),
+        ("trivy", uses(&actions::TRIVY)),
+        ("git_cliff", uses(&actions::GIT_CLIFF)),
+    ])
+}
+
+/// Registry credentials as expressions: repository secrets, or the workflow's own token.
+fn registry_value(ci: &Ci) -> Value {
+    let registry = &ci.registry;
+    let (username, password) = match registry.login {
+        RegistryLogin::Secrets => (
+            secret(&registry.username_secret),
+            secret(&registry.password_secret),
+        ),
+        RegistryLogin::GithubToken => (
+            "${{ github.actor }}".to_owned(),
+            "${{ secrets.GITHUB_TOKEN }}".to_owned(),
+        ),
+    };
+    Value::from_pairs([
+        ("host", Value::from(registry.host.clone())),
+        ("username", Value::from(username)),
+        ("password", Value::from(password)),
+        (
+            "packages_write",
+            Value::from(registry.login == RegistryLogin::GithubToken),
+        ),
+    ])
+}
+
+/// Plans the three workflows (none when `[ci] enabled = false`).
+pub(super) fn plan_workflows(
+    platform_value: &Value,
+    platform: &Platform,
+    artifacts: &mut Vec<Artifact>,
+) {
+    let Some(ci) = &platform.ci else { return };
+    let builds = build_images(platform);
+    if builds.is_empty() {
+        // No service runs anywhere: nothing to build, scan or deploy (and GitHub rejects an
+        // empty matrix).
+        return;
+    }
+    let tests = test_services(platform);
+    let test_env: BTreeMap<&str, &str> = tests
+        .iter()
+        .map(|t| (t.url_variable.as_str(), t.url.as_str()))
+        .collect();
+    let staging = ci
+        .staging
+        .as_ref()
+        .map(|t| deploy_job(platform, t, "deploy-staging", "${{ github.sha }}"));
+    let production = ci
+        .production
+        .as_ref()
+        .map(|t| deploy_job(platform, t, "deploy-production", "${{ github.ref_name }}"));
+    let context = vec![
+        ("platform", platform_value.clone()),
+        ("ci", Value::from(Serde(ci))),
+        ("gitops", Value::from(ci.strategy == DeployStrategy::Gitops)),
+        ("actions", actions_value()),
+        (
+            "tools",
+            Value::from_pairs([
+                ("trivy", actions::TRIVY_VERSION),
+                ("pip_audit", actions::PIP_AUDIT),
+                ("tomlkit", actions::TOMLKIT),
+            ]),
+        ),
+        ("builds", Value::from(Serde(&builds))),
+        ("test_services", Value::from(Serde(&tests))),
+        ("test_env", Value::from(Serde(&test_env))),
+        ("registry", registry_value(ci)),
+        (
+            "deploy_condition",
+            Value::from(format!(
+                "github.event_name == 'push' && github.ref == 'refs/heads/{}'",
+                ci.deploy_branch
+            )),
+        ),
+        (
+            "platgen_cache_key",
+            Value::from(format!(
+                "platgen-{}-${{{{ runner.os }}}}",
+                ci.platgen.version
+            )),
+        ),
+        ("codecov_token", Value::from(secret(&ci.codecov_secret))),
+        ("staging", Value::from(Serde(&staging))),
+        ("production", Value::from(Serde(&production))),
+    ];
+    for name in WORKFLOWS {
+        // Caches (uv's, platgen's) only in workflows that publish no release: a release build
+        // must not run what an earlier, less trusted run saved (zizmor's cache-poisoning). A
+        // release branch among the triggers makes a workflow a release workflow too.
+        let release_branch = |branch: &String| branch.contains("release");
+        let caches = match *name {
+            "ci.yml" => !ci.branches.iter().any(release_branch),
+            "security.yml" => !release_branch(&ci.deploy_branch),
+            _ => false,
+        };
+        artifacts.push(Artifact {
+            path: format!("{}/{name}", ci.workflows_dir),
+            template: format!("github/{name}"),
+            context: Value::from_pairs(
+                context
+                    .iter()
+                    .cloned()
+                    .chain([("caches", Value::from(caches))]),
+            ),
+        });
+    }
+}

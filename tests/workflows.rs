@@ -1,0 +1,763 @@
+//! The GitHub Actions workflows: what they build, test against and deploy is exactly what the
+//! platform declares, they follow the hardening rules (pinned actions, least privilege, no
+//! expression inside a script), and `workflows = "repository"` writes through the documented
+//! link without weakening platgen's ownership of files. The third-party validators run over the
+//! same files in tests/validators.rs; the snapshots are in tests/render.rs.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+
+use platgen::diagnostics::SourceFile;
+use platgen::model::actions;
+use platgen::render::RenderedFile;
+use serde_json::Value;
+
+const WORKFLOWS: [&str; 3] = ["ci.yml", "release.yml", "security.yml"];
+
+/// Every platform's rendered files, by platform name.
+fn rendered() -> Vec<(String, Vec<RenderedFile>)> {
+    common::platforms()
+        .into_iter()
+        .map(|(name, path)| (name, common::compile(&path)))
+        .collect()
+}
+
+fn file<'a>(files: &'a [RenderedFile], path: &str) -> Option<&'a RenderedFile> {
+    files.iter().find(|f| f.path == path)
+}
+
+fn yaml(files: &[RenderedFile], path: &str) -> Value {
+    let file = file(files, path).unwrap_or_else(|| panic!("{path} is rendered"));
+    serde_saphyr::from_str(&file.content).unwrap_or_else(|e| panic!("{path} parses: {e}"))
+}
+
+fn workflow(files: &[RenderedFile], name: &str) -> Value {
+    yaml(files, &format!(".github/workflows/{name}"))
+}
+
+/// The raw TOML of a platform, for expectations computed independently of platgen's model.
+fn spec(platform: &str) -> toml::Table {
+    let path = common::platforms()
+        .into_iter()
+        .find(|(name, _)| name == platform)
+        .map(|(_, path)| path)
+        .expect("platform exists");
+    toml::from_str(&std::fs::read_to_string(path).expect("readable")).expect("valid TOML")
+}
+
+fn keys(value: &Value) -> BTreeSet<String> {
+    value
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn matrix_services(job: &Value) -> Vec<String> {
+    job["strategy"]["matrix"]["include"]
+        .as_array()
+        .expect("a matrix include list")
+        .iter()
+        .map(|entry| entry["service"].as_str().expect("service").to_owned())
+        .collect()
+}
+
+/// Every step of every job of a workflow, with its job id.
+fn steps(workflow: &Value) -> Vec<(String, Value)> {
+    let mut all = Vec::new();
+    for (id, job) in workflow["jobs"].as_object().expect("jobs") {
+        for step in job["steps"].as_array().expect("steps") {
+            all.push((id.clone(), step.clone()));
+        }
+    }
+    all
+}
+
+#[test]
+fn build_matrices_list_exactly_the_services_with_a_dockerfile() {
+    for (platform, files) in rendered() {
+        let dockerfiles: BTreeSet<String> = files
+            .iter()
+            .filter_map(|f| f.path.strip_prefix("docker/Dockerfile."))
+            .map(str::to_owned)
+            .collect();
+        assert!(!dockerfiles.is_empty(), "{platform}: Dockerfiles rendered");
+        for (name, job) in [
+            ("ci.yml", "build"),
+            ("release.yml", "build"),
+            ("security.yml", "trivy"),
+        ] {
+            let job = &workflow(&files, name)["jobs"][job];
+            let services = matrix_services(job);
+            let unique: BTreeSet<String> = services.iter().cloned().collect();
+            assert_eq!(
+                unique.len(),
+                services.len(),
+                "{platform} {name}: no duplicates"
+            );
+            assert_eq!(
+                unique, dockerfiles,
+                "{platform} {name}: matrix = Dockerfiles"
+            );
+            for entry in job["strategy"]["matrix"]["include"]
+                .as_array()
+                .expect("list")
+            {
+                let service = entry["service"].as_str().expect("service");
+                assert_eq!(
+                    entry["dockerfile"].as_str(),
+                    Some(format!("out/docker/Dockerfile.{service}").as_str()),
+                    "{platform} {name}: the container plan's Dockerfile path"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn build_matrix_of_the_reference_platform() {
+    let files = common::compile(&common::root().join("platform.toml"));
+    let ci = workflow(&files, "ci.yml");
+    assert_eq!(
+        matrix_services(&ci["jobs"]["build"]),
+        [
+            "platform-api",
+            "platform-auth",
+            "platform-user",
+            "platform-worker"
+        ]
+    );
+}
+
+#[test]
+fn test_job_runs_exactly_the_dependencies_the_services_use() {
+    let expected_by_platform = BTreeMap::from([
+        ("reference", vec!["postgres", "rabbitmq", "redis"]),
+        ("four-services", vec!["postgres", "queue"]),
+        ("worker-only", vec!["cache"]),
+        ("gitops", vec!["analytics", "postgres", "redis"]),
+    ]);
+    for (platform, files) in rendered() {
+        let spec = spec(&platform);
+        // Independent of platgen's model: the union of every service's `uses` in the TOML.
+        let used: BTreeSet<String> = spec["services"]
+            .as_table()
+            .expect("services")
+            .values()
+            .flat_map(|s| {
+                s.get("uses")
+                    .and_then(|u| u.as_array())
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|d| d.as_str().expect("name").to_owned())
+            .collect();
+        if let Some(expected) = expected_by_platform.get(platform.as_str()) {
+            let expected: BTreeSet<String> = expected.iter().map(|s| s.to_string()).collect();
+            assert_eq!(used, expected, "{platform}: the fixture's dependency set");
+        }
+        let test = &workflow(&files, "ci.yml")["jobs"]["test"];
+        assert_eq!(keys(&test["services"]), used, "{platform}: test services");
+        let variables: BTreeSet<String> = used
+            .iter()
+            .map(|dep| {
+                let table = &spec["dependencies"][dep.as_str()];
+                let kind = table
+                    .get("kind")
+                    .and_then(|k| k.as_str())
+                    .unwrap_or(dep.as_str());
+                table
+                    .get("url_variable")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| match kind {
+                        "postgres" => "DATABASE_URL".to_owned(),
+                        other => format!("{}_URL", other.to_uppercase()),
+                    })
+            })
+            .collect();
+        assert_eq!(keys(&test["env"]), variables, "{platform}: URL variables");
+        let mut host_ports = BTreeSet::new();
+        for (name, service) in test["services"].as_object().expect("services") {
+            let options = service["options"].as_str().expect("options");
+            assert!(
+                options.contains("--health-cmd"),
+                "{platform} {name}: health check"
+            );
+            let port = service["ports"][0].as_str().expect("a port mapping");
+            let host = port.split(':').next().expect("host port");
+            assert!(
+                host_ports.insert(host.to_owned()),
+                "{platform} {name}: host port {host} unique"
+            );
+        }
+        for (variable, url) in test["env"].as_object().expect("env") {
+            let url = url.as_str().expect("a URL");
+            assert!(
+                url.contains("@localhost:") || url.contains("://localhost:"),
+                "{platform} {variable}: {url}"
+            );
+            let port = url
+                .split("localhost:")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .expect("port");
+            assert!(
+                host_ports.contains(port),
+                "{platform} {variable} points at a mapped port"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_databases_of_one_kind_get_distinct_ports() {
+    let files = common::compile(&common::root().join("tests/platforms/gitops.toml"));
+    let test = &workflow(&files, "ci.yml")["jobs"]["test"];
+    assert_eq!(test["services"]["analytics"]["ports"][0], "5432:5432");
+    assert_eq!(test["services"]["postgres"]["ports"][0], "5433:5432");
+    assert!(
+        test["env"]["ANALYTICS_DATABASE_URL"]
+            .as_str()
+            .is_some_and(|u| u.contains("localhost:5432/"))
+    );
+    assert!(
+        test["env"]["DATABASE_URL"]
+            .as_str()
+            .is_some_and(|u| u.contains("localhost:5433/"))
+    );
+}
+
+#[test]
+fn no_expression_inside_any_run_script() {
+    for (platform, files) in rendered() {
+        for name in WORKFLOWS {
+            for (job, step) in steps(&workflow(&files, name)) {
+                if let Some(run) = step.get("run") {
+                    let run = run.as_str().expect("run is a string");
+                    assert!(
+                        !run.contains("${{"),
+                        "{platform} {name} job {job}: expression in run: {run}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_action_is_pinned_from_the_one_table() {
+    let table: BTreeMap<&str, &actions::PinnedAction> =
+        actions::ALL.iter().map(|a| (a.name, a)).collect();
+    for (platform, files) in rendered() {
+        for name in WORKFLOWS {
+            let text = &file(&files, &format!(".github/workflows/{name}"))
+                .expect("rendered")
+                .content;
+            for (job, step) in steps(&workflow(&files, name)) {
+                let Some(uses) = step.get("uses").and_then(Value::as_str) else {
+                    continue;
+                };
+                let (action, sha) = uses.split_once('@').expect("owner/repo@ref");
+                let pinned = table.get(action).unwrap_or_else(|| {
+                    panic!("{platform} {name} {job}: {action} is not in the table")
+                });
+                assert_eq!(sha, pinned.sha, "{platform} {name} {job}: {action}");
+                assert!(
+                    text.contains(&format!("uses: {uses} # {}\n", pinned.version)),
+                    "{platform} {name}: {action} carries its version comment"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn permissions_are_least_privilege() {
+    for (platform, files) in rendered() {
+        for name in WORKFLOWS {
+            let workflow = workflow(&files, name);
+            assert_eq!(
+                workflow["permissions"],
+                serde_json::json!({}),
+                "{platform} {name}"
+            );
+            for (id, job) in workflow["jobs"].as_object().expect("jobs") {
+                let permissions = job.get("permissions").unwrap_or_else(|| {
+                    panic!("{platform} {name} {id}: job declares its permissions")
+                });
+                for (scope, level) in permissions.as_object().expect("a map") {
+                    if level == "write" {
+                        let allowed = matches!(
+                            (id.as_str(), scope.as_str()),
+                            ("release", "contents")
+                                | ("trivy", "security-events")
+                                | ("build", "packages")
+                                | ("deploy-staging" | "deploy-production", "contents")
+                        );
+                        assert!(allowed, "{platform} {name} {id}: {scope}: write");
+                    }
+                }
+                for step in job["steps"].as_array().expect("steps") {
+                    if step["uses"]
+                        .as_str()
+                        .is_some_and(|u| u.starts_with("actions/checkout@"))
+                    {
+                        let persists = step["with"]["persist-credentials"] != Value::Bool(false);
+                        // Only the GitOps deploy pushes, and only it may keep the token.
+                        let pushes =
+                            id.starts_with("deploy-") && job["permissions"]["contents"] == "write";
+                        assert_eq!(
+                            persists, pushes,
+                            "{platform} {name} {id}: persist-credentials"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `metadata.name` of a rendered Namespace.
+fn namespace(files: &[RenderedFile], env: &str) -> String {
+    yaml(files, &format!("{env}/kubernetes/namespace.yaml"))["metadata"]["name"]
+        .as_str()
+        .expect("a name")
+        .to_owned()
+}
+
+#[test]
+fn kubectl_deploys_roll_each_service_in_the_namespace_the_manifests_define() {
+    let files = common::compile(&common::root().join("platform.toml"));
+    for (name, id, env, tag) in [
+        ("ci.yml", "deploy-staging", "staging", "${{ github.sha }}"),
+        (
+            "release.yml",
+            "deploy-production",
+            "production",
+            "${{ github.ref_name }}",
+        ),
+    ] {
+        let job = &workflow(&files, name)["jobs"][id];
+        assert_eq!(job["environment"]["name"], env);
+        assert_eq!(job["concurrency"]["group"], format!("deploy-{env}"));
+        assert_eq!(job["concurrency"]["cancel-in-progress"], false);
+        assert_eq!(job["env"]["NAMESPACE"], namespace(&files, env), "{id}");
+        assert_eq!(job["env"]["IMAGE_TAG"], tag);
+        let steps = job["steps"].as_array().expect("steps");
+        let kubeconfig = steps[0]["run"]
+            .as_str()
+            .expect("first step writes the kubeconfig");
+        assert!(kubeconfig.contains("umask 077"));
+        assert!(kubeconfig.contains("\"${RUNNER_TEMP}/kubeconfig\""));
+        assert!(kubeconfig.contains(">> \"${GITHUB_ENV}\""));
+        assert!(
+            !kubeconfig.contains("echo \"${KUBE_CONFIG}"),
+            "the secret is never echoed"
+        );
+        let set: Vec<&str> = steps
+            .iter()
+            .filter(|s| {
+                s["run"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("kubectl set image"))
+            })
+            .map(|s| s["env"]["DEPLOYMENT"].as_str().expect("deployment"))
+            .collect();
+        let waited: Vec<&str> = steps
+            .iter()
+            .filter(|s| {
+                s["run"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("kubectl rollout status"))
+            })
+            .map(|s| s["env"]["DEPLOYMENT"].as_str().expect("deployment"))
+            .collect();
+        let deployments: Vec<String> = files
+            .iter()
+            .filter_map(|f| f.path.strip_prefix(&format!("{env}/kubernetes/")))
+            .filter_map(|f| f.strip_suffix("-deployment.yaml"))
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(set, deployments, "{id}: every Deployment of {env}");
+        assert_eq!(waited, deployments, "{id}: every rollout waited for");
+    }
+    let staging = &workflow(&files, "ci.yml")["jobs"]["deploy-staging"];
+    assert_eq!(
+        staging["steps"][0]["env"]["KUBE_CONFIG"],
+        "${{ secrets.KUBE_CONFIG_STAGING }}"
+    );
+    let production = &workflow(&files, "release.yml")["jobs"]["deploy-production"];
+    assert_eq!(
+        production["steps"][0]["env"]["KUBE_CONFIG"],
+        "${{ secrets.KUBE_CONFIG_PROD }}"
+    );
+}
+
+#[test]
+fn platforms_without_staging_have_no_staging_deploy() {
+    let files = common::compile(&common::root().join("tests/platforms/four-services.toml"));
+    let ci = workflow(&files, "ci.yml");
+    assert!(ci["jobs"].get("deploy-staging").is_none());
+    let release = workflow(&files, "release.yml");
+    assert_eq!(
+        release["jobs"]["deploy-production"]["env"]["NAMESPACE"],
+        "shop-prod"
+    );
+}
+
+#[test]
+fn gitops_deploys_pin_the_tag_and_commit_it() {
+    let files = common::compile(&common::root().join("tests/platforms/gitops.toml"));
+    for (name, id, env, tag) in [
+        ("ci.yml", "deploy-staging", "staging", "${{ github.sha }}"),
+        (
+            "release.yml",
+            "deploy-production",
+            "production",
+            "${{ github.ref_name }}",
+        ),
+    ] {
+        let job = &workflow(&files, name)["jobs"][id];
+        assert_eq!(job["env"]["ENVIRONMENT"], env);
+        assert_eq!(job["env"]["IMAGE_TAG"], tag);
+        assert_eq!(job["env"]["DEPLOY_BRANCH"], "trunk");
+        let run: String = job["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .filter_map(|s| s["run"].as_str())
+            .collect();
+        assert!(run.contains("platgen render"), "{id} re-renders out/");
+        assert!(run.contains("git push origin \"HEAD:refs/heads/${DEPLOY_BRANCH}\""));
+        assert!(
+            !run.contains("kubectl"),
+            "{id}: GitOps never talks to the cluster"
+        );
+    }
+    let images = |env: &str| -> Vec<(String, String)> {
+        yaml(&files, &format!("{env}/kubernetes/kustomization.yaml"))["images"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|i| {
+                        (
+                            i["name"].as_str().expect("name").to_owned(),
+                            i["newTag"].as_str().expect("tag").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let pin = |service: &str| (format!("ghcr.io/acme/{service}"), "v2.0.0".to_owned());
+    assert_eq!(
+        images("staging"),
+        [pin("ledger-api")],
+        "the worker is off in staging"
+    );
+    assert_eq!(
+        images("production"),
+        [pin("ledger-api"), pin("ledger-worker")]
+    );
+    // The pin and the Deployment agree: both are the environment's image_tag.
+    let deployment = yaml(&files, "production/kubernetes/ledger-api-deployment.yaml");
+    let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].clone();
+    assert_eq!(image, "ghcr.io/acme/ledger-api:v2.0.0");
+    // kubectl platforms pin nothing in their kustomizations.
+    let reference = common::compile(&common::root().join("platform.toml"));
+    assert!(
+        yaml(&reference, "staging/kubernetes/kustomization.yaml")
+            .get("images")
+            .is_none()
+    );
+}
+
+#[test]
+fn repository_mode_checks_the_link_in_ci() {
+    let files = common::compile(&common::root().join("tests/platforms/gitops.toml"));
+    let platgen = &workflow(&files, "ci.yml")["jobs"]["platgen"];
+    let link = platgen["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == "Check the workflows link")
+        .expect("a link check");
+    assert_eq!(link["env"]["LINK"], "out/.github");
+    assert_eq!(link["env"]["TARGET"], "../.github");
+    let reference = common::compile(&common::root().join("platform.toml"));
+    let text = &file(&reference, ".github/workflows/ci.yml")
+        .expect("ci.yml")
+        .content;
+    assert!(!text.contains("Check the workflows link"));
+}
+
+fn platgen(args: &[&str], cwd: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_platgen"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("platgen runs")
+}
+
+/// A repository that uses `workflows = "repository"`: the platform file at its root, a
+/// workflow of its own, and the documented link `out/.github` → `../.github`.
+#[cfg(unix)]
+fn repository(existing_ci: Option<&str>) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let root = repo.path();
+    std::fs::copy(
+        common::root().join("tests/platforms/gitops.toml"),
+        root.join("platform.toml"),
+    )
+    .expect("copy platform");
+    std::fs::create_dir_all(root.join(".github/workflows")).expect("mkdir");
+    std::fs::write(root.join(".github/workflows/own.yml"), "name: own\n").expect("write");
+    if let Some(text) = existing_ci {
+        std::fs::write(root.join(".github/workflows/ci.yml"), text).expect("write");
+    }
+    std::fs::create_dir_all(root.join("out")).expect("mkdir out");
+    std::os::unix::fs::symlink("../.github", root.join("out/.github")).expect("link");
+    repo
+}
+
+#[cfg(unix)]
+#[test]
+fn repository_mode_writes_real_files_where_github_reads_them() {
+    let repo = repository(None);
+    let root = repo.path();
+    let render = platgen(&["render"], root);
+    assert!(
+        render.status.success(),
+        "{}",
+        String::from_utf8_lossy(&render.stderr)
+    );
+    for name in WORKFLOWS {
+        let path = root.join(".github/workflows").join(name);
+        let meta = std::fs::symlink_metadata(&path).expect("written");
+        assert!(
+            meta.file_type().is_file(),
+            "{name} is a regular file, not a link"
+        );
+        let text = std::fs::read_to_string(&path).expect("readable");
+        assert!(text.starts_with("# Code generated by platgen"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join(".github/workflows/own.yml")).expect("kept"),
+        "name: own\n",
+        "a workflow platgen did not write is left alone"
+    );
+    assert!(
+        std::fs::symlink_metadata(root.join("out/.github"))
+            .expect("link")
+            .file_type()
+            .is_symlink(),
+        "the link survives the render"
+    );
+    let check = platgen(&["check"], root);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // A hand edit through either path is found by `platgen check`.
+    std::fs::write(root.join(".github/workflows/ci.yml"), "name: edited\n").expect("edit");
+    let check = platgen(&["check"], root);
+    assert_eq!(check.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&check.stdout).contains(".github/workflows/ci.yml"));
+}
+
+#[cfg(unix)]
+#[test]
+fn repository_mode_never_overwrites_a_hand_written_workflow() {
+    let repo = repository(Some("name: mine\n"));
+    let root = repo.path();
+    let render = platgen(&["render"], root);
+    assert_eq!(render.status.code(), Some(2), "refused");
+    assert!(String::from_utf8_lossy(&render.stderr).contains("E0502"));
+    assert_eq!(
+        std::fs::read_to_string(root.join(".github/workflows/ci.yml")).expect("kept"),
+        "name: mine\n"
+    );
+}
+
+#[test]
+fn disabled_workflows_are_not_rendered() {
+    let text = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
+        .expect("fixture")
+        + "\n[ci]\nenabled = false\n";
+    let compiled = platgen::compile(SourceFile::new("small.toml", text), None, None)
+        .unwrap_or_else(|f| panic!("compiles: {f:?}"));
+    assert!(
+        compiled
+            .files
+            .iter()
+            .all(|f| !f.path.starts_with(".github/"))
+    );
+}
+
+/// The first diagnostic of a platform that is the small fixture plus `extra`, as
+/// (code, line, column, message).
+fn first_problem(extra: &str) -> (String, usize, usize, String) {
+    let text = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
+        .expect("fixture")
+        + extra;
+    let source = SourceFile::new("platform.toml", text);
+    match platgen::analyse(source.clone()) {
+        Ok(_) => panic!("{extra} should be rejected"),
+        Err(platgen::Failure::Invalid { diagnostics, .. }) => {
+            let d = &diagnostics[0];
+            let (line, col) = source.line_col(d.span.clone().expect("a span").start);
+            (d.code.0.to_owned(), line, col, d.message.clone())
+        }
+        Err(other) => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn ci_settings_are_checked_with_their_location() {
+    let base = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
+        .expect("fixture")
+        .lines()
+        .count();
+    // Lines are counted from the end of the fixture: line 1 is the blank line each case adds.
+    let at = |n: usize| base + n;
+    let cases = [
+        (
+            "\n[ci.staging]\nenvironment = \"stagin\"\n",
+            "E0340",
+            at(3),
+            15,
+            "unknown environment `stagin`",
+        ),
+        (
+            "\n[environments.dev]\nruntime = \"compose\"\ndomain = \"localhost\"\n\n[ci.staging]\nenvironment = \"dev\"\n",
+            "E0341",
+            at(7),
+            15,
+            "runs on compose",
+        ),
+        (
+            "\n[ci.secrets]\ncodecov = \"GITHUB_CODECOV\"\n",
+            "E0342",
+            at(3),
+            11,
+            "starts with `GITHUB_`",
+        ),
+        (
+            "\n[ci]\nbranches = [\"develop\", \"release/*\"]\ndeploy_branch = \"main\"\n",
+            "E0343",
+            at(4),
+            17,
+            "deploy branch `main`",
+        ),
+        (
+            "\n[ci]\nbranches = [\"release/*\", \"main\"]\n",
+            "E0343",
+            at(3),
+            13,
+            "is a pattern",
+        ),
+    ];
+    for (extra, code, line, col, fragment) in cases {
+        let (got_code, got_line, got_col, message) = first_problem(extra);
+        assert_eq!(got_code, code, "{extra}: {message}");
+        assert_eq!((got_line, got_col), (line, col), "{extra}: {message}");
+        assert!(message.contains(fragment), "{message}");
+    }
+}
+
+#[test]
+fn two_dependencies_cannot_share_a_url_variable() {
+    let extra = "\n[dependencies.analytics]\nkind = \"postgres\"\nversion = \"16\"\n";
+    // Only a conflict once a service uses both.
+    let text = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
+        .expect("fixture")
+        .replace(
+            "uses = [\"postgres\"]",
+            "uses = [\"postgres\", \"analytics\"]",
+        )
+        + extra;
+    let source = SourceFile::new("platform.toml", text);
+    let Err(platgen::Failure::Invalid { diagnostics, .. }) = platgen::analyse(source.clone())
+    else {
+        panic!("rejected")
+    };
+    let d = &diagnostics[0];
+    assert_eq!(d.code.0, "E0344");
+    assert!(
+        d.message.contains("both pass their URL in `DATABASE_URL`"),
+        "{}",
+        d.message
+    );
+    let (line, _) = source.line_col(d.span.clone().expect("span").start);
+    assert_eq!(
+        source.text.lines().nth(line - 1),
+        Some("[dependencies.analytics]")
+    );
+}
+
+/// actionlint knows the inputs and the runtime (node20 is retired) of popular actions by their
+/// major tag only, so SHA pins hide them from it. This runs actionlint over copies of the
+/// rendered workflows with each pin replaced by its major tag (`@v7`), so the pinned releases
+/// get the input and runtime-deprecation checks too.
+#[test]
+#[ignore = "needs the validators: run scripts/test"]
+fn pinned_actions_pass_actionlint_by_their_major_tags() {
+    let tools = std::env::var_os("PLATGEN_TOOLS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| common::root().join(".tools"));
+    let bin = tools.join("venv/bin");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut paths = Vec::new();
+    for (platform, files) in rendered() {
+        for name in WORKFLOWS {
+            let mut text = file(&files, &format!(".github/workflows/{name}"))
+                .expect("rendered")
+                .content
+                .clone();
+            for action in actions::ALL {
+                let major = action.version.split('.').next().expect("a major");
+                let tag = if action.version.starts_with('v') {
+                    major.to_owned()
+                } else {
+                    action.version.to_owned()
+                };
+                text = text.replace(
+                    &format!("{}@{} # {}", action.name, action.sha, action.version),
+                    &format!("{}@{tag}", action.name),
+                );
+            }
+            assert!(
+                !text.contains("# v"),
+                "{platform} {name}: every pin replaced"
+            );
+            let path = dir.path().join(format!("{platform}-{name}"));
+            std::fs::write(&path, text).expect("write");
+            paths.push(path);
+        }
+    }
+    let output = Command::new(bin.join("actionlint"))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .args(["-no-color", "-oneline", "-shellcheck="])
+        .arg("-config-file")
+        .arg(common::root().join("scripts/validators/actionlint.yaml"))
+        .args(&paths)
+        .output()
+        .expect("actionlint runs (scripts/install-validators.sh)");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
