@@ -2,6 +2,8 @@
 //! defect. Rendering it must exit 1, point at the defect (`file:line:col: error[CODE]`) with a
 //! useful message, and leave an existing output directory exactly as it was.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,20 +58,29 @@ const CASES: &[Case] = &[
     case("unknown-env.toml", "E0302", 29, 19, "service `api` overrides unknown environment `prod`", Some("did you mean `production`?")),
     case("worker-without-command.toml", "E0304", 24, 11, "worker `jobs` has no `command`", Some("add `command = [")),
     case("latency-threshold-not-a-bucket.toml", "E0320", 23, 54, "latency threshold `300ms` of `api` is not a bucket", Some("use the closest bucket, `threshold = \"250ms\"`")),
+    case("missing-registry.toml", "E0202", 2, 2, "missing required key `registry` in `platform`", Some("add `registry = …`")),
+    case("bad-runtime.toml", "E0204", 13, 11, "invalid value \"kubernetis\" for `environments.staging.runtime`", Some("did you mean `kubernetes`?")),
+    case("web-without-app.toml", "E0303", 20, 11, "web service `api` has no `app`", Some("the ASGI application")),
+    case("autoscaling-without-max.toml", "E0307", 25, 15, "autoscaling of `api` has no `max`", Some("add `max = N`")),
+    case("autoscaling-min-above-max.toml", "E0307", 25, 15, "min 5 is above max 3", Some("make `min` at most `max`")),
+    case("expose-without-domain.toml", "E0309", 25, 10, "`api` is exposed in `staging` but has no host", Some("set `domain` on environment `staging`")),
+    case("disruption-blocks-drains.toml", "E0310", 25, 14, "keeps 2 pods available but it runs only 2", Some("node drains would hang")),
+    case("disruption-both-fields.toml", "E0310", 25, 14, "must set exactly one of `min_available` and `max_unavailable`", Some("keep one of the two")),
+    case("duplicate-secret.toml", "E0311", 25, 23, "secret `API_KEY` is listed twice for `api`", Some("remove the duplicate")),
+    case("secret-and-config.toml", "E0311", 7, 1, "`LOG_LEVEL` of `api` is both a secret and a plain config value", Some("keep it in `secrets` or in `config`")),
+    case("dependency-without-kind.toml", "E0312", 9, 15, "dependency `db` has no kind", Some("add `kind = \"postgres\"`")),
+    case("long-service-name.toml", "E0314", 27, 11, "is too long", Some("use at most 55 characters")),
+    case("worker-exposed.toml", "E0315", 36, 1, "worker `jobs` cannot be exposed through the ingress", Some("remove `expose`")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
 const VALID: &str = include_str!("fixtures/small.toml");
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Runs platgen from the repository root, so paths in diagnostics are `tests/bad/<file>`.
 fn platgen(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_platgen"))
         .args(args)
-        .current_dir(root())
+        .current_dir(common::root())
         .env("NO_COLOR", "1")
         .output()
         .expect("platgen runs")
@@ -126,7 +137,7 @@ fn bad_path(file: &str) -> String {
 
 #[test]
 fn every_bad_file_has_a_case_and_every_case_a_file() {
-    let mut files: Vec<String> = fs::read_dir(root().join("tests/bad"))
+    let mut files: Vec<String> = fs::read_dir(common::root().join("tests/bad"))
         .expect("tests/bad exists")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();
@@ -273,4 +284,18 @@ fn human_format_shows_the_line_a_caret_and_help() {
         "colour with --color never: {stderr:?}"
     );
     assert!(tree(&out) == before);
+}
+
+#[test]
+fn a_config_key_named_expose_does_not_count_as_exposure() {
+    let result = platgen(&[
+        "check",
+        "--config",
+        "tests/bad/worker-exposed.toml",
+        "--format",
+        "short",
+    ]);
+    let stderr = text(&result.stderr);
+    // Only the real `expose` table of the worker's production override is reported.
+    assert_eq!(stderr.matches("error[E0315]").count(), 1, "{stderr}");
 }

@@ -3,6 +3,8 @@
 //! directory: deterministic, pruned, never touching files platgen did not write, and unchanged
 //! by a run that fails.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,10 +12,6 @@ use std::process::{Command, Output};
 
 /// A small platform: two environments, a web service and a worker.
 const SMALL: &str = include_str!("fixtures/small.toml");
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A temporary working directory; commands run inside it, so `out` means `<tmp>/out`.
 struct Work {
@@ -134,7 +132,7 @@ fn small_without_jobs() -> &'static str {
 }
 
 fn reference() -> String {
-    fs::read_to_string(root().join("platform.toml")).expect("platform.toml")
+    fs::read_to_string(common::root().join("platform.toml")).expect("platform.toml")
 }
 
 /// Parses `N to add, N to change, N to remove.` from diff output.
@@ -186,7 +184,7 @@ fn committed_out_is_a_fresh_render_of_platform_toml() {
     let config = work.config("platform.toml", &reference());
     work.render(&config);
     let fresh = work.tree();
-    let committed = tree(&root().join("out"));
+    let committed = tree(&common::root().join("out"));
     let fresh_files = files(&fresh);
     let committed_files = files(&committed);
     assert_eq!(
@@ -548,7 +546,7 @@ fn bad_arguments_are_usage_errors() {
 fn schema_command_prints_the_committed_schema() {
     let work = Work::new();
     let (stdout, _) = work.expect(0, &["schema"]);
-    let committed = fs::read_to_string(root().join("schema/platform.schema.json"))
+    let committed = fs::read_to_string(common::root().join("schema/platform.schema.json"))
         .expect("schema/platform.schema.json");
     assert!(
         stdout == committed,

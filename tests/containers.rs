@@ -5,29 +5,12 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use platgen::diagnostics::SourceFile;
-use platgen::render::RenderedFile;
 use serde_json::Value;
 
-/// Rendered files by path.
-type Files = BTreeMap<String, String>;
-
-fn by_path(files: Vec<RenderedFile>) -> Files {
-    files.into_iter().map(|f| (f.path, f.content)).collect()
-}
+use common::{Files, by_path, yaml};
 
 fn compile_text(text: &str) -> Files {
-    match platgen::compile(SourceFile::new("inline.toml", text), None, None) {
-        Ok(compiled) => by_path(compiled.files),
-        Err(failure) => panic!("inline platform does not compile: {failure:?}"),
-    }
-}
-
-fn yaml(files: &Files, path: &str) -> Value {
-    let text = files
-        .get(path)
-        .unwrap_or_else(|| panic!("{path} is not rendered"));
-    serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    common::compile_text(text).unwrap_or_else(|e| panic!("inline platform does not compile: {e}"))
 }
 
 /// What a Dockerfile says about its service.
@@ -599,7 +582,7 @@ fn dockerfiles_take_only_safe_bare_values() {
         "[services.standalone]\nkind = \"web\"\ndescription = \"a $HOME b\"",
     );
     let result = platgen::compile(
-        SourceFile::new("inline.toml", spaced),
+        platgen::diagnostics::SourceFile::new("inline.toml", spaced),
         None,
         Some(dir.path()),
     );

@@ -5,31 +5,12 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::process::Command;
 
-use platgen::diagnostics::SourceFile;
-use platgen::render::RenderedFile;
 use serde_json::Value;
 
-type Files = BTreeMap<String, String>;
-
-fn files(rendered: Vec<RenderedFile>) -> Files {
-    rendered.into_iter().map(|f| (f.path, f.content)).collect()
-}
-
-fn compile_text(text: &str) -> Result<Files, String> {
-    platgen::compile(SourceFile::new("inline.toml", text), None, None)
-        .map(|c| files(c.files))
-        .map_err(|f| format!("{f:?}"))
-}
-
-fn yaml(files: &Files, path: &str) -> Value {
-    let text = files
-        .get(path)
-        .unwrap_or_else(|| panic!("{path} not rendered"));
-    serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+use common::{Files, by_path as files, compile_text, yaml};
 
 fn json(files: &Files, path: &str) -> Value {
     serde_json::from_str(&files[path]).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -328,18 +328,21 @@ fn namespace(files: &[RenderedFile], env: &str) -> String {
         .to_owned()
 }
 
+/// Each deploy job: workflow, job id, environment, and the image tag it deploys.
+const DEPLOYS: [(&str, &str, &str, &str); 2] = [
+    ("ci.yml", "deploy-staging", "staging", "${{ github.sha }}"),
+    (
+        "release.yml",
+        "deploy-production",
+        "production",
+        "${{ github.ref_name }}",
+    ),
+];
+
 #[test]
 fn kubectl_deploys_roll_each_service_in_the_namespace_the_manifests_define() {
     let files = common::compile(&common::root().join("platform.toml"));
-    for (name, id, env, tag) in [
-        ("ci.yml", "deploy-staging", "staging", "${{ github.sha }}"),
-        (
-            "release.yml",
-            "deploy-production",
-            "production",
-            "${{ github.ref_name }}",
-        ),
-    ] {
+    for (name, id, env, tag) in DEPLOYS {
         let job = &workflow(&files, name)["jobs"][id];
         assert_eq!(job["environment"]["name"], env);
         assert_eq!(job["concurrency"]["group"], format!("deploy-{env}"));
@@ -411,15 +414,7 @@ fn platforms_without_staging_have_no_staging_deploy() {
 #[test]
 fn gitops_deploys_pin_the_tag_and_commit_it() {
     let files = common::compile(&common::root().join("tests/platforms/gitops.toml"));
-    for (name, id, env, tag) in [
-        ("ci.yml", "deploy-staging", "staging", "${{ github.sha }}"),
-        (
-            "release.yml",
-            "deploy-production",
-            "production",
-            "${{ github.ref_name }}",
-        ),
-    ] {
+    for (name, id, env, tag) in DEPLOYS {
         let job = &workflow(&files, name)["jobs"][id];
         assert_eq!(job["env"]["ENVIRONMENT"], env);
         assert_eq!(job["env"]["IMAGE_TAG"], tag);

@@ -159,17 +159,25 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                         );
                     }
                 }
-                for (ptr, _) in doc
-                    .spans
+                // The places a worker can set `expose`: its own settings and its per-env overrides
+                // (looked up, not scanned: a config key may be called `expose` too).
+                let own = service
+                    .settings
+                    .expose
+                    .is_some()
+                    .then(|| format!("{base}/expose"));
+                let per_env = service
+                    .env
                     .iter()
-                    .filter(|(p, _)| p.starts_with(&format!("{base}/")) && p.ends_with("/expose"))
-                {
+                    .filter(|(_, o)| o.expose.is_some())
+                    .map(|(env, _)| format!("{base}/env/{}/expose", pointer_escape(env)));
+                for ptr in own.into_iter().chain(per_env) {
                     out.push(
                         Diagnostic::error(
                             "E0315",
                             format!("worker `{name}` cannot be exposed through the ingress"),
                         )
-                        .at(doc.key_span_of(ptr))
+                        .at(doc.key_span_of(&ptr))
                         .help("only web services are exposed; remove `expose`"),
                     );
                 }

@@ -39,3 +39,26 @@ pub fn compile(path: &Path) -> Vec<RenderedFile> {
         Err(failure) => panic!("{} does not compile: {failure:?}", path.display()),
     }
 }
+
+/// Rendered files by path.
+pub type Files = std::collections::BTreeMap<String, String>;
+
+/// Rendered files keyed by path.
+pub fn by_path(files: Vec<RenderedFile>) -> Files {
+    files.into_iter().map(|f| (f.path, f.content)).collect()
+}
+
+/// Compiles an inline platform, or says why it does not compile.
+pub fn compile_text(text: &str) -> Result<Files, String> {
+    platgen::compile(SourceFile::new("inline.toml", text), None, None)
+        .map(|compiled| by_path(compiled.files))
+        .map_err(|failure| format!("{failure:?}"))
+}
+
+/// A rendered YAML file, parsed.
+pub fn yaml(files: &Files, path: &str) -> serde_json::Value {
+    let text = files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} is not rendered"));
+    serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
