@@ -9,7 +9,7 @@ use super::promql::{
     self, BUDGET_REMAINING, ENV_LABEL, ERROR_BUDGET, SERVICE_LABEL, ServiceSeries,
     error_ratio_name, one_line,
 };
-use crate::model::slo::{Decimal, Objective};
+use crate::model::slo::Objective;
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 
 fn slo_panels(
@@ -51,13 +51,7 @@ fn slo_panels(
             super::rules::percent(objective.budget)
         ),
         vec![Query::new(rec(BUDGET_REMAINING), label)],
-        Look {
-            unit: "percentunit",
-            base: "red",
-            steps: vec![(Decimal::int(0), "orange"), (Decimal::new(25, 2), "green")],
-            min: None,
-            max: Some(1.0),
-        },
+        Look::budget_remaining(),
     );
 }
 
@@ -147,13 +141,7 @@ pub fn service_dashboard(
             one_line(&series.error_ratio(crate::model::slo::SloKind::Availability, None, "5m")),
             "error rate",
         )],
-        Look {
-            unit: "percentunit",
-            base: "green",
-            steps: vec![(platform.observability.alerts.error_rate, "red")],
-            min: Some(0.0),
-            max: None,
-        },
+        Look::alert_above("percentunit", platform.observability.alerts.error_rate),
     );
     layout.panel(
         "timeseries",
@@ -165,13 +153,7 @@ pub fn service_dashboard(
             Query::new(series.quantile("0.90"), "P90"),
             Query::new(series.quantile("0.99"), "P99"),
         ],
-        Look {
-            unit: "s",
-            base: "green",
-            steps: vec![(platform.observability.alerts.latency_p99, "red")],
-            min: Some(0.0),
-            max: None,
-        },
+        Look::alert_above("s", platform.observability.alerts.latency_p99),
     );
     dashboard(
         platform,
@@ -228,13 +210,7 @@ pub fn overview_dashboard(platform: &Platform, env: &ResolvedEnv) -> Dashboard {
             format!("sum by ({SERVICE_LABEL}) (rate({requests}{errors}[5m])) / sum by ({SERVICE_LABEL}) (rate({requests}{scope}[5m]))"),
             "{{service}}",
         )],
-        Look {
-            unit: "percentunit",
-            base: "green",
-            steps: vec![(platform.observability.alerts.error_rate, "red")],
-            min: Some(0.0),
-            max: None,
-        },
+        Look::alert_above("percentunit", platform.observability.alerts.error_rate),
     );
     layout.panel(
         "timeseries",
@@ -245,13 +221,7 @@ pub fn overview_dashboard(platform: &Platform, env: &ResolvedEnv) -> Dashboard {
             format!("histogram_quantile(0.99, sum by ({SERVICE_LABEL}, le) (rate({}_bucket{scope}[5m])))", metrics.duration),
             "{{service}}",
         )],
-        Look {
-            unit: "s",
-            base: "green",
-            steps: vec![(platform.observability.alerts.latency_p99, "red")],
-            min: Some(0.0),
-            max: None,
-        },
+        Look::alert_above("s", platform.observability.alerts.latency_p99),
     );
     if env
         .services
@@ -279,13 +249,7 @@ pub fn overview_dashboard(platform: &Platform, env: &ResolvedEnv) -> Dashboard {
                 format!("{BUDGET_REMAINING}{scope}"),
                 "{{service}} {{slo}}",
             )],
-            Look {
-                unit: "percentunit",
-                base: "red",
-                steps: vec![(Decimal::int(0), "orange"), (Decimal::new(25, 2), "green")],
-                min: None,
-                max: Some(1.0),
-            },
+            Look::budget_remaining(),
         );
     }
     dashboard(

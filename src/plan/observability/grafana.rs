@@ -139,6 +139,26 @@ impl Look {
             max: None,
         }
     }
+
+    /// A non-negative quantity that turns red where its alert fires.
+    pub fn alert_above(unit: &'static str, threshold: Decimal) -> Self {
+        Self {
+            steps: vec![(threshold, "red")],
+            min: Some(0.0),
+            ..Self::unit(unit)
+        }
+    }
+
+    /// Error budget remaining: red when spent, orange below a quarter, green above.
+    pub fn budget_remaining() -> Self {
+        Self {
+            unit: "percentunit",
+            base: "red",
+            steps: vec![(Decimal::int(0), "orange"), (Decimal::new(25, 2), "green")],
+            min: None,
+            max: Some(1.0),
+        }
+    }
 }
 
 /// Lays panels out left to right in rows of 24 columns.

@@ -64,41 +64,35 @@ pub fn config(platform: &Platform, env: &ResolvedEnv, with_rules: bool) -> Prome
     } else {
         Vec::new()
     };
-    let alertmanagers = env.alertmanager.iter().cloned().collect();
-    if env.is_kubernetes() {
+    // Kubernetes discovers the pods of the environment's namespace; compose lists its services.
+    let pods = env.is_kubernetes().then(|| {
         // Every service's pods carry the same selector key (`app`); its value is the service.
         let key = env
             .services
             .iter()
             .find_map(|s| s.selector.keys().next().cloned())
             .unwrap_or_else(|| "app".to_owned());
-        PrometheusConfig {
-            env: env.name.clone(),
-            scrape_interval: obs.scrape_interval.clone(),
-            evaluation_interval: obs.evaluation_interval.clone(),
-            alertmanagers,
-            rule_files,
-            static_jobs: Vec::new(),
-            self_scrape: false,
-            pods: Some(PodDiscovery {
-                job: "kubernetes-pods".to_owned(),
-                namespaces: vec![env.namespace.clone()],
-                service_source: pod_label_meta(&key),
-                service_label: SERVICE_LABEL,
-                env_label: ENV_LABEL,
-            }),
+        PodDiscovery {
+            job: "kubernetes-pods".to_owned(),
+            namespaces: vec![env.namespace.clone()],
+            service_source: pod_label_meta(&key),
+            service_label: SERVICE_LABEL,
+            env_label: ENV_LABEL,
         }
-    } else {
-        PrometheusConfig {
-            env: env.name.clone(),
-            scrape_interval: obs.scrape_interval.clone(),
-            evaluation_interval: obs.evaluation_interval.clone(),
-            alertmanagers,
-            rule_files,
-            static_jobs: env.scrape_targets(),
-            self_scrape: true,
-            pods: None,
-        }
+    });
+    PrometheusConfig {
+        env: env.name.clone(),
+        scrape_interval: obs.scrape_interval.clone(),
+        evaluation_interval: obs.evaluation_interval.clone(),
+        alertmanagers: env.alertmanager.iter().cloned().collect(),
+        rule_files,
+        static_jobs: if pods.is_some() {
+            Vec::new()
+        } else {
+            env.scrape_targets()
+        },
+        self_scrape: pods.is_none(),
+        pods,
     }
 }
 
