@@ -3,6 +3,7 @@
 //! The pipeline runs one way: [`load`] → [`validate`] → [`resolve`] → [`check`] → [`plan`] →
 //! [`render`] → [`verify`] → [`output`]. [`compile`] runs it up to verified, in-memory files.
 
+pub mod cache;
 pub mod check;
 pub mod diagnostics;
 pub mod diff;
@@ -98,8 +99,47 @@ pub fn compile_against(
     templates: Option<&Path>,
     out_dir: &Path,
 ) -> Result<(Compiled, output::Changes), Failure> {
+    let key = cache::key(&source, env, templates, out_dir);
     let (compiled, changes) = compile_inner(source, env, templates, Some(out_dir))?;
-    Ok((compiled, changes.unwrap_or_default()))
+    let changes = changes.unwrap_or_default();
+    if let Some(key) = key {
+        timed("cache", || {
+            cache::store(&key, &cache_entry(&compiled, &changes))
+        });
+    }
+    Ok((compiled, changes))
+}
+
+/// What the cache records of a compilation: each rendered file's hash, from the manifest the
+/// render leaves behind.
+fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
+    let entries = &changes.next_manifest.entries;
+    cache::Entry {
+        all_envs: compiled.scope.all_envs.clone(),
+        env: compiled.scope.env.clone(),
+        files: compiled
+            .files
+            .iter()
+            .filter_map(|f| Some((f.path.clone(), entries.get(&f.path)?.clone())))
+            .collect(),
+    }
+}
+
+/// The fast path of `check`, `render` and `diff`: what render produces, when the [`cache`]
+/// knows `out_dir` is exactly what render would leave (with `strict`, holding nothing else
+/// either); `None` when it does not know, and only a render can tell.
+pub fn known_up_to_date(
+    source: &SourceFile,
+    env: Option<&str>,
+    templates: Option<&Path>,
+    out_dir: &Path,
+    strict: bool,
+) -> Option<cache::Entry> {
+    timed("cache lookup", || {
+        let key = cache::key(source, env, templates, out_dir)?;
+        let entry = cache::lookup(&key)?;
+        cache::up_to_date(out_dir, &entry, strict).then_some(entry)
+    })
 }
 
 fn compile_inner(
@@ -164,7 +204,8 @@ fn compile_with(
     let (mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new());
     for result in results {
         match result {
-            Ok(pair) => built.push(pair),
+            Ok(Some(pair)) => built.push(pair),
+            Ok(None) => {}
             Err(Problem::Invalid(d)) => invalid_diags.push(d),
             Err(Problem::Io(d)) => io_diags.push(d),
         }
@@ -222,12 +263,15 @@ enum Problem {
 /// verifies it unless platgen already wrote exactly these bytes.
 fn build_file(
     renderer: &Renderer,
-    artifact: &plan::Artifact,
+    artifact: &plan::Artifact<'_>,
     target: Option<&(&Path, output::ManifestOnDisk)>,
-) -> Result<(RenderedFile, Option<output::Observed>), Problem> {
-    let file = renderer
+) -> Result<Option<(RenderedFile, Option<output::Observed>)>, Problem> {
+    let Some(file) = renderer
         .render_artifact(artifact)
-        .map_err(Problem::Invalid)?;
+        .map_err(Problem::Invalid)?
+    else {
+        return Ok(None);
+    };
     let observed = match target {
         Some((dir, _)) => Some(output::observe(dir, &file).map_err(Problem::Io)?),
         None => None,
@@ -241,5 +285,5 @@ fn build_file(
     if !known_good {
         verify::verify_file(&file).map_err(Problem::Invalid)?;
     }
-    Ok((file, observed))
+    Ok(Some((file, observed)))
 }

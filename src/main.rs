@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
-use platgen::diagnostics::{Diagnostic, DiagnosticFormat, render_diagnostics};
+use platgen::diagnostics::{Diagnostic, DiagnosticFormat, SourceFile, render_diagnostics};
 use platgen::{Failure, compile_against, diff, output, read_source};
 
 /// Shown under `--help` and in the man page.
@@ -80,6 +80,10 @@ struct Input {
     /// When to use colour.
     #[arg(long, value_enum, default_value_t)]
     color: Color,
+    /// Render and compare in full even when the up-to-date cache knows the output directory is
+    /// current (also: PLATGEN_CACHE=off).
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,9 +170,12 @@ fn report(failure: &Failure, format: Format, color: Color, invalid_code: u8) -> 
 
 /// Compiles and compares with the output directory. The result is never dropped: the process
 /// ends soon after, and the OS frees tens of thousands of files faster than their destructors.
-fn compile(input: &Input) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
+fn compile(
+    input: &Input,
+    source: SourceFile,
+) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
     compile_against(
-        read_source(&input.config)?,
+        source,
         input.env.as_deref(),
         input.templates.as_deref(),
         &input.out,
@@ -176,8 +183,46 @@ fn compile(input: &Input) -> Result<ManuallyDrop<(platgen::Compiled, output::Cha
     .map(ManuallyDrop::new)
 }
 
+/// Reads the platform file and asks the up-to-date cache (see `platgen::cache`) whether the
+/// output directory is exactly what render would leave: `Ok(Err(entry))` when it knows so,
+/// `Ok(Ok(source))` when only a render can tell.
+fn read_and_ask_cache(
+    input: &Input,
+    strict: bool,
+) -> Result<Result<SourceFile, platgen::cache::Entry>, Failure> {
+    let source = read_source(&input.config)?;
+    if input.no_cache {
+        return Ok(Ok(source));
+    }
+    let known = platgen::known_up_to_date(
+        &source,
+        input.env.as_deref(),
+        input.templates.as_deref(),
+        &input.out,
+        strict,
+    );
+    Ok(known.map_or(Ok(source), Err))
+}
+
+fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
+    let [added, changed, removed, unchanged] = changes;
+    println!(
+        "platgen: {files} files in {}: {added} added, {changed} changed, {removed} removed, {unchanged} unchanged",
+        input.out.display(),
+    );
+}
+
 fn run_render(input: &Input) -> Result<ExitCode, Failure> {
-    let compiled = compile(input)?;
+    let source = match read_and_ask_cache(input, false)? {
+        Ok(source) => source,
+        Err(entry) => {
+            // Nothing to write; only the leftovers of an interrupted render to tidy.
+            output::remove_leftovers_of(&input.out, entry.files.iter().map(|(p, _)| p.as_str()));
+            render_summary(input, entry.files.len(), [0, 0, 0, entry.files.len()]);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    let compiled = compile(input, source)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     // Said before anything is written: the hand edits are about to be lost.
     for path in &changes.edited_by_hand {
@@ -197,23 +242,40 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         output::write(&input.out, &compiled.files, changes)
     })
     .map_err(Failure::Environment)?;
-    println!(
-        "platgen: {} files in {}: {} added, {} changed, {} removed, {} unchanged",
+    render_summary(
+        input,
         compiled.files.len(),
-        input.out.display(),
-        changes.added.len(),
-        changes.modified.len(),
-        changes.removed.len(),
-        changes.unchanged
+        [
+            changes.added.len(),
+            changes.modified.len(),
+            changes.removed.len(),
+            changes.unchanged,
+        ],
     );
     Ok(ExitCode::SUCCESS)
 }
 
+fn check_summary(input: &Input, format: Format, files: usize) -> ExitCode {
+    if format == Format::Human {
+        println!(
+            "platgen: {} and {} are consistent ({files} files)",
+            input.config.display(),
+            input.out.display(),
+        );
+    }
+    ExitCode::SUCCESS
+}
+
 fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Failure> {
-    let compiled = compile(input)?;
+    let source = match read_and_ask_cache(input, strict)? {
+        Ok(source) => source,
+        Err(entry) => return Ok(check_summary(input, format, entry.files.len())),
+    };
+    let compiled = compile(input, source)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let unowned = if strict {
-        output::unowned(&input.out, &changes.next_manifest, &compiled.files)
+        let rendered = compiled.files.iter().map(|f| f.path.as_str()).collect();
+        output::unowned(&input.out, &changes.next_manifest, &rendered)
             .map_err(|d| Failure::Environment(vec![d]))?
     } else {
         Vec::new()
@@ -221,14 +283,7 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
     let out = input.out.display().to_string();
     let lines = diff::check::problems(&out, changes, &unowned);
     if lines.is_empty() {
-        if format == Format::Human {
-            println!(
-                "platgen: {} and {out} are consistent ({} files)",
-                input.config.display(),
-                compiled.files.len()
-            );
-        }
-        return Ok(ExitCode::SUCCESS);
+        return Ok(check_summary(input, format, compiled.files.len()));
     }
     let mut text = lines.join("\n");
     text.push('\n');
@@ -244,7 +299,7 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
 }
 
 fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, Failure> {
-    let compiled = compile(input)?;
+    let compiled = compile(input, read_source(&input.config)?)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let review = diff::review(&input.out, &compiled.files, changes)
         .map_err(|d| Failure::Environment(vec![d]))?;

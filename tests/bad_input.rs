@@ -82,6 +82,7 @@ fn platgen(args: &[&str]) -> Output {
         .args(args)
         .current_dir(common::root())
         .env("NO_COLOR", "1")
+        .env("PLATGEN_CACHE", "off")
         .output()
         .expect("platgen runs")
 }

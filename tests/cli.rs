@@ -13,15 +13,19 @@ use std::process::{Command, Output};
 /// A small platform: two environments, a web service and a worker.
 const SMALL: &str = include_str!("fixtures/small.toml");
 
-/// A temporary working directory; commands run inside it, so `out` means `<tmp>/out`.
+/// A temporary working directory; commands run inside it, so `out` means `<tmp>/out`. Each has
+/// its own up-to-date cache, so a `check` after a `render` takes the cache's fast path as it
+/// would for a user (tests/cache.rs holds it to the full pipeline's answers).
 struct Work {
     dir: tempfile::TempDir,
+    cache: tempfile::TempDir,
 }
 
 impl Work {
     fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("tempdir"),
+            cache: tempfile::tempdir().expect("tempdir"),
         }
     }
 
@@ -44,6 +48,7 @@ impl Work {
             .args(args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
+            .env("PLATGEN_CACHE_DIR", self.cache.path())
             .output()
             .expect("platgen runs")
     }
@@ -216,6 +221,7 @@ fn rendered_files_get_ordinary_permissions() {
             env!("CARGO_BIN_EXE_platgen")
         ))
         .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
         .status()
         .expect("sh runs");
     assert!(status.success());
@@ -719,6 +725,7 @@ fn failed_render_changes_nothing_under(
             env!("CARGO_BIN_EXE_platgen")
         ))
         .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
         .env("NO_COLOR", "1")
         .output()
         .expect("sh runs");
@@ -921,6 +928,7 @@ fn run_on_terminal(work: &Work, args: &str, no_color: bool) -> Option<String> {
         .arg(format!("'{}' {args}", env!("CARGO_BIN_EXE_platgen")))
         .arg("/dev/null")
         .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
         .env_remove("NO_COLOR");
     if no_color {
         command.env("NO_COLOR", "1");
@@ -939,6 +947,7 @@ fn diff_colours_a_terminal_unless_told_otherwise() {
     let piped = Command::new(env!("CARGO_BIN_EXE_platgen"))
         .args(args)
         .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
         .env_remove("NO_COLOR")
         .output()
         .expect("runs");
@@ -1162,6 +1171,7 @@ fn a_killed_render_leaves_every_file_wholly_old_or_wholly_new() {
         let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
             .args(["render", "--config", &new_config, "--out", "out"])
             .current_dir(work.dir.path())
+            .env("PLATGEN_CACHE_DIR", work.cache.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

@@ -52,6 +52,8 @@ impl Repo {
             .args(args)
             .current_dir(self.dir.path())
             .env("PRE_COMMIT_HOME", self.home.path())
+            // The hook's checks use the up-to-date cache, as on a developer's machine.
+            .env("PLATGEN_CACHE_DIR", self.home.path().join("platgen-cache"))
             .env("NO_COLOR", "1")
             .env_remove("GIT_DIR")
             .env_remove("GIT_INDEX_FILE")

@@ -45,6 +45,7 @@ fn example_platforms_pass_every_validator() {
             .arg(&path)
             .arg("--out")
             .arg(&out)
+            .env("PLATGEN_CACHE", "off")
             .status()
             .expect("platgen runs");
         assert!(status.success(), "{name} renders");

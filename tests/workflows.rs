@@ -493,6 +493,7 @@ fn platgen(args: &[&str], cwd: &Path) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_platgen"))
         .args(args)
         .current_dir(cwd)
+        .env("PLATGEN_CACHE", "off")
         .output()
         .expect("platgen runs")
 }

@@ -9,14 +9,14 @@
 pub mod manifest;
 mod write;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 use manifest::{MANIFEST_NAME, Manifest, hash};
-pub use write::{TEMP_PREFIX, write};
+pub use write::{TEMP_PREFIX, remove_leftovers_of, write};
 
 /// What a render would do to the output directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,7 +66,8 @@ pub struct Scope {
 }
 
 impl Scope {
-    fn covers(&self, path: &str) -> bool {
+    /// Whether a render in this scope owns (may write or prune) `path`.
+    pub(crate) fn covers(&self, path: &str) -> bool {
         let Some(env) = &self.env else { return true };
         let first = path.split('/').next().unwrap_or_default();
         first == env || !self.all_envs.iter().any(|e| e == first)
@@ -260,9 +261,8 @@ pub fn read_current(
 pub fn unowned(
     out_dir: &Path,
     manifest: &Manifest,
-    files: &[RenderedFile],
+    rendered: &HashSet<&str>,
 ) -> Result<Vec<String>, Diagnostic> {
-    let rendered: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let mut found = Vec::new();
     if !out_dir.exists() {
         return Ok(found);

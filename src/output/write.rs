@@ -142,6 +142,23 @@ fn stage_all(
     Ok(staged)
 }
 
+/// Removes the `.platgen-tmp-*` files an interrupted render left where the files at `paths`
+/// (relative to `out_dir`) go.
+pub fn remove_leftovers_of<'a>(out_dir: &Path, paths: impl Iterator<Item = &'a str>) {
+    remove_leftovers(&rendered_dirs(out_dir, paths));
+}
+
+/// The directories of the files at `paths`, and `out_dir` itself.
+fn rendered_dirs<'a>(out_dir: &Path, paths: impl Iterator<Item = &'a str>) -> BTreeSet<PathBuf> {
+    paths
+        .filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir))
+        .collect::<BTreeSet<&str>>()
+        .into_iter()
+        .map(|dir| out_dir.join(dir))
+        .chain([out_dir.to_path_buf()])
+        .collect()
+}
+
 /// Removes `.platgen-tmp-*` files an interrupted render left in `dirs`.
 fn remove_leftovers(dirs: &BTreeSet<PathBuf>) {
     for dir in dirs {
@@ -204,14 +221,7 @@ pub fn write(
         to_write.push((out_dir.join(MANIFEST_NAME), manifest_text.as_bytes()));
     }
     // Leftovers of an interrupted render can only be where rendered files go.
-    let rendered_dirs: BTreeSet<PathBuf> = files
-        .iter()
-        .filter_map(|f| f.path.rsplit_once('/').map(|(dir, _)| dir))
-        .collect::<BTreeSet<&str>>()
-        .into_iter()
-        .map(|dir| out_dir.join(dir))
-        .chain([out_dir.to_path_buf()])
-        .collect();
+    let rendered_dirs = rendered_dirs(out_dir, files.iter().map(|f| f.path.as_str()));
     if to_write.is_empty() && changes.removed.is_empty() {
         remove_leftovers(&rendered_dirs);
         return Ok(());

@@ -13,17 +13,19 @@ mod variables;
 
 use minijinja::value::{Serde, Value};
 
-use super::Artifact;
+use super::observability::Rules;
+use super::{Artifact, Context};
 use crate::model::spec::ServiceKind;
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 
 /// Plans the Dockerfiles (always: they are environment-independent, so every render owns them)
 /// and the compose files of the chosen compose environments.
-pub(super) fn plan_containers(
+pub(super) fn plan_containers<'a>(
     platform_value: &Value,
-    platform: &Platform,
+    platform: &'a Platform,
+    rules: &Rules,
     only: Option<&str>,
-    artifacts: &mut Vec<Artifact>,
+    artifacts: &mut Vec<Artifact<'a>>,
 ) {
     plan_images(platform_value, platform, artifacts);
     for env in platform
@@ -31,7 +33,7 @@ pub(super) fn plan_containers(
         .iter()
         .filter(|e| !e.is_kubernetes() && only.is_none_or(|name| e.name == name))
     {
-        compose::plan_compose(platform_value, platform, env, artifacts);
+        compose::plan_compose(platform_value, platform, env, rules, artifacts);
     }
 }
 
@@ -67,7 +69,11 @@ fn deployed(platform: &Platform, service: &str) -> bool {
         .any(|env: &ResolvedEnv| env.services.iter().any(|s| s.name == service))
 }
 
-fn plan_images(platform_value: &Value, platform: &Platform, artifacts: &mut Vec<Artifact>) {
+fn plan_images<'a>(
+    platform_value: &Value,
+    platform: &'a Platform,
+    artifacts: &mut Vec<Artifact<'a>>,
+) {
     let ignore = format!("{}/docker/.dockerignore", platform.output_dir);
     let builds: Vec<&ResolvedService> = platform
         .builds
@@ -77,26 +83,29 @@ fn plan_images(platform_value: &Value, platform: &Platform, artifacts: &mut Vec<
     if builds.is_empty() {
         return;
     }
-    for service in &builds {
-        // What the builder copies from the context: shared libraries, then the service itself.
-        let copies: Vec<String> = platform
-            .libs
-            .iter()
-            .map(|lib| lib.trim_end_matches('/').to_owned())
-            .chain([service.source_dir.clone()])
-            .collect();
-        let context = Value::from_pairs([
-            ("platform", platform_value.clone()),
-            ("service", Value::from(Serde(service))),
-            ("is_web", Value::from(service.kind == ServiceKind::Web)),
-            ("copies", Value::from(Serde(&copies))),
-            ("healthcheck", Value::from(Serde(&healthcheck(service)))),
-            (
-                "dockerfile",
-                Value::from(dockerfile_path(platform, &service.name)),
-            ),
-            ("dockerignore", Value::from(ignore.clone())),
-        ]);
+    for service in builds {
+        let (platform_value, ignore) = (platform_value.clone(), ignore.clone());
+        let context = Context::lazy(move || {
+            // What the builder copies from the context: shared libraries, then the service.
+            let copies: Vec<String> = platform
+                .libs
+                .iter()
+                .map(|lib| lib.trim_end_matches('/').to_owned())
+                .chain([service.source_dir.clone()])
+                .collect();
+            Value::from_pairs([
+                ("platform", platform_value.clone()),
+                ("service", Value::from(Serde(service))),
+                ("is_web", Value::from(service.kind == ServiceKind::Web)),
+                ("copies", Value::from(Serde(&copies))),
+                ("healthcheck", Value::from(Serde(&healthcheck(service)))),
+                (
+                    "dockerfile",
+                    Value::from(dockerfile_path(platform, &service.name)),
+                ),
+                ("dockerignore", Value::from(ignore.as_str())),
+            ])
+        });
         artifacts.push(Artifact {
             path: format!("docker/Dockerfile.{}", service.name),
             template: "docker/Dockerfile".to_owned(),
@@ -116,6 +125,7 @@ fn plan_images(platform_value: &Value, platform: &Platform, artifacts: &mut Vec<
             ("platform", platform_value.clone()),
             ("sources", Value::from(Serde(&sources))),
             ("dockerignore", Value::from(ignore)),
-        ]),
+        ])
+        .into(),
     });
 }

@@ -30,7 +30,11 @@ fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
     kinds
 }
 
-pub(super) fn plan_kubernetes(platform: &Value, env: &ResolvedEnv, artifacts: &mut Vec<Artifact>) {
+pub(super) fn plan_kubernetes(
+    platform: &Value,
+    env: &ResolvedEnv,
+    artifacts: &mut Vec<Artifact<'_>>,
+) {
     let env_value = Value::from(Serde(env));
     let dir = format!("{}/kubernetes", env.name);
     let mut resources = Vec::new();
@@ -39,7 +43,7 @@ pub(super) fn plan_kubernetes(platform: &Value, env: &ResolvedEnv, artifacts: &m
         artifacts.push(Artifact {
             path: format!("{dir}/{file}"),
             template: template.to_owned(),
-            context,
+            context: context.into(),
         });
     };
     let base = || Value::from_pairs([("platform", platform.clone()), ("env", env_value.clone())]);
@@ -85,7 +89,8 @@ pub(super) fn plan_kubernetes(platform: &Value, env: &ResolvedEnv, artifacts: &m
         ("platform", platform.clone()),
         ("env", env_value),
         ("resources", Value::from(Serde(&resources))),
-    ]);
+    ])
+    .into();
     artifacts.push(Artifact {
         path: format!("{dir}/kustomization.yaml"),
         template: "kubernetes/kustomization.yaml".to_owned(),

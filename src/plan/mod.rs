@@ -11,22 +11,71 @@ mod workflows;
 use crate::model::Platform;
 
 /// One file to render.
-#[derive(Debug, Clone)]
-pub struct Artifact {
+#[derive(Debug)]
+pub struct Artifact<'a> {
     /// Path under the output directory, `/`-separated.
     pub path: String,
     /// Template path under `templates/`.
     pub template: String,
     /// What the template sees.
-    pub context: Value,
+    pub context: Context<'a>,
+}
+
+/// What a template sees. Large contexts (rule files, rule tests, dashboards, images) are built
+/// when their file is rendered, on the rendering thread, and dropped with the file's artifact:
+/// planning stays cheap and sequential, and a large platform never holds every context at once.
+pub struct Context<'a>(Build<'a>);
+
+type Builder<'a> = Box<dyn Fn() -> Option<Value> + Send + Sync + 'a>;
+
+enum Build<'a> {
+    Ready(Value),
+    Lazy(Builder<'a>),
+}
+
+impl<'a> Context<'a> {
+    /// A context built on demand from the model.
+    pub fn lazy(build: impl Fn() -> Value + Send + Sync + 'a) -> Self {
+        Self(Build::Lazy(Box::new(move || Some(build()))))
+    }
+
+    /// The context of a file that exists only when there is something to put in it, which is
+    /// known only once the context is built (a rules file's tests, say): `None` means no file.
+    pub fn optional(build: impl Fn() -> Option<Value> + Send + Sync + 'a) -> Self {
+        Self(Build::Lazy(Box::new(build)))
+    }
+
+    /// The context's value (built now when it is lazy), or `None` when the file is not needed.
+    pub fn value(&self) -> Option<Value> {
+        match &self.0 {
+            Build::Ready(value) => Some(value.clone()),
+            Build::Lazy(build) => build(),
+        }
+    }
+}
+
+impl From<Value> for Context<'_> {
+    fn from(value: Value) -> Self {
+        Self(Build::Ready(value))
+    }
+}
+
+impl std::fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Build::Ready(value) => value.fmt(f),
+            Build::Lazy(_) => f.write_str("<built when rendered>"),
+        }
+    }
 }
 
 /// Plans every artifact for the given environments (all when `only` is `None`).
-pub fn plan(platform: &Platform, only: Option<&str>) -> Vec<Artifact> {
+pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>> {
     let platform_value = Value::from(Serde(platform));
+    let rules = observability::Rules::new(platform);
     let mut artifacts = Vec::new();
-    containers::plan_containers(&platform_value, platform, only, &mut artifacts);
-    observability::plan_observability(&platform_value, platform, only, &mut artifacts);
+    containers::plan_containers(&platform_value, platform, &rules, only, &mut artifacts);
+    observability::plan_observability(&platform_value, platform, &rules, only, &mut artifacts);
     workflows::plan_workflows(&platform_value, platform, &mut artifacts);
     for env in platform
         .environments

@@ -21,7 +21,9 @@ mod runbooks;
 
 use minijinja::value::{Serde, Value};
 
-use super::Artifact;
+use std::sync::Arc;
+
+use super::{Artifact, Context};
 use crate::model::{Platform, ResolvedEnv};
 use rule_tests::TestBuilder;
 use rules::{RuleBuilder, RuleFile};
@@ -35,36 +37,67 @@ pub const PLATFORM_WIDE: &str = "_platform";
 /// Name of the overview dashboard.
 pub const OVERVIEW: &str = "_overview";
 
+/// The rules files of an environment, by file stem.
+type RuleFiles = Vec<(String, Arc<RuleFile>)>;
+
 /// Every rules file of an environment, by file stem.
-fn rule_files(platform: &Platform, env: &ResolvedEnv) -> Vec<(String, RuleFile)> {
+fn rule_files(platform: &Platform, env: &ResolvedEnv) -> RuleFiles {
     if !env.observability {
         return Vec::new();
     }
     let builder = RuleBuilder { platform, env };
-    let mut files: Vec<(String, RuleFile)> = env
+    let mut files: RuleFiles = env
         .services
         .iter()
-        .filter_map(|s| builder.service(s).map(|f| (s.name.clone(), f)))
+        .filter_map(|s| builder.service(s).map(|f| (s.name.clone(), Arc::new(f))))
         .collect();
     if let Some(file) = builder.platform_wide() {
-        files.push((PLATFORM_WIDE.to_owned(), file));
+        files.push((PLATFORM_WIDE.to_owned(), Arc::new(file)));
     }
     files
 }
 
-/// Whether an environment gets rule files (the compose stack mounts them only then).
-pub(crate) fn has_rules(platform: &Platform, env: &ResolvedEnv) -> bool {
-    !rule_files(platform, env).is_empty()
+/// Every environment's rules files, built once per run: the runbooks, the rules and tests files
+/// and both `prometheus.yml` generators (compose and Kubernetes) read them.
+pub(crate) struct Rules {
+    /// Per environment, in the platform's order.
+    by_env: Vec<(String, RuleFiles)>,
+}
+
+impl Rules {
+    pub(crate) fn new(platform: &Platform) -> Self {
+        Self {
+            by_env: platform
+                .environments
+                .iter()
+                .map(|env| (env.name.clone(), rule_files(platform, env)))
+                .collect(),
+        }
+    }
+
+    /// The rules files of `env`, by file stem.
+    fn of(&self, env: &ResolvedEnv) -> &[(String, Arc<RuleFile>)] {
+        self.by_env
+            .iter()
+            .find(|(name, _)| *name == env.name)
+            .map_or(&[], |(_, files)| files)
+    }
+
+    /// Whether an environment gets rule files (the compose stack mounts them only then).
+    pub(crate) fn exist_in(&self, env: &ResolvedEnv) -> bool {
+        !self.of(env).is_empty()
+    }
 }
 
 /// The environment's `prometheus.yml` at `path`: the one generator for compose and Kubernetes.
-pub(crate) fn prometheus_config(
+pub(crate) fn prometheus_config<'a>(
     platform_value: &Value,
     platform: &Platform,
     env: &ResolvedEnv,
+    rules: &Rules,
     path: String,
-) -> Artifact {
-    let config = prometheus::config(platform, env, has_rules(platform, env));
+) -> Artifact<'a> {
+    let config = prometheus::config(platform, env, rules.exist_in(env));
     Artifact {
         path,
         template: "prometheus/prometheus.yml".to_owned(),
@@ -72,27 +105,29 @@ pub(crate) fn prometheus_config(
             ("platform", platform_value.clone()),
             ("config", Value::from(Serde(&config))),
             ("rule_dir", Value::from(prometheus::RULES_DIR)),
-        ]),
+        ])
+        .into(),
     }
 }
 
 /// Plans the observability artifacts of the chosen environments, and every runbook.
-pub(super) fn plan_observability(
+pub(super) fn plan_observability<'a>(
     platform_value: &Value,
-    platform: &Platform,
+    platform: &'a Platform,
+    rules: &Rules,
     only: Option<&str>,
-    artifacts: &mut Vec<Artifact>,
+    artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let mut runbooks = Runbooks::default();
     for env in &platform.environments {
-        let files = rule_files(platform, env);
-        for (_, file) in &files {
+        let files = rules.of(env);
+        for (_, file) in files {
             runbooks.plus(env, file);
         }
         if !env.observability || only.is_some_and(|name| env.name != name) {
             continue;
         }
-        plan_env(platform_value, platform, env, &files, artifacts);
+        plan_env(platform_value, platform, env, rules, artifacts);
     }
     let alerts = &platform.observability.alerts;
     let shown = std::collections::BTreeMap::from([
@@ -118,79 +153,93 @@ pub(super) fn plan_observability(
                 ("alert", Value::from(kind.name())),
                 ("envs", Value::from(Serde(envs))),
                 ("threshold", Value::from(Serde(&shown))),
-            ]),
+            ])
+            .into(),
         });
     }
 }
 
-fn plan_env(
+fn plan_env<'a>(
     platform_value: &Value,
-    platform: &Platform,
-    env: &ResolvedEnv,
-    files: &[(String, RuleFile)],
-    artifacts: &mut Vec<Artifact>,
+    platform: &'a Platform,
+    env: &'a ResolvedEnv,
+    rules: &Rules,
+    artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let dir = &env.name;
     let env_value = Value::from(Serde(env));
-    let builder = RuleBuilder { platform, env };
-    let tests = TestBuilder { rules: &builder };
-    for (stem, file) in files {
-        let rules_path = format!("../rules/{stem}.yml");
-        let test_file = match env.services.iter().find(|s| &s.name == stem) {
-            Some(service) => tests.service(service, file, &rules_path),
-            None => tests.platform_wide(file, &rules_path),
+    for (stem, file) in rules.of(env) {
+        let context = {
+            let (platform_value, env_value) = (platform_value.clone(), env_value.clone());
+            let stem = stem.clone();
+            move |value: Value| {
+                Value::from_pairs([
+                    ("platform", platform_value.clone()),
+                    ("env", env_value.clone()),
+                    ("name", Value::from(stem.as_str())),
+                    ("file", value),
+                ])
+            }
         };
-        let context = |key: &'static str, value: Value| {
-            Value::from_pairs([
-                ("platform", platform_value.clone()),
-                ("env", env_value.clone()),
-                ("name", Value::from(stem.as_str())),
-                (key, value),
-            ])
-        };
+        let rules_file = Arc::clone(file);
+        let rules_context = context.clone();
         artifacts.push(Artifact {
             path: format!("{dir}/prometheus/rules/{stem}.yml"),
             template: "prometheus/rules.yml".to_owned(),
-            context: context("file", Value::from(Serde(file))),
+            context: Context::lazy(move || rules_context(Value::from(Serde(&*rules_file)))),
         });
-        if !test_file.tests.is_empty() {
-            artifacts.push(Artifact {
-                path: format!("{dir}/prometheus/tests/{stem}.yml"),
-                template: "prometheus/tests.yml".to_owned(),
-                context: context("file", Value::from(Serde(&test_file))),
-            });
-        }
+        let service = env.services.iter().find(|s| &s.name == stem);
+        let file = Arc::clone(file);
+        let rules_path = format!("../rules/{stem}.yml");
+        // The tests file exists when there is something to test, which building the tests
+        // tells: the expensive part, so it happens once, when the file is rendered.
+        artifacts.push(Artifact {
+            path: format!("{dir}/prometheus/tests/{stem}.yml"),
+            template: "prometheus/tests.yml".to_owned(),
+            context: Context::optional(move || {
+                let builder = RuleBuilder { platform, env };
+                let tests = TestBuilder { rules: &builder };
+                let test_file = match service {
+                    Some(service) => tests.service(service, &file, &rules_path),
+                    None => tests.platform_wide(&file, &rules_path),
+                };
+                (!test_file.tests.is_empty()).then(|| context(Value::from(Serde(&test_file))))
+            }),
+        });
     }
     if env.is_kubernetes() {
         artifacts.push(prometheus_config(
             platform_value,
             platform,
             env,
+            rules,
             format!("{dir}/prometheus/prometheus.yml"),
         ));
     }
     let mut any = false;
     for service in env.services.iter().filter(|s| s.metrics.is_some()) {
         any = true;
-        let dashboard = dashboards::service_dashboard(platform, env, service);
-        artifacts.push(dashboard_artifact(
-            format!("{dir}/grafana/dashboards/{}.json", service.name),
-            &dashboard,
-        ));
+        artifacts.push(Artifact {
+            path: format!("{dir}/grafana/dashboards/{}.json", service.name),
+            template: DASHBOARD_TEMPLATE.to_owned(),
+            context: Context::lazy(move || {
+                dashboard_context(&dashboards::service_dashboard(platform, env, service))
+            }),
+        });
     }
     if any {
-        let dashboard = dashboards::overview_dashboard(platform, env);
-        artifacts.push(dashboard_artifact(
-            format!("{dir}/grafana/dashboards/{OVERVIEW}.json"),
-            &dashboard,
-        ));
+        artifacts.push(Artifact {
+            path: format!("{dir}/grafana/dashboards/{OVERVIEW}.json"),
+            template: DASHBOARD_TEMPLATE.to_owned(),
+            context: Context::lazy(move || {
+                dashboard_context(&dashboards::overview_dashboard(platform, env))
+            }),
+        });
     }
 }
 
-fn dashboard_artifact(path: String, dashboard: &grafana::Dashboard) -> Artifact {
-    Artifact {
-        path,
-        template: "grafana/dashboard.json".to_owned(),
-        context: Value::from_pairs([("dashboard", Value::from(Serde(dashboard)))]),
-    }
+const DASHBOARD_TEMPLATE: &str = "grafana/dashboard.json";
+
+fn dashboard_context(dashboard: &grafana::Dashboard) -> Value {
+    Value::from_pairs([("dashboard", Value::from(Serde(dashboard)))])
 }

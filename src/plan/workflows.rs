@@ -180,7 +180,7 @@ fn registry_value(ci: &Ci) -> Value {
 pub(super) fn plan_workflows(
     platform_value: &Value,
     platform: &Platform,
-    artifacts: &mut Vec<Artifact>,
+    artifacts: &mut Vec<Artifact<'_>>,
 ) {
     let Some(ci) = &platform.ci else { return };
     let builds = build_images(platform);
@@ -255,7 +255,8 @@ pub(super) fn plan_workflows(
                     .iter()
                     .cloned()
                     .chain([("caches", Value::from(caches))]),
-            ),
+            )
+            .into(),
         });
     }
 }

@@ -22,6 +22,7 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 }
 
+pub(crate) use embedded::BUILD_ID;
 pub use embedded::EMBEDDED;
 
 /// A rendered file: its path under `out/` and its bytes.
@@ -259,8 +260,15 @@ impl Renderer {
         }
     }
 
-    /// Renders one artifact, prefixed with the generated-file header.
-    pub fn render_artifact(&self, artifact: &Artifact) -> Result<RenderedFile, Diagnostic> {
+    /// Renders one artifact, prefixed with the generated-file header; `None` when its context
+    /// says the file is not needed (see [`crate::plan::Context::optional`]).
+    pub fn render_artifact(
+        &self,
+        artifact: &Artifact<'_>,
+    ) -> Result<Option<RenderedFile>, Diagnostic> {
+        let Some(context) = artifact.context.value() else {
+            return Ok(None);
+        };
         let env = if uses_alternate_syntax(&artifact.template) {
             &self.alternate
         } else {
@@ -268,7 +276,7 @@ impl Renderer {
         };
         let body = env
             .get_template(&artifact.template)
-            .and_then(|template| template.render(&artifact.context))
+            .and_then(|template| template.render(&context))
             .map_err(|error| {
                 let mut message = format!("rendering {} from template {} failed: {error}", artifact.path, artifact.template);
                 let mut source = std::error::Error::source(&error);
@@ -279,16 +287,16 @@ impl Renderer {
                 Diagnostic::error("E0402", message)
                     .help("a template or --templates override is broken; this is a bug in the template, not in platform.toml")
             })?;
-        Ok(RenderedFile {
+        Ok(Some(RenderedFile {
             path: artifact.path.clone(),
             content: with_header(&artifact.path, &body),
-        })
+        }))
     }
 }
 
 /// Renders every artifact, collecting every failure.
 pub fn render(
-    artifacts: &[Artifact],
+    artifacts: &[Artifact<'_>],
     source: &TemplateSource,
 ) -> Result<Vec<RenderedFile>, Vec<Diagnostic>> {
     let renderer = Renderer::new(source)?;
@@ -296,7 +304,8 @@ pub fn render(
     let mut errors = Vec::new();
     for artifact in artifacts {
         match renderer.render_artifact(artifact) {
-            Ok(file) => files.push(file),
+            Ok(Some(file)) => files.push(file),
+            Ok(None) => {}
             Err(diag) => errors.push(diag),
         }
     }

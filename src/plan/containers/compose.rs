@@ -14,7 +14,7 @@ use super::variables::{
 use super::{Artifact, dockerfile_path};
 use crate::model::spec::{DependencyKind, ServiceKind};
 use crate::model::{Compute, DependencyUse, Platform, ResolvedEnv, ResolvedService};
-use crate::plan::observability;
+use crate::plan::observability::{self, Rules};
 use crate::resolve::default_port;
 
 /// OTLP gRPC endpoint of the development Jaeger, as services reach it.
@@ -259,7 +259,8 @@ pub(super) fn plan_compose(
     platform_value: &Value,
     platform: &Platform,
     env: &ResolvedEnv,
-    artifacts: &mut Vec<Artifact>,
+    rules: &Rules,
+    artifacts: &mut Vec<Artifact<'_>>,
 ) {
     let dir = &env.name;
     let stack = env.observability;
@@ -273,7 +274,7 @@ pub(super) fn plan_compose(
         artifacts.push(Artifact {
             path: format!("{dir}/{file}"),
             template: format!("compose/{template}"),
-            context: Value::from_pairs(pairs),
+            context: Value::from_pairs(pairs).into(),
         });
     };
 
@@ -295,7 +296,7 @@ pub(super) fn plan_compose(
     dev_context.push(("stack", Value::from(stack)));
     dev_context.push((
         "prometheus_rules",
-        Value::from(stack && observability::has_rules(platform, env)),
+        Value::from(stack && rules.exist_in(env)),
     ));
     dev_context.push(("published", Value::from(Serde(&published))));
     push("docker-compose.yml", "docker-compose.yml", dev_context);
@@ -356,6 +357,7 @@ pub(super) fn plan_compose(
             platform_value,
             platform,
             env,
+            rules,
             format!("{dir}/prometheus.yml"),
         ));
     }

@@ -1,0 +1,257 @@
+//! The up-to-date cache: `check`, `render` and `diff` learn that the output directory is
+//! exactly what render writes without rendering, when nothing that decides the output changed
+//! since platgen last compiled it.
+//!
+//! Rendering is a pure function of this build of platgen ([`BUILD_ID`]: a hash of its sources and
+//! templates), the platform file's bytes and path, the output path, the `--env` scope and the
+//! `--templates` overrides. The SHA-256 of all of them is the [`Key`]; its [`Entry`] records what
+//! the render produced: every file's path and SHA-256, and the environments (which decide what a
+//! scoped render owns). On a hit, the output directory is up to date when every file hashes to
+//! what the entry says and the manifest lists exactly what render would leave: the verdict a
+//! full render gives, at the cost of hashing the files. Anything else — no entry, an unreadable
+//! one, one file off — falls back to the full pipeline, which says precisely what differs.
+//!
+//! Entries live in `$PLATGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/platgen`, else
+//! `~/.cache/platgen`, one file per key, the oldest pruned beyond [`KEEP`]. `PLATGEN_CACHE=off`
+//! (or `--no-cache`) turns the cache off. Reading or writing it never fails a run.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::diagnostics::SourceFile;
+use crate::output::manifest::hash;
+use crate::output::{self, Scope};
+use crate::render::BUILD_ID;
+
+/// How many entries the cache keeps (the most recently written).
+pub const KEEP: usize = 32;
+
+/// First line of every entry; an entry without it is ignored.
+const HEADER: &str = "platgen up-to-date cache 1";
+
+/// Everything that decides what render writes, hashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    digest: String,
+    dir: PathBuf,
+}
+
+/// What the render of a [`Key`] produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Every environment of the platform (to tell what a scoped render owns).
+    pub all_envs: Vec<String>,
+    /// The environment rendered, when `--env` was given.
+    pub env: Option<String>,
+    /// Every rendered file as `(path, hex SHA-256)`, sorted by path.
+    pub files: Vec<(String, String)>,
+}
+
+/// The cache directory, unless the cache is off.
+fn directory() -> Option<PathBuf> {
+    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+    if var("PLATGEN_CACHE").is_some_and(|v| v == "off" || v == "0") {
+        return None;
+    }
+    var("PLATGEN_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("platgen")))
+        .or_else(|| var("HOME").map(|d| PathBuf::from(d).join(".cache/platgen")))
+}
+
+/// The key of a run, or `None` when the cache is off or an override template cannot be read.
+pub fn key(
+    source: &SourceFile,
+    env: Option<&str>,
+    templates: Option<&Path>,
+    out_dir: &Path,
+) -> Option<Key> {
+    let dir = directory()?;
+    let mut hasher = Sha256::new();
+    // Each part is length-prefixed, so no two different inputs hash the same bytes.
+    let mut part = |bytes: &[u8]| {
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    part(BUILD_ID.as_bytes());
+    part(source.path.as_os_str().as_encoded_bytes());
+    part(source.text.as_bytes());
+    part(out_dir.as_os_str().as_encoded_bytes());
+    part(env.unwrap_or("\0all").as_bytes());
+    if let Some(templates) = templates {
+        let mut files = Vec::new();
+        for entry in walkdir::WalkDir::new(templates).sort_by_file_name() {
+            let entry = entry.ok()?;
+            if entry.file_type().is_file() {
+                files.push((entry.path().to_path_buf(), fs::read(entry.path()).ok()?));
+            }
+        }
+        for (path, content) in files {
+            part(path.as_os_str().as_encoded_bytes());
+            part(&content);
+        }
+    }
+    let digest = hasher.finalize();
+    Some(Key {
+        digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        dir,
+    })
+}
+
+impl Entry {
+    fn to_text(&self) -> String {
+        let mut text = format!(
+            "{HEADER}\nenvs {}\nscope {}\n",
+            self.all_envs.join(" "),
+            self.env.as_deref().unwrap_or("")
+        );
+        for (path, hash) in &self.files {
+            text.push_str(hash);
+            text.push_str("  ");
+            text.push_str(path);
+            text.push('\n');
+        }
+        text
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let mut lines = text.lines();
+        (lines.next()? == HEADER).then_some(())?;
+        let all_envs = lines
+            .next()?
+            .strip_prefix("envs ")?
+            .split(' ')
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let env = lines.next()?.strip_prefix("scope ")?;
+        let env = (!env.is_empty()).then(|| env.to_owned());
+        let files = lines
+            .map(|line| {
+                let (hash, path) = line.split_once("  ")?;
+                Some((path.to_owned(), hash.to_owned()))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Self {
+            all_envs,
+            env,
+            files,
+        })
+    }
+
+    fn scope(&self) -> Scope {
+        Scope {
+            env: self.env.clone(),
+            all_envs: self.all_envs.clone(),
+        }
+    }
+}
+
+/// The entry of `key`, if the cache has a readable one.
+pub fn lookup(key: &Key) -> Option<Entry> {
+    let text = fs::read_to_string(key.dir.join(&key.digest)).ok()?;
+    Entry::parse(&text)
+}
+
+/// Records what the render of `key` produced. Best effort: a cache that cannot be written is
+/// no cache. Written to a temporary file and renamed, so a reader sees a whole entry or none.
+pub fn store(key: &Key, entry: &Entry) {
+    let write = || -> std::io::Result<()> {
+        fs::create_dir_all(&key.dir)?;
+        let mut file = tempfile::NamedTempFile::new_in(&key.dir)?;
+        file.write_all(entry.to_text().as_bytes())?;
+        file.persist(key.dir.join(&key.digest))?;
+        Ok(())
+    };
+    if write().is_ok() {
+        prune(&key.dir);
+    }
+}
+
+/// Keeps the [`KEEP`] most recently written entries.
+fn prune(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.file_name().len() == 64)
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if found.len() <= KEEP {
+        return;
+    }
+    found.sort();
+    for (_, path) in &found[..found.len() - KEEP] {
+        let _ = fs::remove_file(path);
+    }
+}
+
+/// Whether `out_dir` is exactly what the render `entry` describes would leave: the manifest
+/// records every rendered file with its hash and no other owned file in scope, each rendered
+/// file is on disk with that hash, and (for `check --strict`) no other file is there.
+pub fn up_to_date(out_dir: &Path, entry: &Entry, strict: bool) -> bool {
+    let Ok(current) = output::read_manifest(out_dir) else {
+        return false;
+    };
+    if !current.exists {
+        return false;
+    }
+    let scope = entry.scope();
+    let rendered: HashSet<&str> = entry.files.iter().map(|(p, _)| p.as_str()).collect();
+    let manifest = &current.manifest.entries;
+    let manifest_current = entry
+        .files
+        .iter()
+        .all(|(path, hash)| manifest.get(path) == Some(hash))
+        && manifest
+            .keys()
+            .all(|path| rendered.contains(path.as_str()) || !scope.covers(path));
+    if !manifest_current {
+        return false;
+    }
+    let on_disk = crate::parallel::map(&entry.files, |(path, expected)| {
+        fs::read(out_dir.join(path)).is_ok_and(|bytes| hash(&bytes) == *expected)
+    });
+    if !on_disk.into_iter().all(|same| same) {
+        return false;
+    }
+    !strict
+        || output::unowned(out_dir, &current.manifest, &rendered)
+            .is_ok_and(|unowned| unowned.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip() {
+        let entry = Entry {
+            all_envs: vec!["development".into(), "production".into()],
+            env: Some("production".into()),
+            files: vec![
+                ("a b/c.yaml".into(), hash(b"x")),
+                ("docker/Dockerfile.api".into(), hash(b"y")),
+            ],
+        };
+        assert_eq!(Entry::parse(&entry.to_text()), Some(entry.clone()));
+        let all = Entry { env: None, ..entry };
+        assert_eq!(Entry::parse(&all.to_text()), Some(all));
+    }
+
+    #[test]
+    fn unreadable_entries_are_misses() {
+        assert_eq!(Entry::parse(""), None);
+        assert_eq!(Entry::parse("something else\nenvs a\nscope \n"), None);
+        assert_eq!(
+            Entry::parse(&format!("{HEADER}\nenvs a\nscope \nno-separator\n")),
+            None
+        );
+        assert_eq!(Entry::parse(&format!("{HEADER}\nenvs a\n")), None);
+    }
+}
