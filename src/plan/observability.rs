@@ -46,11 +46,13 @@ fn rule_files(platform: &Platform, env: &ResolvedEnv) -> RuleFiles {
         return Vec::new();
     }
     let builder = RuleBuilder { platform, env };
-    let mut files: RuleFiles = env
-        .services
-        .iter()
-        .filter_map(|s| builder.service(s).map(|f| (s.name.clone(), Arc::new(f))))
-        .collect();
+    // Built in parallel: on a large platform this is most of planning.
+    let mut files: RuleFiles = crate::parallel::map(&env.services, |s| {
+        builder.service(s).map(|f| (s.name.clone(), Arc::new(f)))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     if let Some(file) = builder.platform_wide() {
         files.push((PLATFORM_WIDE.to_owned(), Arc::new(file)));
     }
