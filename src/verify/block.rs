@@ -1,0 +1,800 @@
+//! A fast reader for the block-style YAML that platgen writes: block mappings and sequences,
+//! plain, single- and double-quoted scalars, literal block scalars (`|`, `|-`, `|+`), one-line
+//! flow sequences and empty flow collections, and comments. Parsing back tens of megabytes of
+//! rules, tests and manifests with a general YAML parser costs more than rendering them; this
+//! reads them in one pass over the lines.
+//!
+//! It is strict by construction: anything outside that subset — anchors, tags, folded or
+//! multi-line scalars, flow mappings, tabs, document markers, duplicate keys, unknown escapes —
+//! makes it decline (`None`), and verification then parses the file with the full YAML parser,
+//! which has the last word. Whatever it accepts is YAML a full parser reads as the same tree;
+//! `tests` hold it to serde-saphyr on every file the example platforms render.
+
+use std::borrow::Cow;
+
+/// A parsed node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node<'a> {
+    /// An empty value (`key:` with nothing under it).
+    Empty,
+    /// A scalar.
+    Scalar(Scalar<'a>),
+    /// A sequence.
+    Seq(Vec<Node<'a>>),
+    /// A mapping, in document order.
+    Map(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+/// A scalar's text and whether it was plain (unquoted, so possibly a number, bool or null).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar<'a> {
+    /// The scalar's value.
+    pub text: Cow<'a, str>,
+    /// Whether it was written unquoted.
+    pub plain: bool,
+}
+
+impl<'a> Node<'a> {
+    /// The value under `key` of a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        match self {
+            Node::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The items of a sequence.
+    pub fn items(&self) -> Option<&[Node<'a>]> {
+        match self {
+            Node::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The text of a scalar that is certainly a string: quoted, a block scalar, or plain text
+    /// that no YAML schema reads as a null, bool or number.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Node::Scalar(s) if !s.plain || !could_be_typed(&s.text) => Some(&s.text),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a plain scalar might be read as something other than a string (by the YAML 1.2 core
+/// schema or the YAML 1.1 one): then it does not count as text.
+fn could_be_typed(text: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "", "~", "null", "true", "false", "yes", "no", "on", "off", "y", "n",
+    ];
+    let lower = text.to_ascii_lowercase();
+    WORDS.contains(&lower.as_str())
+        || lower.starts_with([
+            '+', '-', '.', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+        ])
+}
+
+/// Parses a whole document, or declines.
+pub fn parse(text: &str) -> Option<Node<'_>> {
+    if !printable(text) {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let mut parser = Parser { lines, at: 0 };
+    let node = parser.block(0)?;
+    parser.skip_blank();
+    (parser.at == parser.lines.len()).then_some(node)
+}
+
+/// Whether `text` holds only characters YAML allows unescaped, and none this reader leaves to
+/// the full parser (tabs, carriage returns, a byte-order mark).
+fn printable(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.iter().enumerate().any(|(i, &b)| match b {
+        b'\n' => false,
+        0..0x20 | 0x7f => true,
+        // U+0080–U+009F other than NEL (C2 85), and U+FEFF, U+FFFE, U+FFFF (EF BB BF, EF BF BE/BF).
+        0xc2 => bytes
+            .get(i + 1)
+            .is_some_and(|&n| (0x80..=0x9f).contains(&n) && n != 0x85),
+        0xef => matches!(
+            (bytes.get(i + 1), bytes.get(i + 2)),
+            (Some(0xbb), Some(0xbf)) | (Some(0xbf), Some(0xbe | 0xbf))
+        ),
+        _ => false,
+    })
+}
+
+struct Parser<'a> {
+    lines: Vec<&'a str>,
+    at: usize,
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// A blank or comment-only line (outside block scalars).
+fn is_blank(line: &str) -> bool {
+    let rest = line.trim_start_matches(' ');
+    rest.is_empty() || rest.starts_with('#')
+}
+
+/// Whether `rest` (a line without its indentation) starts a sequence item.
+fn is_item(rest: &str) -> bool {
+    rest == "-" || rest.starts_with("- ")
+}
+
+impl<'a> Parser<'a> {
+    fn skip_blank(&mut self) {
+        while self.at < self.lines.len() && is_blank(self.lines[self.at]) {
+            self.at += 1;
+        }
+    }
+
+    /// The next content line as (indent, text without indentation).
+    fn peek(&mut self) -> Option<(usize, &'a str)> {
+        self.skip_blank();
+        let line = *self.lines.get(self.at)?;
+        let indent = indent_of(line);
+        Some((indent, &line[indent..]))
+    }
+
+    /// A block node indented at least `min`, or [`Node::Empty`] when the next line is not.
+    fn block(&mut self, min: usize) -> Option<Node<'a>> {
+        let Some((indent, rest)) = self.peek() else {
+            return Some(Node::Empty);
+        };
+        if indent < min {
+            return Some(Node::Empty);
+        }
+        if rest.starts_with("---") || rest.starts_with("...") || rest.starts_with('%') {
+            return None;
+        }
+        if is_item(rest) {
+            self.seq(indent)
+        } else if rest.starts_with(['[', '{']) {
+            // A flow collection on a line of its own (`data:` then `  {}`): nothing more
+            // indented than the parent may follow it.
+            self.at += 1;
+            self.inline(rest, min.saturating_sub(1))
+        } else {
+            self.at += 1;
+            self.map(indent, rest)
+        }
+    }
+
+    /// A block sequence whose `- ` markers are at `indent`.
+    fn seq(&mut self, indent: usize) -> Option<Node<'a>> {
+        let mut items = Vec::new();
+        while let Some((at, rest)) = self.peek() {
+            if at < indent || (at == indent && !is_item(rest)) {
+                break;
+            }
+            if at > indent {
+                return None;
+            }
+            self.at += 1;
+            let after = rest[1..].trim_start_matches(' ');
+            let column = indent + (rest.len() - after.len());
+            items.push(if after.is_empty() || after.starts_with('#') {
+                self.block(indent + 1)?
+            } else if is_item(after) {
+                return None;
+            } else if key_split(after).is_some() {
+                self.map(column, after)?
+            } else {
+                self.inline(after, indent)?
+            });
+        }
+        Some(Node::Seq(items))
+    }
+
+    /// A block mapping at `indent` whose first entry is `first` (already consumed).
+    fn map(&mut self, indent: usize, first: &'a str) -> Option<Node<'a>> {
+        let mut entries: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
+        let mut entry = first;
+        loop {
+            let (key, value) = key_split(entry)?;
+            if entries.iter().any(|(k, _)| *k == key) {
+                return None;
+            }
+            let value = value.trim_start_matches(' ');
+            let node = if value.is_empty() || value.starts_with('#') {
+                match self.peek() {
+                    Some((at, rest)) if at == indent && is_item(rest) => self.seq(indent)?,
+                    _ => self.block(indent + 1)?,
+                }
+            } else {
+                self.inline(value, indent)?
+            };
+            entries.push((key, node));
+            match self.peek() {
+                Some((at, rest)) if at == indent && !is_item(rest) => {
+                    self.at += 1;
+                    entry = rest;
+                }
+                Some((at, _)) if at > indent => return None,
+                _ => break,
+            }
+        }
+        Some(Node::Map(entries))
+    }
+
+    /// A value on the same line as its key or `- ` (`parent` is that line's indentation).
+    fn inline(&mut self, text: &'a str, parent: usize) -> Option<Node<'a>> {
+        let node = match text.as_bytes()[0] {
+            b'"' => {
+                let (value, rest) = double_quoted(text)?;
+                end_of_value(rest)?;
+                Node::Scalar(Scalar {
+                    text: value,
+                    plain: false,
+                })
+            }
+            b'\'' => {
+                let (value, rest) = single_quoted(text)?;
+                end_of_value(rest)?;
+                Node::Scalar(Scalar {
+                    text: value,
+                    plain: false,
+                })
+            }
+            b'[' => {
+                let (items, rest) = flow_seq(text)?;
+                end_of_value(rest)?;
+                Node::Seq(items)
+            }
+            b'{' => {
+                let rest = text[1..].trim_start_matches(' ').strip_prefix('}')?;
+                end_of_value(rest)?;
+                Node::Map(Vec::new())
+            }
+            b'|' => return self.literal(text, parent),
+            _ => Node::Scalar(Scalar {
+                text: Cow::Borrowed(plain(text, false)?),
+                plain: true,
+            }),
+        };
+        // A value on its line ends the node: a more indented line after it would continue it.
+        match self.peek() {
+            Some((at, _)) if at > parent => None,
+            _ => Some(node),
+        }
+    }
+
+    /// A literal block scalar: `header` is `|`, `|-` or `|+` (and maybe a comment); its lines
+    /// are indented more than `parent`.
+    fn literal(&mut self, header: &str, parent: usize) -> Option<Node<'a>> {
+        let (chomp, rest) = match header.as_bytes().get(1) {
+            Some(b'-') => (Chomp::Strip, &header[2..]),
+            Some(b'+') => (Chomp::Keep, &header[2..]),
+            _ => (Chomp::Clip, &header[1..]),
+        };
+        end_of_value(rest)?;
+        let start = self.at;
+        // The content indentation is that of the first non-blank line.
+        let first = self.lines[start..]
+            .iter()
+            .find(|l| !l.trim_start_matches(' ').is_empty())
+            .map(|l| indent_of(l));
+        let content = match first {
+            Some(i) if i > parent => i,
+            _ => parent + 1,
+        };
+        let mut lines: Vec<&'a str> = Vec::new();
+        while let Some(&line) = self.lines.get(self.at) {
+            let blank = line.trim_start_matches(' ').is_empty();
+            if blank {
+                // Leading blank lines longer than the content indentation are an error in YAML.
+                if lines.iter().all(|l| l.is_empty()) && line.len() > content {
+                    return None;
+                }
+                lines.push(line.get(content..).unwrap_or(""));
+            } else if indent_of(line) >= content {
+                lines.push(&line[content..]);
+            } else if indent_of(line) > parent {
+                return None;
+            } else {
+                break;
+            }
+            self.at += 1;
+        }
+        // Trailing blank lines belong to the scalar only under `|+`; otherwise they are
+        // separation, and a following comment line ends the scalar either way.
+        let kept = lines.len();
+        let mut end = kept;
+        while end > 0 && lines[end - 1].is_empty() {
+            end -= 1;
+        }
+        let mut text = lines[..end].join("\n");
+        match chomp {
+            Chomp::Strip => {}
+            Chomp::Clip if end > 0 => text.push('\n'),
+            Chomp::Clip => {}
+            Chomp::Keep => {
+                if end > 0 {
+                    text.push('\n');
+                }
+                for _ in end..kept {
+                    text.push('\n');
+                }
+            }
+        }
+        Some(Node::Scalar(Scalar {
+            text: Cow::Owned(text),
+            plain: false,
+        }))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Chomp {
+    Strip,
+    Clip,
+    Keep,
+}
+
+/// After a value on its line: nothing, or spaces and a comment.
+fn end_of_value(rest: &str) -> Option<()> {
+    let trimmed = rest.trim_start_matches(' ');
+    (trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())).then_some(())
+}
+
+/// Splits a mapping entry `key: value` (or `key:`) into its key and the rest after the colon.
+fn key_split(entry: &str) -> Option<(Cow<'_, str>, &str)> {
+    if entry.starts_with('"') {
+        let (key, rest) = double_quoted(entry)?;
+        let rest = rest.strip_prefix(':')?;
+        return (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest));
+    }
+    if entry.starts_with('\'') {
+        let (key, rest) = single_quoted(entry)?;
+        let rest = rest.strip_prefix(':')?;
+        return (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest));
+    }
+    let colon = entry
+        .find(": ")
+        .or_else(|| entry.ends_with(':').then(|| entry.len() - 1))?;
+    if entry[..colon].contains(" #") {
+        return None;
+    }
+    let key = plain(&entry[..colon], false)?;
+    Some((Cow::Borrowed(key), &entry[colon + 1..]))
+}
+
+/// Validates a plain scalar (in block context, or in a flow sequence when `flow`), returning it
+/// without a trailing comment and spaces; `None` for anything a plain scalar cannot hold.
+fn plain(text: &str, flow: bool) -> Option<&str> {
+    let value = match text.find(" #") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let value = value.trim_end_matches(' ');
+    let first = value.chars().next()?;
+    let indicator = "-?:,[]{}#&*!|>'\"%@`".contains(first);
+    let dash_ok = first == '-' && value[1..].chars().next().is_some_and(|c| c != ' ');
+    if (indicator && !dash_ok)
+        || value.contains(": ")
+        || value.ends_with(':')
+        || (flow && (value.len() < text.len() || value.contains([',', '[', ']', '{', '}'])))
+    {
+        return None;
+    }
+    Some(value)
+}
+
+/// A double-quoted scalar at the start of `text` (one line): its value and what follows.
+fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    let body = &text[1..];
+    let mut value = String::new();
+    let mut chars = body.char_indices();
+    let mut copied = 0;
+    let mut owned = false;
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                let rest = &body[i + 1..];
+                let text = if owned {
+                    value.push_str(&body[copied..i]);
+                    Cow::Owned(value)
+                } else {
+                    Cow::Borrowed(&body[..i])
+                };
+                return Some((text, rest));
+            }
+            '\\' => {
+                owned = true;
+                value.push_str(&body[copied..i]);
+                let (_, escape) = chars.next()?;
+                let hex = |digits: usize, chars: &mut std::str::CharIndices<'_>| {
+                    let code: String = (0..digits)
+                        .filter_map(|_| chars.next())
+                        .map(|(_, c)| c)
+                        .collect();
+                    (code.len() == digits)
+                        .then(|| u32::from_str_radix(&code, 16).ok())
+                        .flatten()
+                        .and_then(char::from_u32)
+                };
+                let (decoded, width) = match escape {
+                    '0' => ('\0', 1),
+                    'a' => ('\u{7}', 1),
+                    'b' => ('\u{8}', 1),
+                    't' => ('\t', 1),
+                    'n' => ('\n', 1),
+                    'v' => ('\u{b}', 1),
+                    'f' => ('\u{c}', 1),
+                    'r' => ('\r', 1),
+                    'e' => ('\u{1b}', 1),
+                    ' ' => (' ', 1),
+                    '"' => ('"', 1),
+                    '/' => ('/', 1),
+                    '\\' => ('\\', 1),
+                    'N' => ('\u{85}', 1),
+                    '_' => ('\u{a0}', 1),
+                    'L' => ('\u{2028}', 1),
+                    'P' => ('\u{2029}', 1),
+                    'x' => (hex(2, &mut chars)?, 3),
+                    'u' => (hex(4, &mut chars)?, 5),
+                    'U' => (hex(8, &mut chars)?, 9),
+                    _ => return None,
+                };
+                value.push(decoded);
+                copied = i + 1 + width;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A single-quoted scalar at the start of `text` (one line): its value and what follows.
+fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    let body = &text[1..];
+    let mut value = String::new();
+    let mut from = 0;
+    loop {
+        let at = from + body[from..].find('\'')?;
+        if body[at + 1..].starts_with('\'') {
+            value.push_str(&body[from..=at]);
+            from = at + 2;
+        } else {
+            let rest = &body[at + 1..];
+            if value.is_empty() && from == 0 {
+                return Some((Cow::Borrowed(&body[..at]), rest));
+            }
+            value.push_str(&body[from..at]);
+            return Some((Cow::Owned(value), rest));
+        }
+    }
+}
+
+/// A one-line flow sequence of scalars at the start of `text`: its items and what follows.
+fn flow_seq(text: &str) -> Option<(Vec<Node<'_>>, &str)> {
+    let mut rest = text[1..].trim_start_matches(' ');
+    let mut items = Vec::new();
+    if let Some(after) = rest.strip_prefix(']') {
+        return Some((items, after));
+    }
+    loop {
+        let (item, after) = match rest.as_bytes().first()? {
+            b'"' => {
+                let (value, after) = double_quoted(rest)?;
+                (
+                    Scalar {
+                        text: value,
+                        plain: false,
+                    },
+                    after,
+                )
+            }
+            b'\'' => {
+                let (value, after) = single_quoted(rest)?;
+                (
+                    Scalar {
+                        text: value,
+                        plain: false,
+                    },
+                    after,
+                )
+            }
+            _ => {
+                let end = rest.find([',', ']'])?;
+                let value = plain(&rest[..end], true)?;
+                (
+                    Scalar {
+                        text: Cow::Borrowed(value),
+                        plain: true,
+                    },
+                    &rest[end..],
+                )
+            }
+        };
+        items.push(Node::Scalar(item));
+        let after = after.trim_start_matches(' ');
+        if let Some(after) = after.strip_prefix(']') {
+            return Some((items, after));
+        }
+        rest = after.strip_prefix(',')?.trim_start_matches(' ');
+        if rest.starts_with(']') {
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::diagnostics::SourceFile;
+
+    /// Whether the reader agrees with a full parser on `text`: it may decline anything, but what
+    /// it accepts must be valid YAML that reads as the same tree, and its `text()` must be the
+    /// full parser's string wherever it gives one. Returns whether it accepted.
+    fn agrees(text: &str) -> bool {
+        let full: Result<Value, _> = serde_saphyr::from_str(text);
+        let Some(node) = parse(text) else {
+            return false;
+        };
+        let full = match full {
+            Ok(value) => value,
+            Err(e) => panic!("accepted YAML a full parser rejects ({e}):\n{text}"),
+        };
+        if let Some(at) = mismatch(&node, &full) {
+            panic!("read differently at {at}:\n{text}");
+        }
+        true
+    }
+
+    /// Where the reader's tree and the full parser's first differ.
+    fn mismatch(node: &Node<'_>, value: &Value) -> Option<String> {
+        let here = || Some(format!("{node:?} vs {value:?}"));
+        match (node, value) {
+            (Node::Empty, Value::Null) => None,
+            // Text exactly where the full parser reads a string (or, plain, not text at all:
+            // the reader may be more careful than needed).
+            (Node::Scalar(s), Value::String(v))
+                if s.text == *v && (node.text() == Some(v) || s.plain && node.text().is_none()) =>
+            {
+                None
+            }
+            // Typed by the full parser: the reader must not call it text.
+            (Node::Scalar(s), Value::Bool(_) | Value::Number(_) | Value::Null)
+                if s.plain && node.text().is_none() =>
+            {
+                None
+            }
+            (Node::Seq(items), Value::Array(values)) if items.len() == values.len() => items
+                .iter()
+                .zip(values)
+                .enumerate()
+                .find_map(|(i, (n, v))| mismatch(n, v).map(|m| format!("[{i}] {m}"))),
+            (Node::Map(entries), Value::Object(map)) if entries.len() == map.len() => {
+                entries.iter().find_map(|(k, n)| match map.get(k.as_ref()) {
+                    Some(v) => mismatch(n, v).map(|m| format!(".{k} {m}")),
+                    None => Some(format!(
+                        "key {k:?} missing from {:?}",
+                        map.keys().collect::<Vec<_>>()
+                    )),
+                })
+            }
+            _ => here(),
+        }
+    }
+
+    const HOSTILE: &str = r##"
+[platform]
+name = "shop"
+registry = "registry.example.com"
+
+[environments.development]
+runtime = "compose"
+
+[environments.production]
+runtime = "kubernetes"
+domain = "example.com"
+
+[services.api]
+kind = "web"
+app = "api.main:app"
+
+[services.api.config]
+NEWLINE = "a\nb"
+TRAILING = "line\n"
+COLON = "a: b"
+COMMENT = "x # y"
+HASH = "#x"
+ALIAS = "*ref"
+TAG = "!tag"
+YES = "yes"
+NULL = "null"
+OCTAL = "0755"
+QUOTES = "say \"hi\" \\ C:\\dir"
+SINGLE = "'q'"
+UNICODE = "héllo ✓ 日本語 🚀"
+FLOW = "[a, {b: c}]"
+BLOCK = "| folded"
+DASH = "- item"
+SPACES = "  padded  "
+EMPTY = ""
+TAB = "a\tb"
+CONTROL = "del\u007f nel\u0085 ls\u2028 bom\uFEFF"
+DOCUMENT = "---"
+SEXAGESIMAL = "12:30"
+"##;
+
+    /// Every YAML file the repository's platforms (and a hostile one) render.
+    fn rendered_yaml() -> Vec<(String, crate::render::RenderedFile)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = vec![
+            SourceFile::new(
+                "platform.toml",
+                std::fs::read_to_string(root.join("platform.toml")).expect("platform.toml"),
+            ),
+            SourceFile::new("hostile.toml", HOSTILE),
+        ];
+        for dir in ["tests/platforms", "tests/fixtures"] {
+            let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
+                .expect("examples")
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            paths.sort();
+            for path in paths {
+                let text = std::fs::read_to_string(&path).expect("example");
+                sources.push(SourceFile::new(&path, text));
+            }
+        }
+        let mut files = Vec::new();
+        for source in sources {
+            let name = source.path.display().to_string();
+            let compiled =
+                crate::compile(source, None, None).unwrap_or_else(|_| panic!("{name} compiles"));
+            files.extend(
+                compiled
+                    .files
+                    .into_iter()
+                    .filter(|f| f.path.ends_with(".yaml") || f.path.ends_with(".yml"))
+                    .map(|f| (format!("{name}: {}", f.path), f)),
+            );
+        }
+        files
+    }
+
+    #[test]
+    fn reads_every_rendered_file_as_a_full_parser_does() {
+        let files = rendered_yaml();
+        assert!(files.len() > 200, "{} files", files.len());
+        for (name, file) in &files {
+            assert!(
+                agrees(&file.content),
+                "declined {name}: verification would be slow"
+            );
+            let doc = parse(&file.content).expect("accepted");
+            assert!(
+                super::super::check_yaml(file, &doc).is_ok(),
+                "{name}: in shape, but not to the fast reader: verification would be slow"
+            );
+        }
+    }
+
+    #[test]
+    fn accepts_only_yaml_a_full_parser_reads_the_same_way() {
+        // Every rendered file, cut and spliced: deterministic pseudo-random damage.
+        let files = rendered_yaml();
+        let splices = [
+            "",
+            " ",
+            "  ",
+            "\n",
+            "- ",
+            ": ",
+            " #",
+            "#",
+            "\"",
+            "'",
+            "|",
+            "|-",
+            "[",
+            "]",
+            "{}",
+            "\\",
+            "\\x4",
+            "&a ",
+            "*a",
+            "!t ",
+            "? ",
+            ",",
+            "\t",
+            "---\n",
+            "key: value\n",
+            "  - x\n",
+            ":",
+            "-",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % bound as u64).expect("fits")
+        };
+        let (mut accepted, mut declined) = (0, 0);
+        for round in 0..4000 {
+            let content = &files[next(files.len())].1.content;
+            let mut at = next(content.len() + 1);
+            while !content.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut cut = at + next(4);
+            while cut > content.len() || !content.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let splice = splices[round % splices.len()];
+            let damaged = format!("{}{splice}{}", &content[..at], &content[cut..]);
+            if agrees(&damaged) {
+                accepted += 1;
+            } else {
+                declined += 1;
+            }
+        }
+        assert!(
+            accepted > 100 && declined > 100,
+            "{accepted} accepted, {declined} declined"
+        );
+    }
+
+    #[test]
+    fn hand_picked_cases() {
+        let cases = [
+            // Accepted.
+            ("a: 1\nb: \"x\\ty\"\nc: 'it''s'\nd:\n- 1\n- two\n", true),
+            (
+                "k:\n  - name: a\n    run: |\n      echo a\n\n      echo b\n    x: y\n",
+                true,
+            ),
+            ("l: [\"a\", b, 'c']\ne: []\nm: {}\n", true),
+            (
+                "s: |-\n  no newline\nt: |+\n  kept\n\nu: x # comment\n",
+                true,
+            ),
+            ("\"quoted key\": v\nurl: http://example.com:80/x\n", true),
+            ("# only a comment\n", true),
+            ("data:\n  {}\nitems:\n  []\n", true),
+            ("data:\n  {}\n  x: 1\n", false),
+            // Declined: outside the subset or not YAML at all.
+            ("a: &x 1\nb: *x\n", false),
+            ("a: !!str 1\n", false),
+            ("a: >\n  folded\n", false),
+            ("a: b\n  c\n", false),
+            ("a: {b: c}\n", false),
+            ("a: b: c\n", false),
+            ("a: 1\na: 2\n", false),
+            ("a:\n\tb: 1\n", false),
+            ("---\na: 1\n", false),
+            ("a: \"open\n", false),
+            ("a: [b, c\n", false),
+            ("a: [b #c]\n", false),
+            ("a #b: c\n", false),
+            ("- a\nb: c\n", false),
+            ("a: \"\\q\"\n", false),
+            ("a: |2\n  x\n", false),
+            ("a:\n  b: 1\n c: 2\n", false),
+        ];
+        for (text, accepted) in cases {
+            assert_eq!(agrees(text), accepted, "{text}");
+        }
+    }
+
+    #[test]
+    fn text_is_only_what_is_certainly_a_string() {
+        let doc = parse("a: yes\nb: \"yes\"\nc: 0755\nd: v1\ne: -x\nf: .5\n").expect("parses");
+        let text = |key| doc.get(key).and_then(Node::text);
+        assert_eq!(
+            ["a", "b", "c", "d", "e", "f"].map(text),
+            [None, Some("yes"), None, Some("v1"), None, None]
+        );
+    }
+}
