@@ -11,6 +11,8 @@ mod compose;
 mod quantities;
 mod variables;
 
+use std::collections::HashSet;
+
 use minijinja::value::{Serde, Value};
 
 use super::observability::Rules;
@@ -61,12 +63,14 @@ pub(crate) fn healthcheck(service: &ResolvedService) -> Option<Vec<String>> {
     }
 }
 
-/// Whether a service runs in at least one environment (only those need an image).
-fn deployed(platform: &Platform, service: &str) -> bool {
+/// The services that run in at least one environment (only those need an image).
+fn deployed(platform: &Platform) -> HashSet<&str> {
     platform
         .environments
         .iter()
-        .any(|env: &ResolvedEnv| env.services.iter().any(|s| s.name == service))
+        .flat_map(|env: &ResolvedEnv| &env.services)
+        .map(|s| s.name.as_str())
+        .collect()
 }
 
 fn plan_images<'a>(
@@ -75,10 +79,11 @@ fn plan_images<'a>(
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let ignore = format!("{}/docker/.dockerignore", platform.output_dir);
+    let deployed = deployed(platform);
     let builds: Vec<&ResolvedService> = platform
         .builds
         .iter()
-        .filter(|service| deployed(platform, &service.name))
+        .filter(|service| deployed.contains(service.name.as_str()))
         .collect();
     if builds.is_empty() {
         return;

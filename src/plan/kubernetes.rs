@@ -3,7 +3,9 @@
 
 use minijinja::value::{Serde, Value};
 
-use super::Artifact;
+use std::sync::{Arc, OnceLock};
+
+use super::{Artifact, Context};
 use crate::model::spec::ServiceKind;
 use crate::model::{ResolvedEnv, ResolvedService};
 
@@ -30,34 +32,35 @@ fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
     kinds
 }
 
-pub(super) fn plan_kubernetes(
+pub(super) fn plan_kubernetes<'a>(
     platform: &Value,
-    env: &ResolvedEnv,
-    artifacts: &mut Vec<Artifact<'_>>,
+    env: &'a ResolvedEnv,
+    artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let env_value = Value::from(Serde(env));
     let dir = format!("{}/kubernetes", env.name);
     let mut resources = Vec::new();
-    let mut push = |file: String, template: &str, context: Value, artifacts: &mut Vec<Artifact>| {
-        resources.push(file.clone());
-        artifacts.push(Artifact {
-            path: format!("{dir}/{file}"),
-            template: template.to_owned(),
-            context: context.into(),
-        });
-    };
+    let mut push =
+        |file: String, template: &str, context: Context<'a>, artifacts: &mut Vec<Artifact<'a>>| {
+            resources.push(file.clone());
+            artifacts.push(Artifact {
+                path: format!("{dir}/{file}"),
+                template: template.to_owned(),
+                context,
+            });
+        };
     let base = || Value::from_pairs([("platform", platform.clone()), ("env", env_value.clone())]);
     push(
         "namespace.yaml".to_owned(),
         "kubernetes/namespace.yaml",
-        base(),
+        base().into(),
         artifacts,
     );
     if env.quota.is_some() {
         push(
             "resourcequota.yaml".to_owned(),
             "kubernetes/resourcequota.yaml",
-            base(),
+            base().into(),
             artifacts,
         );
     }
@@ -65,18 +68,32 @@ pub(super) fn plan_kubernetes(
         push(
             "limitrange.yaml".to_owned(),
             "kubernetes/limitrange.yaml",
-            base(),
+            base().into(),
             artifacts,
         );
     }
     for service in &env.services {
-        let service_value = Value::from(Serde(service));
+        // Converted once, by whichever of the service's objects renders first, and dropped
+        // with the last of them: a large platform never holds every service's value at once.
+        let service_value = Arc::new(OnceLock::new());
         for kind in service_objects(service) {
-            let context = Value::from_pairs([
-                ("platform", platform.clone()),
-                ("env", env_value.clone()),
-                ("service", service_value.clone()),
-            ]);
+            let (platform, env_value, service_value) = (
+                platform.clone(),
+                env_value.clone(),
+                Arc::clone(&service_value),
+            );
+            let context = Context::lazy(move || {
+                Value::from_pairs([
+                    ("platform", platform.clone()),
+                    ("env", env_value.clone()),
+                    (
+                        "service",
+                        service_value
+                            .get_or_init(|| Value::from(Serde(service)))
+                            .clone(),
+                    ),
+                ])
+            });
             push(
                 format!("{}-{kind}.yaml", service.name),
                 &format!("kubernetes/{kind}.yaml"),

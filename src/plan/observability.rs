@@ -21,10 +21,11 @@ mod runbooks;
 
 use minijinja::value::{Serde, Value};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Artifact, Context};
-use crate::model::{Platform, ResolvedEnv};
+use crate::model::{Platform, ResolvedEnv, ResolvedService};
 use rule_tests::TestBuilder;
 use rules::{RuleBuilder, RuleFile};
 use runbooks::Runbooks;
@@ -170,6 +171,8 @@ fn plan_env<'a>(
 ) {
     let dir = &env.name;
     let env_value = Value::from(Serde(env));
+    let services: HashMap<&str, &'a ResolvedService> =
+        env.services.iter().map(|s| (s.name.as_str(), s)).collect();
     for (stem, file) in rules.of(env) {
         let context = {
             let (platform_value, env_value) = (platform_value.clone(), env_value.clone());
@@ -190,7 +193,7 @@ fn plan_env<'a>(
             template: "prometheus/rules.yml".to_owned(),
             context: Context::lazy(move || rules_context(Value::from(Serde(&*rules_file)))),
         });
-        let service = env.services.iter().find(|s| &s.name == stem);
+        let service = services.get(stem.as_str()).copied();
         let file = Arc::clone(file);
         let rules_path = format!("../rules/{stem}.yml");
         // The tests file exists when there is something to test, which building the tests

@@ -193,10 +193,11 @@ impl<'a> Parser<'a> {
     /// A block mapping at `indent` whose first entry is `first` (already consumed).
     fn map(&mut self, indent: usize, first: &'a str) -> Option<Node<'a>> {
         let mut entries: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
+        let mut keys = Keys::default();
         let mut entry = first;
         loop {
             let (key, value) = key_split(entry)?;
-            if entries.iter().any(|(k, _)| *k == key) {
+            if !keys.insert(&entries, &key) {
                 return None;
             }
             let value = value.trim_start_matches(' ');
@@ -328,6 +329,34 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// The keys of a mapping so far, to find a duplicate (which YAML forbids): a look through the
+/// entries while they are few, then a set of key hashes. Two keys with the same hash count as
+/// duplicates; the reader then declines, which is never wrong.
+#[derive(Default)]
+struct Keys {
+    hashes: std::collections::HashSet<u64>,
+}
+
+impl Keys {
+    const SCAN_UP_TO: usize = 16;
+
+    /// Adds `key`; false when it is (or may be) already there.
+    fn insert(&mut self, entries: &[(Cow<'_, str>, Node<'_>)], key: &str) -> bool {
+        let hash = |k: &str| {
+            use std::hash::{BuildHasher as _, RandomState};
+            static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+            STATE.get_or_init(RandomState::new).hash_one(k)
+        };
+        if entries.len() < Self::SCAN_UP_TO {
+            return !entries.iter().any(|(k, _)| k == key);
+        }
+        if self.hashes.is_empty() {
+            self.hashes.extend(entries.iter().map(|(k, _)| hash(k)));
+        }
+        self.hashes.insert(hash(key))
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Chomp {
     Strip,
@@ -353,20 +382,46 @@ fn key_split(entry: &str) -> Option<(Cow<'_, str>, &str)> {
         let rest = rest.strip_prefix(':')?;
         return (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest));
     }
-    let colon = entry
-        .find(": ")
-        .or_else(|| entry.ends_with(':').then(|| entry.len() - 1))?;
-    if entry[..colon].contains(" #") {
+    let colon = colon_space(entry).or_else(|| entry.ends_with(':').then(|| entry.len() - 1))?;
+    if space_hash(&entry[..colon]).is_some() {
         return None;
     }
     let key = plain(&entry[..colon], false)?;
     Some((Cow::Borrowed(key), &entry[colon + 1..]))
 }
 
+/// Where `: ` first occurs in `text` (a search for the rarer `:`, then a look at what follows).
+fn colon_space(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = text[from..].find(':') {
+        let at = from + at;
+        if bytes.get(at + 1) == Some(&b' ') {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Where ` #` (a comment after a value) first occurs in `text`.
+fn space_hash(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(at) = text[from..].find('#') {
+        let at = from + at;
+        if at > 0 && bytes[at - 1] == b' ' {
+            return Some(at - 1);
+        }
+        from = at + 1;
+    }
+    None
+}
+
 /// Validates a plain scalar (in block context, or in a flow sequence when `flow`), returning it
 /// without a trailing comment and spaces; `None` for anything a plain scalar cannot hold.
 fn plain(text: &str, flow: bool) -> Option<&str> {
-    let value = match text.find(" #") {
+    let value = match space_hash(text) {
         Some(at) => &text[..at],
         None => text,
     };
@@ -375,7 +430,7 @@ fn plain(text: &str, flow: bool) -> Option<&str> {
     let indicator = "-?:,[]{}#&*!|>'\"%@`".contains(first);
     let dash_ok = first == '-' && value[1..].chars().next().is_some_and(|c| c != ' ');
     if (indicator && !dash_ok)
-        || value.contains(": ")
+        || colon_space(value).is_some()
         || value.ends_with(':')
         || (flow && (value.len() < text.len() || value.contains([',', '[', ']', '{', '}'])))
     {
@@ -746,6 +801,13 @@ SEXAGESIMAL = "12:30"
         );
     }
 
+    /// A mapping of 40 keys `k0`…`k39`, then `last`.
+    fn many_keys_then(last: &str) -> String {
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str(&format!("{last}: x\n"));
+        text
+    }
+
     #[test]
     fn hand_picked_cases() {
         let cases = [
@@ -772,6 +834,8 @@ SEXAGESIMAL = "12:30"
             ("a: {b: c}\n", false),
             ("a: b: c\n", false),
             ("a: 1\na: 2\n", false),
+            (&many_keys_then("k7"), false),
+            (&many_keys_then("other"), true),
             ("a:\n\tb: 1\n", false),
             ("---\na: 1\n", false),
             ("a: \"open\n", false),

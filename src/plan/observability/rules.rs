@@ -28,7 +28,7 @@ pub const LABEL_POD: &str = "{{ $labels.pod }}";
 pub const LABEL_SERVICE: &str = "{{ $labels.service }}";
 
 /// Every alert platgen writes; each has a runbook of the same name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AlertKind {
     /// Availability SLO burn-rate tiers.
     AvailabilityBudgetBurn,

@@ -2,7 +2,7 @@
 //! the alert is evaluated (environment, service, the exact PromQL) next to the first checks
 //! drawn from the reference's troubleshooting section.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
@@ -44,6 +44,8 @@ pub struct RunbookEnv {
 #[derive(Debug, Default)]
 pub struct Runbooks {
     by_alert: BTreeMap<AlertKind, Vec<RunbookEnv>>,
+    /// Every (alert, environment, service) with an occurrence so far.
+    seen: HashSet<(AlertKind, String, String)>,
 }
 
 fn kind_of(name: &str) -> Option<AlertKind> {
@@ -80,11 +82,10 @@ impl Runbooks {
             let Some(current) = envs.last_mut() else {
                 continue;
             };
-            let first_of_slo = label("slo").is_some()
-                && !current
-                    .occurrences
-                    .iter()
-                    .any(|o| Some(&o.service) == label("service").as_ref());
+            let service = label("service").unwrap_or_else(|| "every service".to_owned());
+            let first = self.seen.insert((kind, env.name.clone(), service.clone()));
+            let first_of_slo =
+                label("slo").is_some() && (first || !rule.labels.contains_key("service"));
             let sli = first_of_slo
                 .then(|| {
                     file.groups.iter().flat_map(|g| &g.rules).find(|r| {
@@ -96,7 +97,7 @@ impl Runbooks {
                 .map(|r| r.expr.split('\n').map(str::to_owned).collect());
             {
                 current.occurrences.push(Occurrence {
-                    service: label("service").unwrap_or_else(|| "every service".to_owned()),
+                    service,
                     severity: label("severity").unwrap_or_default(),
                     tier: label("burn_tier"),
                     pending: rule.pending.clone().unwrap_or_default(),
