@@ -20,6 +20,8 @@ base="${PLATGEN_BENCH_DIR:-/dev/shm}"
 [[ -d "$base" ]] || base="${TMPDIR:-/tmp}"
 work="$(mktemp -d "$base/platgen-bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
+# The up-to-date cache of these runs stays with them (and "--no-cache" shows a first run).
+export PLATGEN_CACHE_DIR="$work/cache"
 cp platform.toml "$work/platform.toml"
 "$bin" render --config "$work/platform.toml" --out "$work/out" >/dev/null
 
@@ -32,6 +34,7 @@ if command -v hyperfine >/dev/null 2>&1; then
   hyperfine -N --warmup 10 --runs 100 --style basic \
     --command-name "render, nothing changed" "$bin render --config $work/platform.toml --out $work/out" \
     --command-name "check" "$bin check --config $work/platform.toml --out $work/out" \
+    --command-name "check --no-cache" "$bin check --no-cache --config $work/platform.toml --out $work/out" \
     --command-name "diff, nothing changed" "$bin diff --config $work/platform.toml --out $work/out"
 else
   echo "hyperfine is not installed: skipping the reference figures" >&2

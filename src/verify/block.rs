@@ -76,11 +76,21 @@ fn could_be_typed(text: &str) -> bool {
 
 /// Parses a whole document, or declines.
 pub fn parse(text: &str) -> Option<Node<'_>> {
+    read(text, true)
+}
+
+/// Whether the reader accepts a whole document (as [`parse`] would, without building the tree
+/// for files whose shape is not checked).
+pub fn accepts(text: &str) -> bool {
+    read(text, false).is_some()
+}
+
+fn read(text: &str, keep: bool) -> Option<Node<'_>> {
     if !printable(text) {
         return None;
     }
     let lines: Vec<&str> = text.lines().collect();
-    let mut parser = Parser { lines, at: 0 };
+    let mut parser = Parser { lines, at: 0, keep };
     let node = parser.block(0)?;
     parser.skip_blank();
     (parser.at == parser.lines.len()).then_some(node)
@@ -108,6 +118,8 @@ fn printable(text: &str) -> bool {
 struct Parser<'a> {
     lines: Vec<&'a str>,
     at: usize,
+    /// Whether to build the tree (otherwise collections come back empty).
+    keep: bool,
 }
 
 fn indent_of(line: &str) -> usize {
@@ -177,7 +189,7 @@ impl<'a> Parser<'a> {
             self.at += 1;
             let after = rest[1..].trim_start_matches(' ');
             let column = indent + (rest.len() - after.len());
-            items.push(if after.is_empty() || after.starts_with('#') {
+            let item = if after.is_empty() || after.starts_with('#') {
                 self.block(indent + 1)?
             } else if is_item(after) {
                 return None;
@@ -185,7 +197,10 @@ impl<'a> Parser<'a> {
                 self.map(column, after)?
             } else {
                 self.inline(after, indent)?
-            });
+            };
+            if self.keep {
+                items.push(item);
+            }
         }
         Some(Node::Seq(items))
     }
@@ -197,7 +212,7 @@ impl<'a> Parser<'a> {
         let mut entry = first;
         loop {
             let (key, value) = key_split(entry)?;
-            if !keys.insert(&entries, &key) {
+            if !keys.insert(&key) {
                 return None;
             }
             let value = value.trim_start_matches(' ');
@@ -209,7 +224,9 @@ impl<'a> Parser<'a> {
             } else {
                 self.inline(value, indent)?
             };
-            entries.push((key, node));
+            if self.keep {
+                entries.push((key, node));
+            }
             match self.peek() {
                 Some((at, rest)) if at == indent && !is_item(rest) => {
                     self.at += 1;
@@ -308,6 +325,9 @@ impl<'a> Parser<'a> {
         while end > 0 && lines[end - 1].is_empty() {
             end -= 1;
         }
+        if !self.keep {
+            return Some(Node::Empty);
+        }
         let mut text = lines[..end].join("\n");
         match chomp {
             Chomp::Strip => {}
@@ -330,30 +350,33 @@ impl<'a> Parser<'a> {
 }
 
 /// The keys of a mapping so far, to find a duplicate (which YAML forbids): a look through the
-/// entries while they are few, then a set of key hashes. Two keys with the same hash count as
+/// keys while they are few, then a set of key hashes. Two keys with the same hash count as
 /// duplicates; the reader then declines, which is never wrong.
 #[derive(Default)]
 struct Keys {
-    hashes: std::collections::HashSet<u64>,
+    few: Vec<u64>,
+    many: std::collections::HashSet<u64>,
 }
 
 impl Keys {
     const SCAN_UP_TO: usize = 16;
 
     /// Adds `key`; false when it is (or may be) already there.
-    fn insert(&mut self, entries: &[(Cow<'_, str>, Node<'_>)], key: &str) -> bool {
-        let hash = |k: &str| {
-            use std::hash::{BuildHasher as _, RandomState};
-            static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
-            STATE.get_or_init(RandomState::new).hash_one(k)
-        };
-        if entries.len() < Self::SCAN_UP_TO {
-            return !entries.iter().any(|(k, _)| k == key);
+    fn insert(&mut self, key: &str) -> bool {
+        use std::hash::{BuildHasher as _, RandomState};
+        static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+        let hash = STATE.get_or_init(RandomState::new).hash_one(key);
+        if self.few.len() < Self::SCAN_UP_TO {
+            if self.few.contains(&hash) {
+                return false;
+            }
+            self.few.push(hash);
+            return true;
         }
-        if self.hashes.is_empty() {
-            self.hashes.extend(entries.iter().map(|(k, _)| hash(k)));
+        if self.many.is_empty() {
+            self.many.extend(self.few.iter().copied());
         }
-        self.hashes.insert(hash(key))
+        self.many.insert(hash)
     }
 }
 
@@ -590,7 +613,13 @@ mod tests {
     /// full parser's string wherever it gives one. Returns whether it accepted.
     fn agrees(text: &str) -> bool {
         let full: Result<Value, _> = serde_saphyr::from_str(text);
-        let Some(node) = parse(text) else {
+        let parsed = parse(text);
+        assert_eq!(
+            accepts(text),
+            parsed.is_some(),
+            "accepts and parse disagree:\n{text}"
+        );
+        let Some(node) = parsed else {
             return false;
         };
         let full = match full {
