@@ -131,11 +131,26 @@ pub struct Observed {
 /// Reads what is at `file`'s path under `out_dir` and compares it with the rendered content.
 pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
-    let on_disk = match read_existing(&out_dir.join(&file.path))? {
-        None => OnDisk::Missing,
-        Some(bytes) if bytes == file.content.as_bytes() => OnDisk::Same,
-        Some(bytes) => OnDisk::Different(hash(&bytes)),
-    };
+    // Read into this thread's buffer, which keeps its capacity from file to file: the files on
+    // disk are compared, not kept.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let path = out_dir.join(&file.path);
+    let on_disk = BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        let found = match fs::File::open(&path) {
+            Ok(mut opened) => std::io::Read::read_to_end(&mut opened, buffer).map(|_| true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| io_error(format!("cannot read {}", path.display()), e))?;
+        Ok::<_, Diagnostic>(match found {
+            false => OnDisk::Missing,
+            true if buffer.as_slice() == file.content.as_bytes() => OnDisk::Same,
+            true => OnDisk::Different(hash(buffer)),
+        })
+    })?;
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
         on_disk,

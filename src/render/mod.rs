@@ -274,9 +274,10 @@ impl Renderer {
         } else {
             &self.standard
         };
-        let body = env
+        let content = env
             .get_template(&artifact.template)
             .and_then(|template| template.render(&context))
+            .map(|body| with_header(&artifact.path, &body))
             .map_err(|error| {
                 let mut message = format!("rendering {} from template {} failed: {error}", artifact.path, artifact.template);
                 let mut source = std::error::Error::source(&error);
@@ -289,7 +290,7 @@ impl Renderer {
             })?;
         Ok(Some(RenderedFile {
             path: artifact.path.clone(),
-            content: with_header(&artifact.path, &body),
+            content,
         }))
     }
 }
@@ -321,15 +322,21 @@ pub fn render(
 pub fn with_header(path: &str, body: &str) -> String {
     let file = path.rsplit('/').next().unwrap_or(path);
     let body = body.trim_start_matches('\n');
+    // Built at its final size: a large render holds every file in memory at once.
+    let joined = |parts: &[&str]| {
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        parts.iter().for_each(|p| text.push_str(p));
+        text
+    };
     if file.ends_with(".json") {
         return body.to_owned();
     }
     if file.ends_with(".md") {
-        return format!("<!-- {GENERATED} -->\n{body}");
+        return joined(&["<!-- ", GENERATED, " -->\n", body]);
     }
     if let Some(rest) = body.strip_prefix("#!") {
         let (shebang, tail) = rest.split_once('\n').unwrap_or((rest, ""));
-        return format!("#!{shebang}\n# {GENERATED}\n{tail}");
+        return joined(&["#!", shebang, "\n# ", GENERATED, "\n", tail]);
     }
-    format!("# {GENERATED}\n{body}")
+    joined(&["# ", GENERATED, "\n", body])
 }

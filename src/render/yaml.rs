@@ -26,10 +26,17 @@ fn is_plain_safe(s: &str) -> bool {
 /// A string as a YAML scalar: plain when unambiguous, double-quoted (JSON escaping, which is
 /// valid YAML) otherwise.
 pub fn quote_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    push_quoted(&mut out, s);
+    out
+}
+
+/// [`quote_str`], appended to `out`.
+fn push_quoted(out: &mut String, s: &str) {
     if is_plain_safe(s) {
-        s.to_owned()
+        out.push_str(s);
     } else {
-        double_quoted(s)
+        push_double_quoted(out, s);
     }
 }
 
@@ -38,6 +45,13 @@ pub fn quote_str(s: &str) -> String {
 /// treats those as line breaks and would fold them).
 pub fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
+    push_double_quoted(&mut out, s);
+    out
+}
+
+/// [`double_quoted`], appended to `out`.
+fn push_double_quoted(out: &mut String, s: &str) {
+    use std::fmt::Write as _;
     out.push('"');
     for c in s.chars() {
         match c {
@@ -52,13 +66,12 @@ pub fn double_quoted(s: &str) -> String {
                 || c == '\u{2029}'
                 || c == '\u{feff}' =>
             {
-                out.push_str(&format!("\\u{:04x}", c as u32));
+                let _ = write!(out, "\\u{:04x}", c as u32);
             }
             c => out.push(c),
         }
     }
     out.push('"');
-    out
 }
 
 /// Formats a number so it reads back exactly (no `0.9990000000000001`, no exponent).
@@ -134,9 +147,45 @@ pub fn literal(value: &Value, indent: usize) -> Result<String, String> {
 /// A value as block YAML, every line indented by `indent` spaces, no trailing newline.
 /// Empty maps and sequences become `{}` and `[]` on the first line.
 pub fn block(value: &Value, indent: usize) -> Result<String, String> {
-    let mut lines = Vec::new();
+    let mut lines = Lines {
+        out: String::new(),
+        started: false,
+        dash: false,
+    };
     emit(value, indent, &mut lines)?;
-    Ok(lines.join("\n"))
+    Ok(lines.out)
+}
+
+/// The block being written, line by line into one buffer.
+struct Lines {
+    out: String,
+    /// Whether a line was written (the next one needs a line break first).
+    started: bool,
+    /// Whether the next line is a sequence item's first: `- ` replaces the last two spaces of
+    /// its indentation.
+    dash: bool,
+}
+
+impl Lines {
+    /// Starts a line indented by `indent`, returning the buffer to write it into.
+    fn line(&mut self, indent: usize) -> &mut String {
+        if self.started {
+            self.out.push('\n');
+        }
+        self.started = true;
+        if self.dash {
+            self.dash = false;
+            push_spaces(&mut self.out, indent - 2);
+            self.out.push_str("- ");
+        } else {
+            push_spaces(&mut self.out, indent);
+        }
+        &mut self.out
+    }
+}
+
+fn push_spaces(out: &mut String, count: usize) {
+    out.extend(std::iter::repeat_n(' ', count));
 }
 
 fn is_collection(value: &Value) -> bool {
@@ -150,19 +199,36 @@ fn is_empty_collection(value: &Value) -> bool {
     is_collection(value) && value.len() == Some(0)
 }
 
-fn emit(value: &Value, indent: usize, lines: &mut Vec<String>) -> Result<(), String> {
-    let pad = " ".repeat(indent);
+/// A map's entries in order (without a lookup per key where the map allows it).
+fn entries(value: &Value) -> Result<Vec<(Value, Value)>, String> {
+    if let Some(pairs) = value.as_object().and_then(|o| o.try_iter_pairs()) {
+        return Ok(pairs.collect());
+    }
+    value
+        .try_iter()
+        .map_err(|e| e.to_string())?
+        .map(|key| {
+            let item = value.get_item(&key).map_err(|e| e.to_string())?;
+            Ok((key, item))
+        })
+        .collect()
+}
+
+fn emit(value: &Value, indent: usize, lines: &mut Lines) -> Result<(), String> {
     match value.kind() {
         ValueKind::Map => {
             if value.len() == Some(0) {
-                lines.push(format!("{pad}{{}}"));
+                lines.line(indent).push_str("{}");
                 return Ok(());
             }
-            for key in value.try_iter().map_err(|e| e.to_string())? {
-                let item = value.get_item(&key).map_err(|e| e.to_string())?;
-                let key_text = quote_str(&key.to_string());
+            for (key, item) in entries(value)? {
+                let out = lines.line(indent);
+                match key.as_str() {
+                    Some(text) => push_quoted(out, text),
+                    None => push_quoted(out, &key.to_string()),
+                }
+                out.push(':');
                 if is_collection(&item) && !is_empty_collection(&item) {
-                    lines.push(format!("{pad}{key_text}:"));
                     // Sequences under a key sit at the key's indentation (the common style).
                     let child = if item.kind() == ValueKind::Map {
                         indent + 2
@@ -171,40 +237,44 @@ fn emit(value: &Value, indent: usize, lines: &mut Vec<String>) -> Result<(), Str
                     };
                     emit(&item, child, lines)?;
                 } else {
-                    lines.push(format!("{pad}{key_text}: {}", inline(&item)?));
+                    out.push(' ');
+                    push_inline(out, &item)?;
                 }
             }
         }
         ValueKind::Seq | ValueKind::Iterable => {
             if value.len() == Some(0) {
-                lines.push(format!("{pad}[]"));
+                lines.line(indent).push_str("[]");
                 return Ok(());
             }
             for item in value.try_iter().map_err(|e| e.to_string())? {
                 if is_collection(&item) && !is_empty_collection(&item) {
-                    let mut nested = Vec::new();
-                    emit(&item, indent + 2, &mut nested)?;
-                    if let Some(first) = nested.first_mut() {
-                        // `- ` replaces the first two spaces of the nested block's first line.
-                        *first = format!("{pad}- {}", &first[indent + 2..]);
-                    }
-                    lines.extend(nested);
+                    lines.dash = true;
+                    emit(&item, indent + 2, lines)?;
                 } else {
-                    lines.push(format!("{pad}- {}", inline(&item)?));
+                    let out = lines.line(indent);
+                    out.push_str("- ");
+                    push_inline(out, &item)?;
                 }
             }
         }
-        _ => lines.push(format!("{pad}{}", scalar(value)?)),
+        _ => {
+            let text = scalar(value)?;
+            lines.line(indent).push_str(&text);
+        }
     }
     Ok(())
 }
 
-fn inline(value: &Value) -> Result<String, String> {
+/// A value on the line of its key or `- `: a scalar, or an empty collection.
+fn push_inline(out: &mut String, value: &Value) -> Result<(), String> {
     match value.kind() {
-        ValueKind::Map => Ok("{}".to_owned()),
-        ValueKind::Seq | ValueKind::Iterable => Ok("[]".to_owned()),
-        _ => scalar(value),
+        ValueKind::Map => out.push_str("{}"),
+        ValueKind::Seq | ValueKind::Iterable => out.push_str("[]"),
+        ValueKind::String => push_quoted(out, value.as_str().unwrap_or_default()),
+        _ => out.push_str(&scalar(value)?),
     }
+    Ok(())
 }
 
 #[cfg(test)]
