@@ -304,10 +304,16 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
 }
 
 fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, Failure> {
-    let compiled = compile(input, read_source(&input.config)?)?;
-    let (compiled, changes) = (&compiled.0, &compiled.1);
-    let review = diff::review(&input.out, &compiled.files, changes)
-        .map_err(|d| Failure::Environment(vec![d]))?;
+    let compiled;
+    let review = match read_and_ask_cache(input, false)? {
+        // Up to date: the review of no change at all.
+        Err(_) => diff::review(&input.out, &[], &output::Changes::default()),
+        Ok(source) => {
+            compiled = compile(input, source)?;
+            diff::review(&input.out, &compiled.0.files, &compiled.1)
+        }
+    }
+    .map_err(|d| Failure::Environment(vec![d]))?;
     let text = match format {
         DiffFormat::Text => diff::text::render(
             &review,

@@ -119,6 +119,16 @@ fn check_and_render_after_a_render_skip_the_pipeline_and_say_the_same() {
     let render = work.same_as_full(&["render"]);
     assert!(!render.planned);
     assert!(render.stdout.contains(" 0 added, 0 changed, 0 removed"));
+
+    for args in [
+        &["diff"][..],
+        &["diff", "--stat"],
+        &["diff", "--format", "markdown"],
+    ] {
+        let diff = work.same_as_full(args);
+        assert_eq!(diff.code, 0, "{args:?}");
+        assert!(!diff.planned, "{args:?}");
+    }
 }
 
 /// A change made to a rendered output directory.
@@ -178,6 +188,8 @@ fn every_drift_of_the_output_falls_back_to_the_full_pipeline() {
         assert_eq!(check.code, 1, "{what}: check finds it");
         assert!(check.planned, "{what}: the cache must not answer");
         work.same_as_full(&["check"]);
+        let diff = work.same_as_full(&["diff"]);
+        assert_eq!(diff.code, 1, "{what}: diff shows it");
         // Rendering repairs it, after which the cache answers again.
         assert_eq!(work.run(&["render"]).code, 0, "{what}");
         let check = work.same_as_full(&["check"]);
