@@ -40,12 +40,17 @@ pub enum Failure {
     Environment(Vec<Diagnostic>),
 }
 
-/// A successful compilation: every file, rendered and verified, in memory.
+/// A successful compilation: every file, rendered and verified.
 #[derive(Debug)]
 pub struct Compiled {
     /// The source the files came from.
     pub source: SourceFile,
-    /// The rendered files, sorted by path.
+    /// Every rendered path, sorted.
+    pub rendered: Vec<String>,
+    /// The rendered files whose content this compilation keeps, sorted by path: every one from
+    /// [`compile`]; from [`compile_against`], those not already in the output directory byte
+    /// for byte (the only ones render writes and diff shows), so a large platform that is
+    /// mostly up to date is not held in memory.
     pub files: Vec<RenderedFile>,
     /// Which owned files this render may prune.
     pub scope: Scope,
@@ -118,9 +123,9 @@ fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
         all_envs: compiled.scope.all_envs.clone(),
         env: compiled.scope.env.clone(),
         files: compiled
-            .files
+            .rendered
             .iter()
-            .filter_map(|f| Some((f.path.clone(), entries.get(&f.path)?.clone())))
+            .filter_map(|path| Some((path.clone(), entries.get(path)?.clone())))
             .collect(),
     }
 }
@@ -204,7 +209,7 @@ fn compile_with(
     let (mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new());
     for result in results {
         match result {
-            Ok(Some(pair)) => built.push(pair),
+            Ok(Some(file)) => built.push(file),
             Ok(None) => {}
             Err(Problem::Invalid(d)) => invalid_diags.push(d),
             Err(Problem::Io(d)) => io_diags.push(d),
@@ -216,34 +221,54 @@ fn compile_with(
     if !io_diags.is_empty() {
         return Err(Failure::Environment(io_diags));
     }
-    built.sort_by(|a, b| a.0.path.cmp(&b.0.path));
-    if let Some(pair) = built.windows(2).find(|w| w[0].0.path == w[1].0.path) {
+    built.sort_by(|a, b| a.path.cmp(&b.path));
+    if let Some(pair) = built.windows(2).find(|w| w[0].path == w[1].path) {
         return Err(invalid(vec![Diagnostic::error(
             "E0405",
-            format!("two artifacts render to {}", pair[0].0.path),
+            format!("two artifacts render to {}", pair[0].path),
         )]));
     }
-    let (files, observed): (Vec<RenderedFile>, Vec<Option<output::Observed>>) =
-        built.into_iter().unzip();
+    let rendered: Vec<String> = built.iter().map(|b| b.path.clone()).collect();
     let changes = match target {
         Some((dir, current)) => {
-            let observed: Vec<output::Observed> = observed.into_iter().flatten().collect();
+            let observed: Vec<(&str, &output::Observed)> = built
+                .iter()
+                .filter_map(|b| Some((b.path.as_str(), b.observed.as_ref()?)))
+                .collect();
             let changes = timed("compare", || {
-                output::compare(dir, &current, &files, &observed, &scope)
+                output::compare(dir, &current, &observed, &scope)
             })
             .map_err(|d| Failure::Environment(vec![d]))?;
             Some(changes)
         }
         None => None,
     };
+    let files = built
+        .into_iter()
+        .filter_map(|b| {
+            Some(RenderedFile {
+                content: b.content?,
+                path: b.path,
+            })
+        })
+        .collect();
     Ok((
         Compiled {
             source,
+            rendered,
             files,
             scope,
         },
         changes,
     ))
+}
+
+/// One file built: its path, its content unless it is already on disk byte for byte (when
+/// compiled against an output directory), and what is on disk there.
+struct Built {
+    path: String,
+    content: Option<String>,
+    observed: Option<output::Observed>,
 }
 
 fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
@@ -265,7 +290,7 @@ fn build_file(
     renderer: &Renderer,
     artifact: &plan::Artifact<'_>,
     target: Option<&(&Path, output::ManifestOnDisk)>,
-) -> Result<Option<(RenderedFile, Option<output::Observed>)>, Problem> {
+) -> Result<Option<Built>, Problem> {
     let Some(file) = renderer
         .render_artifact(artifact)
         .map_err(Problem::Invalid)?
@@ -285,5 +310,12 @@ fn build_file(
     if !known_good {
         verify::verify_file(&file).map_err(Problem::Invalid)?;
     }
-    Ok(Some((file, observed)))
+    let on_disk = observed
+        .as_ref()
+        .is_some_and(|seen| seen.on_disk == output::OnDisk::Same);
+    Ok(Some(Built {
+        content: (!on_disk).then_some(file.content),
+        path: file.path,
+        observed,
+    }))
 }

@@ -249,7 +249,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     .map_err(Failure::Environment)?;
     render_summary(
         input,
-        compiled.files.len(),
+        compiled.rendered.len(),
         [
             changes.added.len(),
             changes.modified.len(),
@@ -279,7 +279,7 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
     let compiled = compile(input, source)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let unowned = if strict {
-        let rendered = compiled.files.iter().map(|f| f.path.as_str()).collect();
+        let rendered = compiled.rendered.iter().map(String::as_str).collect();
         output::unowned(&input.out, &changes.next_manifest, &rendered)
             .map_err(|d| Failure::Environment(vec![d]))?
     } else {
@@ -288,7 +288,7 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
     let out = input.out.display().to_string();
     let lines = diff::check::problems(&out, changes, &unowned);
     if lines.is_empty() {
-        return Ok(check_summary(input, format, compiled.files.len()));
+        return Ok(check_summary(input, format, compiled.rendered.len()));
     }
     let mut text = lines.join("\n");
     text.push('\n');

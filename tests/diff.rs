@@ -36,7 +36,12 @@ fn compare(out: &Path, files: &[RenderedFile]) -> output::Changes {
         .iter()
         .map(|f| output::observe(out, f).expect("observed"))
         .collect();
-    output::compare(out, &current, files, &observed, &scope()).expect("compared")
+    let rendered: Vec<(&str, &output::Observed)> = files
+        .iter()
+        .map(|f| f.path.as_str())
+        .zip(&observed)
+        .collect();
+    output::compare(out, &current, &rendered, &scope()).expect("compared")
 }
 
 fn deployment(replicas: u32, image: &str, extra_env: &str) -> String {

@@ -163,19 +163,19 @@ pub fn written_by_platgen(manifest: &Manifest, path: &str, observed: &Observed) 
     observed.on_disk == OnDisk::Same && manifest.entries.get(path) == Some(&observed.hash)
 }
 
-/// Compares rendered files (each with its [`observe`] result) with the output directory.
+/// Compares the rendered files (each path with its [`observe`] result) with the output
+/// directory.
 pub fn compare(
     out_dir: &Path,
     current: &ManifestOnDisk,
-    files: &[RenderedFile],
-    observed: &[Observed],
+    rendered: &[(&str, &Observed)],
     scope: &Scope,
 ) -> Result<Changes, Diagnostic> {
     let manifest = &current.manifest;
     let mut changes = Changes::default();
-    for (file, seen) in files.iter().zip(observed) {
-        let owned = manifest.entries.get(&file.path);
-        let path = || file.path.clone();
+    for &(file_path, seen) in rendered {
+        let owned = manifest.entries.get(file_path);
+        let path = || file_path.to_owned();
         match &seen.on_disk {
             OnDisk::Missing => changes.added.push(path()),
             OnDisk::Same => {
@@ -195,11 +195,11 @@ pub fn compare(
             },
         }
     }
-    let rendered: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let paths: HashSet<&str> = rendered.iter().map(|(path, _)| *path).collect();
     let stale: Vec<(&String, &String)> = manifest
         .entries
         .iter()
-        .filter(|(path, _)| !rendered.contains(path.as_str()) && scope.covers(path))
+        .filter(|(path, _)| !paths.contains(path.as_str()) && scope.covers(path))
         .collect();
     let on_disk = crate::parallel::map(&stale, |(path, _)| {
         read_existing(&out_dir.join(path)).map(|b| b.map(|b| hash(&b)))
@@ -219,13 +219,12 @@ pub fn compare(
         entries: manifest
             .entries
             .iter()
-            .filter(|(path, _)| !scope.covers(path) && !rendered.contains(path.as_str()))
+            .filter(|(path, _)| !scope.covers(path) && !paths.contains(path.as_str()))
             .map(|(path, hash)| (path.clone(), hash.clone()))
             .chain(
-                files
+                rendered
                     .iter()
-                    .zip(observed)
-                    .map(|(file, seen)| (file.path.clone(), seen.hash.clone())),
+                    .map(|(path, seen)| ((*path).to_owned(), seen.hash.clone())),
             )
             .collect(),
     };

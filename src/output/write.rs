@@ -215,13 +215,26 @@ pub fn write(
         check_path(&file.path).map_err(|d| vec![d])?;
         to_write.push((out_dir.join(&file.path), file.content.as_bytes()));
     }
+    if to_write.len() != wanted.len() {
+        // Every file to add or change must come with its content; anything else is a bug.
+        return Err(vec![
+            Diagnostic::error(
+                "E0503",
+                "a file to write was rendered without its content; nothing was written",
+            )
+            .help("this is a bug in platgen; please report it"),
+        ]);
+    }
     let manifest_text = changes.next_manifest.to_text();
     if changes.manifest_stale {
         // Last in the list: renamed after every file.
         to_write.push((out_dir.join(MANIFEST_NAME), manifest_text.as_bytes()));
     }
-    // Leftovers of an interrupted render can only be where rendered files go.
-    let rendered_dirs = rendered_dirs(out_dir, files.iter().map(|f| f.path.as_str()));
+    // Leftovers of an interrupted render can only be where owned files go.
+    let rendered_dirs = rendered_dirs(
+        out_dir,
+        changes.next_manifest.entries.keys().map(String::as_str),
+    );
     if to_write.is_empty() && changes.removed.is_empty() {
         remove_leftovers(&rendered_dirs);
         return Ok(());

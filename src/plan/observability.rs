@@ -22,7 +22,7 @@ mod runbooks;
 use minijinja::value::{Serde, Value};
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::{Artifact, Context};
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
@@ -38,52 +38,48 @@ pub const PLATFORM_WIDE: &str = "_platform";
 /// Name of the overview dashboard.
 pub const OVERVIEW: &str = "_overview";
 
-/// The rules files of an environment, by file stem.
-type RuleFiles = Vec<(String, Arc<RuleFile>)>;
-
-/// Every rules file of an environment, by file stem.
-fn rule_files(platform: &Platform, env: &ResolvedEnv) -> RuleFiles {
-    if !env.observability {
-        return Vec::new();
-    }
-    let builder = RuleBuilder { platform, env };
-    // Built in parallel: on a large platform this is most of planning.
-    let mut files: RuleFiles = crate::parallel::map(&env.services, |s| {
-        builder.service(s).map(|f| (s.name.clone(), Arc::new(f)))
-    })
-    .into_iter()
-    .flatten()
-    .collect();
-    if let Some(file) = builder.platform_wide() {
-        files.push((PLATFORM_WIDE.to_owned(), Arc::new(file)));
-    }
-    files
-}
-
-/// Every environment's rules files, built once per run: the runbooks, the rules and tests files
-/// and both `prometheus.yml` generators (compose and Kubernetes) read them.
+/// Every environment's rules files by stem (a service's name, or [`PLATFORM_WIDE`]), and the
+/// runbooks their alerts need. Planning builds each rules file once to learn both, keeping
+/// neither: the rules and tests files build it again when they render (once for both), so a
+/// large platform never holds every rules file at once.
 pub(crate) struct Rules {
-    /// Per environment, in the platform's order.
-    by_env: Vec<(String, RuleFiles)>,
+    /// Per environment, in the platform's order: the stems of its rules files.
+    by_env: Vec<(String, Vec<String>)>,
+    /// The runbook of every alert, from every environment's rules.
+    runbooks: Runbooks,
 }
 
 impl Rules {
     pub(crate) fn new(platform: &Platform) -> Self {
-        Self {
-            by_env: platform
-                .environments
-                .iter()
-                .map(|env| (env.name.clone(), rule_files(platform, env)))
-                .collect(),
+        let mut runbooks = Runbooks::default();
+        let mut by_env = Vec::new();
+        for env in &platform.environments {
+            let mut stems = Vec::new();
+            if env.observability {
+                let builder = RuleBuilder { platform, env };
+                // Built in parallel: on a large platform this is most of planning.
+                let files = crate::parallel::map(&env.services, |s| {
+                    builder.service(s).map(|f| (s.name.clone(), f))
+                });
+                let wide = builder
+                    .platform_wide()
+                    .map(|f| (PLATFORM_WIDE.to_owned(), f));
+                for (stem, file) in files.into_iter().flatten().chain(wide) {
+                    runbooks.plus(env, &file);
+                    stems.push(stem);
+                }
+            }
+            by_env.push((env.name.clone(), stems));
         }
+        Self { by_env, runbooks }
     }
 
-    /// The rules files of `env`, by file stem.
-    fn of(&self, env: &ResolvedEnv) -> &[(String, Arc<RuleFile>)] {
+    /// The stems of the rules files of `env`.
+    fn of(&self, env: &ResolvedEnv) -> &[String] {
         self.by_env
             .iter()
             .find(|(name, _)| *name == env.name)
-            .map_or(&[], |(_, files)| files)
+            .map_or(&[], |(_, stems)| stems)
     }
 
     /// Whether an environment gets rule files (the compose stack mounts them only then).
@@ -121,12 +117,7 @@ pub(super) fn plan_observability<'a>(
     only: Option<&str>,
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
-    let mut runbooks = Runbooks::default();
     for env in &platform.environments {
-        let files = rules.of(env);
-        for (_, file) in files {
-            runbooks.plus(env, file);
-        }
         if !env.observability || only.is_some_and(|name| env.name != name) {
             continue;
         }
@@ -147,7 +138,7 @@ pub(super) fn plan_observability<'a>(
         ("redis_memory", rules::percent(alerts.redis_memory)),
         ("pending", alerts.pending.clone()),
     ]);
-    for (kind, envs) in runbooks.pages() {
+    for (kind, envs) in rules.runbooks.pages() {
         artifacts.push(Artifact {
             path: format!("docs/runbooks/{}.md", kind.name()),
             template: format!("docs/runbooks/{}.md", kind.name()),
@@ -173,7 +164,7 @@ fn plan_env<'a>(
     let env_value = Value::from(Serde(env));
     let services: HashMap<&str, &'a ResolvedService> =
         env.services.iter().map(|s| (s.name.as_str(), s)).collect();
-    for (stem, file) in rules.of(env) {
+    for stem in rules.of(env) {
         let context = {
             let (platform_value, env_value) = (platform_value.clone(), env_value.clone());
             let stem = stem.clone();
@@ -186,15 +177,18 @@ fn plan_env<'a>(
                 ])
             }
         };
-        let rules_file = Arc::clone(file);
-        let rules_context = context.clone();
+        let service = services.get(stem.as_str()).copied();
+        // Built by whichever of the rules and tests files renders first, dropped with the other.
+        let cell = Arc::new(OnceLock::new());
+        let (rules_cell, rules_context) = (Arc::clone(&cell), context.clone());
         artifacts.push(Artifact {
             path: format!("{dir}/prometheus/rules/{stem}.yml"),
             template: "prometheus/rules.yml".to_owned(),
-            context: Context::lazy(move || rules_context(Value::from(Serde(&*rules_file)))),
+            context: Context::lazy(move || {
+                let file = rule_file(&rules_cell, platform, env, service);
+                rules_context(Value::from(Serde(file)))
+            }),
         });
-        let service = services.get(stem.as_str()).copied();
-        let file = Arc::clone(file);
         let rules_path = format!("../rules/{stem}.yml");
         // The tests file exists when there is something to test, which building the tests
         // tells: the expensive part, so it happens once, when the file is rendered.
@@ -202,11 +196,12 @@ fn plan_env<'a>(
             path: format!("{dir}/prometheus/tests/{stem}.yml"),
             template: "prometheus/tests.yml".to_owned(),
             context: Context::optional(move || {
+                let file = rule_file(&cell, platform, env, service);
                 let builder = RuleBuilder { platform, env };
                 let tests = TestBuilder { rules: &builder };
                 let test_file = match service {
-                    Some(service) => tests.service(service, &file, &rules_path),
-                    None => tests.platform_wide(&file, &rules_path),
+                    Some(service) => tests.service(service, file, &rules_path),
+                    None => tests.platform_wide(file, &rules_path),
                 };
                 (!test_file.tests.is_empty()).then(|| context(Value::from(Serde(&test_file))))
             }),
@@ -241,6 +236,24 @@ fn plan_env<'a>(
             }),
         });
     }
+}
+
+/// The rules file of `service` (or the environment-wide one) in `env`, built on first use.
+/// Planning found that it exists, and building it is deterministic.
+fn rule_file<'c>(
+    cell: &'c OnceLock<RuleFile>,
+    platform: &Platform,
+    env: &ResolvedEnv,
+    service: Option<&ResolvedService>,
+) -> &'c RuleFile {
+    cell.get_or_init(|| {
+        let builder = RuleBuilder { platform, env };
+        match service {
+            Some(service) => builder.service(service),
+            None => builder.platform_wide(),
+        }
+        .unwrap_or_default()
+    })
 }
 
 const DASHBOARD_TEMPLATE: &str = "grafana/dashboard.json";

@@ -70,7 +70,7 @@ impl AlertKind {
 }
 
 /// One rules file.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RuleFile {
     /// Rule groups.
     pub groups: Vec<RuleGroup>,
