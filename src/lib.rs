@@ -91,7 +91,7 @@ pub fn compile(
     env: Option<&str>,
     templates: Option<&Path>,
 ) -> Result<Compiled, Failure> {
-    compile_inner(source, env, templates, None).map(|(compiled, _)| compiled)
+    compile_inner(source, env, templates, None).map(|done| done.compiled)
 }
 
 /// [`compile`], set against the output directory in the same pass: each file is compared with
@@ -104,15 +104,65 @@ pub fn compile_against(
     templates: Option<&Path>,
     out_dir: &Path,
 ) -> Result<(Compiled, output::Changes), Failure> {
-    let key = cache::key(&source, env, templates, out_dir);
-    let (compiled, changes) = compile_inner(source, env, templates, Some(out_dir))?;
-    let changes = changes.unwrap_or_default();
+    let target = Target {
+        dir: out_dir,
+        stager: None,
+    };
+    let (compiled, changes, _) = compile_and_remember(source, env, templates, &target)?;
+    Ok((compiled, changes))
+}
+
+/// [`compile_against`] for `render`: also stages every file render writes as soon as it is
+/// built (see [`output::Stager`]), so a large render is never held in memory whole and the
+/// writing overlaps the rendering. Nothing is visible until [`output::commit`]; dropping the
+/// staged render instead leaves the output directory as it was.
+pub fn compile_and_stage(
+    source: SourceFile,
+    env: Option<&str>,
+    templates: Option<&Path>,
+    out_dir: &Path,
+) -> Result<(Compiled, output::Changes, output::StagedRender), Failure> {
+    // Declared first, dropped last: after the staged files of a failed run (see StagedRender).
+    let stager = output::Stager::new(out_dir);
+    let target = Target {
+        dir: out_dir,
+        stager: Some(&stager),
+    };
+    let (compiled, changes, staged) = compile_and_remember(source, env, templates, &target)?;
+    Ok((compiled, changes, output::StagedRender::new(stager, staged)))
+}
+
+/// Where a compilation is set against: the output directory, and whether to stage into it.
+struct Target<'s> {
+    dir: &'s Path,
+    stager: Option<&'s output::Stager>,
+}
+
+/// Compiles against `target` and records the result in the up-to-date cache.
+fn compile_and_remember(
+    source: SourceFile,
+    env: Option<&str>,
+    templates: Option<&Path>,
+    target: &Target<'_>,
+) -> Result<(Compiled, output::Changes, Vec<output::Staged>), Failure> {
+    let key = cache::key(&source, env, templates, target.dir);
+    let done = compile_inner(source, env, templates, Some(target))?;
+    let changes = done.changes.unwrap_or_default();
     if let Some(key) = key {
         timed("cache", || {
-            cache::store(&key, &cache_entry(&compiled, &changes))
+            cache::store(&key, &cache_entry(&done.compiled, &changes));
         });
     }
-    Ok((compiled, changes))
+    Ok((done.compiled, changes, done.staged))
+}
+
+/// What a compilation produced.
+struct Done {
+    compiled: Compiled,
+    /// Against an output directory: what render would do to it.
+    changes: Option<output::Changes>,
+    /// The files staged into it (when staging).
+    staged: Vec<output::Staged>,
 }
 
 /// What the cache records of a compilation: each rendered file's hash, from the manifest the
@@ -151,16 +201,16 @@ fn compile_inner(
     source: SourceFile,
     env: Option<&str>,
     templates: Option<&Path>,
-    out_dir: Option<&Path>,
-) -> Result<(Compiled, Option<output::Changes>), Failure> {
+    target: Option<&Target<'_>>,
+) -> Result<Done, Failure> {
     let renderer = Renderer::new(&TemplateSource::new(templates)).map_err(invalid)?;
     if std::thread::available_parallelism().map_or(1, usize::from) == 1 {
-        return compile_with(&renderer, source, env, out_dir);
+        return compile_with(&renderer, source, env, target);
     }
     // Templates compile on another core while the platform is analysed and planned.
     std::thread::scope(|scope| {
         scope.spawn(|| renderer.precompile());
-        compile_with(&renderer, source, env, out_dir)
+        compile_with(&renderer, source, env, target)
     })
 }
 
@@ -168,8 +218,8 @@ fn compile_with(
     renderer: &Renderer,
     source: SourceFile,
     env: Option<&str>,
-    out_dir: Option<&Path>,
-) -> Result<(Compiled, Option<output::Changes>), Failure> {
+    target: Option<&Target<'_>>,
+) -> Result<Done, Failure> {
     let (source, platform) = analyse(source)?;
     let all_envs: Vec<String> = platform
         .environments
@@ -192,17 +242,18 @@ fn compile_with(
         all_envs,
     };
     let artifacts = timed("plan", || plan::plan(&platform, env));
-    let target = match out_dir {
-        Some(dir) => Some((
-            dir,
-            output::read_manifest(dir).map_err(|d| Failure::Environment(vec![d]))?,
+    let stager = target.and_then(|t| t.stager);
+    let target = match target {
+        Some(t) => Some((
+            t.dir,
+            output::read_manifest(t.dir).map_err(|d| Failure::Environment(vec![d]))?,
         )),
         None => None,
     };
     let results = timed("render, verify, compare", || {
         // Each artifact (and its template context) is dropped once its file is built.
         parallel::map_owned(artifacts, |artifact| {
-            build_file(renderer, &artifact, target.as_ref())
+            build_file(renderer, &artifact, target.as_ref(), stager)
         })
     });
     let mut built = Vec::with_capacity(results.len());
@@ -243,32 +294,36 @@ fn compile_with(
         }
         None => None,
     };
-    let files = built
-        .into_iter()
-        .filter_map(|b| {
-            Some(RenderedFile {
-                content: b.content?,
+    let mut staged = Vec::new();
+    let mut files = Vec::new();
+    for b in built {
+        staged.extend(b.staged);
+        if let Some(content) = b.content {
+            files.push(RenderedFile {
                 path: b.path,
-            })
-        })
-        .collect();
-    Ok((
-        Compiled {
+                content,
+            });
+        }
+    }
+    Ok(Done {
+        compiled: Compiled {
             source,
             rendered,
             files,
             scope,
         },
         changes,
-    ))
+        staged,
+    })
 }
 
-/// One file built: its path, its content unless it is already on disk byte for byte (when
-/// compiled against an output directory), and what is on disk there.
+/// One file built: its path, its content unless it is already on disk byte for byte or staged
+/// (when compiled against an output directory), what is on disk there, and its staged copy.
 struct Built {
     path: String,
     content: Option<String>,
     observed: Option<output::Observed>,
+    staged: Option<output::Staged>,
 }
 
 fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
@@ -290,6 +345,7 @@ fn build_file(
     renderer: &Renderer,
     artifact: &plan::Artifact<'_>,
     target: Option<&(&Path, output::ManifestOnDisk)>,
+    stager: Option<&output::Stager>,
 ) -> Result<Option<Built>, Problem> {
     let Some(file) = renderer
         .render_artifact(artifact)
@@ -313,9 +369,19 @@ fn build_file(
     let on_disk = observed
         .as_ref()
         .is_some_and(|seen| seen.on_disk == output::OnDisk::Same);
+    // A file render will write is staged now, and its content let go.
+    let staged = match stager {
+        Some(stager) if !on_disk => Some(
+            stager
+                .stage(&file.path, file.content.as_bytes())
+                .map_err(Problem::Io)?,
+        ),
+        _ => None,
+    };
     Ok(Some(Built {
-        content: (!on_disk).then_some(file.content),
+        content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,
         observed,
+        staged,
     }))
 }

@@ -227,8 +227,15 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let compiled = compile(input, source)?;
-    let (compiled, changes) = (&compiled.0, &compiled.1);
+    // Every file to write is staged as it is built; nothing is visible until the commit.
+    let (compiled, changes, staged) = platgen::compile_and_stage(
+        source,
+        input.env.as_deref(),
+        input.templates.as_deref(),
+        &input.out,
+    )?;
+    // Never dropped (see compile()): the process ends right after.
+    let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
     // Said before anything is written: the hand edits are about to be lost.
     for path in &changes.edited_by_hand {
         let done = if changes.removed.contains(path) {
@@ -243,10 +250,8 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
             input.out.join(path).display()
         );
     }
-    platgen::timing::timed("write", || {
-        output::write(&input.out, &compiled.files, changes)
-    })
-    .map_err(Failure::Environment)?;
+    platgen::timing::timed("write", || output::commit(&input.out, staged, &changes))
+        .map_err(Failure::Environment)?;
     render_summary(
         input,
         compiled.rendered.len(),

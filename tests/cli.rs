@@ -1235,3 +1235,36 @@ fn completions_and_man_page_know_every_flag() {
         "{help}"
     );
 }
+
+/// Files are staged as they are rendered: a template that fails once others were staged must
+/// still leave no trace — no staged file, no directory made for one.
+#[test]
+fn a_render_that_fails_after_staging_leaves_no_trace() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let broken = work.path("tpl/kubernetes/networkpolicy.yaml");
+    fs::create_dir_all(broken.parent().expect("parent")).expect("mkdir");
+    fs::write(&broken, "{{ no_such_value.field }}\n").expect("write template");
+    let changed = work.config(
+        "changed.toml",
+        &(small_changed() + "\n[services.admin]\nkind = \"web\"\napp = \"admin.main:app\"\n"),
+    );
+    for out in ["out", "fresh"] {
+        let before = work.path(out).exists().then(|| tree(&work.path(out)));
+        let output = work.run(&[
+            "render",
+            "--config",
+            &changed,
+            "--out",
+            out,
+            "--templates",
+            "tpl",
+        ]);
+        assert_eq!(output.status.code(), Some(1), "{out}: a template error");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("error[E0402]"), "{stderr}");
+        let after = work.path(out).exists().then(|| tree(&work.path(out)));
+        assert_eq!(before, after, "{out}: left exactly as it was");
+    }
+}

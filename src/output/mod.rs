@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 use manifest::{MANIFEST_NAME, Manifest, hash};
-pub use write::{TEMP_PREFIX, remove_leftovers_of, write};
+pub use write::{Staged, StagedRender, Stager, TEMP_PREFIX, commit, remove_leftovers_of, write};
 
 /// What a render would do to the output directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

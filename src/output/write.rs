@@ -1,14 +1,17 @@
 //! Writing a render into the output directory, all or nothing.
 //!
-//! 1. Every file to write, and the new manifest, is staged as a temporary file (`.platgen-tmp-*`)
-//!    in its target's directory, and its data is made durable (see [`SYNC_EACH_FILE_UP_TO`]).
-//!    Unchanged files are not touched at all.
-//! 2. Only when everything is staged are the files renamed over their targets, then stale owned
-//!    files removed (with the directories they leave empty), then the manifest renamed last.
+//! 1. Every file to write is staged as a temporary file (`.platgen-tmp-*`) in its target's
+//!    directory by a [`Stager`] — `platgen render` stages each file as soon as it is rendered and
+//!    verified, on the rendering threads, and keeps none in memory. Unchanged files are not
+//!    touched at all.
+//! 2. [`commit`]: once the whole render succeeded, the new manifest is staged too and every
+//!    staged file made durable (see [`SYNC_EACH_FILE_UP_TO`]); only then are the files renamed
+//!    over their targets, stale owned files removed (with the directories they leave empty),
+//!    and the manifest renamed last.
 //!
-//! A failure in step 1 (a directory that cannot be created, a full disk, a read-only directory)
-//! deletes what was staged and the directories created: the output directory is byte-identical
-//! to before. A process killed at any point, or a power loss, leaves every file wholly old or
+//! A failure before the renames (a template error, a directory that cannot be created, a full
+//! disk, a read-only directory, a file in the way) deletes what was staged and the directories
+//! created for it ([`StagedRender`]'s drop): the output directory is byte-identical to before. A process killed at any point, or a power loss, leaves every file wholly old or
 //! wholly new: rename(2) replaces a directory entry atomically, and the data it points to was on
 //! disk before the rename. What can be left is a mix of old and new files and `.platgen-tmp-*`
 //! files; running the same render again completes it and removes the temporary files.
@@ -17,6 +20,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use super::manifest::MANIFEST_NAME;
 use super::{Changes, check_path, io_error};
@@ -34,12 +38,15 @@ pub const TEMP_PREFIX: &str = ".platgen-tmp-";
 pub const SYNC_EACH_FILE_UP_TO: usize = 64;
 
 /// A file staged next to its target, not yet renamed into place. Dropping it deletes it.
-struct Staged {
+#[derive(Debug)]
+pub struct Staged {
     temp: tempfile::TempPath,
     target: PathBuf,
+    /// The path under the output directory.
+    path: String,
 }
 
-fn stage(target: &Path, content: &[u8], sync: bool) -> std::io::Result<Staged> {
+fn stage(target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX);
@@ -48,14 +55,95 @@ fn stage(target: &Path, content: &[u8], sync: bool) -> std::io::Result<Staged> {
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(content)?;
-    if sync {
-        temp.as_file().sync_data()?;
-    }
     // Closed now (tens of thousands of open files would hit the descriptor limit); the path stays.
-    Ok(Staged {
-        temp: temp.into_temp_path(),
-        target: target.to_path_buf(),
-    })
+    Ok(temp.into_temp_path())
+}
+
+/// Stages files into an output directory, from any number of threads, as they are rendered:
+/// each goes to a temporary file next to its target, in directories created as needed. Nothing
+/// is visible until [`commit`]; a stager dropped without it removes the directories it created
+/// (the staged files, dropped first, remove themselves).
+#[derive(Debug)]
+pub struct Stager {
+    out_dir: PathBuf,
+    created: Mutex<Vec<PathBuf>>,
+}
+
+impl Stager {
+    /// A stager for `out_dir`.
+    pub fn new(out_dir: &Path) -> Self {
+        Self {
+            out_dir: out_dir.to_path_buf(),
+            created: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Stages `content` for `path` (relative to the output directory).
+    pub fn stage(&self, path: &str, content: &[u8]) -> Result<Staged, Diagnostic> {
+        let unchanged = "nothing was changed in the output directory";
+        if path != MANIFEST_NAME {
+            check_path(path)?;
+        }
+        let target = self.out_dir.join(path);
+        let dir = target.parent().unwrap_or(&self.out_dir);
+        if !dir.is_dir() {
+            let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+            create_dirs(dir, &mut created).map_err(|e| {
+                io_error(format!("cannot create {}", dir.display()), e).help(unchanged)
+            })?;
+        }
+        let temp = stage(&target, content).map_err(|e| {
+            io_error(format!("cannot write {}", target.display()), e).help(unchanged)
+        })?;
+        Ok(Staged {
+            temp,
+            target,
+            path: path.to_owned(),
+        })
+    }
+}
+
+impl Stager {
+    /// Gives up undoing: the directories it created stay (the render is being committed).
+    fn keep_dirs(self) {
+        self.created
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+impl Drop for Stager {
+    fn drop(&mut self) {
+        undo_dirs(&self.created.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// A render staged in full: its files (added and changed ones), ready for [`commit`]. Dropped
+/// without it, it removes every staged file and then every directory it created, leaving the
+/// output directory as it was.
+#[derive(Debug)]
+pub struct StagedRender {
+    files: Vec<Staged>,
+    stager: Option<Stager>,
+}
+
+impl StagedRender {
+    /// The staged `files`, and the stager that staged them (and made their directories).
+    pub fn new(stager: Stager, files: Vec<Staged>) -> Self {
+        Self {
+            files,
+            stager: Some(stager),
+        }
+    }
+}
+
+impl Drop for StagedRender {
+    fn drop(&mut self) {
+        // Files first: a directory can only be removed once it is empty.
+        self.files.clear();
+        drop(self.stager.take());
+    }
 }
 
 /// Creates `dir` and its missing parents, recording each directory created.
@@ -97,49 +185,6 @@ fn sync(mode: Durability, out_dir: &Path, paths: &[&Path]) -> std::io::Result<()
     parallel::map(paths, |p| fs::File::open(p).and_then(|f| f.sync_all()))
         .into_iter()
         .collect()
-}
-
-/// Stages every file to write and the manifest; on failure removes what it did.
-fn stage_all(
-    out_dir: &Path,
-    to_write: &[(PathBuf, &[u8])],
-    mode: Durability,
-) -> Result<Vec<Staged>, Diagnostic> {
-    let mut created = Vec::new();
-    let dirs: BTreeSet<&Path> = to_write
-        .iter()
-        .map(|(target, _)| target.parent().unwrap_or(out_dir))
-        .collect();
-    for dir in dirs {
-        if let Err(e) = create_dirs(dir, &mut created) {
-            undo_dirs(&created);
-            return Err(io_error(format!("cannot create {}", dir.display()), e)
-                .help("nothing was changed in the output directory"));
-        }
-    }
-    let results = parallel::map(to_write, |(target, content)| {
-        stage(target, content, mode == Durability::EachFile).map_err(|e| (target.clone(), e))
-    });
-    let mut staged = Vec::with_capacity(results.len());
-    let mut failure = None;
-    for result in results {
-        match result {
-            Ok(s) => staged.push(s),
-            Err(e) => failure = failure.or(Some(e)),
-        }
-    }
-    if failure.is_none() && mode == Durability::WholeFilesystem {
-        failure = sync(mode, out_dir, &[])
-            .err()
-            .map(|e| (out_dir.to_path_buf(), e));
-    }
-    if let Some((target, e)) = failure {
-        drop(staged);
-        undo_dirs(&created);
-        return Err(io_error(format!("cannot write {}", target.display()), e)
-            .help("nothing was changed in the output directory"));
-    }
-    Ok(staged)
 }
 
 /// Removes the `.platgen-tmp-*` files an interrupted render left where the files at `paths`
@@ -185,73 +230,134 @@ fn remove_empty_parents(out_dir: &Path, file: &Path) {
     }
 }
 
-/// Writes the render into `out_dir` as `changes` (from [`super::compare`]) says: only added and
-/// changed files, atomically; prunes stale owned files and the empty directories they leave;
-/// replaces the manifest. Files platgen does not own are never touched (one in the way is an
-/// error, before anything is written).
+/// Writes the render into `out_dir` as `changes` (from [`super::compare`]) says: stages the
+/// added and changed `files`, then [`commit`]s them.
 pub fn write(
     out_dir: &Path,
     files: &[RenderedFile],
     changes: &Changes,
 ) -> Result<(), Vec<Diagnostic>> {
-    if !changes.unowned_conflicts.is_empty() {
-        return Err(changes
-            .unowned_conflicts
-            .iter()
-            .map(|path| {
-                Diagnostic::error("E0502", format!("{} exists and was not written by platgen", out_dir.join(path).display()))
-                    .help("platgen never overwrites files it does not own: move or delete it, then render again")
-            })
-            .collect());
+    conflicts(out_dir, changes)?;
+    let wanted = wanted(changes);
+    let stager = Stager::new(out_dir);
+    let staged: Vec<Result<Staged, Diagnostic>> = parallel::map(files, |file| {
+        if wanted.contains(file.path.as_str()) {
+            stager.stage(&file.path, file.content.as_bytes()).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .into_iter()
+    .filter_map(Result::transpose)
+    .collect();
+    // Collected before any error returns, so a failure drops every staged file.
+    let (staged, failed): (Vec<_>, Vec<_>) = staged.into_iter().partition(Result::is_ok);
+    let staged = StagedRender::new(stager, staged.into_iter().filter_map(Result::ok).collect());
+    if let Some(Err(first)) = failed.into_iter().next() {
+        return Err(vec![first]);
     }
-    let wanted: BTreeSet<&str> = changes
+    commit(out_dir, staged, changes)
+}
+
+/// Files platgen does not own in the way of the render: an error, before anything is visible.
+fn conflicts(out_dir: &Path, changes: &Changes) -> Result<(), Vec<Diagnostic>> {
+    if changes.unowned_conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(changes
+        .unowned_conflicts
+        .iter()
+        .map(|path| {
+            Diagnostic::error("E0502", format!("{} exists and was not written by platgen", out_dir.join(path).display()))
+                .help("platgen never overwrites files it does not own: move or delete it, then render again")
+        })
+        .collect())
+}
+
+/// The paths a render writes: the added and the changed files.
+fn wanted(changes: &Changes) -> BTreeSet<&str> {
+    changes
         .added
         .iter()
         .chain(&changes.modified)
         .map(String::as_str)
-        .collect();
-    let mut to_write: Vec<(PathBuf, &[u8])> = Vec::with_capacity(wanted.len() + 1);
-    for file in files.iter().filter(|f| wanted.contains(f.path.as_str())) {
-        check_path(&file.path).map_err(|d| vec![d])?;
-        to_write.push((out_dir.join(&file.path), file.content.as_bytes()));
-    }
-    if to_write.len() != wanted.len() {
-        // Every file to add or change must come with its content; anything else is a bug.
+        .collect()
+}
+
+/// Completes a staged render as `changes` says: makes the staged files durable, renames them
+/// over their targets, prunes stale owned files and the empty directories they leave, and
+/// replaces the manifest last. Files platgen does not own are never touched (one in the way is
+/// an error, and then nothing becomes visible). Staged files `changes` does not write are
+/// discarded.
+pub fn commit(
+    out_dir: &Path,
+    mut render: StagedRender,
+    changes: &Changes,
+) -> Result<(), Vec<Diagnostic>> {
+    conflicts(out_dir, changes)?;
+    let wanted = wanted(changes);
+    render.files.retain(|s| wanted.contains(s.path.as_str()));
+    if render.files.len() != wanted.len() {
+        // Every file to add or change must have been staged; anything else is a bug.
         return Err(vec![
             Diagnostic::error(
                 "E0503",
-                "a file to write was rendered without its content; nothing was written",
+                "a file to write was not staged; nothing was written",
             )
             .help("this is a bug in platgen; please report it"),
         ]);
-    }
-    let manifest_text = changes.next_manifest.to_text();
-    if changes.manifest_stale {
-        // Last in the list: renamed after every file.
-        to_write.push((out_dir.join(MANIFEST_NAME), manifest_text.as_bytes()));
     }
     // Leftovers of an interrupted render can only be where owned files go.
     let rendered_dirs = rendered_dirs(
         out_dir,
         changes.next_manifest.entries.keys().map(String::as_str),
     );
-    if to_write.is_empty() && changes.removed.is_empty() {
+    if render.files.is_empty() && changes.removed.is_empty() && !changes.manifest_stale {
         remove_leftovers(&rendered_dirs);
         return Ok(());
     }
-    let mode = if to_write.len() <= SYNC_EACH_FILE_UP_TO || !cfg!(target_os = "linux") {
+    if changes.manifest_stale {
+        let text = changes.next_manifest.to_text();
+        let Some(stager) = render.stager.as_ref() else {
+            return Err(vec![Diagnostic::error(
+                "E0503",
+                "a render was staged twice",
+            )]);
+        };
+        let manifest = stager
+            .stage(MANIFEST_NAME, text.as_bytes())
+            .map_err(|d| vec![d])?;
+        // Last in the list: renamed after every file.
+        render.files.push(manifest);
+    }
+    let mode = if render.files.len() <= SYNC_EACH_FILE_UP_TO || !cfg!(target_os = "linux") {
         Durability::EachFile
     } else {
         Durability::WholeFilesystem
     };
-    let mut staged = stage_all(out_dir, &to_write, mode).map_err(|d| vec![d])?;
-
-    // Everything is staged and on disk: from here on only renames and removals.
+    let temps: Vec<&Path> = render.files.iter().map(|s| s.temp.as_ref()).collect();
+    if let Err(e) = sync(mode, out_dir, &temps) {
+        return Err(vec![
+            io_error(format!("cannot write {}", out_dir.display()), e)
+                .help("nothing was changed in the output directory"),
+        ]);
+    }
+    // Everything is staged and on disk: from here on only renames and removals, and the
+    // directories made for them stay.
+    if let Some(stager) = render.stager.take() {
+        stager.keep_dirs();
+    }
+    let mut staged = std::mem::take(&mut render.files);
     let manifest = if changes.manifest_stale {
         staged.pop()
     } else {
         None
     };
+    let targets: Vec<PathBuf> = staged
+        .iter()
+        .map(|s| s.target.clone())
+        .chain(manifest.as_ref().map(|s| s.target.clone()))
+        .collect();
     let mut errors: Vec<Diagnostic> = parallel::map(&staged, |s| {
         fs::rename(&s.temp, &s.target)
             .map_err(|e| io_error(format!("cannot replace {}", s.target.display()), e))
@@ -282,9 +388,9 @@ pub fn write(
         ));
     }
     remove_leftovers(&rendered_dirs);
-    let mut dirs: BTreeSet<&Path> = to_write
+    let mut dirs: BTreeSet<&Path> = targets
         .iter()
-        .map(|(target, _)| target.parent().unwrap_or(out_dir))
+        .map(|target| target.parent().unwrap_or(out_dir))
         .collect();
     // The renames themselves durable too, so a finished render stays finished.
     dirs.extend(
