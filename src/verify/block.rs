@@ -90,7 +90,12 @@ fn read(text: &str, keep: bool) -> Option<Node<'_>> {
         return None;
     }
     let lines: Vec<&str> = text.lines().collect();
-    let mut parser = Parser { lines, at: 0, keep };
+    let mut parser = Parser {
+        lines,
+        at: 0,
+        keep,
+        peeked: None,
+    };
     let node = parser.block(0)?;
     parser.skip_blank();
     (parser.at == parser.lines.len()).then_some(node)
@@ -100,9 +105,19 @@ fn read(text: &str, keep: bool) -> Option<Node<'_>> {
 /// the full parser (tabs, carriage returns, a byte-order mark).
 fn printable(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // Branch-free over blocks of ASCII, so the compiler can vectorise the common case.
+    let control = bytes.chunks(64).any(|chunk| {
+        chunk.iter().fold(false, |bad, &b| {
+            bad | ((b < 0x20) & (b != b'\n')) | (b == 0x7f)
+        })
+    });
+    if control {
+        return false;
+    }
+    if text.is_ascii() {
+        return true;
+    }
     !bytes.iter().enumerate().any(|(i, &b)| match b {
-        b'\n' => false,
-        0..0x20 | 0x7f => true,
         // U+0080–U+009F other than NEL (C2 85), and U+FEFF, U+FFFE, U+FFFF (EF BB BF, EF BF BE/BF).
         0xc2 => bytes
             .get(i + 1)
@@ -120,6 +135,8 @@ struct Parser<'a> {
     at: usize,
     /// Whether to build the tree (otherwise collections come back empty).
     keep: bool,
+    /// The last [`Parser::peek`]: the line it found and its indentation.
+    peeked: Option<(usize, usize)>,
 }
 
 fn indent_of(line: &str) -> usize {
@@ -146,9 +163,15 @@ impl<'a> Parser<'a> {
 
     /// The next content line as (indent, text without indentation).
     fn peek(&mut self) -> Option<(usize, &'a str)> {
+        if let Some((at, indent)) = self.peeked
+            && at == self.at
+        {
+            return Some((indent, &self.lines[at][indent..]));
+        }
         self.skip_blank();
         let line = *self.lines.get(self.at)?;
         let indent = indent_of(line);
+        self.peeked = Some((self.at, indent));
         Some((indent, &line[indent..]))
     }
 
@@ -349,34 +372,34 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The keys of a mapping so far, to find a duplicate (which YAML forbids): a look through the
-/// keys while they are few, then a set of key hashes. Two keys with the same hash count as
+/// The keys of a mapping so far, to find a duplicate (which YAML forbids): compared one by one
+/// while they are few, then through a set of key hashes. Two keys with the same hash count as
 /// duplicates; the reader then declines, which is never wrong.
 #[derive(Default)]
-struct Keys {
-    few: Vec<u64>,
+struct Keys<'a> {
+    few: Vec<Cow<'a, str>>,
     many: std::collections::HashSet<u64>,
 }
 
-impl Keys {
-    const SCAN_UP_TO: usize = 16;
+impl<'a> Keys<'a> {
+    const COMPARE_UP_TO: usize = 16;
 
     /// Adds `key`; false when it is (or may be) already there.
-    fn insert(&mut self, key: &str) -> bool {
+    fn insert(&mut self, key: &Cow<'a, str>) -> bool {
         use std::hash::{BuildHasher as _, RandomState};
         static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
-        let hash = STATE.get_or_init(RandomState::new).hash_one(key);
-        if self.few.len() < Self::SCAN_UP_TO {
-            if self.few.contains(&hash) {
+        let hash = |k: &str| STATE.get_or_init(RandomState::new).hash_one(k);
+        if self.few.len() < Self::COMPARE_UP_TO {
+            if self.few.iter().any(|k| k == key) {
                 return false;
             }
-            self.few.push(hash);
+            self.few.push(key.clone());
             return true;
         }
         if self.many.is_empty() {
-            self.many.extend(self.few.iter().copied());
+            self.many.extend(self.few.iter().map(|k| hash(k)));
         }
-        self.many.insert(hash)
+        self.many.insert(hash(key))
     }
 }
 
@@ -873,6 +896,11 @@ SEXAGESIMAL = "12:30"
             ("a #b: c\n", false),
             ("- a\nb: c\n", false),
             ("a: \"\\q\"\n", false),
+            ("a: \"x\u{1}y\"\n", false),
+            ("a: x\u{7f}y\n", false),
+            ("a: x\u{80}y\n", false),
+            ("a: \u{feff}x\n", false),
+            ("a: héllo ✓\n", true),
             ("a: |2\n  x\n", false),
             ("a:\n  b: 1\n c: 2\n", false),
         ];
