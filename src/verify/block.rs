@@ -235,7 +235,7 @@ impl<'a> Parser<'a> {
         let mut entry = first;
         loop {
             let (key, value) = key_split(entry)?;
-            if !keys.insert(&key) {
+            if !keys.insert(key.clone()) {
                 return None;
             }
             let value = value.trim_start_matches(' ');
@@ -385,21 +385,21 @@ impl<'a> Keys<'a> {
     const COMPARE_UP_TO: usize = 16;
 
     /// Adds `key`; false when it is (or may be) already there.
-    fn insert(&mut self, key: &Cow<'a, str>) -> bool {
+    fn insert(&mut self, key: Cow<'a, str>) -> bool {
         use std::hash::{BuildHasher as _, RandomState};
         static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
         let hash = |k: &str| STATE.get_or_init(RandomState::new).hash_one(k);
         if self.few.len() < Self::COMPARE_UP_TO {
-            if self.few.iter().any(|k| k == key) {
+            if self.few.contains(&key) {
                 return false;
             }
-            self.few.push(key.clone());
+            self.few.push(key);
             return true;
         }
         if self.many.is_empty() {
             self.many.extend(self.few.iter().map(|k| hash(k)));
         }
-        self.many.insert(hash(key))
+        self.many.insert(hash(&key))
     }
 }
 
