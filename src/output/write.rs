@@ -105,7 +105,7 @@ impl Stager {
 
 impl Stager {
     /// Gives up undoing: the directories it created stay (the render is being committed).
-    fn keep_dirs(self) {
+    fn keep_dirs(&self) {
         self.created
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -124,25 +124,15 @@ impl Drop for Stager {
 /// output directory as it was.
 #[derive(Debug)]
 pub struct StagedRender {
+    // Fields drop in this order: the files first, as a directory can only be removed empty.
     files: Vec<Staged>,
-    stager: Option<Stager>,
+    stager: Stager,
 }
 
 impl StagedRender {
     /// The staged `files`, and the stager that staged them (and made their directories).
     pub fn new(stager: Stager, files: Vec<Staged>) -> Self {
-        Self {
-            files,
-            stager: Some(stager),
-        }
-    }
-}
-
-impl Drop for StagedRender {
-    fn drop(&mut self) {
-        // Files first: a directory can only be removed once it is empty.
-        self.files.clear();
-        drop(self.stager.take());
+        Self { files, stager }
     }
 }
 
@@ -239,24 +229,19 @@ pub fn write(
 ) -> Result<(), Vec<Diagnostic>> {
     conflicts(out_dir, changes)?;
     let wanted = wanted(changes);
+    // Declared first, dropped last: after the staged files, whether they fail or not.
     let stager = Stager::new(out_dir);
-    let staged: Vec<Result<Staged, Diagnostic>> = parallel::map(files, |file| {
-        if wanted.contains(file.path.as_str()) {
-            stager.stage(&file.path, file.content.as_bytes()).map(Some)
-        } else {
-            Ok(None)
-        }
+    let to_stage: Vec<&RenderedFile> = files
+        .iter()
+        .filter(|f| wanted.contains(f.path.as_str()))
+        .collect();
+    let staged = parallel::map(&to_stage, |file| {
+        stager.stage(&file.path, file.content.as_bytes())
     })
     .into_iter()
-    .filter_map(Result::transpose)
-    .collect();
-    // Collected before any error returns, so a failure drops every staged file.
-    let (staged, failed): (Vec<_>, Vec<_>) = staged.into_iter().partition(Result::is_ok);
-    let staged = StagedRender::new(stager, staged.into_iter().filter_map(Result::ok).collect());
-    if let Some(Err(first)) = failed.into_iter().next() {
-        return Err(vec![first]);
-    }
-    commit(out_dir, staged, changes)
+    .collect::<Result<Vec<Staged>, Diagnostic>>()
+    .map_err(|d| vec![d])?;
+    commit(out_dir, StagedRender::new(stager, staged), changes)
 }
 
 /// Files platgen does not own in the way of the render: an error, before anything is visible.
@@ -318,13 +303,8 @@ pub fn commit(
     }
     if changes.manifest_stale {
         let text = changes.next_manifest.to_text();
-        let Some(stager) = render.stager.as_ref() else {
-            return Err(vec![Diagnostic::error(
-                "E0503",
-                "a render was staged twice",
-            )]);
-        };
-        let manifest = stager
+        let manifest = render
+            .stager
             .stage(MANIFEST_NAME, text.as_bytes())
             .map_err(|d| vec![d])?;
         // Last in the list: renamed after every file.
@@ -344,9 +324,7 @@ pub fn commit(
     }
     // Everything is staged and on disk: from here on only renames and removals, and the
     // directories made for them stay.
-    if let Some(stager) = render.stager.take() {
-        stager.keep_dirs();
-    }
+    render.stager.keep_dirs();
     let mut staged = std::mem::take(&mut render.files);
     let manifest = if changes.manifest_stale {
         staged.pop()
@@ -407,5 +385,86 @@ pub fn commit(
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `dir` holds, as sorted relative paths.
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut paths: Vec<String> = walkdir::WalkDir::new(dir)
+            .min_depth(1)
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                e.path()
+                    .strip_prefix(dir)
+                    .expect("under dir")
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    fn changes_adding(paths: &[&str]) -> Changes {
+        let mut changes = Changes {
+            added: paths.iter().map(|p| (*p).to_owned()).collect(),
+            manifest_stale: true,
+            ..Changes::default()
+        };
+        for path in paths {
+            changes
+                .next_manifest
+                .entries
+                .insert((*path).to_owned(), super::super::manifest::hash(b"x"));
+        }
+        changes
+    }
+
+    #[test]
+    fn a_render_dropped_before_its_commit_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stager = Stager::new(dir.path());
+        let staged = vec![
+            stager.stage("a/b/one.yaml", b"x").expect("staged"),
+            stager.stage("two.yaml", b"x").expect("staged"),
+        ];
+        assert!(
+            !listing(dir.path()).is_empty(),
+            "staged files and made directories"
+        );
+        drop(StagedRender::new(stager, staged));
+        assert_eq!(listing(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_file_to_write_that_was_not_staged_is_refused_and_nothing_is_written() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stager = Stager::new(dir.path());
+        let staged = vec![stager.stage("a/one.yaml", b"x").expect("staged")];
+        let changes = changes_adding(&["a/one.yaml", "a/two.yaml"]);
+        let errors = commit(dir.path(), StagedRender::new(stager, staged), &changes)
+            .expect_err("a missing staged file is a bug");
+        assert_eq!(errors[0].code.0, "E0503");
+        assert_eq!(listing(dir.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_commit_makes_the_staged_files_and_the_manifest_visible() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stager = Stager::new(dir.path());
+        let staged = vec![stager.stage("a/one.yaml", b"x").expect("staged")];
+        commit(
+            dir.path(),
+            StagedRender::new(stager, staged),
+            &changes_adding(&["a/one.yaml"]),
+        )
+        .expect("committed");
+        assert_eq!(listing(dir.path()), [MANIFEST_NAME, "a", "a/one.yaml"]);
+        assert_eq!(fs::read(dir.path().join("a/one.yaml")).expect("read"), b"x");
     }
 }
