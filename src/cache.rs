@@ -23,7 +23,6 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::diagnostics::SourceFile;
-use crate::output::manifest::hash;
 use crate::output::{self, Scope};
 use crate::render::BUILD_ID;
 
@@ -215,7 +214,7 @@ pub fn up_to_date(out_dir: &Path, entry: &Entry, strict: bool) -> bool {
         return false;
     }
     let on_disk = crate::parallel::map(&entry.files, |(path, expected)| {
-        fs::read(out_dir.join(path)).is_ok_and(|bytes| hash(&bytes) == *expected)
+        output::hash_on_disk(&out_dir.join(path)).is_ok_and(|h| h.as_ref() == Some(expected))
     });
     if !on_disk.into_iter().all(|same| same) {
         return false;
@@ -228,6 +227,7 @@ pub fn up_to_date(out_dir: &Path, entry: &Entry, strict: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::manifest::hash;
 
     #[test]
     fn entries_round_trip() {

@@ -100,12 +100,32 @@ pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
     }
 }
 
-fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
-    match fs::read(path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(format!("cannot read {}", path.display()), e)),
+/// Runs `f` on the bytes of the file at `path` (`None` when there is no file). They are read
+/// into this thread's buffer, which keeps its capacity from file to file: files on disk are
+/// compared and hashed by the ten thousand, and rarely kept.
+fn with_file<R>(path: &Path, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, Diagnostic> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        match fs::File::open(path) {
+            Ok(mut file) => std::io::Read::read_to_end(&mut file, buffer).map(|_| true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+        .map(|found| f(found.then_some(buffer.as_slice())))
+        .map_err(|e| io_error(format!("cannot read {}", path.display()), e))
+    })
+}
+
+fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
+    with_file(path, |bytes| bytes.map(<[u8]>::to_vec))
+}
+
+/// The SHA-256 of the file at `path`, or `None` when there is no file.
+pub(crate) fn hash_on_disk(path: &Path) -> Result<Option<String>, Diagnostic> {
+    with_file(path, |bytes| bytes.map(hash))
 }
 
 /// What is on disk where a rendered file goes.
@@ -131,25 +151,10 @@ pub struct Observed {
 /// Reads what is at `file`'s path under `out_dir` and compares it with the rendered content.
 pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
-    // Read into this thread's buffer, which keeps its capacity from file to file: the files on
-    // disk are compared, not kept.
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    let path = out_dir.join(&file.path);
-    let on_disk = BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        let found = match fs::File::open(&path) {
-            Ok(mut opened) => std::io::Read::read_to_end(&mut opened, buffer).map(|_| true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
-        .map_err(|e| io_error(format!("cannot read {}", path.display()), e))?;
-        Ok::<_, Diagnostic>(match found {
-            false => OnDisk::Missing,
-            true if buffer.as_slice() == file.content.as_bytes() => OnDisk::Same,
-            true => OnDisk::Different(hash(buffer)),
-        })
+    let on_disk = with_file(&out_dir.join(&file.path), |bytes| match bytes {
+        None => OnDisk::Missing,
+        Some(bytes) if bytes == file.content.as_bytes() => OnDisk::Same,
+        Some(bytes) => OnDisk::Different(hash(bytes)),
     })?;
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
@@ -201,9 +206,7 @@ pub fn compare(
         .iter()
         .filter(|(path, _)| !paths.contains(path.as_str()) && scope.covers(path))
         .collect();
-    let on_disk = crate::parallel::map(&stale, |(path, _)| {
-        read_existing(&out_dir.join(path)).map(|b| b.map(|b| hash(&b)))
-    });
+    let on_disk = crate::parallel::map(&stale, |(path, _)| hash_on_disk(&out_dir.join(path)));
     for ((path, owned), disk_hash) in stale.iter().zip(on_disk) {
         if let Some(disk_hash) = disk_hash? {
             if disk_hash != **owned {
