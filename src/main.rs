@@ -188,16 +188,19 @@ fn compile(
     .map(ManuallyDrop::new)
 }
 
-/// Reads the platform file and asks the up-to-date cache (see `platgen::cache`) whether the
-/// output directory is exactly what render would leave: `Ok(Err(entry))` when it knows so,
-/// `Ok(Ok(source))` when only a render can tell.
-fn read_and_ask_cache(
-    input: &Input,
-    strict: bool,
-) -> Result<Result<SourceFile, platgen::cache::Entry>, Failure> {
+/// What the up-to-date cache (see `platgen::cache`) says of the output directory.
+enum Cached {
+    /// It is exactly what render would leave; what render produces.
+    UpToDate(platgen::cache::Entry),
+    /// Only a render can tell: the platform file, read.
+    Unknown(SourceFile),
+}
+
+/// Reads the platform file and asks the up-to-date cache about the output directory.
+fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
     let source = read_source(&input.config)?;
     if input.no_cache {
-        return Ok(Ok(source));
+        return Ok(Cached::Unknown(source));
     }
     let known = platgen::known_up_to_date(
         &source,
@@ -206,7 +209,7 @@ fn read_and_ask_cache(
         &input.out,
         strict,
     );
-    Ok(known.map_or(Ok(source), Err))
+    Ok(known.map_or(Cached::Unknown(source), Cached::UpToDate))
 }
 
 fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
@@ -219,8 +222,8 @@ fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
 
 fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     let source = match read_and_ask_cache(input, false)? {
-        Ok(source) => source,
-        Err(entry) => {
+        Cached::Unknown(source) => source,
+        Cached::UpToDate(entry) => {
             // Nothing to write; only the leftovers of an interrupted render to tidy.
             output::remove_leftovers_of(&input.out, entry.files.iter().map(|(p, _)| p.as_str()));
             render_summary(input, entry.files.len(), [0, 0, 0, entry.files.len()]);
@@ -278,8 +281,8 @@ fn check_summary(input: &Input, format: Format, files: usize) -> ExitCode {
 
 fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Failure> {
     let source = match read_and_ask_cache(input, strict)? {
-        Ok(source) => source,
-        Err(entry) => return Ok(check_summary(input, format, entry.files.len())),
+        Cached::Unknown(source) => source,
+        Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.files.len())),
     };
     let compiled = compile(input, source)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
@@ -312,8 +315,8 @@ fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, F
     let compiled;
     let review = match read_and_ask_cache(input, false)? {
         // Up to date: the review of no change at all.
-        Err(_) => diff::review(&input.out, &[], &output::Changes::default()),
-        Ok(source) => {
+        Cached::UpToDate(_) => diff::review(&input.out, &[], &output::Changes::default()),
+        Cached::Unknown(source) => {
             compiled = compile(input, source)?;
             diff::review(&input.out, &compiled.0.files, &compiled.1)
         }

@@ -76,7 +76,7 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
     }
     // The fast reader vouches only for what it reads and finds in shape; anything else is
     // for the full parser to accept or to report.
-    let shaped = file.path.contains("/kubernetes/") || file.path.contains("/prometheus/rules/");
+    let shaped = is_kubernetes_object(&file.path) || is_rule_file(&file.path);
     let fast = if shaped {
         block::parse(&file.content).is_some_and(|doc| check_yaml(file, &doc).is_ok())
     } else {
@@ -91,13 +91,21 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
 
 /// The shape a YAML file's kind needs.
 fn check_yaml(file: &RenderedFile, doc: &impl Tree) -> Result<(), Diagnostic> {
-    if file.path.contains("/kubernetes/") {
+    if is_kubernetes_object(&file.path) {
         verify_kubernetes_object(file, doc)?;
     }
-    if file.path.contains("/prometheus/rules/") {
+    if is_rule_file(&file.path) {
         verify_rule_file(file, doc)?;
     }
     Ok(())
+}
+
+fn is_kubernetes_object(path: &str) -> bool {
+    path.contains("/kubernetes/")
+}
+
+fn is_rule_file(path: &str) -> bool {
+    path.contains("/prometheus/rules/")
 }
 
 /// A Prometheus rules file: groups of rules that each record or alert on an expression.
