@@ -327,3 +327,17 @@ fn the_cache_keeps_its_newest_entries() {
     }
     assert_eq!(work.entries().len(), platgen::cache::KEEP);
 }
+
+#[test]
+fn a_cache_that_cannot_be_written_never_fails_a_run() {
+    let work = Work::new();
+    let not_a_dir = work.path("cache-is-a-file");
+    fs::write(&not_a_dir, "x").expect("write");
+    let cache = [("PLATGEN_CACHE_DIR", not_a_dir.to_str().expect("utf-8 path"))];
+    let render = work.run_with(&["render"], &cache);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    assert_eq!(render.stderr, "");
+    let check = work.run_with(&["check"], &cache);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.planned, "no cache to answer from");
+}
