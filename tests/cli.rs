@@ -1251,6 +1251,7 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
         &(small_changed() + "\n[services.admin]\nkind = \"web\"\napp = \"admin.main:app\"\n"),
     );
     for out in ["out", "fresh"] {
+        let beside = top_level(work.dir.path());
         let before = work.path(out).exists().then(|| tree(&work.path(out)));
         let output = work.run(&[
             "render",
@@ -1266,5 +1267,138 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
         assert!(stderr.contains("error[E0402]"), "{stderr}");
         let after = work.path(out).exists().then(|| tree(&work.path(out)));
         assert_eq!(before, after, "{out}: left exactly as it was");
+        assert_eq!(
+            beside,
+            top_level(work.dir.path()),
+            "{out}: nothing left beside it"
+        );
+    }
+}
+
+/// The names in `dir` itself, sorted: what a render into a missing output directory could
+/// leave beside it.
+fn top_level(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .expect("readable dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Into a missing output directory the render is built beside it and renamed into place: a
+/// write that fails (a full disk, as in [`a_full_disk_fails_cleanly`]) leaves neither the
+/// directory nor the hidden tree, and names the file as it would have been.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_fails_cleanly_into_a_missing_output_directory() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let before = top_level(work.dir.path());
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 4 && trap '' XFSZ && exec '{}' render --config {config} --out fresh",
+            env!("CARGO_BIN_EXE_platgen")
+        ))
+        .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("error[E0501]: cannot write"), "{stderr}");
+    assert!(stderr.contains("cannot write fresh/"), "{stderr}");
+    assert!(!stderr.contains("platgen-tmp"), "{stderr}");
+    assert_eq!(top_level(work.dir.path()), before);
+}
+
+/// A render into a missing output directory killed at any moment leaves no output directory
+/// or the whole new one, never part of it; the next render finishes the job and removes the
+/// hidden tree a kill left beside it. Kill times are bisected towards the rename, as in
+/// [`a_killed_render_leaves_every_file_wholly_old_or_wholly_new`].
+#[cfg(unix)]
+#[test]
+fn a_killed_render_into_a_missing_directory_leaves_none_or_all_of_it() {
+    let work = Work::new();
+    let config = work.config("p.toml", &generate::platform(&reference(), 24, 0));
+    let start = std::time::Instant::now();
+    work.expect(
+        0,
+        &[
+            "render",
+            "--no-cache",
+            "--config",
+            &config,
+            "--out",
+            "whole",
+        ],
+    );
+    let full = start.elapsed();
+    let whole = tree(&work.path("whole"));
+    let before = top_level(work.dir.path());
+    let (mut early, mut late) = (std::time::Duration::ZERO, full * 3 / 2);
+    for step in 0..8u32 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
+            .args([
+                "render",
+                "--no-cache",
+                "--config",
+                &config,
+                "--out",
+                "fresh",
+            ])
+            .current_dir(work.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("platgen runs");
+        std::thread::sleep((early + late) / 2);
+        let _ = child.kill();
+        let _ = child.wait();
+        let fresh = work.path("fresh");
+        let finished = fresh.exists();
+        if finished {
+            assert_eq!(
+                tree(&fresh),
+                whole,
+                "kill {step}: a partial output directory"
+            );
+            late = (early + late) / 2;
+        } else {
+            early = (early + late) / 2;
+        }
+        eprintln!("kill {step}: finished {finished}");
+        work.expect(
+            0,
+            &[
+                "render",
+                "--no-cache",
+                "--config",
+                &config,
+                "--out",
+                "fresh",
+            ],
+        );
+        assert_eq!(
+            tree(&fresh),
+            whole,
+            "the render after a kill did not complete it"
+        );
+        let mut expected = before.clone();
+        expected.push("fresh".to_owned());
+        expected.sort();
+        if finished {
+            // An existing directory is rendered in place; a tree left by this kill stays.
+            fs::remove_dir_all(&fresh).expect("rm fresh");
+            continue;
+        }
+        assert_eq!(
+            top_level(work.dir.path()),
+            expected,
+            "kill {step}: left a tree beside"
+        );
+        fs::remove_dir_all(&fresh).expect("rm fresh");
     }
 }

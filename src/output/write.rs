@@ -15,8 +15,15 @@
 //! wholly new: rename(2) replaces a directory entry atomically, and the data it points to was on
 //! disk before the rename. What can be left is a mix of old and new files and `.platgen-tmp-*`
 //! files; running the same render again completes it and removes the temporary files.
+//!
+//! When the output directory does not exist yet (a first render, a CI job, a benchmark), the
+//! [`Stager`] builds the whole tree in a hidden directory beside it instead
+//! (`.NAME.platgen-tmp-*`, files at their final names), and the commit makes it durable and
+//! renames it into place in one step: there is no output directory or the whole of it, and no
+//! file is renamed on its own. A failure deletes the hidden tree; one left by a killed render is
+//! removed by the next render that builds a fresh tree for the same directory.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -37,16 +44,38 @@ pub const TEMP_PREFIX: &str = ".platgen-tmp-";
 /// put the data on disk before any rename, which is what "wholly old or wholly new" needs.
 pub const SYNC_EACH_FILE_UP_TO: usize = 64;
 
-/// A file staged next to its target, not yet renamed into place. Dropping it deletes it.
+/// A file staged for the output directory, not yet visible there.
 #[derive(Debug)]
 pub struct Staged {
-    temp: tempfile::TempPath,
-    target: PathBuf,
     /// The path under the output directory.
     path: String,
+    place: Place,
 }
 
-fn stage(target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
+/// Where a staged file waits.
+#[derive(Debug)]
+enum Place {
+    /// In a temporary file next to its target, renamed over it on commit; dropping it deletes
+    /// it.
+    Beside {
+        temp: tempfile::TempPath,
+        target: PathBuf,
+    },
+    /// At its own path in a fresh tree (see [`Stager`]), which goes or stays as a whole.
+    InTree(PathBuf),
+}
+
+impl Staged {
+    /// The staged file's own path, as it is now.
+    fn file(&self) -> &Path {
+        match &self.place {
+            Place::Beside { temp, .. } => temp,
+            Place::InTree(file) => file,
+        }
+    }
+}
+
+fn stage_beside(target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX);
@@ -59,14 +88,54 @@ fn stage(target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
     Ok(temp.into_temp_path())
 }
 
-/// Stages files into an output directory, from any number of threads, as they are rendered:
-/// each goes to a temporary file next to its target, in directories created as needed. Nothing
-/// is visible until [`commit`]; a stager dropped without it removes the directories it created
-/// (the staged files, dropped first, remove themselves).
+/// Stages files for an output directory, from any number of threads, as they are rendered.
+/// Nothing is visible until [`commit`].
+///
+/// - Into an existing output directory, each file goes to a temporary file next to its target,
+///   in directories created as needed. A stager dropped without a commit removes the
+///   directories it created (the staged files, dropped first, remove themselves).
+/// - When the output directory does not exist yet, the whole tree is built in a fresh hidden
+///   directory beside it (`.NAME.platgen-tmp-*`), which the commit renames into place in one
+///   step and a drop deletes: no file is renamed one by one.
 #[derive(Debug)]
 pub struct Stager {
     out_dir: PathBuf,
+    /// The fresh tree, when the output directory did not exist.
+    tree: Option<tempfile::TempDir>,
+    /// Directories created in the output directory (not in a fresh tree), parents first.
     created: Mutex<Vec<PathBuf>>,
+    /// Directories known to exist, so each is looked up once, not once per file.
+    known: Mutex<HashSet<PathBuf>>,
+}
+
+/// The prefix of the fresh trees staged for an output directory named `name`.
+fn tree_prefix(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    prefix.push(TEMP_PREFIX.trim_start_matches('.'));
+    prefix
+}
+
+/// A fresh tree beside `out_dir` when it does not exist (and its parent does); `None` otherwise.
+fn fresh_tree(out_dir: &Path) -> Option<tempfile::TempDir> {
+    let missing =
+        fs::symlink_metadata(out_dir).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    let name = out_dir.file_name()?;
+    if !missing || name == ".." {
+        return None;
+    }
+    let parent = match out_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = tree_prefix(name);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // tempfile creates owner-only (0700) directories; this one becomes the output directory.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+    builder.tempdir_in(parent).ok()
 }
 
 impl Stager {
@@ -74,7 +143,9 @@ impl Stager {
     pub fn new(out_dir: &Path) -> Self {
         Self {
             out_dir: out_dir.to_path_buf(),
+            tree: fresh_tree(out_dir),
             created: Mutex::new(Vec::new()),
+            known: Mutex::new(HashSet::new()),
         }
     }
 
@@ -84,26 +155,57 @@ impl Stager {
         if path != MANIFEST_NAME {
             check_path(path)?;
         }
-        let target = self.out_dir.join(path);
-        let dir = target.parent().unwrap_or(&self.out_dir);
-        if !dir.is_dir() {
-            let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
-            create_dirs(dir, &mut created).map_err(|e| {
-                io_error(format!("cannot create {}", dir.display()), e).help(unchanged)
-            })?;
-        }
-        let temp = stage(&target, content).map_err(|e| {
-            io_error(format!("cannot write {}", target.display()), e).help(unchanged)
+        let root = self
+            .tree
+            .as_ref()
+            .map_or(self.out_dir.as_path(), |t| t.path());
+        let target = root.join(path);
+        let dir = target.parent().unwrap_or(root);
+        self.make_dir(dir).map_err(|e| {
+            io_error(format!("cannot create {}", self.shown(dir).display()), e).help(unchanged)
         })?;
+        let cannot_write = |e| {
+            io_error(format!("cannot write {}", self.shown(&target).display()), e).help(unchanged)
+        };
+        let place = if self.tree.is_some() {
+            fs::write(&target, content).map_err(cannot_write)?;
+            Place::InTree(target)
+        } else {
+            let temp = stage_beside(&target, content).map_err(cannot_write)?;
+            Place::Beside { temp, target }
+        };
         Ok(Staged {
-            temp,
-            target,
             path: path.to_owned(),
+            place,
         })
     }
-}
 
-impl Stager {
+    /// Makes sure `dir` exists, creating it and its missing parents.
+    fn make_dir(&self, dir: &Path) -> std::io::Result<()> {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.contains(dir) {
+            return Ok(());
+        }
+        if self.tree.is_some() {
+            fs::create_dir_all(dir)?;
+        } else {
+            let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+            create_dirs(dir, &mut created)?;
+        }
+        known.insert(dir.to_path_buf());
+        Ok(())
+    }
+
+    /// `path` as the user will know it: under the output directory, not the fresh tree.
+    fn shown(&self, path: &Path) -> PathBuf {
+        match &self.tree {
+            Some(tree) => path
+                .strip_prefix(tree.path())
+                .map_or_else(|_| path.to_path_buf(), |rest| self.out_dir.join(rest)),
+            None => path.to_path_buf(),
+        }
+    }
+
     /// Gives up undoing: the directories it created stay (the render is being committed).
     fn keep_dirs(&self) {
         self.created
@@ -281,7 +383,13 @@ pub fn commit(
 ) -> Result<(), Vec<Diagnostic>> {
     conflicts(out_dir, changes)?;
     let wanted = wanted(changes);
-    render.files.retain(|s| wanted.contains(s.path.as_str()));
+    render.files.retain(|s| {
+        let keep = wanted.contains(s.path.as_str());
+        if !keep && let Place::InTree(file) = &s.place {
+            let _ = fs::remove_file(file);
+        }
+        keep
+    });
     if render.files.len() != wanted.len() {
         // Every file to add or change must have been staged; anything else is a bug.
         return Err(vec![
@@ -291,6 +399,9 @@ pub fn commit(
             )
             .help("this is a bug in platgen; please report it"),
         ]);
+    }
+    if render.stager.tree.is_some() {
+        return commit_tree(out_dir, render, changes);
     }
     // Leftovers of an interrupted render can only be where owned files go.
     let rendered_dirs = rendered_dirs(
@@ -310,12 +421,8 @@ pub fn commit(
         // Last in the list: renamed after every file.
         render.files.push(manifest);
     }
-    let mode = if render.files.len() <= SYNC_EACH_FILE_UP_TO || !cfg!(target_os = "linux") {
-        Durability::EachFile
-    } else {
-        Durability::WholeFilesystem
-    };
-    let temps: Vec<&Path> = render.files.iter().map(|s| s.temp.as_ref()).collect();
+    let mode = durability(render.files.len());
+    let temps: Vec<&Path> = render.files.iter().map(Staged::file).collect();
     if let Err(e) = sync(mode, out_dir, &temps) {
         return Err(vec![
             io_error(format!("cannot write {}", out_dir.display()), e)
@@ -325,7 +432,14 @@ pub fn commit(
     // Everything is staged and on disk: from here on only renames and removals, and the
     // directories made for them stay.
     render.stager.keep_dirs();
-    let mut staged = std::mem::take(&mut render.files);
+    // Into an existing directory every file waits beside its target.
+    let mut staged: Vec<(tempfile::TempPath, PathBuf)> = std::mem::take(&mut render.files)
+        .into_iter()
+        .filter_map(|s| match s.place {
+            Place::Beside { temp, target } => Some((temp, target)),
+            Place::InTree(_) => None,
+        })
+        .collect();
     let manifest = if changes.manifest_stale {
         staged.pop()
     } else {
@@ -333,12 +447,12 @@ pub fn commit(
     };
     let targets: Vec<PathBuf> = staged
         .iter()
-        .map(|s| s.target.clone())
-        .chain(manifest.as_ref().map(|s| s.target.clone()))
+        .map(|(_, target)| target.clone())
+        .chain(manifest.as_ref().map(|(_, target)| target.clone()))
         .collect();
-    let mut errors: Vec<Diagnostic> = parallel::map(&staged, |s| {
-        fs::rename(&s.temp, &s.target)
-            .map_err(|e| io_error(format!("cannot replace {}", s.target.display()), e))
+    let mut errors: Vec<Diagnostic> = parallel::map(&staged, |(temp, target)| {
+        fs::rename(temp, target)
+            .map_err(|e| io_error(format!("cannot replace {}", target.display()), e))
     })
     .into_iter()
     .filter_map(Result::err)
@@ -357,11 +471,11 @@ pub fn commit(
     for target in &removed {
         remove_empty_parents(out_dir, target);
     }
-    if let Some(s) = manifest
-        && let Err(e) = s.temp.persist(&s.target)
+    if let Some((temp, target)) = manifest
+        && let Err(e) = temp.persist(&target)
     {
         errors.push(io_error(
-            format!("cannot replace {}", s.target.display()),
+            format!("cannot replace {}", target.display()),
             e.error,
         ));
     }
@@ -385,6 +499,83 @@ pub fn commit(
         Ok(())
     } else {
         Err(errors)
+    }
+}
+
+/// How a commit of `files` staged files makes them durable.
+fn durability(files: usize) -> Durability {
+    if files <= SYNC_EACH_FILE_UP_TO || !cfg!(target_os = "linux") {
+        Durability::EachFile
+    } else {
+        Durability::WholeFilesystem
+    }
+}
+
+/// [`commit`] of a render staged as a fresh tree (the output directory did not exist): the
+/// manifest joins the tree, the tree is made durable and renamed into place in one step, and
+/// trees that interrupted renders left beside it are removed.
+fn commit_tree(
+    out_dir: &Path,
+    mut render: StagedRender,
+    changes: &Changes,
+) -> Result<(), Vec<Diagnostic>> {
+    let unchanged = "nothing was changed in the output directory";
+    let manifest = render
+        .stager
+        .stage(MANIFEST_NAME, changes.next_manifest.to_text().as_bytes())
+        .map_err(|d| vec![d])?;
+    render.files.push(manifest);
+    let Some(tree) = render.stager.tree.take() else {
+        return Err(vec![
+            Diagnostic::error("E0503", "the staged tree is gone; nothing was written")
+                .help("this is a bug in platgen; please report it"),
+        ]);
+    };
+    let mode = durability(render.files.len());
+    let mut paths: BTreeSet<&Path> = render.files.iter().map(Staged::file).collect();
+    if mode == Durability::EachFile {
+        // The directories too: their entries are what makes the files reachable.
+        let dirs: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
+        paths.extend(dirs);
+    }
+    let paths: Vec<&Path> = paths.into_iter().collect();
+    if let Err(e) = sync(mode, tree.path(), &paths) {
+        return Err(vec![
+            io_error(format!("cannot write {}", out_dir.display()), e).help(unchanged),
+        ]);
+    }
+    let tree = tree.keep();
+    if let Err(e) = fs::rename(&tree, out_dir) {
+        let _ = fs::remove_dir_all(&tree);
+        return Err(vec![
+            io_error(format!("cannot create {}", out_dir.display()), e).help(unchanged),
+        ]);
+    }
+    let parent = tree.parent().unwrap_or(Path::new("."));
+    remove_leftover_trees(parent, out_dir);
+    // The rename itself durable too, so a finished render stays finished.
+    sync(Durability::EachFile, parent, &[parent])
+        .map_err(|e| vec![io_error(format!("cannot sync {}", parent.display()), e)])
+}
+
+/// Removes the fresh trees interrupted renders of `out_dir` left in `parent`.
+fn remove_leftover_trees(parent: &Path, out_dir: &Path) {
+    let Some(name) = out_dir.file_name() else {
+        return;
+    };
+    let prefix = tree_prefix(name);
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry
+            .file_name()
+            .as_encoded_bytes()
+            .starts_with(prefix.as_encoded_bytes())
+            && entry.file_type().is_ok_and(|t| t.is_dir())
+        {
+            let _ = fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -423,6 +614,113 @@ mod tests {
                 .insert((*path).to_owned(), super::super::manifest::hash(b"x"));
         }
         changes
+    }
+
+    /// What `dir` holds at its top level, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("readable")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_missing_output_directory_is_built_beside_it_and_appears_whole() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let out = parent.path().join("out");
+        let stager = Stager::new(&out);
+        let staged = vec![
+            stager.stage("a/b/one.yaml", b"x").expect("staged"),
+            stager.stage("two.yaml", b"x").expect("staged"),
+        ];
+        assert!(!out.exists(), "nothing visible before the commit");
+        let hidden = names(parent.path());
+        assert_eq!(hidden.len(), 1, "{hidden:?}");
+        assert!(hidden[0].starts_with(".out.platgen-tmp-"), "{hidden:?}");
+        commit(
+            &out,
+            StagedRender::new(stager, staged),
+            &changes_adding(&["a/b/one.yaml", "two.yaml"]),
+        )
+        .expect("committed");
+        assert_eq!(names(parent.path()), ["out"], "the tree became out/");
+        assert_eq!(
+            listing(&out),
+            [MANIFEST_NAME, "a", "a/b", "a/b/one.yaml", "two.yaml"]
+        );
+        assert_eq!(fs::read(out.join("a/b/one.yaml")).expect("read"), b"x");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fresh_output_directory_gets_the_mode_of_a_directory_made_the_usual_way() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let parent = tempfile::tempdir().expect("tempdir");
+        let out = parent.path().join("out");
+        let stager = Stager::new(&out);
+        let staged = vec![stager.stage("one.yaml", b"x").expect("staged")];
+        commit(
+            &out,
+            StagedRender::new(stager, staged),
+            &changes_adding(&["one.yaml"]),
+        )
+        .expect("committed");
+        let usual = parent.path().join("usual");
+        fs::create_dir(&usual).expect("mkdir");
+        let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode();
+        assert_eq!(mode(&out), mode(&usual));
+    }
+
+    #[test]
+    fn a_fresh_render_dropped_before_its_commit_leaves_nothing_beside_it() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let out = parent.path().join("out");
+        let stager = Stager::new(&out);
+        let staged = vec![stager.stage("a/one.yaml", b"x").expect("staged")];
+        drop(StagedRender::new(stager, staged));
+        assert_eq!(names(parent.path()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_fresh_commit_removes_the_trees_of_interrupted_renders() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let out = parent.path().join("out");
+        let left = parent.path().join(".out.platgen-tmp-killed");
+        fs::create_dir_all(left.join("a")).expect("mkdir");
+        fs::write(left.join("a/one.yaml"), b"half").expect("write");
+        // Another output directory's leftovers are its own business.
+        let other = parent.path().join(".other.platgen-tmp-killed");
+        fs::create_dir(&other).expect("mkdir");
+        let stager = Stager::new(&out);
+        let staged = vec![stager.stage("a/one.yaml", b"x").expect("staged")];
+        commit(
+            &out,
+            StagedRender::new(stager, staged),
+            &changes_adding(&["a/one.yaml"]),
+        )
+        .expect("committed");
+        assert_eq!(names(parent.path()), [".other.platgen-tmp-killed", "out"]);
+    }
+
+    #[test]
+    fn an_output_directory_that_appears_meanwhile_is_not_replaced() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let out = parent.path().join("out");
+        let stager = Stager::new(&out);
+        let staged = vec![stager.stage("one.yaml", b"x").expect("staged")];
+        fs::create_dir(&out).expect("mkdir");
+        fs::write(out.join("theirs.txt"), b"mine").expect("write");
+        let errors = commit(
+            &out,
+            StagedRender::new(stager, staged),
+            &changes_adding(&["one.yaml"]),
+        )
+        .expect_err("out/ is in the way");
+        assert_eq!(errors[0].code.0, "E0501");
+        assert_eq!(names(parent.path()), ["out"]);
+        assert_eq!(listing(&out), ["theirs.txt"]);
     }
 
     #[test]
