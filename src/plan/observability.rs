@@ -223,7 +223,7 @@ fn plan_env<'a>(
             path: format!("{dir}/grafana/dashboards/{}.json", service.name),
             template: DASHBOARD_TEMPLATE.to_owned(),
             context: Context::lazy(move || {
-                dashboard_context(&dashboards::service_dashboard(platform, env, service))
+                dashboard_context(dashboards::service_dashboard(platform, env, service))
             }),
         });
     }
@@ -232,7 +232,7 @@ fn plan_env<'a>(
             path: format!("{dir}/grafana/dashboards/{OVERVIEW}.json"),
             template: DASHBOARD_TEMPLATE.to_owned(),
             context: Context::lazy(move || {
-                dashboard_context(&dashboards::overview_dashboard(platform, env))
+                dashboard_context(dashboards::overview_dashboard(platform, env))
             }),
         });
     }
@@ -258,6 +258,6 @@ fn rule_file<'c>(
 
 const DASHBOARD_TEMPLATE: &str = "grafana/dashboard.json";
 
-fn dashboard_context(dashboard: &grafana::Dashboard) -> Value {
-    Value::from_pairs([("dashboard", Value::from(Serde(dashboard)))])
+fn dashboard_context(dashboard: grafana::Dashboard) -> Value {
+    Value::from_pairs([("dashboard", crate::render::Typed::value(dashboard))])
 }

@@ -6,6 +6,7 @@
 //! (anything else through `tojson`); a template that prints a raw map or list fails instead of
 //! writing something ambiguous.
 
+mod typed;
 pub mod yaml;
 
 use std::borrow::Cow;
@@ -24,6 +25,7 @@ mod embedded {
 
 pub(crate) use embedded::BUILD_ID;
 pub use embedded::EMBEDDED;
+pub use typed::Typed;
 
 /// A rendered file: its path under `out/` and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,16 +193,10 @@ fn literal_filter(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
 fn json_filter(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent: Option<usize> = kwargs.get("indent")?;
     kwargs.assert_all_used()?;
-    let text = match indent {
-        None => serde_json::to_string(&value),
-        Some(width) => {
-            let pad = vec![b' '; width];
-            let mut out = Vec::new();
-            let formatter = serde_json::ser::PrettyFormatter::with_indent(&pad);
-            let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-            serde::Serialize::serialize(&value, &mut serializer)
-                .map(|()| String::from_utf8_lossy(&out).into_owned())
-        }
+    // A structure built in Rust is serialised as such, not converted to template values first.
+    let text = match value.downcast_object_ref::<Typed>() {
+        Some(typed) => typed.json(indent),
+        None => typed::json(&value, indent),
     };
     text.map(Value::from_safe_string)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))

@@ -3,6 +3,9 @@
 
 mod block;
 
+use std::collections::HashMap;
+
+use serde::de::IgnoredAny;
 use serde_json::Value;
 
 use crate::diagnostics::Diagnostic;
@@ -65,9 +68,14 @@ fn broken(file: &RenderedFile, what: impl std::fmt::Display) -> Diagnostic {
 pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
     let name = file.path.rsplit('/').next().unwrap_or(&file.path);
     if name.ends_with(".json") {
-        let value = serde_json::from_str::<Value>(&file.content).map_err(|e| broken(file, e))?;
+        // Parsed in full (every value read and checked) but kept only as far as the shape
+        // checks look: a dashboard's top-level keys.
         if file.path.contains("/grafana/dashboards/") {
-            verify_dashboard(file, &value)?;
+            let top: HashMap<String, IgnoredAny> =
+                serde_json::from_str(&file.content).map_err(|e| broken(file, e))?;
+            verify_dashboard(file, &top)?;
+        } else {
+            serde_json::from_str::<IgnoredAny>(&file.content).map_err(|e| broken(file, e))?;
         }
         return Ok(());
     }
@@ -133,12 +141,15 @@ fn verify_rule_file(file: &RenderedFile, value: &impl Tree) -> Result<(), Diagno
 }
 
 /// A Grafana dashboard: the bare model file provisioning loads, with a stable uid.
-fn verify_dashboard(file: &RenderedFile, value: &Value) -> Result<(), Diagnostic> {
-    if value.get("dashboard").is_some() {
+fn verify_dashboard(
+    file: &RenderedFile,
+    top: &HashMap<String, IgnoredAny>,
+) -> Result<(), Diagnostic> {
+    if top.contains_key("dashboard") {
         return Err(broken(file, "a dashboard wrapped in the HTTP API envelope"));
     }
     for key in ["uid", "title", "schemaVersion", "panels"] {
-        if value.get(key).is_none() {
+        if !top.contains_key(key) {
             return Err(broken(file, format!("a dashboard without `{key}`")));
         }
     }
@@ -184,6 +195,36 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: b\n",
         );
         assert!(verify_file(&f).is_ok());
+    }
+
+    #[test]
+    fn a_dashboard_needs_its_model_keys_and_no_envelope() {
+        let path = "p/grafana/dashboards/a.json";
+        let good = r#"{"uid": "a", "title": "A", "schemaVersion": 42, "panels": [{"x": [1, 2.5e3, null]}]}"#;
+        assert!(verify_file(&file(path, good)).is_ok());
+        let enveloped = format!(r#"{{"dashboard": {good}}}"#);
+        assert!(verify_file(&file(path, &enveloped)).is_err());
+        let no_panels = r#"{"uid": "a", "title": "A", "schemaVersion": 42}"#;
+        assert!(verify_file(&file(path, no_panels)).is_err());
+    }
+
+    #[test]
+    fn json_is_read_in_full_though_only_the_top_is_kept() {
+        let top = r#""uid": "a", "title": "A", "schemaVersion": 42, "panels": []"#;
+        for broken_value in [r#""bad \q escape""#, "\"a raw\ttab\"", "01", "[1,]", "tru"] {
+            let dashboard = format!(r#"{{{top}, "x": {{"deep": [{broken_value}]}}}}"#);
+            assert!(
+                verify_file(&file("p/grafana/dashboards/a.json", &dashboard)).is_err(),
+                "{dashboard}"
+            );
+            let other = format!(r#"{{"deep": [{broken_value}]}}"#);
+            assert!(verify_file(&file("x.json", &other)).is_err(), "{other}");
+        }
+        assert!(
+            verify_file(&file("x.json", "[1] 2")).is_err(),
+            "trailing content"
+        );
+        assert!(verify_file(&file("x.json", r#"{"a": [1, {"b": "\u00e9"}]}"#)).is_ok());
     }
 
     #[test]

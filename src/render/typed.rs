@@ -1,0 +1,161 @@
+//! A value built in Rust that reaches a template without first becoming a template value.
+//!
+//! Converting a large structure (a Grafana dashboard) into minijinja values only for `tojson` to
+//! serialise them again costs more than rendering it. A [`Typed`] value keeps the structure as
+//! built: `tojson` serialises it straight from its Rust type (the same bytes, as the conversion
+//! keeps field order), and a template (or a `--templates` override) that looks inside it gets
+//! the converted value, made once on first use.
+
+use std::sync::{Arc, OnceLock};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+use serde::Serialize;
+
+/// Serialises the structure as JSON, compact or indented by `indent` spaces.
+type ToJson = Box<dyn Fn(Option<usize>) -> serde_json::Result<String> + Send + Sync>;
+
+/// A Rust structure as a template value (see the module documentation).
+pub struct Typed {
+    to_json: ToJson,
+    to_value: Box<dyn Fn() -> Value + Send + Sync>,
+    converted: OnceLock<Value>,
+}
+
+impl Typed {
+    /// `value` as a template value that `tojson` serialises directly.
+    pub fn value<T: Serialize + Send + Sync + 'static>(value: T) -> Value {
+        let value = Arc::new(value);
+        let shared = Arc::clone(&value);
+        Value::from_object(Self {
+            to_json: Box::new(move |indent| json(&*shared, indent)),
+            to_value: Box::new(move || Value::from(minijinja::value::Serde(&*value))),
+            converted: OnceLock::new(),
+        })
+    }
+
+    /// The structure as JSON (what `tojson` prints).
+    pub fn json(&self, indent: Option<usize>) -> serde_json::Result<String> {
+        (self.to_json)(indent)
+    }
+
+    /// The structure as an ordinary template value, converted on first use.
+    fn converted(&self) -> Option<&minijinja::value::DynObject> {
+        self.converted.get_or_init(|| (self.to_value)()).as_object()
+    }
+}
+
+/// `value` as JSON: compact, or pretty with `indent` spaces.
+pub fn json(value: &impl Serialize, indent: Option<usize>) -> serde_json::Result<String> {
+    match indent {
+        None => serde_json::to_string(value),
+        Some(width) => {
+            let pad = vec![b' '; width];
+            let mut out = Vec::new();
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(&pad);
+            let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+            value.serialize(&mut serializer)?;
+            // serde_json writes UTF-8 only.
+            Ok(String::from_utf8_lossy(&out).into_owned())
+        }
+    }
+}
+
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<typed value>")
+    }
+}
+
+impl Object for Typed {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        self.converted().map_or(ObjectRepr::Plain, |o| o.repr())
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.converted()?.get_value(key)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        self.converted()
+            .map_or(Enumerator::NonEnumerable, |o| o.enumerate())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        self.converted()?.enumerator_len()
+    }
+
+    fn is_true(self: &Arc<Self>) -> bool {
+        self.converted().is_some_and(|o| o.is_true())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::{Renderer, TemplateSource};
+
+    #[derive(Serialize)]
+    struct Panel {
+        title: String,
+        targets: Vec<u32>,
+        extra: serde_json::Value,
+    }
+
+    fn sample() -> Panel {
+        Panel {
+            title: "a \"quoted\" title".to_owned(),
+            targets: vec![3, 1, 2],
+            // An inserted-order map, as the dashboards build them.
+            extra: serde_json::json!({"zeta": 1, "alpha": [true, null, 0.5]}),
+        }
+    }
+
+    fn render(template: &str, value: Value) -> String {
+        let mut env = minijinja::Environment::new();
+        env.add_filter("tojson", super::super::json_filter);
+        env.render_str(template, minijinja::context! { p => value })
+            .expect("renders")
+    }
+
+    #[test]
+    fn tojson_serialises_the_rust_structure_itself() {
+        let direct = json(&sample(), Some(2)).expect("json");
+        assert_eq!(render("{{ p | tojson(indent=2) }}", Typed::value(sample())), direct);
+        assert_eq!(
+            render("{{ p | tojson }}", Typed::value(sample())),
+            serde_json::to_string(&sample()).expect("json")
+        );
+        assert!(direct.find("zeta") < direct.find("alpha"), "{direct}");
+    }
+
+    #[test]
+    fn a_template_that_looks_inside_sees_the_converted_value() {
+        let template = "{{ p.title }}|{{ p.targets | length }}|{% for t in p.targets %}{{ t }}{% endfor %}|{{ p.extra.alpha[2] }}|{% for k in p %}{{ k }},{% endfor %}|{{ p is mapping }}|{{ 'y' if p else 'n' }}";
+        assert_eq!(
+            render(template, Typed::value(sample())),
+            render(template, Value::from(minijinja::value::Serde(&sample())))
+        );
+        assert_eq!(
+            render(template, Typed::value(sample())),
+            "a \"quoted\" title|3|312|0.5|title,targets,extra,|True|y"
+        );
+    }
+
+    #[test]
+    fn the_embedded_dashboard_template_prints_a_typed_value_as_json() {
+        let renderer = Renderer::new(&TemplateSource::default()).expect("renderer");
+        let artifact = crate::plan::Artifact {
+            path: "e/grafana/dashboards/a.json".to_owned(),
+            template: "grafana/dashboard.json".to_owned(),
+            context: Value::from_pairs([("dashboard", Typed::value(sample()))]).into(),
+        };
+        let file = renderer
+            .render_artifact(&artifact)
+            .expect("renders")
+            .expect("a file");
+        assert_eq!(
+            file.content.trim_end(),
+            json(&sample(), Some(2)).expect("json")
+        );
+    }
+}
