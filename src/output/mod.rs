@@ -162,6 +162,16 @@ pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnost
     })
 }
 
+/// [`observe`] for an output directory that does not exist (see [`Stager::fresh`]): nothing
+/// to read.
+pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
+    check_path(&file.path)?;
+    Ok(Observed {
+        hash: hash(file.content.as_bytes()),
+        on_disk: OnDisk::Missing,
+    })
+}
+
 /// Whether platgen itself wrote exactly this content before: the file on disk is byte-identical
 /// and the manifest records the content's hash. Such a file was verified when it was written.
 pub fn written_by_platgen(manifest: &Manifest, path: &str, observed: &Observed) -> bool {

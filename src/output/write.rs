@@ -149,6 +149,12 @@ impl Stager {
         }
     }
 
+    /// Whether the output directory did not exist, so the render builds a fresh tree beside
+    /// it (and nothing in it needs to be read).
+    pub fn fresh(&self) -> bool {
+        self.tree.is_some()
+    }
+
     /// Stages `content` for `path` (relative to the output directory).
     pub fn stage(&self, path: &str, content: &[u8]) -> Result<Staged, Diagnostic> {
         let unchanged = "nothing was changed in the output directory";
