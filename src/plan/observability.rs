@@ -51,25 +51,39 @@ pub(crate) struct Rules {
 
 impl Rules {
     pub(crate) fn new(platform: &Platform) -> Self {
+        // Every rules file of every environment, built in one parallel pass (on a large
+        // platform this is most of planning); each thread keeps only what the runbooks need.
+        let jobs: Vec<(&ResolvedEnv, Option<&ResolvedService>)> = platform
+            .environments
+            .iter()
+            .filter(|env| env.observability)
+            .flat_map(|env| {
+                env.services
+                    .iter()
+                    .map(move |s| (env, Some(s)))
+                    .chain([(env, None)])
+            })
+            .collect();
+        let built = crate::parallel::map(&jobs, |&(env, service)| {
+            let builder = RuleBuilder { platform, env };
+            let (stem, file) = match service {
+                Some(s) => (s.name.clone(), builder.service(s)),
+                None => (PLATFORM_WIDE.to_owned(), builder.platform_wide()),
+            };
+            file.map(|f| (stem, Runbooks::alerts_of(&f)))
+        });
         let mut runbooks = Runbooks::default();
-        let mut by_env = Vec::new();
-        for env in &platform.environments {
-            let mut stems = Vec::new();
-            if env.observability {
-                let builder = RuleBuilder { platform, env };
-                // Built in parallel: on a large platform this is most of planning.
-                let files = crate::parallel::map(&env.services, |s| {
-                    builder.service(s).map(|f| (s.name.clone(), f))
-                });
-                let wide = builder
-                    .platform_wide()
-                    .map(|f| (PLATFORM_WIDE.to_owned(), f));
-                for (stem, file) in files.into_iter().flatten().chain(wide) {
-                    runbooks.plus(env, &file);
-                    stems.push(stem);
-                }
+        let mut by_env: Vec<(String, Vec<String>)> = platform
+            .environments
+            .iter()
+            .map(|env| (env.name.clone(), Vec::new()))
+            .collect();
+        for (&(env, _), file) in jobs.iter().zip(built) {
+            let Some((stem, alerts)) = file else { continue };
+            runbooks.plus(env, alerts);
+            if let Some((_, stems)) = by_env.iter_mut().find(|(name, _)| *name == env.name) {
+                stems.push(stem);
             }
-            by_env.push((env.name.clone(), stems));
         }
         Self { by_env, runbooks }
     }

@@ -120,7 +120,10 @@ mod tests {
     #[test]
     fn tojson_serialises_the_rust_structure_itself() {
         let direct = json(&sample(), Some(2)).expect("json");
-        assert_eq!(render("{{ p | tojson(indent=2) }}", Typed::value(sample())), direct);
+        assert_eq!(
+            render("{{ p | tojson(indent=2) }}", Typed::value(sample())),
+            direct
+        );
         assert_eq!(
             render("{{ p | tojson }}", Typed::value(sample())),
             serde_json::to_string(&sample()).expect("json")

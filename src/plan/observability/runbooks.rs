@@ -62,13 +62,66 @@ fn kind_of(name: &str) -> Option<AlertKind> {
     .find(|k| k.name() == name)
 }
 
+/// One alert rule of a rules file, as the runbooks need it: taken from the file on the thread
+/// that built it ([`Runbooks::alerts_of`]), so the file itself need not be kept.
+#[derive(Debug)]
+pub struct Alert {
+    kind: AlertKind,
+    /// Whether the rule carries a `service` label.
+    has_service: bool,
+    /// Whether the rule carries an `slo` label.
+    has_slo: bool,
+    /// The occurrence; its `sli` is the SLI the alert reads, kept only where a runbook shows
+    /// it (see [`Runbooks::plus`]).
+    occurrence: Occurrence,
+}
+
 impl Runbooks {
-    /// Adds the alerts of one rules file of an environment.
-    pub fn plus(&mut self, env: &ResolvedEnv, file: &RuleFile) {
-        for rule in file.groups.iter().flat_map(|g| &g.rules) {
-            let Some(kind) = rule.alert.as_deref().and_then(kind_of) else {
-                continue;
-            };
+    /// The alerts of one rules file, in its order.
+    pub fn alerts_of(file: &RuleFile) -> Vec<Alert> {
+        let rules = || file.groups.iter().flat_map(|g| &g.rules);
+        rules()
+            .filter_map(|rule| {
+                let kind = rule.alert.as_deref().and_then(kind_of)?;
+                let label = |key: &str| rule.labels.get(key).cloned();
+                let has_slo = rule.labels.contains_key("slo");
+                let sli = has_slo
+                    .then(|| {
+                        rules().find(|r| {
+                            r.record.as_deref() == Some("slo:sli_error:ratio_rate5m")
+                                && r.labels.get("slo") == rule.labels.get("slo")
+                        })
+                    })
+                    .flatten()
+                    .map(|r| r.expr.split('\n').map(str::to_owned).collect());
+                Some(Alert {
+                    kind,
+                    has_service: rule.labels.contains_key("service"),
+                    has_slo,
+                    occurrence: Occurrence {
+                        service: label("service").unwrap_or_else(|| "every service".to_owned()),
+                        severity: label("severity").unwrap_or_default(),
+                        tier: label("burn_tier"),
+                        pending: rule.pending.clone().unwrap_or_default(),
+                        expr: rule.expr.split('\n').map(str::to_owned).collect(),
+                        sli,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// Adds the alerts of one rules file of an environment (from [`Runbooks::alerts_of`]).
+    /// Files are added in the platform's order; the SLI is shown on the first alert of a
+    /// service's SLO in an environment.
+    pub fn plus(&mut self, env: &ResolvedEnv, alerts: Vec<Alert>) {
+        for alert in alerts {
+            let Alert {
+                kind,
+                has_service,
+                has_slo,
+                mut occurrence,
+            } = alert;
             let envs = self.by_alert.entry(kind).or_default();
             if envs.last().is_none_or(|e| e.name != env.name) {
                 envs.push(RunbookEnv {
@@ -78,33 +131,16 @@ impl Runbooks {
                     occurrences: Vec::new(),
                 });
             }
-            let label = |key: &str| rule.labels.get(key).cloned();
             let Some(current) = envs.last_mut() else {
                 continue;
             };
-            let service = label("service").unwrap_or_else(|| "every service".to_owned());
-            let first = self.seen.insert((kind, env.name.clone(), service.clone()));
-            let first_of_slo =
-                label("slo").is_some() && (first || !rule.labels.contains_key("service"));
-            let sli = first_of_slo
-                .then(|| {
-                    file.groups.iter().flat_map(|g| &g.rules).find(|r| {
-                        r.record.as_deref() == Some("slo:sli_error:ratio_rate5m")
-                            && r.labels.get("slo") == rule.labels.get("slo")
-                    })
-                })
-                .flatten()
-                .map(|r| r.expr.split('\n').map(str::to_owned).collect());
-            {
-                current.occurrences.push(Occurrence {
-                    service,
-                    severity: label("severity").unwrap_or_default(),
-                    tier: label("burn_tier"),
-                    pending: rule.pending.clone().unwrap_or_default(),
-                    expr: rule.expr.split('\n').map(str::to_owned).collect(),
-                    sli,
-                });
+            let first = self
+                .seen
+                .insert((kind, env.name.clone(), occurrence.service.clone()));
+            if !(has_slo && (first || !has_service)) {
+                occurrence.sli = None;
             }
+            current.occurrences.push(occurrence);
         }
     }
 
