@@ -214,24 +214,21 @@ fn rendered_files_get_ordinary_permissions() {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);
     // Through a shell, to pin the umask the modes are checked against.
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "umask 022 && exec '{}' render --config {config} --out out",
-            env!("CARGO_BIN_EXE_platgen")
-        ))
-        .current_dir(work.dir.path())
-        .env("PLATGEN_CACHE_DIR", work.cache.path())
-        .status()
-        .expect("sh runs");
-    assert!(status.success());
+    let output = render_under_sh(&work, "umask 022 &&", &config, "out");
+    assert!(output.status.success());
+    let mode = |path: &Path| fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
     for path in files(&work.tree()) {
-        let mode = fs::metadata(work.out().join(path))
-            .expect("metadata")
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o644, "{path} has mode {:o}", mode & 0o777);
+        let mode = mode(&work.out().join(path));
+        assert_eq!(mode, 0o644, "{path} has mode {mode:o}");
     }
+    // The directories too, out/ itself included (built beside it, then renamed into place).
+    for (path, entry) in work.tree() {
+        if entry == Entry::Dir {
+            let mode = mode(&work.out().join(&path));
+            assert_eq!(mode, 0o755, "{path}/ has mode {mode:o}");
+        }
+    }
+    assert_eq!(mode(&work.out()), 0o755);
 }
 
 #[test]
@@ -718,17 +715,7 @@ fn failed_render_changes_nothing_under(
     let changed =
         small_changed() + "\n[services.admin]\nkind = \"web\"\napp = \"admin.main:app\"\n";
     let changed = work.config("changed.toml", &changed);
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "{shell_setup} exec '{}' render --config {changed} --out out",
-            env!("CARGO_BIN_EXE_platgen")
-        ))
-        .current_dir(work.dir.path())
-        .env("PLATGEN_CACHE_DIR", work.cache.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("sh runs");
+    let output = render_under_sh(&work, shell_setup, &changed, "out");
     let (stdout, stderr) = (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -741,6 +728,21 @@ fn failed_render_changes_nothing_under(
         "a failed render changed the output directory"
     );
     (work, stderr)
+}
+
+/// `platgen render --config CONFIG --out OUT` run by `sh` after `shell_setup` (limits, traps).
+fn render_under_sh(work: &Work, shell_setup: &str, config: &str, out: &str) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{shell_setup} exec '{}' render --config {config} --out {out}",
+            env!("CARGO_BIN_EXE_platgen")
+        ))
+        .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("sh runs")
 }
 
 #[test]
@@ -1125,6 +1127,21 @@ fn an_immutable_directory_fails_cleanly() {
 #[path = "../benches/platgen/generate.rs"]
 mod generate;
 
+/// Starts `platgen ARGS` in the work directory and kills it after `delay`.
+fn kill_after(work: &Work, args: &[&str], delay: std::time::Duration) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
+        .args(args)
+        .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("platgen runs");
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// A render killed at any moment leaves every file wholly old or wholly new (plus, possibly,
 /// `.platgen-tmp-*` files), and the next render completes it. The kill time is bisected towards
 /// the moment files start to change (a kill that left only old files was early, one that left
@@ -1168,17 +1185,11 @@ fn a_killed_render_leaves_every_file_wholly_old_or_wholly_new() {
     let (mut early, mut late) = (std::time::Duration::ZERO, full * 3 / 2);
     for step in 0..8u32 {
         render(&old_config);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
-            .args(["render", "--config", &new_config, "--out", "out"])
-            .current_dir(work.dir.path())
-            .env("PLATGEN_CACHE_DIR", work.cache.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("platgen runs");
-        std::thread::sleep((early + late) / 2);
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_after(
+            &work,
+            &["render", "--config", &new_config, "--out", "out"],
+            (early + late) / 2,
+        );
         let (mut was_old, mut is_new, mut temporary) = (0, 0, 0);
         for (path, entry) in work.tree() {
             let name = path.rsplit('/').next().unwrap_or(&path);
@@ -1295,17 +1306,7 @@ fn a_full_disk_fails_cleanly_into_a_missing_output_directory() {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);
     let before = top_level(work.dir.path());
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "ulimit -f 4 && trap '' XFSZ && exec '{}' render --config {config} --out fresh",
-            env!("CARGO_BIN_EXE_platgen")
-        ))
-        .current_dir(work.dir.path())
-        .env("PLATGEN_CACHE_DIR", work.cache.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("sh runs");
+    let output = render_under_sh(&work, "ulimit -f 4 && trap '' XFSZ &&", &config, "fresh");
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("error[E0501]: cannot write"), "{stderr}");
@@ -1323,40 +1324,31 @@ fn a_full_disk_fails_cleanly_into_a_missing_output_directory() {
 fn a_killed_render_into_a_missing_directory_leaves_none_or_all_of_it() {
     let work = Work::new();
     let config = work.config("p.toml", &generate::platform(&reference(), 24, 0));
+    let render = |out: &str| {
+        work.expect(
+            0,
+            &["render", "--no-cache", "--config", &config, "--out", out],
+        )
+    };
     let start = std::time::Instant::now();
-    work.expect(
-        0,
-        &[
-            "render",
-            "--no-cache",
-            "--config",
-            &config,
-            "--out",
-            "whole",
-        ],
-    );
+    render("whole");
     let full = start.elapsed();
     let whole = tree(&work.path("whole"));
     let before = top_level(work.dir.path());
     let (mut early, mut late) = (std::time::Duration::ZERO, full * 3 / 2);
     for step in 0..8u32 {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
-            .args([
+        kill_after(
+            &work,
+            &[
                 "render",
                 "--no-cache",
                 "--config",
                 &config,
                 "--out",
                 "fresh",
-            ])
-            .current_dir(work.dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("platgen runs");
-        std::thread::sleep((early + late) / 2);
-        let _ = child.kill();
-        let _ = child.wait();
+            ],
+            (early + late) / 2,
+        );
         let fresh = work.path("fresh");
         let finished = fresh.exists();
         if finished {
@@ -1370,17 +1362,7 @@ fn a_killed_render_into_a_missing_directory_leaves_none_or_all_of_it() {
             early = (early + late) / 2;
         }
         eprintln!("kill {step}: finished {finished}");
-        work.expect(
-            0,
-            &[
-                "render",
-                "--no-cache",
-                "--config",
-                &config,
-                "--out",
-                "fresh",
-            ],
-        );
+        render("fresh");
         assert_eq!(
             tree(&fresh),
             whole,

@@ -622,6 +622,18 @@ mod tests {
         changes
     }
 
+    /// Stages `path` (content `x`) for `out` and commits it.
+    fn render_one(out: &Path, path: &str) {
+        let stager = Stager::new(out);
+        let staged = vec![stager.stage(path, b"x").expect("staged")];
+        commit(
+            out,
+            StagedRender::new(stager, staged),
+            &changes_adding(&[path]),
+        )
+        .expect("committed");
+    }
+
     /// What `dir` holds at its top level, sorted.
     fn names(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(dir)
@@ -665,14 +677,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt as _;
         let parent = tempfile::tempdir().expect("tempdir");
         let out = parent.path().join("out");
-        let stager = Stager::new(&out);
-        let staged = vec![stager.stage("one.yaml", b"x").expect("staged")];
-        commit(
-            &out,
-            StagedRender::new(stager, staged),
-            &changes_adding(&["one.yaml"]),
-        )
-        .expect("committed");
+        render_one(&out, "one.yaml");
         let usual = parent.path().join("usual");
         fs::create_dir(&usual).expect("mkdir");
         let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode();
@@ -699,14 +704,7 @@ mod tests {
         // Another output directory's leftovers are its own business.
         let other = parent.path().join(".other.platgen-tmp-killed");
         fs::create_dir(&other).expect("mkdir");
-        let stager = Stager::new(&out);
-        let staged = vec![stager.stage("a/one.yaml", b"x").expect("staged")];
-        commit(
-            &out,
-            StagedRender::new(stager, staged),
-            &changes_adding(&["a/one.yaml"]),
-        )
-        .expect("committed");
+        render_one(&out, "a/one.yaml");
         assert_eq!(names(parent.path()), [".other.platgen-tmp-killed", "out"]);
     }
 
