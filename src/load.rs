@@ -1,8 +1,11 @@
-//! Stage 1: read `platform.toml` into a JSON value for the schema, keeping every key's and
-//! value's location so later stages can point at the input.
+//! Stage 1: read `platform.toml` into a JSON value for the schema. Every key's and value's
+//! location is at hand for later stages to point at the input: found by parsing the file again
+//! when the first diagnostic asks, so a valid platform (the common case, and the one that must
+//! be fast) never builds the span map.
 
 use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Number, Value};
 use toml::Spanned;
@@ -26,16 +29,26 @@ pub struct Document {
     pub source: SourceFile,
     /// The content as JSON, the shape the schema validates.
     pub value: Value,
-    /// Span of every node by JSON pointer (`/services/api/replicas`).
-    pub spans: HashMap<String, NodeSpan>,
+    /// Span of every node by JSON pointer (`/services/api/replicas`), made on first use.
+    spans: OnceLock<HashMap<String, NodeSpan>>,
 }
 
 impl Document {
+    /// Whether the file sets the node at `pointer`.
+    pub fn has(&self, pointer: &str) -> bool {
+        self.value.pointer(pointer).is_some()
+    }
+
+    /// Span of every node by JSON pointer, from the source parsed again.
+    fn spans(&self) -> &HashMap<String, NodeSpan> {
+        self.spans.get_or_init(|| spans_of(&self.source.text))
+    }
+
     /// The span of the node at `pointer`, or of its nearest ancestor that has one.
     pub fn span_of(&self, pointer: &str) -> Option<Range<usize>> {
         let mut pointer = pointer;
         loop {
-            if let Some(span) = self.spans.get(pointer) {
+            if let Some(span) = self.spans().get(pointer) {
                 return Some(span.value.clone());
             }
             pointer = &pointer[..pointer.rfind('/')?];
@@ -44,7 +57,7 @@ impl Document {
 
     /// The span of the key that names the node at `pointer` (falls back to its value).
     pub fn key_span_of(&self, pointer: &str) -> Option<Range<usize>> {
-        match self.spans.get(pointer) {
+        match self.spans().get(pointer) {
             Some(NodeSpan { key: Some(key), .. }) => Some(key.clone()),
             _ => self.span_of(pointer),
         }
@@ -71,36 +84,35 @@ pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
             ]);
         }
     };
+    let value = table_to_json(parsed.get_ref());
+    Ok(Document {
+        source,
+        value,
+        spans: OnceLock::new(),
+    })
+}
+
+/// The span of every node of the TOML `text` by JSON pointer (only the root's when it does not
+/// parse, which [`load`] has ruled out).
+fn spans_of(text: &str) -> HashMap<String, NodeSpan> {
     let mut spans = HashMap::new();
     spans.insert(
         String::new(),
         NodeSpan {
             key: None,
-            value: 0..source.text.len(),
+            value: 0..text.len(),
         },
     );
-    let value = table_to_json(parsed.get_ref(), "", &mut spans);
-    Ok(Document {
-        source,
-        value,
-        spans,
-    })
+    if let Ok(table) = DeTable::parse(text) {
+        table_spans(table.get_ref(), "", &mut spans);
+    }
+    spans
 }
 
-/// Escapes a key for use in a JSON pointer (RFC 6901).
-pub fn pointer_escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
-fn table_to_json(
-    table: &DeTable<'_>,
-    pointer: &str,
-    spans: &mut HashMap<String, NodeSpan>,
-) -> Value {
-    let mut map = Map::new();
+fn table_spans(table: &DeTable<'_>, pointer: &str, spans: &mut HashMap<String, NodeSpan>) {
     for (key, value) in table {
         let child = format!("{pointer}/{}", pointer_escape(key.get_ref()));
-        let converted = value_to_json(value, &child, spans);
+        value_spans(value, &child, spans);
         spans.insert(
             child,
             NodeSpan {
@@ -108,16 +120,43 @@ fn table_to_json(
                 value: value.span(),
             },
         );
-        map.insert(key.get_ref().to_string(), converted);
+    }
+}
+
+fn value_spans(value: &Spanned<DeValue<'_>>, pointer: &str, spans: &mut HashMap<String, NodeSpan>) {
+    match value.get_ref() {
+        DeValue::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let child = format!("{pointer}/{index}");
+                value_spans(item, &child, spans);
+                spans.insert(
+                    child,
+                    NodeSpan {
+                        key: None,
+                        value: item.span(),
+                    },
+                );
+            }
+        }
+        DeValue::Table(table) => table_spans(table, pointer, spans),
+        _ => {}
+    }
+}
+
+/// Escapes a key for use in a JSON pointer (RFC 6901).
+pub fn pointer_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn table_to_json(table: &DeTable<'_>) -> Value {
+    let mut map = Map::new();
+    for (key, value) in table {
+        map.insert(key.get_ref().to_string(), value_to_json(value));
     }
     Value::Object(map)
 }
 
-fn value_to_json(
-    value: &Spanned<DeValue<'_>>,
-    pointer: &str,
-    spans: &mut HashMap<String, NodeSpan>,
-) -> Value {
+fn value_to_json(value: &Spanned<DeValue<'_>>) -> Value {
     match value.get_ref() {
         DeValue::String(s) => Value::String(s.to_string()),
         DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
@@ -131,25 +170,8 @@ fn value_to_json(
             .map_or(Value::Null, Value::Number),
         DeValue::Boolean(b) => Value::Bool(*b),
         DeValue::Datetime(d) => Value::String(d.to_string()),
-        DeValue::Array(items) => Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(index, item)| {
-                    let child = format!("{pointer}/{index}");
-                    let converted = value_to_json(item, &child, spans);
-                    spans.insert(
-                        child,
-                        NodeSpan {
-                            key: None,
-                            value: item.span(),
-                        },
-                    );
-                    converted
-                })
-                .collect(),
-        ),
-        DeValue::Table(table) => table_to_json(table, pointer, spans),
+        DeValue::Array(items) => Value::Array(items.iter().map(value_to_json).collect()),
+        DeValue::Table(table) => table_to_json(table),
     }
 }
 
@@ -171,6 +193,17 @@ mod tests {
         assert_eq!(&d.source.text[key], "replicas");
         let item = d.span_of("/services/api/uses/0").unwrap();
         assert_eq!(&d.source.text[item], "\"redis\"");
+    }
+
+    #[test]
+    fn knows_which_nodes_the_file_sets() {
+        let d = doc("[services.\"a/b~c\"]\nreplicas = 3\nuses = [\"redis\"]\n");
+        assert!(d.has("/services/a~1b~0c/replicas"));
+        assert!(d.has("/services/a~1b~0c/uses/0"));
+        assert!(!d.has("/services/a~1b~0c/uses/1"));
+        assert!(!d.has("/services/a~1b~0c/workers"));
+        let key = d.key_span_of("/services/a~1b~0c").unwrap();
+        assert_eq!(&d.source.text[key], "\"a/b~c\"");
     }
 
     #[test]

@@ -87,7 +87,8 @@ pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
         .flat_map(|error| schema_diagnostics(doc, &error))
         .collect();
     if diagnostics.is_empty() {
-        return serde_json::from_value::<PlatformSpec>(doc.value.clone()).map_err(|error| {
+        // Read from the document in place: a large platform is not copied for it.
+        return <PlatformSpec as serde::Deserialize>::deserialize(&doc.value).map_err(|error| {
             vec![
                 Diagnostic::error("E0209", format!("invalid platform file: {error}"))
                     .at(doc.span_of("")),

@@ -144,7 +144,7 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                 }
                 for field in ["app", "workers", "metrics_path"] {
                     let ptr = format!("{base}/{field}");
-                    if doc.spans.contains_key(&ptr) {
+                    if doc.has(&ptr) {
                         out.push(
                             Diagnostic::error(
                                 "E0315",

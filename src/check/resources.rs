@@ -51,7 +51,7 @@ fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String 
     ];
     candidates
         .into_iter()
-        .find(|p| doc.spans.contains_key(p))
+        .find(|p| doc.has(p))
         .unwrap_or_else(|| service_ptr(service))
 }
 
