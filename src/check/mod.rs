@@ -102,11 +102,12 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
     let reserved = ["WEB_CONCURRENCY"];
     for (name, service) in &spec.services {
         let base = service_ptr(name);
-        let key = doc.key_span_of(&base);
+        // Located only when a problem is reported: the span map is made on demand.
+        let key = || doc.key_span_of(&base);
         if name.len() + LONGEST_SUFFIX > 63 {
             out.push(
                 Diagnostic::error("E0314", format!("service name `{name}` is too long"))
-                    .at(key.clone())
+                    .at(key())
                     .help(format!("use at most {} characters: platgen derives object names such as `{name}-secrets` from it, and Kubernetes allows 63", 63 - LONGEST_SUFFIX)),
             );
         }
@@ -115,7 +116,7 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                 if service.app.is_none() {
                     out.push(
                         Diagnostic::error("E0303", format!("web service `{name}` has no `app`"))
-                            .at(key.clone())
+                            .at(key())
                             .help("add `app = \"package.module:app\"`, the ASGI application gunicorn serves"),
                     );
                 }
@@ -131,14 +132,14 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                 if service.command.is_none() {
                     out.push(
                         Diagnostic::error("E0304", format!("worker `{name}` has no `command`"))
-                            .at(key.clone())
+                            .at(key())
                             .help("add `command = [\"python\", \"-m\", \"your_worker\"]`"),
                     );
                 }
                 if service.health.command.is_none() {
                     out.push(
                         Diagnostic::error("E0305", format!("worker `{name}` has no health `command`"))
-                            .at(key.clone())
+                            .at(key())
                             .help("add `health.command = [...]`, a command that exits 0 while the worker is healthy; Kubernetes probes it"),
                     );
                 }
