@@ -122,7 +122,8 @@ pub fn check_environments(
                     .label("limits below requests")
                     .help("a container can never use less than it requests: raise the limit or lower the request"), out);
             }
-            let scaling_ptr = setting_ptr(doc, name, &env.name, "autoscaling");
+            // Each setting is located only when a problem with it is reported.
+            let scaling_at = || doc.span_of(&setting_ptr(doc, name, &env.name, "autoscaling"));
             if let Some(a) = &service.autoscaling {
                 let has_max = spec.services.get(name).is_some_and(|s| {
                     s.settings
@@ -144,7 +145,7 @@ pub fn check_environments(
                 if !has_max {
                     push(
                         Diagnostic::error("E0307", format!("autoscaling of `{name}` has no `max`"))
-                            .at(doc.span_of(&scaling_ptr))
+                            .at(scaling_at())
                             .help("add `max = N`, the most replicas the autoscaler may run"),
                         out,
                     );
@@ -157,37 +158,37 @@ pub fn check_environments(
                                 env.name, a.min, a.max
                             ),
                         )
-                        .at(doc.span_of(&scaling_ptr))
+                        .at(scaling_at())
                         .help("make `min` at most `max`"),
                         out,
                     );
                 }
             }
             if let Some(d) = &service.disruption {
-                let ptr = setting_ptr(doc, name, &env.name, "disruption");
+                let at = || doc.span_of(&setting_ptr(doc, name, &env.name, "disruption"));
                 let floor = service
                     .autoscaling
                     .as_ref()
                     .map_or(service.replicas, |a| a.min);
                 match (d.min_available, d.max_unavailable) {
                     (Some(_), Some(_)) | (None, None) => push(Diagnostic::error("E0310", format!("disruption budget of `{name}` must set exactly one of `min_available` and `max_unavailable`"))
-                        .at(doc.span_of(&ptr))
+                        .at(at())
                         .help("keep one of the two"), out),
                     (Some(min), None) if min >= floor => push(Diagnostic::error("E0310", format!("disruption budget of `{name}` in `{}` keeps {min} pods available but it runs only {floor}", env.name))
-                        .at(doc.span_of(&ptr))
+                        .at(at())
                         .help("no pod could ever be evicted and node drains would hang: lower `min_available` below the replica count, or use `max_unavailable = 1`"), out),
                     _ => {}
                 }
             }
             if let Some(expose) = &service.expose {
-                let ptr = setting_ptr(doc, name, &env.name, "expose");
+                let at = || doc.span_of(&setting_ptr(doc, name, &env.name, "expose"));
                 if expose.host.is_empty() {
                     push(
                         Diagnostic::error(
                             "E0309",
                             format!("`{name}` is exposed in `{}` but has no host", env.name),
                         )
-                        .at(doc.span_of(&ptr))
+                        .at(at())
                         .help(format!(
                             "set `domain` on environment `{}`, or `expose.host`",
                             env.name
@@ -206,7 +207,7 @@ pub fn check_environments(
                                 expose.host, expose.path, env.name
                             ),
                         )
-                        .at(doc.span_of(&ptr))
+                        .at(at())
                         .label("duplicate host")
                         .help("give one of them its own `expose.subdomain` (or `host`/`path`)"),
                         out,
