@@ -19,7 +19,7 @@ fn is_plain_safe(s: &str) -> bool {
     (first.is_ascii_alphabetic() || first == '/')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
-        && !RESERVED.contains(&s.to_ascii_lowercase().as_str())
+        && !RESERVED.iter().any(|word| word.eq_ignore_ascii_case(s))
         && !s.ends_with('.')
 }
 
@@ -53,24 +53,36 @@ pub fn double_quoted(s: &str) -> String {
 fn push_double_quoted(out: &mut String, s: &str) {
     use std::fmt::Write as _;
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
+    // Runs of characters that need no escape are copied whole.
+    let mut run = 0;
+    for (at, c) in s.char_indices() {
+        // `None`: written as a `\uXXXX` escape.
+        let escaped = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\t' => Some("\\t"),
+            '\r' => Some("\\r"),
             c if (c as u32) < 0x20
                 || (0x7f..=0x9f).contains(&(c as u32))
                 || c == '\u{2028}'
                 || c == '\u{2029}'
                 || c == '\u{feff}' =>
             {
+                None
+            }
+            _ => continue,
+        };
+        out.push_str(&s[run..at]);
+        run = at + c.len_utf8();
+        match escaped {
+            Some(escape) => out.push_str(escape),
+            None => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
-            c => out.push(c),
         }
     }
+    out.push_str(&s[run..]);
     out.push('"');
 }
 
@@ -185,7 +197,13 @@ impl Lines {
 }
 
 fn push_spaces(out: &mut String, count: usize) {
-    out.extend(std::iter::repeat_n(' ', count));
+    const SPACES: &str = "                                ";
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 fn is_collection(value: &Value) -> bool {
@@ -340,6 +358,8 @@ mod tests {
             "bom\u{feff}",
             "cr\r",
             "bell\u{7}",
+            "é\"字\\ü\u{1}ß\u{2029}末",
+            "\u{85}",
         ] {
             assert_eq!(roundtrip(s), s, "{s:?}");
         }
