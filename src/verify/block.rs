@@ -139,13 +139,18 @@ struct Parser<'a> {
     peeked: Option<(usize, usize)>,
 }
 
+/// `text` without its leading spaces (a byte scan: a space is ASCII).
+fn skip_spaces(text: &str) -> &str {
+    &text[text.bytes().take_while(|&b| b == b' ').count()..]
+}
+
 fn indent_of(line: &str) -> usize {
-    line.len() - line.trim_start_matches(' ').len()
+    line.len() - skip_spaces(line).len()
 }
 
 /// A blank or comment-only line (outside block scalars).
 fn is_blank(line: &str) -> bool {
-    let rest = line.trim_start_matches(' ');
+    let rest = skip_spaces(line);
     rest.is_empty() || rest.starts_with('#')
 }
 
@@ -210,7 +215,7 @@ impl<'a> Parser<'a> {
                 return None;
             }
             self.at += 1;
-            let after = rest[1..].trim_start_matches(' ');
+            let after = skip_spaces(&rest[1..]);
             let column = indent + (rest.len() - after.len());
             let item = if after.is_empty() || after.starts_with('#') {
                 self.block(indent + 1)?
@@ -238,7 +243,7 @@ impl<'a> Parser<'a> {
             if !keys.insert(key.clone()) {
                 return None;
             }
-            let value = value.trim_start_matches(' ');
+            let value = skip_spaces(value);
             let node = if value.is_empty() || value.starts_with('#') {
                 match self.peek() {
                     Some((at, rest)) if at == indent && is_item(rest) => self.seq(indent)?,
@@ -287,7 +292,7 @@ impl<'a> Parser<'a> {
                 Node::Seq(items)
             }
             b'{' => {
-                let rest = text[1..].trim_start_matches(' ').strip_prefix('}')?;
+                let rest = skip_spaces(&text[1..]).strip_prefix('}')?;
                 end_of_value(rest)?;
                 Node::Map(Vec::new())
             }
@@ -317,7 +322,7 @@ impl<'a> Parser<'a> {
         // The content indentation is that of the first non-blank line.
         let first = self.lines[start..]
             .iter()
-            .find(|l| !l.trim_start_matches(' ').is_empty())
+            .find(|l| !skip_spaces(l).is_empty())
             .map(|l| indent_of(l));
         let content = match first {
             Some(i) if i > parent => i,
@@ -325,7 +330,7 @@ impl<'a> Parser<'a> {
         };
         let mut lines: Vec<&'a str> = Vec::new();
         while let Some(&line) = self.lines.get(self.at) {
-            let blank = line.trim_start_matches(' ').is_empty();
+            let blank = skip_spaces(line).is_empty();
             if blank {
                 // Leading blank lines longer than the content indentation are an error in YAML.
                 if lines.iter().all(|l| l.is_empty()) && line.len() > content {
@@ -412,7 +417,7 @@ enum Chomp {
 
 /// After a value on its line: nothing, or spaces and a comment.
 fn end_of_value(rest: &str) -> Option<()> {
-    let trimmed = rest.trim_start_matches(' ');
+    let trimmed = skip_spaces(rest);
     (trimmed.is_empty() || (trimmed.starts_with('#') && trimmed.len() < rest.len())).then_some(())
 }
 
@@ -573,7 +578,7 @@ fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
 
 /// A one-line flow sequence of scalars at the start of `text`: its items and what follows.
 fn flow_seq(text: &str) -> Option<(Vec<Node<'_>>, &str)> {
-    let mut rest = text[1..].trim_start_matches(' ');
+    let mut rest = skip_spaces(&text[1..]);
     let mut items = Vec::new();
     if let Some(after) = rest.strip_prefix(']') {
         return Some((items, after));
@@ -613,11 +618,11 @@ fn flow_seq(text: &str) -> Option<(Vec<Node<'_>>, &str)> {
             }
         };
         items.push(Node::Scalar(item));
-        let after = after.trim_start_matches(' ');
+        let after = skip_spaces(after);
         if let Some(after) = after.strip_prefix(']') {
             return Some((items, after));
         }
-        rest = after.strip_prefix(',')?.trim_start_matches(' ');
+        rest = skip_spaces(after.strip_prefix(',')?);
         if rest.starts_with(']') {
             return None;
         }
