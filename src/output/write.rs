@@ -486,11 +486,10 @@ pub fn commit(
         ));
     }
     remove_leftovers(&rendered_dirs);
-    let mut dirs: BTreeSet<&Path> = targets
-        .iter()
-        .map(|target| target.parent().unwrap_or(out_dir))
-        .collect();
-    // The renames themselves durable too, so a finished render stays finished.
+    // The renames themselves durable too, so a finished render stays finished: the directory of
+    // every file, and of every directory made for one.
+    let target_paths: Vec<&Path> = targets.iter().map(PathBuf::as_path).collect();
+    let mut dirs = dirs_up_to(out_dir, &target_paths);
     dirs.extend(
         removed
             .iter()
@@ -538,13 +537,11 @@ fn commit_tree(
         ]);
     };
     let mode = durability(render.files.len());
-    let mut paths: BTreeSet<&Path> = render.files.iter().map(Staged::file).collect();
-    if mode == Durability::EachFile {
-        // The directories too: their entries are what makes the files reachable.
-        let dirs: Vec<&Path> = paths.iter().filter_map(|p| p.parent()).collect();
-        paths.extend(dirs);
-    }
-    let paths: Vec<&Path> = paths.into_iter().collect();
+    let files: Vec<&Path> = render.files.iter().map(Staged::file).collect();
+    let paths = match mode {
+        Durability::EachFile => with_dirs_up_to(tree.path(), &files),
+        Durability::WholeFilesystem => files,
+    };
     if let Err(e) = sync(mode, tree.path(), &paths) {
         return Err(vec![
             io_error(format!("cannot write {}", out_dir.display()), e).help(unchanged),
@@ -562,6 +559,22 @@ fn commit_tree(
     // The rename itself durable too, so a finished render stays finished.
     sync(Durability::EachFile, parent, &[parent])
         .map_err(|e| vec![io_error(format!("cannot sync {}", parent.display()), e)])
+}
+
+/// Every directory between `files` and `root`, and `root` itself, each once: whose entries
+/// must be synced for the files to be reachable after a crash.
+fn dirs_up_to<'p>(root: &Path, files: &[&'p Path]) -> BTreeSet<&'p Path> {
+    files
+        .iter()
+        .flat_map(|file| file.ancestors().skip(1).take_while(|d| d.starts_with(root)))
+        .collect()
+}
+
+/// `files` in `root` and [`dirs_up_to`] them, each once, sorted.
+fn with_dirs_up_to<'p>(root: &Path, files: &[&'p Path]) -> Vec<&'p Path> {
+    let mut all = dirs_up_to(root, files);
+    all.extend(files.iter().copied());
+    all.into_iter().collect()
 }
 
 /// Removes the fresh trees interrupted renders of `out_dir` left in `parent`.
@@ -682,6 +695,27 @@ mod tests {
         fs::create_dir(&usual).expect("mkdir");
         let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode();
         assert_eq!(mode(&out), mode(&usual));
+    }
+
+    #[test]
+    fn a_small_fresh_tree_syncs_every_directory_up_to_its_root() {
+        let root = Path::new("/p/.out.platgen-tmp-x");
+        let (deep, top) = (root.join("a/b/one.yaml"), root.join("two.yaml"));
+        let synced = with_dirs_up_to(root, &[deep.as_path(), top.as_path()]);
+        let expected: Vec<PathBuf> = ["", "a", "a/b", "a/b/one.yaml", "two.yaml"]
+            .iter()
+            .map(|p| {
+                if p.is_empty() {
+                    root.to_path_buf()
+                } else {
+                    root.join(p)
+                }
+            })
+            .collect();
+        assert_eq!(
+            synced,
+            expected.iter().map(PathBuf::as_path).collect::<Vec<_>>()
+        );
     }
 
     #[test]
