@@ -39,8 +39,13 @@ impl Typed {
     }
 
     /// The structure as an ordinary template value, converted on first use.
+    fn value_of(&self) -> &Value {
+        self.converted.get_or_init(|| (self.to_value)())
+    }
+
+    /// [`Typed::value_of`] as an object (a map or a sequence), which is what a structure is.
     fn converted(&self) -> Option<&minijinja::value::DynObject> {
-        self.converted.get_or_init(|| (self.to_value)()).as_object()
+        self.value_of().as_object()
     }
 }
 
@@ -85,7 +90,11 @@ impl Object for Typed {
     }
 
     fn is_true(self: &Arc<Self>) -> bool {
-        self.converted().is_some_and(|o| o.is_true())
+        self.value_of().is_true()
+    }
+
+    fn render(self: &Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self.value_of(), f)
     }
 }
 
@@ -142,6 +151,19 @@ mod tests {
             render(template, Typed::value(sample())),
             "a \"quoted\" title|3|312|0.5|title,targets,extra,|True|y"
         );
+    }
+
+    #[test]
+    fn a_typed_value_prints_as_its_converted_value() {
+        for template in ["{{ p }}", "{{ p.targets }}", "{{ 'y' if p else 'n' }}"] {
+            assert_eq!(
+                render(template, Typed::value(sample())),
+                render(template, Value::from(minijinja::value::Serde(&sample()))),
+                "{template}"
+            );
+        }
+        assert_eq!(render("{{ p }}", Typed::value("plain")), "plain");
+        assert_eq!(render("{{ 'y' if p else 'n' }}", Typed::value(0)), "n");
     }
 
     #[test]
