@@ -2,7 +2,7 @@
 //! exactly what render writes without rendering, when nothing that decides the output changed
 //! since platgen last compiled it.
 //!
-//! Rendering is a pure function of this build of platgen ([`BUILD_ID`]: a hash of its sources and
+//! Rendering is a pure function of this build of platgen (`BUILD_ID`: a hash of its sources and
 //! templates), the platform file's bytes and path, the output path, the `--env` scope and the
 //! `--templates` overrides. The SHA-256 of all of them is the [`Key`]; its [`Entry`] records what
 //! the render produced: every file's path and SHA-256, and the environments (which decide what a

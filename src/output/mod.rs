@@ -7,6 +7,7 @@
 //! guarantees.
 
 pub mod manifest;
+mod stage;
 mod write;
 
 use std::collections::{BTreeMap, HashSet};
@@ -16,7 +17,8 @@ use std::path::Path;
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 use manifest::{MANIFEST_NAME, Manifest, hash};
-pub use write::{Staged, StagedRender, Stager, TEMP_PREFIX, commit, remove_leftovers_of, write};
+pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
+pub use write::{commit, remove_leftovers_of, write};
 
 /// What a render would do to the output directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //!   environment-wide files never collide with a service's;
 //! - `<env>/prometheus/tests/<file>.yml`: `promtool test rules` files for each rules file;
 //! - `<env>/prometheus/prometheus.yml` (Kubernetes) — the compose stack's `<env>/prometheus.yml`
-//!   comes from the same generator ([`prometheus_config`]);
+//!   comes from the same generator (`prometheus_config`);
 //! - `<env>/grafana/dashboards/<service>.json` and `_overview.json`;
 //! - `docs/runbooks/<Alert>.md`, planned from every environment so that rendering one
 //!   environment never prunes another's runbooks.

@@ -1,0 +1,243 @@
+//! Staging a render for the output directory: each file is written where nothing reads it
+//! yet, as soon as it is rendered and verified (on the rendering threads), and nothing is
+//! visible until [`super::commit`].
+//!
+//! - Into an existing output directory, each file to write goes to a temporary file
+//!   (`.platgen-tmp-*`) next to its target; unchanged files are not touched at all.
+//! - When the output directory does not exist yet, the whole tree is built in a hidden
+//!   directory beside it (`.NAME.platgen-tmp-*`), files at their final names.
+//!
+//! Dropped without a commit, a staged render removes everything it staged and every directory
+//! it made.
+
+use std::collections::HashSet;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use super::manifest::MANIFEST_NAME;
+use super::{check_path, io_error};
+use crate::diagnostics::Diagnostic;
+
+/// Name prefix of the temporary files a render stages.
+pub const TEMP_PREFIX: &str = ".platgen-tmp-";
+
+/// A file staged for the output directory, not yet visible there.
+#[derive(Debug)]
+pub struct Staged {
+    /// The path under the output directory.
+    pub(super) path: String,
+    pub(super) place: Place,
+}
+
+/// Where a staged file waits.
+#[derive(Debug)]
+pub(super) enum Place {
+    /// In a temporary file next to its target, renamed over it on commit; dropping it deletes
+    /// it.
+    Beside {
+        temp: tempfile::TempPath,
+        target: PathBuf,
+    },
+    /// At its own path in a fresh tree (see [`Stager`]), which goes or stays as a whole.
+    InTree(PathBuf),
+}
+
+impl Staged {
+    /// The staged file's own path, as it is now.
+    pub(super) fn file(&self) -> &Path {
+        match &self.place {
+            Place::Beside { temp, .. } => temp,
+            Place::InTree(file) => file,
+        }
+    }
+}
+
+fn stage_beside(target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(TEMP_PREFIX);
+    // tempfile creates owner-only (0600) files; generated files get the usual mode (umask applies).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder.tempfile_in(dir)?;
+    temp.write_all(content)?;
+    // Closed now (tens of thousands of open files would hit the descriptor limit); the path stays.
+    Ok(temp.into_temp_path())
+}
+
+/// Stages files for an output directory, from any number of threads, as they are rendered.
+/// Nothing is visible until [`super::commit`].
+///
+/// - Into an existing output directory, each file goes to a temporary file next to its target,
+///   in directories created as needed. A stager dropped without a commit removes the
+///   directories it created (the staged files, dropped first, remove themselves).
+/// - When the output directory does not exist yet, the whole tree is built in a fresh hidden
+///   directory beside it (`.NAME.platgen-tmp-*`), which the commit renames into place in one
+///   step and a drop deletes: no file is renamed one by one.
+#[derive(Debug)]
+pub struct Stager {
+    out_dir: PathBuf,
+    /// The fresh tree, when the output directory did not exist.
+    pub(super) tree: Option<tempfile::TempDir>,
+    /// Directories created in the output directory (not in a fresh tree), parents first.
+    created: Mutex<Vec<PathBuf>>,
+    /// Directories known to exist, so each is looked up once, not once per file.
+    known: Mutex<HashSet<PathBuf>>,
+}
+
+/// The prefix of the fresh trees staged for an output directory named `name`.
+pub(super) fn tree_prefix(name: &std::ffi::OsStr) -> std::ffi::OsString {
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".");
+    prefix.push(TEMP_PREFIX.trim_start_matches('.'));
+    prefix
+}
+
+/// A fresh tree beside `out_dir` when it does not exist (and its parent does); `None` otherwise.
+fn fresh_tree(out_dir: &Path) -> Option<tempfile::TempDir> {
+    let missing =
+        fs::symlink_metadata(out_dir).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound);
+    let name = out_dir.file_name()?;
+    if !missing || name == ".." {
+        return None;
+    }
+    let parent = match out_dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = tree_prefix(name);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix);
+    // tempfile creates owner-only (0700) directories; this one becomes the output directory.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o777));
+    builder.tempdir_in(parent).ok()
+}
+
+impl Stager {
+    /// A stager for `out_dir`.
+    pub fn new(out_dir: &Path) -> Self {
+        Self {
+            out_dir: out_dir.to_path_buf(),
+            tree: fresh_tree(out_dir),
+            created: Mutex::new(Vec::new()),
+            known: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Whether the output directory did not exist, so the render builds a fresh tree beside
+    /// it (and nothing in it needs to be read).
+    pub fn fresh(&self) -> bool {
+        self.tree.is_some()
+    }
+
+    /// Stages `content` for `path` (relative to the output directory).
+    pub fn stage(&self, path: &str, content: &[u8]) -> Result<Staged, Diagnostic> {
+        let unchanged = "nothing was changed in the output directory";
+        if path != MANIFEST_NAME {
+            check_path(path)?;
+        }
+        let root = self
+            .tree
+            .as_ref()
+            .map_or(self.out_dir.as_path(), |t| t.path());
+        let target = root.join(path);
+        let dir = target.parent().unwrap_or(root);
+        self.make_dir(dir).map_err(|e| {
+            io_error(format!("cannot create {}", self.shown(dir).display()), e).help(unchanged)
+        })?;
+        let cannot_write = |e| {
+            io_error(format!("cannot write {}", self.shown(&target).display()), e).help(unchanged)
+        };
+        let place = if self.tree.is_some() {
+            fs::write(&target, content).map_err(cannot_write)?;
+            Place::InTree(target)
+        } else {
+            let temp = stage_beside(&target, content).map_err(cannot_write)?;
+            Place::Beside { temp, target }
+        };
+        Ok(Staged {
+            path: path.to_owned(),
+            place,
+        })
+    }
+
+    /// Makes sure `dir` exists, creating it and its missing parents.
+    fn make_dir(&self, dir: &Path) -> std::io::Result<()> {
+        let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
+        if known.contains(dir) {
+            return Ok(());
+        }
+        if self.tree.is_some() {
+            fs::create_dir_all(dir)?;
+        } else {
+            let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
+            create_dirs(dir, &mut created)?;
+        }
+        known.insert(dir.to_path_buf());
+        Ok(())
+    }
+
+    /// `path` as the user will know it: under the output directory, not the fresh tree.
+    fn shown(&self, path: &Path) -> PathBuf {
+        match &self.tree {
+            Some(tree) => path
+                .strip_prefix(tree.path())
+                .map_or_else(|_| path.to_path_buf(), |rest| self.out_dir.join(rest)),
+            None => path.to_path_buf(),
+        }
+    }
+
+    /// Gives up undoing: the directories it created stay (the render is being committed).
+    pub(super) fn keep_dirs(&self) {
+        self.created
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+}
+
+impl Drop for Stager {
+    fn drop(&mut self) {
+        undo_dirs(&self.created.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+}
+
+/// A render staged in full: its files (added and changed ones), ready for [`super::commit`]. Dropped
+/// without it, it removes every staged file and then every directory it created, leaving the
+/// output directory as it was.
+#[derive(Debug)]
+pub struct StagedRender {
+    // Fields drop in this order: the files first, as a directory can only be removed empty.
+    pub(super) files: Vec<Staged>,
+    pub(super) stager: Stager,
+}
+
+impl StagedRender {
+    /// The staged `files`, and the stager that staged them (and made their directories).
+    pub fn new(stager: Stager, files: Vec<Staged>) -> Self {
+        Self { files, stager }
+    }
+}
+
+/// Creates `dir` and its missing parents, recording each directory created.
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent, created)?;
+    }
+    fs::create_dir(dir)?;
+    created.push(dir.to_path_buf());
+    Ok(())
+}
+
+fn undo_dirs(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        let _ = fs::remove_dir(dir);
+    }
+}
