@@ -1286,6 +1286,39 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
     }
 }
 
+/// An output directory whose parents are missing too is made with them (no tree can be built
+/// beside it), and one given as `out/` or `./out` is built beside itself like `out`: each ends
+/// as the same render with nothing left around it.
+#[test]
+fn missing_output_directories_of_every_spelling_get_the_same_render() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let expected = work.tree();
+    for out in ["deep/er/out", "trailing/", "./dotted"] {
+        let before = top_level(work.dir.path());
+        work.expect(0, &["render", "--config", &config, "--out", out]);
+        assert_eq!(tree(&work.path(out)), expected, "{out}");
+        work.expect(
+            0,
+            &["check", "--no-cache", "--config", &config, "--out", out],
+        );
+        let first = out
+            .trim_start_matches("./")
+            .split('/')
+            .next()
+            .unwrap_or(out);
+        let mut after = before.clone();
+        after.push(first.to_owned());
+        after.sort();
+        assert_eq!(
+            top_level(work.dir.path()),
+            after,
+            "{out}: only the output directory appeared"
+        );
+    }
+}
+
 /// The names in `dir` itself, sorted: what a render into a missing output directory could
 /// leave beside it.
 fn top_level(dir: &Path) -> Vec<String> {
