@@ -486,57 +486,14 @@ mod tests {
         }
     }
 
-    const HOSTILE: &str = r##"
-[platform]
-name = "shop"
-registry = "registry.example.com"
-
-[environments.development]
-runtime = "compose"
-
-[environments.production]
-runtime = "kubernetes"
-domain = "example.com"
-
-[services.api]
-kind = "web"
-app = "api.main:app"
-
-[services.api.config]
-NEWLINE = "a\nb"
-TRAILING = "line\n"
-COLON = "a: b"
-COMMENT = "x # y"
-HASH = "#x"
-ALIAS = "*ref"
-TAG = "!tag"
-YES = "yes"
-NULL = "null"
-OCTAL = "0755"
-QUOTES = "say \"hi\" \\ C:\\dir"
-SINGLE = "'q'"
-UNICODE = "héllo ✓ 日本語 🚀"
-FLOW = "[a, {b: c}]"
-BLOCK = "| folded"
-DASH = "- item"
-SPACES = "  padded  "
-EMPTY = ""
-TAB = "a\tb"
-CONTROL = "del\u007f nel\u0085 ls\u2028 bom\uFEFF"
-DOCUMENT = "---"
-SEXAGESIMAL = "12:30"
-"##;
-
-    /// Every YAML file the repository's platforms (and a hostile one) render.
+    /// Every YAML file the repository's platforms render (the example platforms and the test
+    /// fixtures, `tests/fixtures/hostile.toml` among them).
     fn rendered_yaml() -> Vec<(String, crate::render::RenderedFile)> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut sources = vec![
-            SourceFile::new(
-                "platform.toml",
-                std::fs::read_to_string(root.join("platform.toml")).expect("platform.toml"),
-            ),
-            SourceFile::new("hostile.toml", HOSTILE),
-        ];
+        let mut sources = vec![SourceFile::new(
+            "platform.toml",
+            std::fs::read_to_string(root.join("platform.toml")).expect("platform.toml"),
+        )];
         for dir in ["tests/platforms", "tests/fixtures"] {
             let mut paths: Vec<_> = std::fs::read_dir(root.join(dir))
                 .expect("examples")
