@@ -569,14 +569,7 @@ mod tests {
     #[test]
     fn a_commit_makes_the_staged_files_and_the_manifest_visible() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let stager = Stager::new(dir.path());
-        let staged = vec![stager.stage("a/one.yaml", b"x").expect("staged")];
-        commit(
-            dir.path(),
-            StagedRender::new(stager, staged),
-            &changes_adding(&["a/one.yaml"]),
-        )
-        .expect("committed");
+        render_one(dir.path(), "a/one.yaml");
         assert_eq!(listing(dir.path()), [MANIFEST_NAME, "a", "a/one.yaml"]);
         assert_eq!(fs::read(dir.path().join("a/one.yaml")).expect("read"), b"x");
     }
