@@ -97,18 +97,20 @@ pub fn compile(
 /// [`compile`], set against the output directory in the same pass: each file is compared with
 /// what is on disk as soon as it is rendered, in parallel. A file that is on disk byte for byte
 /// and recorded in the manifest with its hash is not verified again: platgen verified it when it
-/// wrote it. Every file that differs, and so every file render would write, is verified.
+/// wrote it. Every file that differs, and so every file render would write, is verified. The
+/// result is recorded in the up-to-date cache under `key` (see [`cache::key`]), when there is one.
 pub fn compile_against(
     source: SourceFile,
     env: Option<&str>,
     templates: Option<&Path>,
     out_dir: &Path,
+    key: Option<&cache::Key>,
 ) -> Result<(Compiled, output::Changes), Failure> {
     let target = Target {
         dir: out_dir,
         stager: None,
     };
-    let (compiled, changes, _) = compile_and_remember(source, env, templates, &target)?;
+    let (compiled, changes, _) = compile_and_remember(source, env, templates, &target, key)?;
     Ok((compiled, changes))
 }
 
@@ -121,6 +123,7 @@ pub fn compile_and_stage(
     env: Option<&str>,
     templates: Option<&Path>,
     out_dir: &Path,
+    key: Option<&cache::Key>,
 ) -> Result<(Compiled, output::Changes, output::StagedRender), Failure> {
     // Declared first, dropped last: after the staged files of a failed run (see StagedRender).
     let stager = output::Stager::new(out_dir);
@@ -128,7 +131,7 @@ pub fn compile_and_stage(
         dir: out_dir,
         stager: Some(&stager),
     };
-    let (compiled, changes, staged) = compile_and_remember(source, env, templates, &target)?;
+    let (compiled, changes, staged) = compile_and_remember(source, env, templates, &target, key)?;
     Ok((compiled, changes, output::StagedRender::new(stager, staged)))
 }
 
@@ -138,19 +141,19 @@ struct Target<'s> {
     stager: Option<&'s output::Stager>,
 }
 
-/// Compiles against `target` and records the result in the up-to-date cache.
+/// Compiles against `target` and records the result in the up-to-date cache under `key`.
 fn compile_and_remember(
     source: SourceFile,
     env: Option<&str>,
     templates: Option<&Path>,
     target: &Target<'_>,
+    key: Option<&cache::Key>,
 ) -> Result<(Compiled, output::Changes, Vec<output::Staged>), Failure> {
-    let key = cache::key(&source, env, templates, target.dir);
     let done = compile_inner(source, env, templates, Some(target))?;
     let changes = done.changes.unwrap_or_default();
     if let Some(key) = key {
         timed("cache", || {
-            cache::store(&key, &cache_entry(&done.compiled, &changes));
+            cache::store(key, &cache_entry(&done.compiled, &changes));
         });
     }
     Ok((done.compiled, changes, done.staged))
@@ -181,18 +184,12 @@ fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
 }
 
 /// The fast path of `check`, `render` and `diff`: what render produces, when the [`cache`]
-/// knows `out_dir` is exactly what render would leave (with `strict`, holding nothing else
-/// either); `None` when it does not know, and only a render can tell.
-pub fn known_up_to_date(
-    source: &SourceFile,
-    env: Option<&str>,
-    templates: Option<&Path>,
-    out_dir: &Path,
-    strict: bool,
-) -> Option<cache::Entry> {
+/// knows `out_dir` is exactly what the render of `key` (see [`cache::key`]) would leave (with
+/// `strict`, holding nothing else either); `None` when it does not know, and only a render can
+/// tell.
+pub fn known_up_to_date(key: &cache::Key, out_dir: &Path, strict: bool) -> Option<cache::Entry> {
     timed("cache lookup", || {
-        let key = cache::key(source, env, templates, out_dir)?;
-        let entry = cache::lookup(&key)?;
+        let entry = cache::lookup(key)?;
         cache::up_to_date(out_dir, &entry, strict).then_some(entry)
     })
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use platgen::cache::Key;
 use platgen::diagnostics::{Diagnostic, DiagnosticFormat, SourceFile, render_diagnostics};
 use platgen::{Failure, compile_against, diff, output, read_source};
 
@@ -178,12 +179,14 @@ fn report(failure: &Failure, format: Format, color: Color, invalid_code: u8) -> 
 fn compile(
     input: &Input,
     source: SourceFile,
+    key: Option<&Key>,
 ) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
     compile_against(
         source,
         input.env.as_deref(),
         input.templates.as_deref(),
         &input.out,
+        key,
     )
     .map(ManuallyDrop::new)
 }
@@ -192,24 +195,28 @@ fn compile(
 enum Cached {
     /// It is exactly what render would leave; what render produces.
     UpToDate(platgen::cache::Entry),
-    /// Only a render can tell: the platform file, read.
-    Unknown(SourceFile),
+    /// Only a render can tell: the platform file, read, and its cache key (to record the
+    /// render under; none when the cache is off).
+    Unknown(SourceFile, Option<Key>),
 }
 
 /// Reads the platform file and asks the up-to-date cache about the output directory.
 fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
     let source = read_source(&input.config)?;
-    if input.no_cache {
-        return Ok(Cached::Unknown(source));
-    }
-    let known = platgen::known_up_to_date(
+    let key = platgen::cache::key(
         &source,
         input.env.as_deref(),
         input.templates.as_deref(),
         &input.out,
-        strict,
     );
-    Ok(known.map_or(Cached::Unknown(source), Cached::UpToDate))
+    let known = match &key {
+        Some(key) if !input.no_cache => platgen::known_up_to_date(key, &input.out, strict),
+        _ => None,
+    };
+    Ok(match known {
+        Some(entry) => Cached::UpToDate(entry),
+        None => Cached::Unknown(source, key),
+    })
 }
 
 fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
@@ -221,8 +228,8 @@ fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
 }
 
 fn run_render(input: &Input) -> Result<ExitCode, Failure> {
-    let source = match read_and_ask_cache(input, false)? {
-        Cached::Unknown(source) => source,
+    let (source, key) = match read_and_ask_cache(input, false)? {
+        Cached::Unknown(source, key) => (source, key),
         Cached::UpToDate(entry) => {
             // Nothing to write; only the leftovers of an interrupted render to tidy.
             output::remove_leftovers_of(&input.out, entry.files.iter().map(|(p, _)| p.as_str()));
@@ -236,6 +243,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         input.env.as_deref(),
         input.templates.as_deref(),
         &input.out,
+        key.as_ref(),
     )?;
     // Never dropped (see compile()): the process ends right after.
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
@@ -280,11 +288,11 @@ fn check_summary(input: &Input, format: Format, files: usize) -> ExitCode {
 }
 
 fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Failure> {
-    let source = match read_and_ask_cache(input, strict)? {
-        Cached::Unknown(source) => source,
+    let (source, key) = match read_and_ask_cache(input, strict)? {
+        Cached::Unknown(source, key) => (source, key),
         Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.files.len())),
     };
-    let compiled = compile(input, source)?;
+    let compiled = compile(input, source, key.as_ref())?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let unowned = if strict {
         let rendered = compiled.rendered.iter().map(String::as_str).collect();
@@ -316,8 +324,8 @@ fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, F
     let review = match read_and_ask_cache(input, false)? {
         // Up to date: the review of no change at all.
         Cached::UpToDate(_) => diff::review(&input.out, &[], &output::Changes::default()),
-        Cached::Unknown(source) => {
-            compiled = compile(input, source)?;
+        Cached::Unknown(source, key) => {
+            compiled = compile(input, source, key.as_ref())?;
             diff::review(&input.out, &compiled.0.files, &compiled.1)
         }
     }
