@@ -42,10 +42,9 @@ pub struct Key {
 /// What the render of a [`Key`] produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// Every environment of the platform (to tell what a scoped render owns).
-    pub all_envs: Vec<String>,
-    /// The environment rendered, when `--env` was given.
-    pub env: Option<String>,
+    /// The environment rendered, when `--env` was given, and every environment of the platform
+    /// (to tell what a scoped render owns).
+    pub scope: Scope,
     /// Every rendered file as `(path, hex SHA-256)`, sorted by path.
     pub files: Vec<(String, String)>,
 }
@@ -94,9 +93,8 @@ pub fn key(
             part(&content);
         }
     }
-    let digest = hasher.finalize();
     Some(Key {
-        digest: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        digest: output::manifest::hex(&hasher.finalize()),
         dir,
     })
 }
@@ -105,14 +103,11 @@ impl Entry {
     fn to_text(&self) -> String {
         let mut text = format!(
             "{HEADER}\nenvs {}\nscope {}\n",
-            self.all_envs.join(" "),
-            self.env.as_deref().unwrap_or("")
+            self.scope.all_envs.join(" "),
+            self.scope.env.as_deref().unwrap_or("")
         );
         for (path, hash) in &self.files {
-            text.push_str(hash);
-            text.push_str("  ");
-            text.push_str(path);
-            text.push('\n');
+            output::manifest::push_line(&mut text, path, hash);
         }
         text
     }
@@ -136,17 +131,9 @@ impl Entry {
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Self {
-            all_envs,
-            env,
+            scope: Scope { env, all_envs },
             files,
         })
-    }
-
-    fn scope(&self) -> Scope {
-        Scope {
-            env: self.env.clone(),
-            all_envs: self.all_envs.clone(),
-        }
     }
 }
 
@@ -200,7 +187,7 @@ pub fn up_to_date(out_dir: &Path, entry: &Entry, strict: bool) -> bool {
     if !current.exists {
         return false;
     }
-    let scope = entry.scope();
+    let scope = &entry.scope;
     let rendered: HashSet<&str> = entry.files.iter().map(|(p, _)| p.as_str()).collect();
     let manifest = &current.manifest.entries;
     let manifest_current = entry
@@ -231,17 +218,19 @@ mod tests {
 
     #[test]
     fn entries_round_trip() {
-        let entry = Entry {
-            all_envs: vec!["development".into(), "production".into()],
-            env: Some("production".into()),
+        let mut entry = Entry {
+            scope: Scope {
+                env: Some("production".into()),
+                all_envs: vec!["development".into(), "production".into()],
+            },
             files: vec![
                 ("a b/c.yaml".into(), hash(b"x")),
                 ("docker/Dockerfile.api".into(), hash(b"y")),
             ],
         };
         assert_eq!(Entry::parse(&entry.to_text()), Some(entry.clone()));
-        let all = Entry { env: None, ..entry };
-        assert_eq!(Entry::parse(&all.to_text()), Some(all));
+        entry.scope.env = None;
+        assert_eq!(Entry::parse(&entry.to_text()), Some(entry));
     }
 
     #[test]

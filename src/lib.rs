@@ -173,8 +173,7 @@ struct Done {
 fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
     let entries = &changes.next_manifest.entries;
     cache::Entry {
-        all_envs: compiled.scope.all_envs.clone(),
-        env: compiled.scope.env.clone(),
+        scope: compiled.scope.clone(),
         files: compiled
             .rendered
             .iter()

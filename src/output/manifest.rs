@@ -16,8 +16,20 @@ pub struct Manifest {
 
 /// Hex SHA-256 of some bytes.
 pub fn hash(content: &[u8]) -> String {
-    let digest = Sha256::digest(content);
+    hex(&Sha256::digest(content))
+}
+
+/// A digest in lower-case hex.
+pub(crate) fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Appends one `sha256  path` line (the form of the manifest and of the cache's entries).
+pub(crate) fn push_line(text: &mut String, path: &str, hash: &str) {
+    text.push_str(hash);
+    text.push_str("  ");
+    text.push_str(path);
+    text.push('\n');
 }
 
 impl Manifest {
@@ -41,10 +53,7 @@ impl Manifest {
             "# Files written by platgen: `sha256  path`. platgen prunes and checks these; do not edit.\n",
         );
         for (path, hash) in &self.entries {
-            text.push_str(hash);
-            text.push_str("  ");
-            text.push_str(path);
-            text.push('\n');
+            push_line(&mut text, path, hash);
         }
         text
     }

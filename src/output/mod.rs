@@ -59,7 +59,7 @@ impl Changes {
 
 /// Which owned paths a render may prune: all of them, or only those of one environment plus the
 /// environment-independent ones.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
     /// The environment rendered, when `--env` was given.
     pub env: Option<String>,
