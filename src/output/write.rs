@@ -183,8 +183,8 @@ pub fn commit(
             .help("this is a bug in platgen; please report it"),
         ]);
     }
-    if render.stager.tree.is_some() {
-        return commit_tree(out_dir, render, changes);
+    if let Some(tree) = render.stager.tree.take() {
+        return commit_tree(out_dir, tree, &render.files, changes);
     }
     // Leftovers of an interrupted render can only be where owned files go.
     let rendered_dirs = rendered_dirs(
@@ -293,28 +293,28 @@ fn durability(files: usize) -> Durability {
     }
 }
 
-/// [`commit`] of a render staged as a fresh tree (the output directory did not exist): the
-/// manifest joins the tree, the tree is made durable and renamed into place in one step, and
-/// trees that interrupted renders left beside it are removed.
+/// [`commit`] of a render staged as a fresh `tree` (the output directory did not exist): the
+/// manifest joins the `staged` files in it, the tree is made durable and renamed into place in
+/// one step, and trees that interrupted renders left beside it are removed. Dropped on a
+/// failure, the tree deletes itself.
 fn commit_tree(
     out_dir: &Path,
-    mut render: StagedRender,
+    tree: tempfile::TempDir,
+    staged: &[Staged],
     changes: &Changes,
 ) -> Result<(), Vec<Diagnostic>> {
     let unchanged = "nothing was changed in the output directory";
-    let manifest = render
-        .stager
-        .stage(MANIFEST_NAME, changes.next_manifest.to_text().as_bytes())
-        .map_err(|d| vec![d])?;
-    render.files.push(manifest);
-    let Some(tree) = render.stager.tree.take() else {
-        return Err(vec![
-            Diagnostic::error("E0503", "the staged tree is gone; nothing was written")
-                .help("this is a bug in platgen; please report it"),
-        ]);
-    };
-    let mode = durability(render.files.len());
-    let files: Vec<&Path> = render.files.iter().map(Staged::file).collect();
+    let manifest = tree.path().join(MANIFEST_NAME);
+    fs::write(&manifest, changes.next_manifest.to_text()).map_err(|e| {
+        let shown = out_dir.join(MANIFEST_NAME);
+        vec![io_error(format!("cannot write {}", shown.display()), e).help(unchanged)]
+    })?;
+    let files: Vec<&Path> = staged
+        .iter()
+        .map(Staged::file)
+        .chain([manifest.as_path()])
+        .collect();
+    let mode = durability(files.len());
     let paths = match mode {
         Durability::EachFile => with_dirs_up_to(tree.path(), &files),
         Durability::WholeFilesystem => files,
