@@ -74,7 +74,6 @@ pub fn analyse(source: SourceFile) -> Result<(SourceFile, model::Platform), Fail
         diagnostics,
         source: Some(source.clone()),
     };
-    validate::prepare();
     let doc = timed("load", || load::load(source.clone())).map_err(|d| invalid(d, &source))?;
     let spec = timed("validate", || validate::validate(&doc)).map_err(|d| invalid(d, &source))?;
     let platform = timed("resolve", || resolve::resolve(&spec));
