@@ -199,7 +199,7 @@ fn compile_inner(
     target: Option<&Target<'_>>,
 ) -> Result<Done, Failure> {
     let renderer = Renderer::new(&TemplateSource::new(templates)).map_err(invalid)?;
-    if std::thread::available_parallelism().map_or(1, usize::from) == 1 {
+    if parallel::cpus() == 1 {
         return compile_with(&renderer, source, env, target);
     }
     // Templates compile on another core while the platform is analysed and planned.

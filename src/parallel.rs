@@ -1,14 +1,20 @@
 //! Work spread over the available CPUs with scoped threads, results in input order.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Below this many items per thread, a thread costs more than it saves.
 const MIN_ITEMS_PER_THREAD: usize = 8;
 
+/// How many CPUs this process may use, asked once: on Linux the answer reads the cgroup's CPU
+/// quota from several files.
+pub(crate) fn cpus() -> usize {
+    static CPUS: OnceLock<usize> = OnceLock::new();
+    *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// How many threads to use for `items` pieces of work.
 fn threads_for(items: usize) -> usize {
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
-    cpus.min(items / MIN_ITEMS_PER_THREAD).max(1)
+    cpus().min(items / MIN_ITEMS_PER_THREAD).max(1)
 }
 
 /// `items.into_iter().map(f).collect()`, computed on several threads. Items are handed out one

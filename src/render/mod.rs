@@ -272,8 +272,7 @@ impl Renderer {
         };
         let content = env
             .get_template(&artifact.template)
-            .and_then(|template| template.render(&context))
-            .map(|body| with_header(&artifact.path, &body))
+            .and_then(|template| render_reusing_buffer(&template, &context, &artifact.path))
             .map_err(|error| {
                 let mut message = format!("rendering {} from template {} failed: {error}", artifact.path, artifact.template);
                 let mut source = std::error::Error::source(&error);
@@ -289,6 +288,26 @@ impl Renderer {
             content,
         }))
     }
+}
+
+/// Renders `template` into this thread's reused buffer, then copies the body, with its header,
+/// into a string of its final size. Rendering straight into a new string would grow it by
+/// doubling for every file, touching fresh memory each time.
+fn render_reusing_buffer(
+    template: &minijinja::Template<'_, '_>,
+    context: &Value,
+    path: &str,
+) -> Result<String, Error> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        template.render_captured_to(context, &mut *buffer)?;
+        let body = std::str::from_utf8(buffer)
+            .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))?;
+        Ok(with_header(path, body))
+    })
 }
 
 /// Renders every artifact, collecting every failure.
