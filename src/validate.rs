@@ -134,9 +134,18 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
-/// The types a schema allows, in TOML words (`an integer or a string`). `null` is left out:
-/// it only marks optional fields, and TOML cannot write it.
-fn expected_types(kind: &TypeKind) -> String {
+/// The types a schema keyword allows.
+fn types_of(kind: &TypeKind) -> Vec<JsonType> {
+    match kind {
+        TypeKind::Single(t) => vec![*t],
+        TypeKind::Multiple(set) => set.iter().collect(),
+    }
+}
+
+/// The types a schema allows, in TOML words (`an integer or a string`), each once. `null` is
+/// left out: it only marks optional fields, and TOML cannot write it. An integer is a number,
+/// so `a number` covers it.
+fn expected_types(types: &[JsonType]) -> String {
     let word = |t: JsonType| match t {
         JsonType::Array => "an array",
         JsonType::Boolean => "a boolean",
@@ -146,16 +155,31 @@ fn expected_types(kind: &TypeKind) -> String {
         JsonType::Object => "a table",
         JsonType::String => "a string",
     };
-    let types: Vec<JsonType> = match kind {
-        TypeKind::Single(t) => vec![*t],
-        TypeKind::Multiple(set) => set.iter().collect(),
-    };
-    let words: Vec<&str> = types
-        .iter()
-        .filter(|t| **t != JsonType::Null || types.len() == 1)
-        .map(|t| word(*t))
-        .collect();
-    words.join(" or ")
+    let mut words: Vec<&str> = Vec::new();
+    for &t in types {
+        let skip = (t == JsonType::Null && types.len() > 1)
+            || (t == JsonType::Integer && types.contains(&JsonType::Number));
+        if !skip && !words.contains(&word(t)) {
+            words.push(word(t));
+        }
+    }
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => words.concat(),
+    }
+}
+
+/// A value of the wrong type, with the types the schema accepts there.
+fn type_diagnostic(field: &str, instance: &Value, accepted: &[JsonType]) -> Diagnostic {
+    Diagnostic::error(
+        "E0203",
+        format!(
+            "wrong type for {field}: expected {}, found {}",
+            expected_types(accepted),
+            type_name(instance)
+        ),
+    )
+    .label(format!("this is {}", type_name(instance)))
 }
 
 fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagnostic> {
@@ -212,18 +236,7 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             ]
         }
         ValidationErrorKind::Type { kind } => {
-            let expected = expected_types(kind);
-            vec![
-                Diagnostic::error(
-                    "E0203",
-                    format!(
-                        "wrong type for {field}: expected {expected}, found {}",
-                        type_name(instance)
-                    ),
-                )
-                .at(span)
-                .label(format!("this is {}", type_name(instance))),
-            ]
+            vec![type_diagnostic(&field, instance, &types_of(kind)).at(span)]
         }
         ValidationErrorKind::Enum { options } => {
             let choices: Vec<String> = options
@@ -282,6 +295,22 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
                 && constants.len() == context.iter().map(Vec::len).sum::<usize>()
             {
                 return vec![enum_diagnostic(&field, instance, &constants).at(span)];
+            }
+            // Alternatives of different types (a config value: a string, a number or a
+            // boolean): when each fails only on its type, name every type accepted.
+            let mut accepted = Vec::new();
+            let only_types = context.iter().all(|branch| match branch.as_slice() {
+                [e] if e.instance_path() == error.instance_path() => match e.kind() {
+                    ValidationErrorKind::Type { kind } => {
+                        accepted.extend(types_of(kind));
+                        true
+                    }
+                    _ => false,
+                },
+                _ => false,
+            });
+            if only_types && !accepted.is_empty() {
+                return vec![type_diagnostic(&field, instance, &accepted).at(span)];
             }
             // Otherwise report the branch that got furthest: the one with the fewest errors.
             match context.iter().min_by_key(|errors| errors.len()) {
@@ -370,6 +399,19 @@ pub fn display_path(pointer: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accepted_types_are_named_once_in_toml_words() {
+        use JsonType::{Array, Boolean, Integer, Null, Number, String};
+        assert_eq!(expected_types(&[Integer]), "an integer");
+        assert_eq!(expected_types(&[Integer, Null]), "an integer");
+        assert_eq!(expected_types(&[Null]), "nothing");
+        assert_eq!(expected_types(&[Array, String]), "an array or a string");
+        assert_eq!(
+            expected_types(&[String, Integer, Number, Boolean, String]),
+            "a string, a number or a boolean"
+        );
+    }
 
     #[test]
     fn the_embedded_schema_is_the_generated_one() {

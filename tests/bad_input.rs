@@ -71,6 +71,11 @@ const CASES: &[Case] = &[
     case("dependency-without-kind.toml", "E0312", 9, 15, "dependency `db` has no kind", Some("add `kind = \"postgres\"`")),
     case("long-service-name.toml", "E0314", 27, 11, "is too long", Some("use at most 55 characters")),
     case("worker-exposed.toml", "E0315", 36, 1, "worker `jobs` cannot be exposed through the ingress", Some("remove `expose`")),
+    case("no-services.toml", "E0207", 20, 1, "`services` must not be empty", None),
+    case("bad-duration.toml", "E0205", 10, 11, "`secret_store.refresh`: \"1 hour\" is not a duration", Some("`30s`, `5m`, `1h` or `30d`")),
+    case("port-out-of-range.toml", "E0206", 25, 8, "`services.api.port` is 80800, above the maximum 65535", Some("at most 65535")),
+    case("bad-store-kind.toml", "E0204", 10, 8, "invalid value \"ClusterStore\" for `secret_store.kind`", Some("did you mean `ClusterSecretStore`?")),
+    case("config-list.toml", "E0203", 7, 13, "wrong type for `platform.config.LOG_LEVEL`: expected a string, a number or a boolean, found an array", None),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
