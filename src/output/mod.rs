@@ -76,6 +76,9 @@ impl Scope {
     }
 }
 
+/// The help of an I/O error that struck before anything in the output directory changed.
+const UNCHANGED: &str = "nothing was changed in the output directory";
+
 fn io_error(what: String, error: std::io::Error) -> Diagnostic {
     Diagnostic::error("E0501", format!("{what}: {error}"))
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use super::manifest::MANIFEST_NAME;
-use super::{check_path, io_error};
+use super::{UNCHANGED, check_path, io_error};
 use crate::diagnostics::Diagnostic;
 
 /// Name prefix of the temporary files a render stages.
@@ -136,7 +136,6 @@ impl Stager {
 
     /// Stages `content` for `path` (relative to the output directory).
     pub fn stage(&self, path: &str, content: &[u8]) -> Result<Staged, Diagnostic> {
-        let unchanged = "nothing was changed in the output directory";
         if path != MANIFEST_NAME {
             check_path(path)?;
         }
@@ -147,10 +146,10 @@ impl Stager {
         let target = root.join(path);
         let dir = target.parent().unwrap_or(root);
         self.make_dir(dir).map_err(|e| {
-            io_error(format!("cannot create {}", self.shown(dir).display()), e).help(unchanged)
+            io_error(format!("cannot create {}", self.shown(dir).display()), e).help(UNCHANGED)
         })?;
         let cannot_write = |e| {
-            io_error(format!("cannot write {}", self.shown(&target).display()), e).help(unchanged)
+            io_error(format!("cannot write {}", self.shown(&target).display()), e).help(UNCHANGED)
         };
         let place = if self.tree.is_some() {
             fs::write(&target, content).map_err(cannot_write)?;

@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 
 use super::manifest::MANIFEST_NAME;
 use super::stage::{Place, Staged, StagedRender, Stager, TEMP_PREFIX, tree_prefix};
-use super::{Changes, io_error};
+use super::{Changes, UNCHANGED, io_error};
 use crate::diagnostics::Diagnostic;
 use crate::parallel;
 use crate::render::RenderedFile;
@@ -208,8 +208,7 @@ pub fn commit(
     let temps: Vec<&Path> = render.files.iter().map(Staged::file).collect();
     if let Err(e) = sync(mode, out_dir, &temps) {
         return Err(vec![
-            io_error(format!("cannot write {}", out_dir.display()), e)
-                .help("nothing was changed in the output directory"),
+            io_error(format!("cannot write {}", out_dir.display()), e).help(UNCHANGED),
         ]);
     }
     // Everything is staged and on disk: from here on only renames and removals, and the
@@ -303,11 +302,10 @@ fn commit_tree(
     staged: &[Staged],
     changes: &Changes,
 ) -> Result<(), Vec<Diagnostic>> {
-    let unchanged = "nothing was changed in the output directory";
     let manifest = tree.path().join(MANIFEST_NAME);
     fs::write(&manifest, changes.next_manifest.to_text()).map_err(|e| {
         let shown = out_dir.join(MANIFEST_NAME);
-        vec![io_error(format!("cannot write {}", shown.display()), e).help(unchanged)]
+        vec![io_error(format!("cannot write {}", shown.display()), e).help(UNCHANGED)]
     })?;
     let files: Vec<&Path> = staged
         .iter()
@@ -321,14 +319,14 @@ fn commit_tree(
     };
     if let Err(e) = sync(mode, tree.path(), &paths) {
         return Err(vec![
-            io_error(format!("cannot write {}", out_dir.display()), e).help(unchanged),
+            io_error(format!("cannot write {}", out_dir.display()), e).help(UNCHANGED),
         ]);
     }
     let tree = tree.keep();
     if let Err(e) = fs::rename(&tree, out_dir) {
         let _ = fs::remove_dir_all(&tree);
         return Err(vec![
-            io_error(format!("cannot create {}", out_dir.display()), e).help(unchanged),
+            io_error(format!("cannot create {}", out_dir.display()), e).help(UNCHANGED),
         ]);
     }
     let parent = tree.parent().unwrap_or(Path::new("."));
