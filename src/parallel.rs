@@ -55,6 +55,23 @@ pub(crate) fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sy
     results.into_iter().map(|(_, r)| r).collect()
 }
 
+/// `(a(), b())`, with `a` on another thread when there is another CPU (`b` runs on this one).
+pub(crate) fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
+    if cpus() == 1 {
+        let a = a();
+        return (a, b());
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(a);
+        let b = b();
+        // A panic in `a` is a bug; resume it here.
+        let a = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
 /// [`map_owned`] over borrowed items.
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     map_owned(items.iter().collect(), f)
@@ -76,5 +93,12 @@ mod tests {
             items.iter().map(|i| i + 1).collect::<Vec<_>>()
         );
         assert_eq!(map(&[] as &[usize], |i| *i), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn join_returns_both_results_in_place() {
+        let items: Vec<usize> = (0..100).collect();
+        let (sum, len) = join(|| items.iter().sum::<usize>(), || items.len());
+        assert_eq!((sum, len), (4950, 100));
     }
 }

@@ -1286,6 +1286,40 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
     }
 }
 
+/// On one CPU every stage runs on the main thread (no template precompilation beside analysis,
+/// planners one after the other, no rendering threads): the render is the same, byte for byte.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_render_on_one_cpu_is_the_render_on_several() {
+    let work = Work::new();
+    let config = work.config("platform.toml", &generate::platform(&reference(), 12, 0));
+    work.render(&config);
+    // The first CPU this process may run on.
+    let status = fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let allowed = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .expect("Cpus_allowed_list");
+    let cpu: String = allowed
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    let output = Command::new("taskset")
+        .args(["-c", &cpu, env!("CARGO_BIN_EXE_platgen")])
+        .args(["render", "--no-cache", "--config", &config, "--out", "one"])
+        .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE_DIR", work.cache.path())
+        .output()
+        .expect("taskset (util-linux) runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(tree(&work.path("one")), work.tree());
+}
+
 /// An output directory whose parents are missing too is made with them (no tree can be built
 /// beside it), and one given as `out/` or `./out` is built beside itself like `out`: each ends
 /// as the same render with nothing left around it.

@@ -74,39 +74,38 @@ pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>>
     let platform_value = Value::from(Serde(platform));
     let rules = observability::Rules::new(platform);
     let (platform_value, rules) = (&platform_value, &rules);
-    // The planners are independent: two run on another core. The order of the artifacts is
-    // fixed all the same (containers, observability, workflows, Kubernetes).
-    let ((mut artifacts, workflows), (observability, kubernetes)) = std::thread::scope(|scope| {
-        let other = scope.spawn(move || {
+    // The planners are independent: two run on another core (when there is one). The order of
+    // the artifacts is fixed all the same (containers, observability, workflows, Kubernetes).
+    let ((mut artifacts, workflows), (observability, kubernetes)) = crate::parallel::join(
+        || {
             let mut containers = Vec::new();
             containers::plan_containers(platform_value, platform, rules, only, &mut containers);
             let mut workflows = Vec::new();
             workflows::plan_workflows(platform_value, platform, &mut workflows);
             (containers, workflows)
-        });
-        let mut observability = Vec::new();
-        observability::plan_observability(
-            platform_value,
-            platform,
-            rules,
-            only,
-            &mut observability,
-        );
-        let mut kubernetes = Vec::new();
-        for env in platform
-            .environments
-            .iter()
-            .filter(|e| only.is_none_or(|name| e.name == name))
-        {
-            if env.is_kubernetes() {
-                kubernetes::plan_kubernetes(platform_value, env, &mut kubernetes);
+        },
+        || {
+            let mut observability = Vec::new();
+            observability::plan_observability(
+                platform_value,
+                platform,
+                rules,
+                only,
+                &mut observability,
+            );
+            let mut kubernetes = Vec::new();
+            for env in platform
+                .environments
+                .iter()
+                .filter(|e| only.is_none_or(|name| e.name == name))
+            {
+                if env.is_kubernetes() {
+                    kubernetes::plan_kubernetes(platform_value, env, &mut kubernetes);
+                }
             }
-        }
-        let other = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (other, (observability, kubernetes))
-    });
+            (observability, kubernetes)
+        },
+    );
     artifacts.extend(observability);
     artifacts.extend(workflows);
     artifacts.extend(kubernetes);
