@@ -149,7 +149,14 @@ fn colored(color: Color, terminal: bool) -> bool {
 }
 
 /// Prints the diagnostics of a failure; returns the exit code (`invalid_code` for bad input).
-fn report(failure: &Failure, format: Format, color: Color, invalid_code: u8) -> ExitCode {
+/// `writes`: the command would have written files (render), so the summary says none were.
+fn report(
+    failure: &Failure,
+    format: Format,
+    color: Color,
+    invalid_code: u8,
+    writes: bool,
+) -> ExitCode {
     let diagnostic_format = match format {
         Format::Human => DiagnosticFormat::Human,
         Format::Short => DiagnosticFormat::Short,
@@ -167,8 +174,9 @@ fn report(failure: &Failure, format: Format, color: Color, invalid_code: u8) -> 
     if format == Format::Human && matches!(failure, Failure::Invalid { .. }) {
         let count = diagnostics.len();
         eprintln!(
-            "platgen: {count} problem{} found; nothing was written",
-            if count == 1 { "" } else { "s" }
+            "platgen: {count} problem{} found{}",
+            if count == 1 { "" } else { "s" },
+            if writes { "; nothing was written" } else { "" }
         );
     }
     ExitCode::from(code)
@@ -364,22 +372,21 @@ fn print_stdout(bytes: &[u8]) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
-        Command::Render { input, format } => {
-            run_render(input).unwrap_or_else(|failure| report(&failure, *format, input.color, 1))
-        }
+        Command::Render { input, format } => run_render(input)
+            .unwrap_or_else(|failure| report(&failure, *format, input.color, 1, true)),
         Command::Check {
             input,
             format,
             strict,
         } => run_check(input, *format, *strict)
-            .unwrap_or_else(|failure| report(&failure, *format, input.color, 1)),
+            .unwrap_or_else(|failure| report(&failure, *format, input.color, 1, false)),
         // For diff, 1 means "differences" only: invalid input is an error like any other.
         Command::Diff {
             input,
             format,
             stat,
         } => run_diff(input, *format, *stat)
-            .unwrap_or_else(|failure| report(&failure, Format::Human, input.color, 2)),
+            .unwrap_or_else(|failure| report(&failure, Format::Human, input.color, 2, false)),
         Command::Schema => print_stdout(platgen::validate::schema_text().as_bytes()),
         Command::Completions { shell } => {
             let mut text = Vec::new();

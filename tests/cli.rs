@@ -993,6 +993,14 @@ fn every_command_has_its_exit_codes() {
         let (stdout, stderr) = work.expect(code, &[command, "--config", &bad, "--out", "out"]);
         assert!(stdout.is_empty(), "{command}: {stdout}");
         assert!(stderr.contains("error[E0201]"), "{command}: {stderr}");
+        // Only render would have written anything; check and diff never write.
+        let summary = stderr.lines().last().unwrap_or_default();
+        let expected = if command == "render" {
+            "platgen: 1 problem found; nothing was written"
+        } else {
+            "platgen: 1 problem found"
+        };
+        assert_eq!(summary, expected, "{command}: {stderr}");
     }
     work.expect(1, &["check", "--config", &config, "--out", "out"]);
     work.expect(1, &["diff", "--config", &config, "--out", "out"]);
