@@ -75,6 +75,10 @@ const CASES: &[Case] = &[
     case("bad-duration.toml", "E0205", 10, 11, "`secret_store.refresh`: \"1 hour\" is not a duration", Some("`30s`, `5m`, `1h` or `30d`")),
     case("port-out-of-range.toml", "E0206", 25, 8, "`services.api.port` is 80800, above the maximum 65535", Some("at most 65535")),
     case("bad-store-kind.toml", "E0204", 10, 8, "invalid value \"ClusterStore\" for `secret_store.kind`", Some("did you mean `ClusterSecretStore`?")),
+    case("worker-with-port.toml", "E0315", 30, 1, "worker `jobs` sets `port`, which only web services have", Some("make the service `kind = \"web\"`")),
+    case("worker-http-probe.toml", "E0315", 30, 55, "worker `jobs` sets `health.readiness`, which only web services have", Some("a worker is probed with `health.command`")),
+    case("worker-gunicorn-workers.toml", "E0315", 33, 1, "worker `jobs` sets `workers`, which only web services have", Some("remove `workers`")),
+    case("replicas-under-autoscaling.toml", "E0313", 28, 12, "`replicas = 5` never takes effect: the autoscaler decides the count (`api` in `staging` runs 2–6, `api` in `production` runs 2–6)", Some("set `autoscaling.min = 5`")),
     case("config-list.toml", "E0203", 7, 13, "wrong type for `platform.config.LOG_LEVEL`: expected a string, a number or a boolean, found an array", None),
 ];
 

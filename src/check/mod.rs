@@ -13,6 +13,17 @@ use crate::model::spec::{SecretSpec, ServiceKind};
 use crate::model::{Platform, PlatformSpec};
 use crate::resolve::dependency_kind;
 
+/// Service settings only web services have (JSON pointers under the service).
+const WEB_ONLY: &[&str] = &[
+    "port",
+    "app",
+    "workers",
+    "metrics_path",
+    "health/liveness",
+    "health/readiness",
+    "health/startup",
+];
+
 /// The longest suffix platgen adds to a service name (`-secrets`), so names stay within 63.
 const LONGEST_SUFFIX: usize = "-secrets".len();
 
@@ -22,6 +33,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     check_references(doc, spec, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
+    resources::check_replicas(doc, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
@@ -143,22 +155,29 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                             .help("add `health.command = [...]`, a command that exits 0 while the worker is healthy; Kubernetes probes it"),
                     );
                 }
-                for field in ["app", "workers", "metrics_path"] {
-                    let ptr = format!("{base}/{field}");
-                    if doc.has(&ptr) {
-                        out.push(
-                            Diagnostic::error(
-                                "E0315",
-                                format!(
-                                    "worker `{name}` sets `{field}`, which only web services have"
-                                ),
-                            )
-                            .at(doc.key_span_of(&ptr))
-                            .help(format!(
-                                "remove `{field}`, or make the service `kind = \"web\"`"
-                            )),
-                        );
-                    }
+                // Settings only a web server has. A worker has no port and is probed with
+                // `health.command`; none of these would be used, so none is silently dropped.
+                let own = WEB_ONLY
+                    .iter()
+                    .map(|field| (format!("{base}/{field}"), field.replace('/', ".")));
+                let per_env = service.env.keys().map(|env| {
+                    let ptr = format!("{base}/env/{}/workers", pointer_escape(env));
+                    (ptr, "workers".to_owned())
+                });
+                for (ptr, field) in own.chain(per_env).filter(|(ptr, _)| doc.has(ptr)) {
+                    let help = if field.starts_with("health.") {
+                        format!("remove `{field}`: a worker is probed with `health.command`")
+                    } else {
+                        format!("remove `{field}`, or make the service `kind = \"web\"`")
+                    };
+                    out.push(
+                        Diagnostic::error(
+                            "E0315",
+                            format!("worker `{name}` sets `{field}`, which only web services have"),
+                        )
+                        .at(doc.key_span_of(&ptr))
+                        .help(help),
+                    );
                 }
                 // The places a worker can set `expose`: its own settings and its per-env overrides
                 // (looked up, not scanned: a config key may be called `expose` too).

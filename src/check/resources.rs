@@ -72,6 +72,70 @@ fn compare(requests: &Compute, limits: &Compute) -> Vec<String> {
     problems
 }
 
+/// The `replicas` setting that decides a service's count in an environment, most specific
+/// first; `None` when none is set (the default, 1).
+fn replicas_ptr(doc: &Document, service: &str, env: &str) -> Option<String> {
+    let ptr = setting_ptr(doc, service, env, "replicas");
+    ptr.ends_with("/replicas").then_some(ptr)
+}
+
+/// Where one `replicas` setting decides a count, and what becomes of it there.
+#[derive(Default)]
+struct ReplicasUse {
+    /// The setting is the count somewhere (no autoscaler, or one that starts from it).
+    effective: bool,
+    /// Where an autoscaler with another `min` overrides it: `service` in `env`, min–max.
+    overridden: Vec<String>,
+}
+
+/// A `replicas` setting that takes effect nowhere is an error, not a silent no-op: wherever it
+/// applies on Kubernetes, the service is autoscaled from another `min`, and platgen leaves the
+/// count to the HorizontalPodAutoscaler (the Deployment has no `replicas`). Compose
+/// environments run one container per service whatever the setting, so they do not count.
+pub fn check_replicas(doc: &Document, platform: &Platform, out: &mut Vec<Diagnostic>) {
+    let mut settings: BTreeMap<String, (i64, ReplicasUse)> = BTreeMap::new();
+    for env in platform.environments.iter().filter(|e| e.is_kubernetes()) {
+        for service in &env.services {
+            let Some(ptr) = replicas_ptr(doc, &service.name, &env.name) else {
+                continue;
+            };
+            let (_, uses) = settings
+                .entry(ptr)
+                .or_insert_with(|| (service.replicas, ReplicasUse::default()));
+            match &service.autoscaling {
+                // An autoscaler that cannot run (min above max) is reported on its own.
+                Some(a) if a.min > a.max => {}
+                Some(a) if a.min != service.replicas => uses.overridden.push(format!(
+                    "`{}` in `{}` runs {}–{}",
+                    service.name, env.name, a.min, a.max
+                )),
+                _ => uses.effective = true,
+            }
+        }
+    }
+    for (ptr, (replicas, uses)) in settings {
+        if uses.effective || uses.overridden.is_empty() {
+            continue;
+        }
+        const SHOWN: usize = 3;
+        let mut places = uses.overridden[..uses.overridden.len().min(SHOWN)].join(", ");
+        if uses.overridden.len() > SHOWN {
+            places.push_str(&format!(" and {} more", uses.overridden.len() - SHOWN));
+        }
+        out.push(
+            Diagnostic::error(
+                "E0313",
+                format!("`replicas = {replicas}` never takes effect: the autoscaler decides the count ({places})"),
+            )
+            .at(doc.span_of(&ptr))
+            .label("ignored wherever it applies")
+            .help(format!(
+                "remove `replicas`, or set `autoscaling.min = {replicas}` to run at least {replicas}"
+            )),
+        );
+    }
+}
+
 /// Runs the per-environment rules.
 pub fn check_environments(
     doc: &Document,
@@ -228,5 +292,78 @@ mod tests {
         assert_eq!(cpu_millis("2"), Some(2000.0));
         assert_eq!(memory_bytes("1Gi"), Some(1024.0 * 1024.0 * 1024.0));
         assert!(memory_bytes("512Mi").unwrap() < memory_bytes("1G").unwrap());
+    }
+}
+
+#[cfg(test)]
+mod replicas_tests {
+    use crate::diagnostics::SourceFile;
+
+    /// The small fixture with `api`'s settings and `extra` tables; the (line, message) of each
+    /// E0313 problem.
+    fn unused_replicas(api: &str, extra: &str) -> Vec<(usize, String)> {
+        let text =
+            include_str!("../../tests/fixtures/small.toml").replace("replicas = 2\n", api) + extra;
+        let source = SourceFile::new("platform.toml", text);
+        match crate::analyse(source.clone()) {
+            Ok(_) => Vec::new(),
+            Err(crate::Failure::Invalid { diagnostics, .. }) => diagnostics
+                .iter()
+                .filter(|d| d.code.0 == "E0313")
+                .map(|d| {
+                    let start = d.span.clone().expect("located").start;
+                    (source.line_col(start).0, d.message.clone())
+                })
+                .collect(),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn replicas_the_autoscaler_overrides_everywhere_are_reported_where_they_are_set() {
+        let problems = unused_replicas("replicas = 4\nautoscaling = { min = 2, max = 6 }\n", "");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, 23);
+        assert!(problems[0].1.contains("`replicas = 4` never takes effect"));
+        assert!(problems[0].1.contains("`api` in `staging` runs 2–6"));
+        // An environment's own override, set where the service is autoscaled from 2.
+        let problems = unused_replicas(
+            "replicas = 2\nautoscaling = { min = 2, max = 6 }\n",
+            "\n[services.api.env.staging]\nreplicas = 1\n",
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, 33);
+        assert!(problems[0].1.contains("(`api` in `staging` runs 2–6)"));
+        // An environment-wide count where every service is autoscaled from another floor.
+        let problems = unused_replicas(
+            "replicas = 2\nautoscaling = { min = 2, max = 6 }\n",
+            "\n[environments.staging.service_overrides]\nreplicas = 1\nautoscaling = { min = 2, max = 3 }\n",
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].0, 33);
+        assert!(
+            problems[0]
+                .1
+                .contains("`api` in `staging` runs 2–3, `jobs` in `staging` runs 2–3"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn replicas_that_decide_the_count_somewhere_are_fine() {
+        // Equal to the autoscaler's floor (the reference platform's way).
+        let same = "replicas = 3\nautoscaling = { min = 3, max = 6 }\n";
+        assert_eq!(unused_replicas(same, ""), []);
+        // The count where there is no autoscaler, overridden where there is one.
+        let production_only = "replicas = 3\n";
+        let staging = "\n[services.api.env.staging]\nautoscaling = { min = 1, max = 2 }\n";
+        assert_eq!(unused_replicas(production_only, staging), []);
+        // An autoscaler without `min` starts from `replicas`.
+        let no_min = "replicas = 3\nautoscaling = { max = 6 }\n";
+        assert_eq!(unused_replicas(no_min, ""), []);
+        // An environment-wide count that decides the worker's, though `api` is autoscaled.
+        let autoscaled = "replicas = 2\nautoscaling = { min = 2, max = 6 }\n";
+        let overrides = "\n[environments.staging.service_overrides]\nreplicas = 1\n";
+        assert_eq!(unused_replicas(autoscaled, overrides), []);
     }
 }

@@ -136,11 +136,8 @@ pub(super) fn resolve_service(
 ) -> ResolvedService {
     let platform = &spec.platform;
     let is_web = service.kind == ServiceKind::Web;
-    let port = if is_web {
-        Some(service.port.unwrap_or(DEFAULT_WEB_PORT))
-    } else {
-        service.port
-    };
+    // A worker serves nothing: the check stage rejects a `port` on one.
+    let port = is_web.then(|| service.port.unwrap_or(DEFAULT_WEB_PORT));
     let workers = is_web.then(|| settings.workers.unwrap_or(DEFAULT_WORKERS));
     let replicas = settings.replicas.unwrap_or(1);
 
