@@ -312,8 +312,19 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             if only_types && !accepted.is_empty() {
                 return vec![type_diagnostic(&field, instance, &accepted).at(span)];
             }
-            // Otherwise report the branch that got furthest: the one with the fewest errors.
-            match context.iter().min_by_key(|errors| errors.len()) {
+            // Otherwise report the branch that got furthest: among those that take a value of
+            // this type (an optional table is `anyOf [table, null]`: its table's errors, not
+            // "expected nothing"), the one with the fewest errors.
+            let wrong_type = |branch: &&Vec<jsonschema::ValidationError<'_>>| {
+                matches!(branch.as_slice(), [e] if e.instance_path() == error.instance_path()
+                    && matches!(e.kind(), ValidationErrorKind::Type { .. }))
+            };
+            let closest = context
+                .iter()
+                .filter(|branch| !wrong_type(branch))
+                .min_by_key(|errors| errors.len())
+                .or_else(|| context.iter().min_by_key(|errors| errors.len()));
+            match closest {
                 Some(errors) if !errors.is_empty() => errors
                     .iter()
                     .flat_map(|e| schema_diagnostics(doc, e))

@@ -78,6 +78,8 @@ const CASES: &[Case] = &[
     case("worker-with-port.toml", "E0315", 30, 1, "worker `jobs` sets `port`, which only web services have", Some("make the service `kind = \"web\"`")),
     case("worker-http-probe.toml", "E0315", 30, 55, "worker `jobs` sets `health.readiness`, which only web services have", Some("a worker is probed with `health.command`")),
     case("worker-gunicorn-workers.toml", "E0315", 33, 1, "worker `jobs` sets `workers`, which only web services have", Some("remove `workers`")),
+    case("compose-istio.toml", "E0316", 35, 1, "`istio` has no effect: `development` runs on compose", Some("remove it")),
+    case("quota-without-limits.toml", "E0202", 19, 1, "missing required key `limits` in `environments.production.quota`", Some("add `limits = …`")),
     case("replicas-under-autoscaling.toml", "E0313", 28, 12, "`replicas = 5` never takes effect: the autoscaler decides the count (`api` in `staging` runs 2–6, `api` in `production` runs 2–6)", Some("set `autoscaling.min = 5`")),
     case("config-list.toml", "E0203", 7, 13, "wrong type for `platform.config.LOG_LEVEL`: expected a string, a number or a boolean, found an array", None),
 ];

@@ -2,6 +2,7 @@
 //! Each rule reports with the span of the most specific place the offending value was set.
 
 mod ci;
+mod compose;
 mod resources;
 mod slo;
 
@@ -32,6 +33,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     let mut diagnostics = Vec::new();
     check_references(doc, spec, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
+    compose::check_compose(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
     resources::check_replicas(doc, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);

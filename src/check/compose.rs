@@ -1,0 +1,131 @@
+//! Rules on compose environments: a setting only Kubernetes uses, set for a compose environment,
+//! is an error rather than a silent no-op. Compose runs one container per service on a
+//! developer's machine: no namespace, ingress, quota, secret store or autoscaler.
+
+use super::service_ptr;
+use crate::diagnostics::Diagnostic;
+use crate::load::{Document, pointer_escape};
+use crate::model::PlatformSpec;
+use crate::model::spec::Runtime;
+
+/// Environment settings only Kubernetes environments use.
+const ENVIRONMENT: &[&str] = &[
+    "namespace",
+    "nodes",
+    "istio",
+    "quota",
+    "container_defaults",
+    "ingress",
+    "monitoring_namespace",
+    "secret_store",
+    "image_tag",
+];
+
+/// Service settings only Kubernetes environments use. Set on the service itself they apply to
+/// its Kubernetes environments; set for a compose environment they would apply to nothing.
+const SERVICE: &[&str] = &[
+    "replicas",
+    "resources",
+    "autoscaling",
+    "disruption",
+    "expose",
+];
+
+/// Reports every Kubernetes-only setting made for a compose environment: on the environment,
+/// in its `service_overrides`, or in a service's `env.<name>`.
+pub fn check_compose(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+    for (env, settings) in &spec.environments {
+        if settings.runtime != Runtime::Compose {
+            continue;
+        }
+        let env_ptr = format!("/environments/{}", pointer_escape(env));
+        let own = ENVIRONMENT
+            .iter()
+            .map(|field| (format!("{env_ptr}/{field}"), (*field).to_owned()));
+        let overrides = SERVICE.iter().map(|field| {
+            let ptr = format!("{env_ptr}/service_overrides/{field}");
+            (ptr, format!("service_overrides.{field}"))
+        });
+        let per_service = spec
+            .services
+            .iter()
+            .filter(|(_, service)| service.env.contains_key(env))
+            .flat_map(|(name, _)| {
+                let base = format!("{}/env/{}", service_ptr(name), pointer_escape(env));
+                SERVICE.iter().map(move |field| {
+                    let setting = format!("services.{name}.env.{env}.{field}");
+                    (format!("{base}/{field}"), setting)
+                })
+            });
+        for (ptr, setting) in own
+            .chain(overrides)
+            .chain(per_service)
+            .filter(|(ptr, _)| doc.has(ptr))
+        {
+            out.push(
+                Diagnostic::error(
+                    "E0316",
+                    format!("`{setting}` has no effect: `{env}` runs on compose"),
+                )
+                .at(doc.key_span_of(&ptr))
+                .label("Kubernetes only")
+                .help("remove it: compose runs one container per service, with no namespace, ingress, quota, secret store or autoscaler"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::SourceFile;
+
+    /// The small fixture plus a compose environment `development` with `settings`, and `extra`
+    /// tables; the (line, message) of each E0316 problem.
+    fn dead_settings(settings: &str, extra: &str) -> Vec<(usize, String)> {
+        let text = format!(
+            "{}\n[environments.development]\nruntime = \"compose\"\ndomain = \"localhost\"\n{settings}\n{extra}",
+            include_str!("../../tests/fixtures/small.toml")
+        );
+        let source = SourceFile::new("platform.toml", text);
+        match crate::analyse(source.clone()) {
+            Ok(_) => Vec::new(),
+            Err(crate::Failure::Invalid { diagnostics, .. }) => diagnostics
+                .iter()
+                .filter(|d| d.code.0 == "E0316")
+                .map(|d| {
+                    let start = d.span.clone().expect("located").start;
+                    (source.line_col(start).0, d.message.clone())
+                })
+                .collect(),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn kubernetes_settings_for_a_compose_environment_are_reported_where_they_are_set() {
+        let problems = dead_settings(
+            "namespace = \"dev\"\nservice_overrides = { autoscaling = { min = 1, max = 2 } }\n",
+            "[services.api.env.development]\nexpose = { subdomain = \"dev\" }\nconfig = { DEBUG = \"1\" }\n",
+        );
+        let messages: Vec<&str> = problems.iter().map(|(_, m)| m.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`namespace` has no effect: `development` runs on compose",
+                "`service_overrides.autoscaling` has no effect: `development` runs on compose",
+                "`services.api.env.development.expose` has no effect: `development` runs on compose",
+            ]
+        );
+        let lines: Vec<usize> = problems.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [34, 35, 38]);
+    }
+
+    #[test]
+    fn settings_compose_uses_and_service_wide_settings_are_fine() {
+        // Configuration, worker processes and shutdown grace reach the compose file; the
+        // service's own Kubernetes settings apply to its Kubernetes environments.
+        let compose = "config = { APP_ENV = \"development\" }\nalertmanager = \"alertmanager:9093\"\nservice_overrides = { workers = 1, termination_grace = 5 }\n";
+        let service = "[services.api.env.development]\nconfig = { DEBUG = \"1\" }\n";
+        assert_eq!(dead_settings(compose, service), []);
+    }
+}
