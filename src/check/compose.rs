@@ -77,28 +77,14 @@ pub fn check_compose(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnost
 
 #[cfg(test)]
 mod tests {
-    use crate::diagnostics::SourceFile;
-
     /// The small fixture plus a compose environment `development` with `settings`, and `extra`
-    /// tables; the (line, message) of each E0316 problem.
+    /// tables; each E0316 problem.
     fn dead_settings(settings: &str, extra: &str) -> Vec<(usize, String)> {
         let text = format!(
             "{}\n[environments.development]\nruntime = \"compose\"\ndomain = \"localhost\"\n{settings}\n{extra}",
             include_str!("../../tests/fixtures/small.toml")
         );
-        let source = SourceFile::new("platform.toml", text);
-        match crate::analyse(source.clone()) {
-            Ok(_) => Vec::new(),
-            Err(crate::Failure::Invalid { diagnostics, .. }) => diagnostics
-                .iter()
-                .filter(|d| d.code.0 == "E0316")
-                .map(|d| {
-                    let start = d.span.clone().expect("located").start;
-                    (source.line_col(start).0, d.message.clone())
-                })
-                .collect(),
-            Err(other) => panic!("{other:?}"),
-        }
+        super::super::problems_with("E0316", text)
     }
 
     #[test]

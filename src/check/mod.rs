@@ -294,3 +294,22 @@ fn config_keys<'a>(spec: &'a PlatformSpec, service: &str) -> BTreeMap<&'a str, S
     }
     keys
 }
+
+/// For the rules' unit tests: the (line, message) of each problem with `code` that analysing
+/// `text` reports, in order.
+#[cfg(test)]
+pub(crate) fn problems_with(code: &str, text: String) -> Vec<(usize, String)> {
+    let source = crate::diagnostics::SourceFile::new("platform.toml", text);
+    match crate::analyse(source.clone()) {
+        Ok(_) => Vec::new(),
+        Err(crate::Failure::Invalid { diagnostics, .. }) => diagnostics
+            .iter()
+            .filter(|d| d.code.0 == code)
+            .map(|d| {
+                let start = d.span.clone().expect("located").start;
+                (source.line_col(start).0, d.message.clone())
+            })
+            .collect(),
+        Err(other) => panic!("{other:?}"),
+    }
+}

@@ -297,26 +297,10 @@ mod tests {
 
 #[cfg(test)]
 mod replicas_tests {
-    use crate::diagnostics::SourceFile;
-
-    /// The small fixture with `api`'s settings and `extra` tables; the (line, message) of each
-    /// E0313 problem.
+    /// The small fixture with `api`'s settings and `extra` tables; each E0313 problem.
     fn unused_replicas(api: &str, extra: &str) -> Vec<(usize, String)> {
-        let text =
-            include_str!("../../tests/fixtures/small.toml").replace("replicas = 2\n", api) + extra;
-        let source = SourceFile::new("platform.toml", text);
-        match crate::analyse(source.clone()) {
-            Ok(_) => Vec::new(),
-            Err(crate::Failure::Invalid { diagnostics, .. }) => diagnostics
-                .iter()
-                .filter(|d| d.code.0 == "E0313")
-                .map(|d| {
-                    let start = d.span.clone().expect("located").start;
-                    (source.line_col(start).0, d.message.clone())
-                })
-                .collect(),
-            Err(other) => panic!("{other:?}"),
-        }
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        super::super::problems_with("E0313", fixture.replace("replicas = 2\n", api) + extra)
     }
 
     #[test]
