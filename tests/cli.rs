@@ -524,12 +524,45 @@ fn missing_config_is_a_usage_error() {
     let work = Work::new();
     for command in ["render", "check", "diff"] {
         let (_, stderr) = work.expect(2, &[command, "--config", "nope.toml", "--out", "out"]);
-        assert!(stderr.contains("cannot read nope.toml"), "{stderr}");
+        assert!(
+            stderr.contains("error[E0100]: nope.toml does not exist"),
+            "{stderr}"
+        );
         // The default --config is platform.toml in the current directory; there is none.
         let (_, stderr) = work.expect(2, &[command]);
-        assert!(stderr.contains("cannot read platform.toml"), "{stderr}");
+        assert!(stderr.contains("platform.toml does not exist"), "{stderr}");
+        assert!(stderr.contains("--config FILE"), "{stderr}");
     }
     assert!(!work.out().exists());
+}
+
+#[test]
+fn unreadable_configs_and_outputs_say_what_is_wrong() {
+    let work = Work::new();
+    fs::create_dir(work.path("dir.toml")).expect("mkdir");
+    fs::write(
+        work.path("latin1.toml"),
+        b"[platform]\nname = \"caf\xe9\"\n",
+    )
+    .expect("write");
+    let config = work.config("platform.toml", SMALL);
+    fs::write(work.path("file"), "not a directory\n").expect("write");
+    for command in ["render", "check", "diff"] {
+        let (_, stderr) = work.expect(2, &[command, "--config", "dir.toml"]);
+        assert!(stderr.contains("dir.toml is a directory"), "{stderr}");
+        let (_, stderr) = work.expect(2, &[command, "--config", "latin1.toml"]);
+        assert!(stderr.contains("latin1.toml is not UTF-8 text"), "{stderr}");
+        assert!(stderr.contains("save it with that encoding"), "{stderr}");
+        let (_, stderr) = work.expect(2, &[command, "--config", &config, "--out", "file"]);
+        assert!(
+            stderr.contains("the output directory file is not a directory"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(work.path("file")).expect("read"),
+        "not a directory\n"
+    );
 }
 
 #[test]

@@ -101,6 +101,14 @@ pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
             exists: true,
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ManifestOnDisk::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(Diagnostic::error(
+            "E0501",
+            format!(
+                "the output directory {} is not a directory",
+                out_dir.display()
+            ),
+        )
+        .help(format!("pass a directory with --out; {UNCHANGED}"))),
         Err(e) => Err(io_error(format!("cannot read {}", path.display()), e)),
     }
 }
