@@ -215,6 +215,9 @@ fn compile_inner(
     templates: Option<&Path>,
     target: Option<&Target<'_>>,
 ) -> Result<Done, Failure> {
+    if let Some(dir) = templates {
+        render::check_overrides(dir).map_err(Failure::Environment)?;
+    }
     let renderer = Renderer::new(&TemplateSource::new(templates)).map_err(invalid)?;
     if parallel::cpus() == 1 {
         return compile_with(&renderer, source, env, target);

@@ -537,6 +537,35 @@ fn missing_config_is_a_usage_error() {
 }
 
 #[test]
+fn a_misspelt_template_override_is_an_error_not_ignored() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let stray = work.path("tpl/kubernetes/deploymnet.yaml");
+    fs::create_dir_all(stray.parent().expect("parent")).expect("mkdir");
+    fs::write(&stray, "kind: Deployment\n").expect("write");
+    for command in ["render", "check", "diff"] {
+        let args = [command, "--config", &config, "--templates", "tpl"];
+        let (_, stderr) = work.expect(2, &args);
+        assert!(stderr.contains("error[E0403]"), "{stderr}");
+        assert!(
+            stderr.contains("there is no template `kubernetes/deploymnet.yaml`"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("did you mean `kubernetes/deployment.yaml`?"),
+            "{stderr}"
+        );
+        let args = [command, "--config", &config, "--templates", "templates"];
+        let (_, stderr) = work.expect(2, &args);
+        assert!(
+            stderr.contains("the template directory templates does not exist"),
+            "{stderr}"
+        );
+    }
+    assert!(!work.out().exists());
+}
+
+#[test]
 fn unreadable_configs_and_outputs_say_what_is_wrong() {
     let work = Work::new();
     fs::create_dir(work.path("dir.toml")).expect("mkdir");

@@ -6,6 +6,7 @@
 //! (anything else through `tojson`); a template that prints a raw map or list fails instead of
 //! writing something ambiguous.
 
+mod overrides;
 mod typed;
 pub mod yaml;
 
@@ -25,6 +26,7 @@ mod embedded {
 
 pub(crate) use embedded::BUILD_ID;
 pub use embedded::EMBEDDED;
+pub use overrides::check_overrides;
 pub use typed::Typed;
 
 /// A rendered file: its path under `out/` and its bytes.
