@@ -272,15 +272,17 @@ fn compile_with(
         })
     });
     let mut built = Vec::with_capacity(results.len());
-    let (mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new());
+    let (mut failures, mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new(), Vec::new());
     for result in results {
         match result {
             Ok(Some(file)) => built.push(file),
             Ok(None) => {}
+            Err(Problem::Template(failure)) => failures.push(failure),
             Err(Problem::Invalid(d)) => invalid_diags.push(d),
             Err(Problem::Io(d)) => io_diags.push(d),
         }
     }
+    invalid_diags.splice(0..0, render::template_diagnostics(failures));
     if !invalid_diags.is_empty() {
         return Err(invalid(invalid_diags));
     }
@@ -348,8 +350,10 @@ fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
     }
 }
 
-/// Why one file could not be built: a template bug, or the output directory unreadable.
+/// Why one file could not be built: a template bug, output that fails verification, or the
+/// output directory unreadable.
 enum Problem {
+    Template(render::TemplateFailure),
     Invalid(Diagnostic),
     Io(Diagnostic),
 }
@@ -364,7 +368,7 @@ fn build_file(
 ) -> Result<Option<Built>, Problem> {
     let Some(file) = renderer
         .render_artifact(artifact)
-        .map_err(Problem::Invalid)?
+        .map_err(Problem::Template)?
     else {
         return Ok(None);
     };

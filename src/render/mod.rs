@@ -263,7 +263,7 @@ impl Renderer {
     pub fn render_artifact(
         &self,
         artifact: &Artifact<'_>,
-    ) -> Result<Option<RenderedFile>, Diagnostic> {
+    ) -> Result<Option<RenderedFile>, TemplateFailure> {
         let Some(context) = artifact.context.value() else {
             return Ok(None);
         };
@@ -276,20 +276,68 @@ impl Renderer {
             .get_template(&artifact.template)
             .and_then(|template| render_reusing_buffer(&template, &context, &artifact.path))
             .map_err(|error| {
-                let mut message = format!("rendering {} from template {} failed: {error}", artifact.path, artifact.template);
+                let mut message = error.to_string();
                 let mut source = std::error::Error::source(&error);
                 while let Some(inner) = source {
                     message.push_str(&format!(": {inner}"));
                     source = inner.source();
                 }
-                Diagnostic::error("E0402", message)
-                    .help("a template or --templates override is broken; this is a bug in the template, not in platform.toml")
+                TemplateFailure {
+                    path: artifact.path.clone(),
+                    template: artifact.template.clone(),
+                    error: message,
+                }
             })?;
         Ok(Some(RenderedFile {
             path: artifact.path.clone(),
             content,
         }))
     }
+}
+
+/// A template that failed to render one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateFailure {
+    /// The file it was rendering.
+    pub path: String,
+    /// The template.
+    pub template: String,
+    /// What went wrong, with its causes.
+    pub error: String,
+}
+
+/// One diagnostic per template and error, naming the first file it struck: a broken template
+/// fails every file it renders the same way, and a thousand identical errors would bury the
+/// one thing to fix. In the order of `failures`.
+pub fn template_diagnostics(failures: Vec<TemplateFailure>) -> Vec<Diagnostic> {
+    let mut groups: Vec<(TemplateFailure, usize)> = Vec::new();
+    for failure in failures {
+        let same = |(first, _): &&mut (TemplateFailure, usize)| {
+            first.template == failure.template && first.error == failure.error
+        };
+        match groups.iter_mut().find(same) {
+            Some((_, count)) => *count += 1,
+            None => groups.push((failure, 1)),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(failure, count)| {
+            let files = match count {
+                1 => failure.path,
+                2 => format!("{} and 1 more file", failure.path),
+                n => format!("{} and {} more files", failure.path, n - 1),
+            };
+            Diagnostic::error(
+                "E0402",
+                format!(
+                    "rendering {files} from template {} failed: {}",
+                    failure.template, failure.error
+                ),
+            )
+            .help("a template or --templates override is broken; this is a bug in the template, not in platform.toml")
+        })
+        .collect()
 }
 
 /// Renders `template` into this thread's reused buffer, then copies the body, with its header,
@@ -310,28 +358,6 @@ fn render_reusing_buffer(
             .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string()))?;
         Ok(with_header(path, body))
     })
-}
-
-/// Renders every artifact, collecting every failure.
-pub fn render(
-    artifacts: &[Artifact<'_>],
-    source: &TemplateSource,
-) -> Result<Vec<RenderedFile>, Vec<Diagnostic>> {
-    let renderer = Renderer::new(source)?;
-    let mut files = Vec::with_capacity(artifacts.len());
-    let mut errors = Vec::new();
-    for artifact in artifacts {
-        match renderer.render_artifact(artifact) {
-            Ok(Some(file)) => files.push(file),
-            Ok(None) => {}
-            Err(diag) => errors.push(diag),
-        }
-    }
-    if errors.is_empty() {
-        Ok(files)
-    } else {
-        Err(errors)
-    }
 }
 
 /// Prefixes the generated-file header in the comment syntax of the file type. JSON cannot hold
@@ -356,4 +382,55 @@ pub fn with_header(path: &str, body: &str) -> String {
         return joined(&["#!", shebang, "\n# ", GENERATED, "\n", tail]);
     }
     joined(&["# ", GENERATED, "\n", body])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_that_fails_the_same_way_everywhere_is_one_diagnostic() {
+        let failure = |path: &str, template: &str, error: &str| TemplateFailure {
+            path: path.to_owned(),
+            template: template.to_owned(),
+            error: error.to_owned(),
+        };
+        let diagnostics = template_diagnostics(vec![
+            failure(
+                "a/x-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "undefined value",
+            ),
+            failure(
+                "a/namespace.yaml",
+                "kubernetes/namespace.yaml",
+                "undefined value",
+            ),
+            failure(
+                "a/y-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "undefined value",
+            ),
+            failure(
+                "b/x-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "undefined value",
+            ),
+            failure(
+                "b/y-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "unknown filter",
+            ),
+        ]);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "rendering a/x-deployment.yaml and 2 more files from template kubernetes/deployment.yaml failed: undefined value",
+                "rendering a/namespace.yaml from template kubernetes/namespace.yaml failed: undefined value",
+                "rendering b/y-deployment.yaml from template kubernetes/deployment.yaml failed: unknown filter",
+            ]
+        );
+        assert!(diagnostics.iter().all(|d| d.code.0 == "E0402"));
+    }
 }
