@@ -1346,6 +1346,9 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
         assert_eq!(output.status.code(), Some(1), "{out}: a template error");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("error[E0402]"), "{stderr}");
+        // One diagnostic for the template, naming what was undefined, not one per file.
+        assert_eq!(stderr.matches("error[E0402]").count(), 1, "{stderr}");
+        assert!(stderr.contains("`no_such_value` is undefined"), "{stderr}");
         let after = work.path(out).exists().then(|| tree(&work.path(out)));
         assert_eq!(before, after, "{out}: left exactly as it was");
         assert_eq!(

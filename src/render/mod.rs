@@ -219,6 +219,9 @@ fn build_env(source: &TemplateSource, alternate: bool) -> Result<Environment<'st
     }
     env.set_syntax(syntax.build()?);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Errors name what was undefined (`service` is undefined), not only "undefined value". Off
+    // by default in release builds; it costs nothing measurable until a template fails.
+    env.set_debug(true);
     env.set_auto_escape_callback(auto_escape);
     env.set_formatter(format_value);
     env.add_filter("yaml", yaml_filter);
