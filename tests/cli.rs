@@ -546,7 +546,7 @@ fn a_misspelt_template_override_is_an_error_not_ignored() {
     for command in ["render", "check", "diff"] {
         let args = [command, "--config", &config, "--templates", "tpl"];
         let (_, stderr) = work.expect(2, &args);
-        assert!(stderr.contains("error[E0403]"), "{stderr}");
+        assert!(stderr.contains("error[E0406]"), "{stderr}");
         assert!(
             stderr.contains("there is no template `kubernetes/deploymnet.yaml`"),
             "{stderr}"

@@ -31,6 +31,52 @@ const SERVICE: &[&str] = &[
     "expose",
 ];
 
+/// The containers compose runs beside the services where `observability` is on.
+const STACK: &[&str] = &["jaeger", "prometheus", "grafana"];
+
+/// Services and dependencies share one namespace of names: compose files key both by name, and
+/// a dependency's default selector (`app: <name>`) would pick a service of the same name. Where
+/// a compose environment runs the observability stack, its containers' names are taken too.
+pub fn check_names(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+    let stack_env = spec
+        .environments
+        .iter()
+        .find(|(_, e)| e.runtime == Runtime::Compose && e.observability)
+        .map(|(name, _)| name);
+    let dependencies = spec.dependencies.keys().map(|name| {
+        let ptr = format!("/dependencies/{}", pointer_escape(name));
+        (name, ptr, "dependency")
+    });
+    let services = spec
+        .services
+        .keys()
+        .map(|name| (name, service_ptr(name), "service"));
+    for (name, ptr, what) in services.chain(dependencies) {
+        if what == "service" && spec.dependencies.contains_key(name) {
+            out.push(
+                Diagnostic::error(
+                    "E0317",
+                    format!("service `{name}` has the name of a dependency"),
+                )
+                .at(doc.key_span_of(&ptr))
+                .label("also under [dependencies]")
+                .help("rename one of them: compose files name both by it, and the dependency's network policy selects pods by it"),
+            );
+        }
+        if let Some(env) = stack_env.filter(|_| STACK.contains(&name.as_str())) {
+            out.push(
+                Diagnostic::error(
+                    "E0317",
+                    format!("{what} `{name}` has the name of a container compose runs in `{env}`"),
+                )
+                .at(doc.key_span_of(&ptr))
+                .label("taken by the observability stack")
+                .help(format!("rename it: `{env}` runs Jaeger, Prometheus and Grafana under those names; or set `observability = false` there")),
+            );
+        }
+    }
+}
+
 /// Reports every Kubernetes-only setting made for a compose environment: on the environment,
 /// in its `service_overrides`, or in a service's `env.<name>`.
 pub fn check_compose(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
@@ -113,5 +159,29 @@ mod tests {
         let compose = "config = { APP_ENV = \"development\" }\nalertmanager = \"alertmanager:9093\"\nservice_overrides = { workers = 1, termination_grace = 5 }\n";
         let service = "[services.api.env.development]\nconfig = { DEBUG = \"1\" }\n";
         assert_eq!(dead_settings(compose, service), []);
+    }
+
+    #[test]
+    fn names_taken_by_the_observability_stack_are_free_without_it() {
+        let grafana = "[services.grafana]\nkind = \"web\"\napp = \"g.main:app\"\n\n[dependencies.jaeger]\nkind = \"redis\"\nversion = \"7\"\n";
+        let text = |settings: &str| {
+            format!(
+                "{}\n[environments.development]\nruntime = \"compose\"\ndomain = \"localhost\"\n{settings}\n{grafana}",
+                include_str!("../../tests/fixtures/small.toml")
+            )
+        };
+        let taken = super::super::problems_with("E0317", text(""));
+        let messages: Vec<&str> = taken.iter().map(|(_, m)| m.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "service `grafana` has the name of a container compose runs in `development`",
+                "dependency `jaeger` has the name of a container compose runs in `development`",
+            ]
+        );
+        assert_eq!(
+            super::super::problems_with("E0317", text("observability = false\n")),
+            []
+        );
     }
 }

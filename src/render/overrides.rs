@@ -20,7 +20,7 @@ pub fn check_overrides(dir: &Path) -> Result<(), Vec<Diagnostic>> {
         };
         return Err(vec![
             Diagnostic::error(
-                "E0403",
+                "E0406",
                 format!("the template directory {} {problem}", dir.display()),
             )
             .help(help),
@@ -32,7 +32,7 @@ pub fn check_overrides(dir: &Path) -> Result<(), Vec<Diagnostic>> {
             Ok(entry) => entry,
             Err(e) => {
                 problems.push(
-                    Diagnostic::error("E0403", format!("cannot list {}: {e}", dir.display()))
+                    Diagnostic::error("E0406", format!("cannot list {}: {e}", dir.display()))
                         .help(help),
                 );
                 continue;
@@ -57,7 +57,7 @@ pub fn check_overrides(dir: &Path) -> Result<(), Vec<Diagnostic>> {
         };
         problems.push(
             Diagnostic::error(
-                "E0403",
+                "E0406",
                 format!(
                     "{} replaces no template: there is no template `{name}`",
                     entry.path().display()
