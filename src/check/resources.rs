@@ -164,6 +164,24 @@ pub fn check_environments(
         .iter()
         .map(|e| (format!("/environments/{}", pointer_escape(&e.name)), e))
     {
+        // A namespace set in the file is held to 63 by the schema; the default one is not.
+        if env.is_kubernetes() && env.namespace.len() > 63 {
+            push(
+                Diagnostic::error(
+                    "E0318",
+                    format!(
+                        "the namespace of `{}` would be `{}`, {} characters long",
+                        env.name,
+                        env.namespace,
+                        env.namespace.len()
+                    ),
+                )
+                .at(doc.key_span_of(&env_ptr))
+                .label("namespace derived from the platform and environment names")
+                .help("Kubernetes allows 63: set `namespace = \"…\"` on the environment, or shorten its name or the platform's"),
+                out,
+            );
+        }
         if let Some(defaults) = &env.container_defaults {
             for problem in compare(&defaults.requests, &defaults.limits) {
                 push(
