@@ -236,6 +236,7 @@ fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
 }
 
 fn run_render(input: &Input) -> Result<ExitCode, Failure> {
+    let _lock = output::lock(&input.out, output::Access::Exclusive);
     let (source, key) = match read_and_ask_cache(input, false)? {
         Cached::Unknown(source, key) => (source, key),
         Cached::UpToDate(entry) => {
@@ -296,6 +297,7 @@ fn check_summary(input: &Input, format: Format, files: usize) -> ExitCode {
 }
 
 fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Failure> {
+    let _lock = output::lock(&input.out, output::Access::Shared);
     let (source, key) = match read_and_ask_cache(input, strict)? {
         Cached::Unknown(source, key) => (source, key),
         Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.files.len())),
@@ -328,6 +330,7 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
 }
 
 fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, Failure> {
+    let _lock = output::lock(&input.out, output::Access::Shared);
     let compiled;
     let review = match read_and_ask_cache(input, false)? {
         // Up to date: the review of no change at all.

@@ -1359,6 +1359,91 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
     }
 }
 
+/// A render waits while another platgen holds the output directory, says so, and goes on
+/// once it is free; a check waits for a render in the same way.
+#[cfg(unix)]
+#[test]
+fn a_second_run_waits_for_the_output_directory() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    for (held, command) in [
+        ("exclusive", "render"),
+        ("exclusive", "check"),
+        ("shared", "render"),
+    ] {
+        let holder = fs::File::open(work.out()).expect("open out/");
+        if held == "exclusive" {
+            holder.lock().expect("lock");
+        } else {
+            holder.lock_shared().expect("lock");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
+            .args([command, "--config", &config])
+            .current_dir(work.dir.path())
+            .env("PLATGEN_CACHE", "off")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("platgen runs");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "{command} went on while out/ was held ({held})"
+        );
+        drop(holder);
+        let output = child.wait_with_output().expect("platgen ends");
+        assert_eq!(output.status.code(), Some(0), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("platgen: waiting for another platgen run on out to finish"),
+            "{stderr}"
+        );
+    }
+}
+
+/// Renders of two environments into the same output directory at once (parallel CI jobs)
+/// each keep the other's files in the manifest.
+#[test]
+fn renders_of_two_environments_at_once_leave_a_consistent_output() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let changed = work.config("changed.toml", &small_changed());
+    for round in 0..6 {
+        let config = if round % 2 == 0 { &changed } else { &config };
+        let children: Vec<_> = ["staging", "production"]
+            .into_iter()
+            .map(|env| {
+                Command::new(env!("CARGO_BIN_EXE_platgen"))
+                    .args(["render", "--config", config, "--env", env])
+                    .current_dir(work.dir.path())
+                    .env("PLATGEN_CACHE", "off")
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("platgen runs")
+            })
+            .collect();
+        for mut child in children {
+            assert!(
+                child.wait().expect("platgen ends").success(),
+                "round {round}"
+            );
+        }
+        work.expect(
+            0,
+            &[
+                "check",
+                "--config",
+                config,
+                "--no-cache",
+                "--format",
+                "short",
+            ],
+        );
+    }
+}
+
 /// On one CPU every stage runs on the main thread (no template precompilation beside analysis,
 /// planners one after the other, no rendering threads): the render is the same, byte for byte.
 #[cfg(target_os = "linux")]

@@ -6,6 +6,7 @@
 //! ([`write()`]), `check` reports and `diff` shows. See [`write()`] for the crash-safety
 //! guarantees.
 
+mod lock;
 pub mod manifest;
 mod stage;
 mod write;
@@ -16,6 +17,7 @@ use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
+pub use lock::{Access, OutputLock, lock};
 use manifest::{MANIFEST_NAME, Manifest, hash};
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
 pub use write::{commit, remove_leftovers_of, write};
