@@ -38,32 +38,37 @@ const STACK: &[&str] = &["jaeger", "prometheus", "grafana"];
 /// a dependency's default selector (`app: <name>`) would pick a service of the same name. Where
 /// a compose environment runs the observability stack, its containers' names are taken too.
 pub fn check_names(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
-    let stack_env = spec
-        .environments
-        .iter()
-        .find(|(_, e)| e.runtime == Runtime::Compose && e.observability)
-        .map(|(name, _)| name);
-    let dependencies = spec.dependencies.keys().map(|name| {
-        let ptr = format!("/dependencies/{}", pointer_escape(name));
-        (name, ptr, "dependency")
-    });
-    let services = spec
-        .services
-        .keys()
-        .map(|name| (name, service_ptr(name), "service"));
-    for (name, ptr, what) in services.chain(dependencies) {
-        if what == "service" && spec.dependencies.contains_key(name) {
+    for name in spec.services.keys() {
+        if spec.dependencies.contains_key(name) {
             out.push(
                 Diagnostic::error(
                     "E0317",
                     format!("service `{name}` has the name of a dependency"),
                 )
-                .at(doc.key_span_of(&ptr))
+                .at(doc.key_span_of(&service_ptr(name)))
                 .label("also under [dependencies]")
                 .help("rename one of them: compose files name both by it, and the dependency's network policy selects pods by it"),
             );
         }
-        if let Some(env) = stack_env.filter(|_| STACK.contains(&name.as_str())) {
+    }
+    let Some(env) = spec
+        .environments
+        .iter()
+        .find(|(_, e)| e.runtime == Runtime::Compose && e.observability)
+        .map(|(name, _)| name)
+    else {
+        return;
+    };
+    let services = spec
+        .services
+        .keys()
+        .map(|name| ("service", service_ptr(name), name));
+    let dependencies = spec.dependencies.keys().map(|name| {
+        let ptr = format!("/dependencies/{}", pointer_escape(name));
+        ("dependency", ptr, name)
+    });
+    for (what, ptr, name) in services.chain(dependencies) {
+        if STACK.contains(&name.as_str()) {
             out.push(
                 Diagnostic::error(
                     "E0317",

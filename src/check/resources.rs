@@ -35,9 +35,10 @@ pub fn memory_bytes(q: &str) -> Option<f64> {
     q.parse().ok()
 }
 
-/// The most specific pointer under which `field` of a service is set for an environment.
-fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String {
-    let candidates = [
+/// Where `field` of a service is set for an environment, most specific first: its
+/// `env.<name>`, the environment's `service_overrides`, the service itself; `None` when nowhere.
+fn setting_source(doc: &Document, service: &str, env: &str, field: &str) -> Option<String> {
+    [
         format!(
             "{}/env/{}/{field}",
             service_ptr(service),
@@ -48,11 +49,15 @@ fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String 
             pointer_escape(env)
         ),
         format!("{}/{field}", service_ptr(service)),
-    ];
-    candidates
-        .into_iter()
-        .find(|p| doc.has(p))
-        .unwrap_or_else(|| service_ptr(service))
+    ]
+    .into_iter()
+    .find(|p| doc.has(p))
+}
+
+/// The place to point at for `field` of a service in an environment: where it is set, else
+/// the service.
+fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String {
+    setting_source(doc, service, env, field).unwrap_or_else(|| service_ptr(service))
 }
 
 fn compare(requests: &Compute, limits: &Compute) -> Vec<String> {
@@ -72,16 +77,10 @@ fn compare(requests: &Compute, limits: &Compute) -> Vec<String> {
     problems
 }
 
-/// The `replicas` setting that decides a service's count in an environment, most specific
-/// first; `None` when none is set (the default, 1).
-fn replicas_ptr(doc: &Document, service: &str, env: &str) -> Option<String> {
-    let ptr = setting_ptr(doc, service, env, "replicas");
-    ptr.ends_with("/replicas").then_some(ptr)
-}
-
-/// Where one `replicas` setting decides a count, and what becomes of it there.
-#[derive(Default)]
+/// One `replicas` setting, and what becomes of it where it decides a count.
 struct ReplicasUse {
+    /// Its value.
+    replicas: i64,
     /// The setting is the count somewhere (no autoscaler, or one that starts from it).
     effective: bool,
     /// Where an autoscaler with another `min` overrides it: `service` in `env`, min–max.
@@ -93,15 +92,18 @@ struct ReplicasUse {
 /// count to the HorizontalPodAutoscaler (the Deployment has no `replicas`). Compose
 /// environments run one container per service whatever the setting, so they do not count.
 pub fn check_replicas(doc: &Document, platform: &Platform, out: &mut Vec<Diagnostic>) {
-    let mut settings: BTreeMap<String, (i64, ReplicasUse)> = BTreeMap::new();
+    let mut settings: BTreeMap<String, ReplicasUse> = BTreeMap::new();
     for env in platform.environments.iter().filter(|e| e.is_kubernetes()) {
         for service in &env.services {
-            let Some(ptr) = replicas_ptr(doc, &service.name, &env.name) else {
+            // Unset everywhere: the default count, 1, is nobody's setting.
+            let Some(ptr) = setting_source(doc, &service.name, &env.name, "replicas") else {
                 continue;
             };
-            let (_, uses) = settings
-                .entry(ptr)
-                .or_insert_with(|| (service.replicas, ReplicasUse::default()));
+            let uses = settings.entry(ptr).or_insert_with(|| ReplicasUse {
+                replicas: service.replicas,
+                effective: false,
+                overridden: Vec::new(),
+            });
             match &service.autoscaling {
                 // An autoscaler that cannot run (min above max) is reported on its own.
                 Some(a) if a.min > a.max => {}
@@ -113,7 +115,8 @@ pub fn check_replicas(doc: &Document, platform: &Platform, out: &mut Vec<Diagnos
             }
         }
     }
-    for (ptr, (replicas, uses)) in settings {
+    for (ptr, uses) in settings {
+        let replicas = uses.replicas;
         if uses.effective || uses.overridden.is_empty() {
             continue;
         }
