@@ -298,32 +298,28 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             }
             // Alternatives of different types (a config value: a string, a number or a
             // boolean): when each fails only on its type, name every type accepted.
-            let mut accepted = Vec::new();
-            let only_types = context.iter().all(|branch| match branch.as_slice() {
+            let wrong_type = |branch: &[jsonschema::ValidationError<'_>]| match branch {
                 [e] if e.instance_path() == error.instance_path() => match e.kind() {
-                    ValidationErrorKind::Type { kind } => {
-                        accepted.extend(types_of(kind));
-                        true
-                    }
-                    _ => false,
+                    ValidationErrorKind::Type { kind } => Some(types_of(kind)),
+                    _ => None,
                 },
-                _ => false,
-            });
-            if only_types && !accepted.is_empty() {
+                _ => None,
+            };
+            let accepted: Option<Vec<JsonType>> = context
+                .iter()
+                .map(|branch| wrong_type(branch))
+                .collect::<Option<Vec<_>>>()
+                .map(|types| types.concat());
+            if let Some(accepted) = accepted.filter(|types| !types.is_empty()) {
                 return vec![type_diagnostic(&field, instance, &accepted).at(span)];
             }
             // Otherwise report the branch that got furthest: among those that take a value of
             // this type (an optional table is `anyOf [table, null]`: its table's errors, not
             // "expected nothing"), the one with the fewest errors.
-            let wrong_type = |branch: &&Vec<jsonschema::ValidationError<'_>>| {
-                matches!(branch.as_slice(), [e] if e.instance_path() == error.instance_path()
-                    && matches!(e.kind(), ValidationErrorKind::Type { .. }))
-            };
             let closest = context
                 .iter()
-                .filter(|branch| !wrong_type(branch))
-                .min_by_key(|errors| errors.len())
-                .or_else(|| context.iter().min_by_key(|errors| errors.len()));
+                .filter(|branch| wrong_type(branch).is_none())
+                .min_by_key(|errors| errors.len());
             match closest {
                 Some(errors) if !errors.is_empty() => errors
                     .iter()
