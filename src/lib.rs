@@ -61,23 +61,16 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
     std::fs::read_to_string(path)
         .map(|text| SourceFile::new(path, text))
         .map_err(|e| {
-            let (problem, help) = match e.kind() {
-                std::io::ErrorKind::InvalidData => (
-                    "is not UTF-8 text".to_owned(),
-                    "TOML files are UTF-8: save it with that encoding",
-                ),
-                std::io::ErrorKind::NotFound => (
-                    "does not exist".to_owned(),
-                    "pass the platform file with --config FILE",
-                ),
-                std::io::ErrorKind::IsADirectory => (
-                    "is a directory".to_owned(),
-                    "pass the platform file with --config FILE",
-                ),
-                _ => (
-                    format!("cannot be read: {e}"),
-                    "pass the platform file with --config FILE",
-                ),
+            let problem = match e.kind() {
+                std::io::ErrorKind::InvalidData => "is not UTF-8 text".to_owned(),
+                std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+                std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+                _ => format!("cannot be read: {e}"),
+            };
+            let help = if e.kind() == std::io::ErrorKind::InvalidData {
+                "TOML files are UTF-8: save it with that encoding"
+            } else {
+                "pass the platform file with --config FILE"
             };
             Failure::Environment(vec![
                 Diagnostic::error("E0100", format!("{} {problem}", path.display())).help(help),

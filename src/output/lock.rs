@@ -30,29 +30,24 @@ pub struct OutputLock {
 /// Locks the output directory, first saying so on stderr when another platgen holds it and
 /// this run has to wait.
 pub fn lock(out_dir: &Path, access: Access) -> OutputLock {
-    OutputLock {
-        _file: open_lockable(out_dir).and_then(|file| {
-            let tried = match access {
-                Access::Exclusive => file.try_lock(),
-                Access::Shared => file.try_lock_shared(),
-            };
-            match tried {
-                Ok(()) => Some(file),
-                Err(TryLockError::WouldBlock) => {
-                    eprintln!(
-                        "platgen: waiting for another platgen run on {} to finish",
-                        out_dir.display()
-                    );
-                    let locked = match access {
-                        Access::Exclusive => file.lock(),
-                        Access::Shared => file.lock_shared(),
-                    };
-                    locked.ok().map(|()| file)
-                }
-                Err(TryLockError::Error(_)) => None,
-            }
-        }),
-    }
+    let take = |file: &File, wait: bool| match (access, wait) {
+        (Access::Exclusive, false) => file.try_lock(),
+        (Access::Shared, false) => file.try_lock_shared(),
+        (Access::Exclusive, true) => file.lock().map_err(TryLockError::Error),
+        (Access::Shared, true) => file.lock_shared().map_err(TryLockError::Error),
+    };
+    let file = open_lockable(out_dir).filter(|file| match take(file, false) {
+        Ok(()) => true,
+        Err(TryLockError::WouldBlock) => {
+            eprintln!(
+                "platgen: waiting for another platgen run on {} to finish",
+                out_dir.display()
+            );
+            take(file, true).is_ok()
+        }
+        Err(TryLockError::Error(_)) => false,
+    });
+    OutputLock { _file: file }
 }
 
 /// The output directory, or its nearest existing parent, opened to be locked (Unix opens
