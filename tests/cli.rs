@@ -43,14 +43,19 @@ impl Work {
         name.to_owned()
     }
 
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_platgen"))
+    /// `platgen ARGS` in the work directory, with its own cache and no colour.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_platgen"));
+        command
             .args(args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
-            .env("PLATGEN_CACHE_DIR", self.cache.path())
-            .output()
-            .expect("platgen runs")
+            .env("PLATGEN_CACHE_DIR", self.cache.path());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("platgen runs")
     }
 
     /// Runs and asserts the exit code; returns (stdout, stderr).
@@ -1008,10 +1013,8 @@ fn diff_colours_a_terminal_unless_told_otherwise() {
     let esc = '\u{1b}';
     let args = ["diff", "--config", &changed, "--out", "out"];
     // Piped: no colour, even with NO_COLOR unset.
-    let piped = Command::new(env!("CARGO_BIN_EXE_platgen"))
-        .args(args)
-        .current_dir(work.dir.path())
-        .env("PLATGEN_CACHE_DIR", work.cache.path())
+    let piped = work
+        .command(&args)
         .env_remove("NO_COLOR")
         .output()
         .expect("runs");
@@ -1199,10 +1202,8 @@ mod generate;
 
 /// Starts `platgen ARGS` in the work directory and kills it after `delay`.
 fn kill_after(work: &Work, args: &[&str], delay: std::time::Duration) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
-        .args(args)
-        .current_dir(work.dir.path())
-        .env("PLATGEN_CACHE_DIR", work.cache.path())
+    let mut child = work
+        .command(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -1378,9 +1379,8 @@ fn a_second_run_waits_for_the_output_directory() {
         } else {
             holder.lock_shared().expect("lock");
         }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_platgen"))
-            .args([command, "--config", &config])
-            .current_dir(work.dir.path())
+        let mut child = work
+            .command(&[command, "--config", &config])
             .env("PLATGEN_CACHE", "off")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -1414,9 +1414,7 @@ fn renders_of_two_environments_at_once_leave_a_consistent_output() {
         let children: Vec<_> = ["staging", "production"]
             .into_iter()
             .map(|env| {
-                Command::new(env!("CARGO_BIN_EXE_platgen"))
-                    .args(["render", "--config", config, "--env", env])
-                    .current_dir(work.dir.path())
+                work.command(&["render", "--config", config, "--env", env])
                     .env("PLATGEN_CACHE", "off")
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
