@@ -180,10 +180,13 @@ fn prune(dir: &Path) {
 /// Whether `out_dir` is exactly what the render `entry` describes would leave: the manifest
 /// records every rendered file with its hash and no other owned file in scope, each rendered
 /// file is on disk with that hash, and (for `check --strict`) no other file is there.
-pub fn up_to_date(out_dir: &Path, entry: &Entry, strict: bool) -> bool {
-    let Ok(current) = output::read_manifest(out_dir) else {
-        return false;
-    };
+/// `current` is the manifest read from `out_dir`.
+pub fn up_to_date(
+    out_dir: &Path,
+    current: &output::ManifestOnDisk,
+    entry: &Entry,
+    strict: bool,
+) -> bool {
     if !current.exists {
         return false;
     }

@@ -197,8 +197,13 @@ fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
 /// tell.
 pub fn known_up_to_date(key: &cache::Key, out_dir: &Path, strict: bool) -> Option<cache::Entry> {
     timed("cache lookup", || {
+        // Read first: with no manifest (an empty output directory) the cache cannot help.
+        let current = output::read_manifest(out_dir).ok()?;
+        if !current.exists {
+            return None;
+        }
         let entry = cache::lookup(key)?;
-        cache::up_to_date(out_dir, &entry, strict).then_some(entry)
+        cache::up_to_date(out_dir, &current, &entry, strict).then_some(entry)
     })
 }
 
