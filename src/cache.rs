@@ -200,7 +200,9 @@ pub fn up_to_date(
         && manifest
             .keys()
             .all(|path| rendered.contains(path.as_str()) || !scope.covers(path));
-    if !manifest_current {
+    if !manifest_current
+        || output::check_dirs(out_dir, entry.files.iter().map(|(p, _)| p.as_str())).is_err()
+    {
         return false;
     }
     let on_disk = crate::parallel::map(&entry.files, |(path, expected)| {

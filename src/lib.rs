@@ -257,10 +257,15 @@ fn compile_with(
     let artifacts = timed("plan", || plan::plan(&platform, env));
     let stager = target.and_then(|t| t.stager);
     let target = match target {
-        Some(t) => Some((
-            t.dir,
-            output::read_manifest(t.dir).map_err(|d| Failure::Environment(vec![d]))?,
-        )),
+        Some(t) => {
+            let current =
+                output::read_manifest(t.dir).map_err(|d| Failure::Environment(vec![d]))?;
+            // Nothing is read, written or pruned through a link inside the output directory.
+            let paths = artifacts.iter().map(|a| a.path.as_str());
+            let owned = current.manifest.entries.keys().map(String::as_str);
+            output::check_dirs(t.dir, paths.chain(owned)).map_err(Failure::Environment)?;
+            Some((t.dir, current))
+        }
         None => None,
     };
     let results = timed("render, verify, compare", || {

@@ -822,17 +822,86 @@ fn a_file_where_a_directory_must_go_fails_cleanly() {
     assert!(stderr.contains("error[E0501]"), "{stderr}");
 }
 
-/// The failure comes after production's files are staged: staging's directory cannot be
-/// created (a dangling symlink sits where it must go), so the staged files must be discarded.
+/// A file where a whole environment's directory goes: one error for it, not one per file.
+#[test]
+fn a_file_where_an_environment_goes_is_one_error() {
+    let (_work, stderr) = failed_render_changes_nothing(&["--env", "production"], |out| {
+        fs::write(out.join("staging"), "in the way\n").expect("write");
+    });
+    assert_eq!(stderr.matches("error[").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("error[E0501]: out/staging is not a directory"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+}
+
+/// A link inside out/ (to a directory elsewhere, or dangling) is refused before anything is
+/// staged: render would write there, and prune there.
 #[cfg(unix)]
 #[test]
-fn a_failure_in_the_middle_of_writing_leaves_no_trace() {
-    let (_work, stderr) = failed_render_changes_nothing(&["--env", "production"], |out| {
-        std::os::unix::fs::symlink("/nonexistent/platgen-test", out.join("staging"))
-            .expect("symlink");
+fn links_inside_the_output_directory_are_refused() {
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    fs::write(elsewhere.path().join("keep.txt"), "precious\n").expect("write");
+    let target = elsewhere.path().to_path_buf();
+    let (work, stderr) = failed_render_changes_nothing(&[], |out| {
+        fs::rename(out.join("docker"), target.join("docker")).expect("move docker/");
+        std::os::unix::fs::symlink(target.join("docker"), out.join("docker")).expect("symlink");
     });
-    assert!(stderr.contains("error[E0501]"), "{stderr}");
-    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert!(
+        stderr.contains("error[E0504]: out/docker is a symbolic link"),
+        "{stderr}"
+    );
+    let (_, stderr) = work.expect(2, &["check", "--config", "platform.toml", "--out", "out"]);
+    assert!(stderr.contains("out/docker is a symbolic link"), "{stderr}");
+    let (_, stderr) = work.expect(2, &["diff", "--config", "platform.toml", "--out", "out"]);
+    assert!(stderr.contains("out/docker is a symbolic link"), "{stderr}");
+
+    // A manifest entry under a link cannot make render delete what the link points at.
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    std::os::unix::fs::symlink(elsewhere.path(), work.out().join("evil")).expect("symlink");
+    let manifest = work.out().join(".platgen-manifest");
+    let mut text = fs::read_to_string(&manifest).expect("manifest");
+    let hash = platgen::output::manifest::hash(b"precious\n");
+    text.push_str(&format!("{hash}  evil/keep.txt\n"));
+    fs::write(&manifest, text).expect("edit manifest");
+    let (_, stderr) = work.expect(2, &["render", "--config", &config, "--out", "out"]);
+    assert!(stderr.contains("out/evil is a symbolic link"), "{stderr}");
+    assert!(
+        elsewhere.path().join("keep.txt").exists(),
+        "render deleted through a link"
+    );
+}
+
+/// A FIFO where a file goes would block a read forever: it is reported instead.
+#[cfg(unix)]
+#[test]
+fn a_fifo_where_a_file_goes_is_reported_not_read() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let file = work.out().join("docker/Dockerfile.api");
+    fs::remove_file(&file).expect("remove");
+    let made = Command::new("mkfifo").arg(&file).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: no mkfifo");
+        return;
+    }
+    for command in ["check", "diff", "render"] {
+        let (_, stderr) = work.expect(
+            2,
+            &[command, "--no-cache", "--config", &config, "--out", "out"]
+                .into_iter()
+                .filter(|a| command == "check" || *a != "--no-cache")
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            stderr.contains("Dockerfile.api is not a regular file"),
+            "{command}: {stderr}"
+        );
+    }
 }
 
 /// A read-only directory: only meaningful where permissions bind (not as root).

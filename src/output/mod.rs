@@ -6,6 +6,7 @@
 //! ([`write()`]), `check` reports and `diff` shows. See [`write()`] for the crash-safety
 //! guarantees.
 
+mod guard;
 mod lock;
 pub mod manifest;
 mod stage;
@@ -17,6 +18,7 @@ use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
+pub use guard::check_dirs;
 pub use lock::{Access, OutputLock, lock};
 use manifest::{MANIFEST_NAME, Manifest, hash};
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
@@ -115,7 +117,8 @@ pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
     }
 }
 
-/// Runs `f` on the bytes of the file at `path` (`None` when there is no file). They are read
+/// Runs `f` on the bytes of the file at `path` (`None` when there is no file; an error when a
+/// link or something other than a regular file is there, see [`guard`]). They are read
 /// into this thread's buffer, which keeps its capacity from file to file: files on disk are
 /// compared and hashed by the ten thousand, and rarely kept.
 fn with_file<R>(path: &Path, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, Diagnostic> {
@@ -124,13 +127,8 @@ fn with_file<R>(path: &Path, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, Di
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        match fs::File::open(path) {
-            Ok(mut file) => std::io::Read::read_to_end(&mut file, buffer).map(|_| true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
-        .map(|found| f(found.then_some(buffer.as_slice())))
-        .map_err(|e| io_error(format!("cannot read {}", path.display()), e))
+        let found = guard::read_regular(path, buffer)?;
+        Ok(f(found.then_some(buffer.as_slice())))
     })
 }
 
