@@ -187,7 +187,7 @@ pub fn up_to_date(
     entry: &Entry,
     strict: bool,
 ) -> bool {
-    if !current.exists {
+    if !current.exists || current.interrupted.is_some() {
         return false;
     }
     let scope = &entry.scope;

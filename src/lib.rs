@@ -263,6 +263,12 @@ fn compile_with(
             // Nothing is read, written or pruned through a link inside the output directory.
             let paths = artifacts.iter().map(|a| a.path.as_str());
             let owned = current.manifest.entries.keys().map(String::as_str);
+            let owned = owned.chain(
+                current
+                    .interrupted
+                    .iter()
+                    .flat_map(|j| j.entries.keys().map(String::as_str)),
+            );
             output::check_dirs(t.dir, paths.chain(owned)).map_err(Failure::Environment)?;
             Some((t.dir, current))
         }
@@ -383,9 +389,7 @@ fn build_file(
         None => None,
     };
     let known_good = match (target, &observed) {
-        (Some((_, current)), Some(seen)) => {
-            output::written_by_platgen(&current.manifest, &file.path, seen)
-        }
+        (Some((_, current)), Some(seen)) => output::written_by_platgen(current, &file.path, seen),
         _ => false,
     };
     if !known_good {

@@ -1266,6 +1266,127 @@ fn an_immutable_directory_fails_cleanly() {
     assert!(stderr.contains("nothing was changed"), "{stderr}");
 }
 
+/// A stale file that cannot be pruned (its directory is immutable) fails the render before any
+/// file is replaced: the changed files elsewhere stay as they were too.
+#[cfg(unix)]
+#[test]
+fn a_prune_that_cannot_happen_changes_nothing() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let before = work.tree();
+    let changed = edit(
+        small_without_jobs(),
+        "LOG_LEVEL = \"INFO\"",
+        "LOG_LEVEL = \"WARNING\"",
+    );
+    let changed = work.config("changed.toml", &changed);
+    let Some(guard) = Immutable::set(&work.out().join("docker")) else {
+        eprintln!("skipped: chattr +i is not available here (filesystem or capability)");
+        return;
+    };
+    let (_, stderr) = work.expect(2, &["render", "--config", &changed, "--out", "out"]);
+    drop(guard);
+    assert!(
+        stderr.contains("error[E0501]: cannot remove stale out/docker/Dockerfile.jobs"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert_eq!(
+        work.tree(),
+        before,
+        "a failed prune changed the output directory"
+    );
+    work.expect(0, &["check", "--config", &config, "--out", "out"]);
+    work.render(&changed);
+    work.expect(0, &["check", "--config", &changed, "--out", "out"]);
+}
+
+/// A commit killed among its renames leaves some new files in place and the old manifest: the
+/// journal written before the first rename keeps them platgen's. `check` says what happened,
+/// and a render of either version completes without calling anything edited by hand or in
+/// the way.
+#[test]
+fn a_commit_interrupted_among_its_renames_is_recovered() {
+    let work = Work::new();
+    let changed =
+        small_changed() + "\n[services.admin]\nkind = \"web\"\napp = \"admin.main:app\"\n";
+    let changed = work.config("changed.toml", &changed);
+    work.expect(0, &["render", "--config", &changed, "--out", "new"]);
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let new = tree(&work.path("new"));
+    let old = work.tree();
+    // Half of the new render's files renamed into place (every other one), then the kill.
+    let mut journal = String::new();
+    for (i, (path, entry)) in new.iter().enumerate() {
+        let Entry::File(bytes) = entry else { continue };
+        if path == ".platgen-manifest" || old.get(path) == Some(entry) {
+            continue;
+        }
+        journal.push_str(&format!(
+            "{}  {path}\n",
+            platgen::output::manifest::hash(bytes)
+        ));
+        if i % 2 == 0 {
+            let target = work.out().join(path);
+            fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+            fs::write(target, bytes).expect("write");
+        }
+    }
+    assert!(
+        journal.contains("docker/Dockerfile.admin"),
+        "the change adds files"
+    );
+    fs::write(work.out().join(platgen::output::JOURNAL_NAME), &journal).expect("journal");
+    let interrupted = work.tree();
+
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "check", "--config", &config, "--out", "out", "--format", "short",
+        ],
+    );
+    assert!(
+        stdout.contains("out/.platgen-manifest.pending: a render was interrupted"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("edited by hand") && !stdout.contains("in the way"),
+        "{stdout}"
+    );
+    let (stdout, _) = work.expect(1, &["diff", "--config", &changed, "--out", "out"]);
+    assert!(stdout.contains("was interrupted"), "{stdout}");
+
+    for version in [&config, &changed] {
+        let out = work.path("out");
+        fs::remove_dir_all(&out).expect("reset");
+        for (path, entry) in &interrupted {
+            match entry {
+                Entry::Dir => fs::create_dir_all(out.join(path)).expect("mkdir"),
+                Entry::File(bytes) => {
+                    fs::create_dir_all(out.join(path).parent().expect("parent")).expect("mkdir");
+                    fs::write(out.join(path), bytes).expect("write");
+                }
+                Entry::Symlink(_) => unreachable!("no links in a render"),
+            }
+        }
+        let (stdout, stderr) = work.expect(0, &["render", "--config", version, "--out", "out"]);
+        assert!(!stderr.contains("edited by hand"), "{stderr}");
+        assert!(!stdout.contains("edited by hand"), "{stdout}");
+        work.expect(
+            0,
+            &["check", "--strict", "--config", version, "--out", "out"],
+        );
+        let want = if version == &changed { &new } else { &old };
+        assert_eq!(
+            &work.tree(),
+            want,
+            "render of {version} completed the interrupted one"
+        );
+    }
+}
+
 #[path = "../benches/platgen/generate.rs"]
 mod generate;
 

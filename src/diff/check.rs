@@ -2,8 +2,8 @@
 //! path, each saying what to do (`out/x.yaml: stale (run platgen render)`).
 
 use crate::output::Changes;
-use crate::output::TEMP_PREFIX;
 use crate::output::manifest::MANIFEST_NAME;
+use crate::output::{JOURNAL_NAME, TEMP_PREFIX};
 
 /// The problems `changes` shows, plus `unowned` files (reported only with `--strict`), as
 /// lines. `out` is the output directory as the user named it. Empty when all is well.
@@ -35,7 +35,12 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
     for (paths, what) in lists {
         found.extend(paths.into_iter().map(|p| (p.as_str(), what)));
     }
-    if found.is_empty() && changes.manifest_stale {
+    if changes.interrupted {
+        found.push((
+            JOURNAL_NAME,
+            "a render was interrupted while replacing files (run platgen render)",
+        ));
+    } else if found.is_empty() && changes.manifest_stale {
         found.push((MANIFEST_NAME, "stale (run platgen render)"));
     }
     for path in unowned {

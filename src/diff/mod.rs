@@ -190,7 +190,11 @@ pub fn review(
             format!("{out}/{p} was edited by hand to exactly what render writes: render will record it in {MANIFEST_NAME}")
         })
         .collect();
-    if diffs.is_empty() && notes.is_empty() && changes.manifest_stale {
+    if changes.interrupted {
+        notes.push(format!(
+            "a render of {out} was interrupted while it replaced files: render will finish the job"
+        ));
+    } else if diffs.is_empty() && notes.is_empty() && changes.manifest_stale {
         notes.push(format!(
             "{out}/{MANIFEST_NAME} is out of date: render will rewrite it"
         ));

@@ -7,6 +7,7 @@
 //! guarantees.
 
 mod guard;
+mod journal;
 mod lock;
 pub mod manifest;
 mod stage;
@@ -19,6 +20,7 @@ use std::path::Path;
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 pub use guard::check_dirs;
+pub use journal::JOURNAL_NAME;
 pub use lock::{Access, OutputLock, lock};
 use manifest::{MANIFEST_NAME, Manifest, hash};
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
@@ -46,6 +48,9 @@ pub struct Changes {
     /// Whether `out/.platgen-manifest` is missing or lists other entries than `next_manifest`
     /// (render rewrites it).
     pub manifest_stale: bool,
+    /// Whether a render was interrupted while it replaced files (its journal is there): the
+    /// output directory may hold a mix of old and new files until render runs again.
+    pub interrupted: bool,
 }
 
 impl Changes {
@@ -94,17 +99,57 @@ pub struct ManifestOnDisk {
     pub manifest: Manifest,
     /// Whether the file exists.
     pub exists: bool,
+    /// The journal of a commit that was interrupted (see [`journal`]): files it may have renamed
+    /// into place, with their new hashes.
+    pub interrupted: Option<Manifest>,
 }
 
-/// Reads the manifest of `out_dir` (empty when there is none).
+impl ManifestOnDisk {
+    /// Whether platgen wrote `path` (the manifest lists it, or an interrupted commit did).
+    pub fn owns(&self, path: &str) -> bool {
+        self.manifest.entries.contains_key(path)
+            || self
+                .interrupted
+                .as_ref()
+                .is_some_and(|j| j.entries.contains_key(path))
+    }
+
+    /// Whether platgen wrote content hashing to `hash` at `path`: what the manifest records,
+    /// or what an interrupted commit was putting there.
+    pub fn wrote(&self, path: &str, hash: &str) -> bool {
+        let is = |m: &Manifest| m.entries.get(path).is_some_and(|h| h == hash);
+        is(&self.manifest) || self.interrupted.as_ref().is_some_and(is)
+    }
+
+    /// Every owned path with the hash platgen last wrote there as far as the manifest and the
+    /// journal tell: `(path, hashes)`, one or two hashes each.
+    fn owned(&self) -> BTreeMap<&str, Vec<&str>> {
+        let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let journal = self.interrupted.iter().flat_map(|j| &j.entries);
+        for (path, hash) in self.manifest.entries.iter().chain(journal) {
+            let hashes = owned.entry(path).or_default();
+            if !hashes.contains(&hash.as_str()) {
+                hashes.push(hash);
+            }
+        }
+        owned
+    }
+}
+
+/// Reads the manifest of `out_dir` (empty when there is none), and the journal of an
+/// interrupted commit.
 pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
     let path = out_dir.join(MANIFEST_NAME);
     match fs::read(&path) {
         Ok(bytes) => Ok(ManifestOnDisk {
             manifest: Manifest::parse(&String::from_utf8_lossy(&bytes)),
             exists: true,
+            interrupted: journal::read(out_dir)?,
         }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ManifestOnDisk::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ManifestOnDisk {
+            interrupted: journal::read(out_dir)?,
+            ..ManifestOnDisk::default()
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(Diagnostic::error(
             "E0501",
             format!(
@@ -187,8 +232,8 @@ pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
 
 /// Whether platgen itself wrote exactly this content before: the file on disk is byte-identical
 /// and the manifest records the content's hash. Such a file was verified when it was written.
-pub fn written_by_platgen(manifest: &Manifest, path: &str, observed: &Observed) -> bool {
-    observed.on_disk == OnDisk::Same && manifest.entries.get(path) == Some(&observed.hash)
+pub fn written_by_platgen(current: &ManifestOnDisk, path: &str, observed: &Observed) -> bool {
+    observed.on_disk == OnDisk::Same && current.wrote(path, &observed.hash)
 }
 
 /// Compares the rendered files (each path with its [`observe`] result) with the output
@@ -199,54 +244,71 @@ pub fn compare(
     rendered: &[(&str, &Observed)],
     scope: &Scope,
 ) -> Result<Changes, Diagnostic> {
-    let manifest = &current.manifest;
     let mut changes = Changes::default();
     for &(file_path, seen) in rendered {
-        let owned = manifest.entries.get(file_path);
+        let owned = current.owns(file_path);
         let path = || file_path.to_owned();
         match &seen.on_disk {
             OnDisk::Missing => changes.added.push(path()),
             OnDisk::Same => {
                 changes.unchanged += 1;
-                if owned.is_some_and(|h| *h != seen.hash) {
+                if owned && !current.wrote(file_path, &seen.hash) {
                     changes.edited_by_hand.push(path());
                 }
             }
-            OnDisk::Different(on_disk) => match owned {
-                None => changes.unowned_conflicts.push(path()),
-                Some(owned) => {
-                    if owned != on_disk {
+            OnDisk::Different(on_disk) => {
+                if !owned {
+                    changes.unowned_conflicts.push(path());
+                } else {
+                    if !current.wrote(file_path, on_disk) {
                         changes.edited_by_hand.push(path());
                     }
                     changes.modified.push(path());
                 }
-            },
+            }
         }
     }
     let paths: HashSet<&str> = rendered.iter().map(|(path, _)| *path).collect();
-    let stale: Vec<(&String, &String)> = manifest
-        .entries
-        .iter()
-        .filter(|(path, _)| !paths.contains(path.as_str()) && scope.covers(path))
+    let owned = current.owned();
+    let stale: Vec<&str> = owned
+        .keys()
+        .copied()
+        .filter(|path| !paths.contains(path) && scope.covers(path))
         .collect();
-    let on_disk = crate::parallel::map(&stale, |(path, _)| hash_on_disk(&out_dir.join(path)));
-    for ((path, owned), disk_hash) in stale.iter().zip(on_disk) {
+    let on_disk = crate::parallel::map(&stale, |path| hash_on_disk(&out_dir.join(path)));
+    for (path, disk_hash) in stale.iter().zip(on_disk) {
         if let Some(disk_hash) = disk_hash? {
-            if disk_hash != **owned {
-                changes.edited_by_hand.push((*path).clone());
+            if !current.wrote(path, &disk_hash) {
+                changes.edited_by_hand.push((*path).to_owned());
             }
-            changes.removed.push((*path).clone());
+            changes.removed.push((*path).to_owned());
         }
     }
     changes.edited_by_hand.sort();
 
-    // Every rendered file with its new hash, and the owned files of other environments.
+    // Every rendered file with its new hash, and the owned files of other environments (where
+    // an interrupted commit leaves two candidate hashes, the one on disk).
+    let mut kept = BTreeMap::new();
+    for (path, hashes) in owned {
+        if scope.covers(path) || paths.contains(path) {
+            continue;
+        }
+        let hash = match hashes.as_slice() {
+            [only] => *only,
+            [first, ..] => {
+                let disk = hash_on_disk(&out_dir.join(path))?;
+                hashes
+                    .iter()
+                    .find(|h| disk.as_deref() == Some(**h))
+                    .unwrap_or(first)
+            }
+            [] => continue,
+        };
+        kept.insert(path.to_owned(), hash.to_owned());
+    }
     let next = Manifest {
-        entries: manifest
-            .entries
-            .iter()
-            .filter(|(path, _)| !scope.covers(path) && !paths.contains(path.as_str()))
-            .map(|(path, hash)| (path.clone(), hash.clone()))
+        entries: kept
+            .into_iter()
             .chain(
                 rendered
                     .iter()
@@ -255,7 +317,9 @@ pub fn compare(
             .collect(),
     };
     // Entries, not text: what the manifest says is what matters (and it is cheaper).
-    changes.manifest_stale = !current.exists || current.manifest != next;
+    changes.manifest_stale =
+        !current.exists || current.interrupted.is_some() || current.manifest != next;
+    changes.interrupted = current.interrupted.is_some();
     changes.next_manifest = next;
     Ok(changes)
 }
@@ -268,7 +332,7 @@ fn check_path(path: &str) -> Result<(), Diagnostic> {
         || path
             .split('/')
             .any(|p| p.is_empty() || p == "." || p == "..")
-        || path == MANIFEST_NAME;
+        || journal::is_bookkeeping(path);
     if bad {
         Err(Diagnostic::error(
             "E0404",
@@ -318,7 +382,7 @@ pub fn unowned(
             continue;
         };
         let path = relative.to_string_lossy().replace('\\', "/");
-        if path != MANIFEST_NAME
+        if !journal::is_bookkeeping(&path)
             && !rendered.contains(path.as_str())
             && !manifest.entries.contains_key(&path)
         {

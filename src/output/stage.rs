@@ -16,7 +16,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use super::manifest::MANIFEST_NAME;
 use super::{UNCHANGED, check_path, io_error};
 use crate::diagnostics::Diagnostic;
 
@@ -136,7 +135,7 @@ impl Stager {
 
     /// Stages `content` for `path` (relative to the output directory).
     pub fn stage(&self, path: &str, content: &[u8]) -> Result<Staged, Diagnostic> {
-        if path != MANIFEST_NAME {
+        if !super::journal::is_bookkeeping(path) {
             check_path(path)?;
         }
         let root = self

@@ -5,16 +5,19 @@
 //!    soon as it is rendered and verified, on the rendering threads, and keeps none in memory.
 //!    Unchanged files are not touched at all.
 //! 2. [`commit`]: once the whole render succeeded, the new manifest is staged too and every
-//!    staged file made durable (see [`SYNC_EACH_FILE_UP_TO`]); only then are the files renamed
-//!    over their targets, stale owned files removed (with the directories they leave empty),
-//!    and the manifest renamed last.
+//!    staged file made durable (see [`SYNC_EACH_FILE_UP_TO`]); stale owned files are moved
+//!    aside and the journal written (see [`super::journal`]); only then are the files renamed
+//!    over their targets and the manifest renamed last, and the moved-aside files, the journal
+//!    and the directories prunes leave empty removed.
 //!
 //! A failure before the renames (a template error, a directory that cannot be created, a full
-//! disk, a read-only directory, a file in the way) deletes what was staged and the directories
-//! created for it ([`StagedRender`]'s drop): the output directory is byte-identical to before. A process killed at any point, or a power loss, leaves every file wholly old or
-//! wholly new: rename(2) replaces a directory entry atomically, and the data it points to was on
-//! disk before the rename. What can be left is a mix of old and new files and `.platgen-tmp-*`
-//! files; running the same render again completes it and removes the temporary files.
+//! disk, a read-only directory, a file in the way, a stale file that cannot be removed) deletes
+//! what was staged and the directories created for it ([`StagedRender`]'s drop) and puts moved
+//! files back: the output directory is byte-identical to before. A process killed at any point,
+//! or a power loss, leaves every file wholly old or wholly new: rename(2) replaces a directory
+//! entry atomically, and the data it points to was on disk before the rename. What can be left
+//! is a mix of old and new files, the journal that says which are platgen's, and
+//! `.platgen-tmp-*` files; a render of either version completes it and removes the rest.
 //!
 //! When the output directory does not exist yet (a first render, a CI job, a benchmark), the
 //! [`Stager`] builds the whole tree in a hidden directory beside it instead
@@ -29,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use super::manifest::MANIFEST_NAME;
 use super::stage::{Place, Staged, StagedRender, Stager, TEMP_PREFIX, tree_prefix};
-use super::{Changes, UNCHANGED, io_error};
+use super::{Changes, UNCHANGED, io_error, journal};
 use crate::diagnostics::Diagnostic;
 use crate::parallel;
 use crate::render::RenderedFile;
@@ -211,6 +214,15 @@ pub fn commit(
             io_error(format!("cannot write {}", out_dir.display()), e).help(UNCHANGED),
         ]);
     }
+    // Stale files out of the way first, then the journal (see [`super::journal`]): until both
+    // are done, a failure still leaves the output directory as it was.
+    let removed: Vec<PathBuf> = changes.removed.iter().map(|p| out_dir.join(p)).collect();
+    let aside = journal::move_aside(&removed).map_err(|d| vec![d])?;
+    let renames = render.files.iter().any(|s| s.path != MANIFEST_NAME);
+    if renames && let Err(d) = journal::write(out_dir, &render.stager, changes) {
+        aside.restore();
+        return Err(vec![d]);
+    }
     // Everything is staged and on disk: from here on only renames and removals, and the
     // directories made for them stay.
     render.stager.keep_dirs();
@@ -241,25 +253,23 @@ pub fn commit(
     .collect();
     // Dropping deletes the temporary files of renames that failed (the others are gone).
     drop(staged);
-    let removed: Vec<PathBuf> = changes.removed.iter().map(|p| out_dir.join(p)).collect();
-    errors.extend(
-        parallel::map(&removed, |target| {
-            fs::remove_file(target)
-                .map_err(|e| io_error(format!("cannot remove stale {}", target.display()), e))
-        })
-        .into_iter()
-        .filter_map(Result::err),
-    );
-    for target in &removed {
-        remove_empty_parents(out_dir, target);
-    }
+    // The manifest only once every file is in place; otherwise the journal stays, and says
+    // which files are platgen's until a render completes.
     if let Some((temp, target)) = manifest
+        && errors.is_empty()
         && let Err(e) = temp.persist(&target)
     {
         errors.push(io_error(
             format!("cannot replace {}", target.display()),
             e.error,
         ));
+    }
+    if errors.is_empty() {
+        journal::remove(out_dir);
+    }
+    aside.delete();
+    for target in &removed {
+        remove_empty_parents(out_dir, target);
     }
     remove_leftovers(&rendered_dirs);
     // The renames themselves durable too, so a finished render stays finished: the directory of
