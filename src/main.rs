@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal as _, Write as _};
 use std::mem::ManuallyDrop;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
@@ -77,8 +77,11 @@ struct Input {
     /// Only this environment (default: all); other environments' files are left alone.
     #[arg(long, short = 'e', value_name = "NAME")]
     env: Option<String>,
-    /// Output directory.
-    #[arg(long, short = 'o', default_value = "out", value_name = "DIR")]
+    /// Output directory [default: the platform's `output_dir`, which defaults to `out`].
+    #[arg(long = "out", short = 'o', value_name = "DIR")]
+    out_arg: Option<PathBuf>,
+    /// The output directory: `--out`, else the platform file's `platform.output_dir`.
+    #[arg(skip)]
     out: PathBuf,
     /// Directory of templates overriding the built-in ones, by path (e.g. kubernetes/deployment.yaml).
     #[arg(long, value_name = "DIR")]
@@ -320,11 +323,31 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
     text.push('\n');
     print_stdout(text.as_bytes());
     if format == Format::Human {
-        let count = lines.len();
-        eprintln!(
-            "platgen: {count} problem{} in {out}: `platgen diff` shows them, `platgen render` fixes them",
-            if count == 1 { "" } else { "s" }
-        );
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        // Files platgen does not own are not render's to fix (its own temporary files are).
+        let foreign = unowned
+            .iter()
+            .filter(|p| {
+                !p.rsplit('/')
+                    .next()
+                    .unwrap_or(p)
+                    .starts_with(output::TEMP_PREFIX)
+            })
+            .count();
+        let fixable = lines.len() - foreign;
+        if fixable > 0 {
+            eprintln!(
+                "platgen: {fixable} problem{} in {out}: `platgen diff` shows them, `platgen render` fixes them",
+                plural(fixable)
+            );
+        }
+        if foreign > 0 {
+            eprintln!(
+                "platgen: {foreign} file{} in {out} not written by platgen (--strict): move or delete {}",
+                plural(foreign),
+                if foreign == 1 { "it" } else { "them" }
+            );
+        }
     }
     Ok(ExitCode::from(1))
 }
@@ -372,8 +395,38 @@ fn print_stdout(bytes: &[u8]) -> ExitCode {
     }
 }
 
+/// The output directory the platform file declares (`platform.output_dir`), where compose
+/// files and workflows expect the rendered files; `out` when it declares none or cannot be read
+/// (the pipeline then reports why).
+fn declared_output_dir(config: &Path) -> PathBuf {
+    #[derive(serde::Deserialize)]
+    struct Declared {
+        platform: DeclaredPlatform,
+    }
+    #[derive(serde::Deserialize)]
+    struct DeclaredPlatform {
+        output_dir: Option<String>,
+    }
+    let declared = std::fs::read_to_string(config)
+        .ok()
+        // Most files do not set it: no second parse of a large platform for them.
+        .filter(|text| text.contains("output_dir"))
+        .and_then(|text| toml::from_str::<Declared>(&text).ok())
+        .and_then(|d| d.platform.output_dir);
+    PathBuf::from(declared.as_deref().unwrap_or("out"))
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    if let Command::Render { input, .. }
+    | Command::Check { input, .. }
+    | Command::Diff { input, .. } = &mut cli.command
+    {
+        input.out = match input.out_arg.take() {
+            Some(out) => out,
+            None => declared_output_dir(&input.config),
+        };
+    }
     match &cli.command {
         Command::Render { input, format } => run_render(input)
             .unwrap_or_else(|failure| report(&failure, *format, input.color, 1, true)),

@@ -1185,6 +1185,15 @@ fn check_strict_reports_files_platgen_does_not_own() {
     );
     assert_eq!(stdout, "out/README.md: unowned (not written by platgen)\n");
     assert!(work.out().join("README.md").exists());
+    // The summary does not promise that render fixes what only the user can.
+    let (_, stderr) = work.expect(
+        1,
+        &["check", "--config", &config, "--out", "out", "--strict"],
+    );
+    assert_eq!(
+        stderr,
+        "platgen: 1 file in out not written by platgen (--strict): move or delete it\n"
+    );
 }
 
 #[test]
@@ -1385,6 +1394,33 @@ fn a_commit_interrupted_among_its_renames_is_recovered() {
             "render of {version} completed the interrupted one"
         );
     }
+}
+
+/// Without `--out`, the output directory is the platform's `output_dir`: where its compose
+/// files and workflows look for the rendered files.
+#[test]
+fn the_default_output_directory_is_the_declared_one() {
+    let work = Work::new();
+    let declared = edit(
+        SMALL,
+        "[platform]\n",
+        "[platform]\noutput_dir = \"deploy/generated\"\n",
+    );
+    work.config("platform.toml", &declared);
+    let (stdout, _) = work.expect(0, &["render"]);
+    assert!(stdout.contains("files in deploy/generated:"), "{stdout}");
+    assert!(!work.out().exists());
+    let ci = fs::read_to_string(work.path("deploy/generated/.github/workflows/ci.yml"))
+        .expect("ci workflow");
+    assert!(
+        ci.contains("deploy/generated/docker/Dockerfile.api"),
+        "{ci}"
+    );
+    work.expect(0, &["check"]);
+    work.expect(0, &["diff"]);
+    // --out still wins.
+    work.expect(0, &["render", "--out", "elsewhere"]);
+    assert!(work.path("elsewhere/.platgen-manifest").exists());
 }
 
 #[path = "../benches/platgen/generate.rs"]
