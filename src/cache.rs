@@ -82,7 +82,11 @@ pub fn key(
     part(env.unwrap_or("\0all").as_bytes());
     if let Some(templates) = templates {
         let mut files = Vec::new();
-        for entry in walkdir::WalkDir::new(templates).sort_by_file_name() {
+        // Links followed, as the template loader follows them.
+        for entry in walkdir::WalkDir::new(templates)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
             let entry = entry.ok()?;
             if entry.file_type().is_file() {
                 files.push((entry.path().to_path_buf(), fs::read(entry.path()).ok()?));

@@ -270,6 +270,32 @@ fn a_changed_template_override_is_a_miss() {
     assert!(stale.planned);
 }
 
+/// An override that is a link to a template kept elsewhere counts by what it points at.
+#[cfg(unix)]
+#[test]
+fn a_changed_template_behind_a_link_is_a_miss() {
+    let work = Work::new();
+    let namespace = platgen::render::EMBEDDED
+        .iter()
+        .find(|(name, _)| *name == "kubernetes/namespace.yaml")
+        .expect("embedded")
+        .1;
+    work.write("shared/namespace.yaml", namespace);
+    fs::create_dir_all(work.path("tpl/kubernetes")).expect("mkdir");
+    std::os::unix::fs::symlink(
+        work.path("shared/namespace.yaml"),
+        work.path("tpl/kubernetes/namespace.yaml"),
+    )
+    .expect("symlink");
+    assert_eq!(work.run(&["render", "--templates", "tpl"]).code, 0);
+    let check = ["check", "--templates", "tpl", "--format", "short"];
+    assert!(!work.same_as_full(&check).planned);
+    work.write("shared/namespace.yaml", &format!("{namespace}# changed\n"));
+    let stale = work.same_as_full(&check);
+    assert_eq!(stale.code, 1, "{}", stale.stdout);
+    assert!(stale.planned);
+}
+
 #[test]
 fn an_unreadable_entry_is_a_miss_and_is_replaced() {
     let work = Work::new();

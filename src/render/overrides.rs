@@ -27,7 +27,11 @@ pub fn check_overrides(dir: &Path) -> Result<(), Vec<Diagnostic>> {
         ]);
     }
     let mut problems = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+    // Links followed, as the template loader follows them.
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
