@@ -111,6 +111,33 @@ fn a_service_without_an_slo_gets_no_slo_rules() {
     assert!(rules(&user).iter().all(|r| r["record"].is_null()));
 }
 
+#[test]
+fn runbooks_point_at_the_rules_file_that_holds_their_alert() {
+    let files = files_of("reference");
+    for (alert, file) in [
+        ("PodRestarting", "_platform.yml"),
+        ("RedisHighMemoryUsage", "_platform.yml"),
+        ("HighErrorRate", "<service>.yml"),
+        ("AvailabilityBudgetBurn", "<service>.yml"),
+    ] {
+        let runbook = &files[&format!("docs/runbooks/{alert}.md")];
+        let expected = format!("Rules: `out/<env>/prometheus/rules/{file}`");
+        assert!(
+            runbook.contains(&expected),
+            "{alert}: {expected}\n{runbook}"
+        );
+        // And the alert really is in that file.
+        let path = format!(
+            "production/prometheus/rules/{}",
+            file.replace("<service>", "platform-api")
+        );
+        assert!(
+            alert_names(&yaml(&files, &path)).contains(alert),
+            "{alert} not in {path}"
+        );
+    }
+}
+
 fn files_of(name: &str) -> Files {
     let (_, path) = common::platforms()
         .into_iter()
