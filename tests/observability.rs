@@ -111,6 +111,40 @@ fn a_service_without_an_slo_gets_no_slo_rules() {
     assert!(rules(&user).iter().all(|r| r["record"].is_null()));
 }
 
+/// The compose Prometheus' `--storage.tsdb.retention.time`, if set.
+fn compose_retention(files: &Files) -> Option<String> {
+    let compose = yaml(files, "development/docker-compose.yml");
+    compose["services"]["prometheus"]["command"]
+        .as_array()
+        .expect("command")
+        .iter()
+        .filter_map(|a| a.as_str()?.strip_prefix("--storage.tsdb.retention.time="))
+        .map(str::to_owned)
+        .next()
+}
+
+#[test]
+fn the_compose_prometheus_keeps_the_longest_slo_window() {
+    // api: the default 30d window, longer than Prometheus' default retention of 15d.
+    let files = compile_text(SHAPES).expect("compiles");
+    assert_eq!(compose_retention(&files).as_deref(), Some("30d"));
+    let longest = SHAPES
+        .replace("target = 99 } }", "target = 99 }, window = \"28d\" }")
+        .replace(
+            "app = \"web.main:app\"",
+            "app = \"web.main:app\"\nslo = { availability = 99, window = \"6w\" }",
+        );
+    let files = compile_text(&longest).expect("compiles");
+    assert_eq!(compose_retention(&files).as_deref(), Some("6w"));
+    // No SLO, no window to keep: Prometheus' default stands.
+    let none = SHAPES.replace(
+        "slo = { availability = 99.95, latency = { threshold = \"250ms\", target = 99 } }\n",
+        "",
+    );
+    let files = compile_text(&none).expect("compiles");
+    assert_eq!(compose_retention(&files), None);
+}
+
 #[test]
 fn runbooks_point_at_the_rules_file_that_holds_their_alert() {
     let files = files_of("reference");

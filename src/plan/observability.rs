@@ -31,6 +31,7 @@ use rules::{RuleBuilder, RuleFile};
 use runbooks::Runbooks;
 
 pub use grafana::SCHEMA_VERSION;
+pub(crate) use prometheus::retention_flag;
 pub use rules::AlertKind;
 
 /// Name of the rules (and tests) file of the environment-wide alerts.

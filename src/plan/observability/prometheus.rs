@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::promql::{ENV_LABEL, SERVICE_LABEL};
+use crate::model::slo::duration_seconds;
 use crate::model::{Platform, ResolvedEnv, ScrapeTarget};
 
 /// Where Prometheus finds the rule files (the rendered `prometheus/rules/` folder mounted there).
@@ -94,6 +95,24 @@ pub fn config(platform: &Platform, env: &ResolvedEnv, with_rules: bool) -> Prome
         self_scrape: pods.is_none(),
         pods,
     }
+}
+
+/// How long the environment's Prometheus must keep samples: its longest SLO window (the
+/// recording rules read `slo:sli_error:ratio_rate<window>` over it, and the dashboards show
+/// it), as written (`30d`); `None` when no service has an SLO.
+pub fn retention(env: &ResolvedEnv) -> Option<String> {
+    env.services
+        .iter()
+        .filter_map(|service| service.slo.as_ref())
+        .filter_map(|slo| Some((duration_seconds(&slo.window)?, &slo.window)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, window)| window.clone())
+}
+
+/// The compose Prometheus' retention flag (see [`retention`]): Prometheus' default of 15 days
+/// would drop the start of a 30-day window.
+pub fn retention_flag(env: &ResolvedEnv) -> Option<String> {
+    retention(env).map(|window| format!("--storage.tsdb.retention.time={window}"))
 }
 
 #[cfg(test)]
