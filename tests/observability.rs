@@ -345,6 +345,20 @@ fn prometheus_configs_scrape_what_the_pods_announce() {
                     assert_eq!(annotations["prometheus.io/scrape"], "true", "{deployment}");
                 }
             }
+            // PodRestarting reads kube-state-metrics: the config scrapes it, keeping the
+            // namespace, pod and container its series carry.
+            let state = config["scrape_configs"]
+                .as_array()
+                .expect("scrape_configs")
+                .iter()
+                .find(|job| job["job_name"] == "kube-state-metrics")
+                .unwrap_or_else(|| panic!("{name}/{path}: no kube-state-metrics job"));
+            assert_eq!(state["honor_labels"], true, "{name}/{path}");
+            assert_eq!(
+                state["relabel_configs"][0]["source_labels"][0],
+                "__meta_kubernetes_service_label_app_kubernetes_io_name"
+            );
+            assert_eq!(state["relabel_configs"][0]["regex"], "kube-state-metrics");
         }
         // Compose: rule files are mounted exactly when the config loads them.
         for (path, _) in files.iter().filter(|(p, _)| {

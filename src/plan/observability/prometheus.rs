@@ -30,7 +30,33 @@ pub struct PrometheusConfig {
     pub self_scrape: bool,
     /// Pod discovery (Kubernetes).
     pub pods: Option<PodDiscovery>,
+    /// The kube-state-metrics job (Kubernetes environments with services: `PodRestarting`
+    /// reads its restart counts).
+    pub kube_state_metrics: Option<StateMetricsJob>,
 }
+
+/// Where the cluster's kube-state-metrics is found: its Service, by the standard
+/// `app.kubernetes.io/name` label, in any namespace, on its metrics port (named `http-metrics`
+/// in the upstream manifests, `http` in its Helm chart; not `telemetry`, its own metrics).
+#[derive(Debug, Clone, Serialize)]
+pub struct StateMetricsJob {
+    /// `job_name`.
+    pub job: &'static str,
+    /// Meta label of the Service label that names it.
+    pub name_label: &'static str,
+    /// Its value.
+    pub name: &'static str,
+    /// Regular expression of the endpoint port names scraped.
+    pub ports: &'static str,
+}
+
+/// The one kube-state-metrics job.
+const KUBE_STATE_METRICS: StateMetricsJob = StateMetricsJob {
+    job: "kube-state-metrics",
+    name_label: "__meta_kubernetes_service_label_app_kubernetes_io_name",
+    name: "kube-state-metrics",
+    ports: "http-metrics|http",
+};
 
 /// Kubernetes pod discovery restricted to the environment's namespace.
 #[derive(Debug, Clone, Serialize)]
@@ -93,6 +119,8 @@ pub fn config(platform: &Platform, env: &ResolvedEnv, with_rules: bool) -> Prome
             env.scrape_targets()
         },
         self_scrape: pods.is_none(),
+        kube_state_metrics: (pods.is_some() && !env.services.is_empty())
+            .then_some(KUBE_STATE_METRICS),
         pods,
     }
 }
