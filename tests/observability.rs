@@ -341,8 +341,9 @@ fn prometheus_configs_scrape_what_the_pods_announce() {
                 let template = &object["spec"]["template"]["metadata"];
                 let service = object["metadata"]["name"].as_str().expect("name");
                 assert_eq!(template["labels"]["app"], service, "{deployment}");
-                if let Some(annotations) = template.get("annotations") {
-                    assert_eq!(annotations["prometheus.io/scrape"], "true", "{deployment}");
+                let annotations = &template["annotations"];
+                if let Some(scrape) = annotations.get("prometheus.io/scrape") {
+                    assert_eq!(scrape, "true", "{deployment}");
                 }
             }
             // PodRestarting reads kube-state-metrics: the config scrapes it, keeping the

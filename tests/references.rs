@@ -22,6 +22,18 @@ fn labels_match(selector: &Value, labels: &Value) -> bool {
         .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
 }
 
+/// SHA-256 (hex) of a ConfigMap's data as canonical JSON (keys sorted).
+fn data_checksum(config_map: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let data: BTreeMap<String, String> =
+        serde_json::from_value(config_map["data"].clone()).expect("string data");
+    let json = serde_json::to_string(&data).expect("JSON");
+    Sha256::digest(json.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
     let mut objects: Objects = BTreeMap::new();
     let mut kustomization = None;
@@ -76,9 +88,16 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
                 for container in spec["containers"].as_array().unwrap() {
                     for source in container["envFrom"].as_array().into_iter().flatten() {
                         if let Some(cm) = source.pointer("/configMapRef/name") {
-                            assert!(
-                                has("ConfigMap", cm.as_str().unwrap()),
-                                "{ctx}: {name} configmap {cm}"
+                            let config_map = objects
+                                .get(&("ConfigMap".to_owned(), cm.as_str().unwrap().to_owned()))
+                                .unwrap_or_else(|| panic!("{ctx}: {name} configmap {cm}"));
+                            // The pods roll when exactly this ConfigMap's data changes.
+                            assert_eq!(
+                                object.pointer(
+                                    "/spec/template/metadata/annotations/checksum~1config"
+                                ),
+                                Some(&Value::from(data_checksum(config_map))),
+                                "{ctx}: {name} checksum/config is not {cm}'s"
                             );
                         }
                         if let Some(secret) =
