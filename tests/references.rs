@@ -34,6 +34,46 @@ fn data_checksum(config_map: &Value) -> String {
         .collect()
 }
 
+/// With Istio injection, every pod can reach istiod (or its sidecar never gets its config) and
+/// Prometheus keeps scraping the port the NetworkPolicy admits (metrics merging would move it
+/// to the agent's 15020). Without Istio, neither is written.
+fn check_istio(ctx: &str, objects: &Objects, namespace: &Value) {
+    let istio = namespace["metadata"]["labels"]["istio-injection"] == "enabled";
+    for ((kind, name), object) in objects {
+        match kind.as_str() {
+            "NetworkPolicy" => {
+                let reaches_istiod = object["spec"]["egress"]
+                    .as_array()
+                    .expect("egress")
+                    .iter()
+                    .any(|rule| {
+                        rule["to"][0]["namespaceSelector"]["matchLabels"]
+                            ["kubernetes.io/metadata.name"]
+                            == "istio-system"
+                            && rule["ports"][0]["port"] == 15012
+                    });
+                assert_eq!(reaches_istiod, istio, "{ctx}: {name} egress to istiod");
+            }
+            "Deployment" => {
+                let annotations = &object["spec"]["template"]["metadata"]["annotations"];
+                if annotations.get("prometheus.io/scrape").is_some() {
+                    assert_eq!(
+                        annotations
+                            .get("prometheus.istio.io/merge-metrics")
+                            .is_some(),
+                        istio,
+                        "{ctx}: {name}"
+                    );
+                    if istio {
+                        assert_eq!(annotations["prometheus.istio.io/merge-metrics"], "false");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
     let mut objects: Objects = BTreeMap::new();
     let mut kustomization = None;
@@ -176,6 +216,11 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
             _ => {}
         }
     }
+    check_istio(
+        &ctx,
+        &objects,
+        &objects[&("Namespace".to_owned(), namespace.clone())],
+    );
     let kustomization = kustomization.expect("a kustomization.yaml");
     let listed: BTreeSet<String> = kustomization["resources"]
         .as_array()
