@@ -596,3 +596,32 @@ fn dockerfiles_take_only_safe_bare_values() {
         "{diagnostics:?}"
     );
 }
+
+#[test]
+fn each_image_installs_its_own_workspace_member() {
+    for (name, path) in common::platforms() {
+        let files = by_path(common::compile(&path));
+        for service in services_of(&files) {
+            let dockerfile = &files[&format!("docker/Dockerfile.{service}")];
+            let sync: Vec<&str> = dockerfile
+                .lines()
+                .filter(|l| l.starts_with("RUN uv sync"))
+                .collect();
+            // Without --package, uv installs only the workspace root, not what CMD runs.
+            assert_eq!(
+                sync,
+                [format!(
+                    "RUN uv sync --frozen --no-dev --no-editable --package {service}"
+                )],
+                "{name}/{service}"
+            );
+            // The member's folder is in the build stage.
+            assert!(
+                dockerfile
+                    .lines()
+                    .any(|l| l.starts_with("COPY ") && l.ends_with(&format!("/{service}/"))),
+                "{name}/{service}: its folder is not copied\n{dockerfile}"
+            );
+        }
+    }
+}

@@ -195,3 +195,92 @@ fn quote_str_keeps_plain_only_what_is_unambiguous() {
         assert_eq!(quote_str(s) == s, expect_plain, "{s:?} → {}", quote_str(s));
     }
 }
+
+/// What a container receives from a `command` (or exec probe) argument: Kubernetes' expansion
+/// (`third_party/forked/golang/expansion`) with every referenced variable defined, so anything
+/// left unescaped visibly changes.
+fn kubelet_expand(input: &str) -> String {
+    let mut out = String::new();
+    let mut rest = input;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(reference) = after.strip_prefix('(') {
+            match reference.find(')') {
+                Some(end) => {
+                    out.push_str("<expanded>");
+                    rest = &reference[end + 1..];
+                }
+                None => {
+                    out.push_str("$(");
+                    rest = reference;
+                }
+            }
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn worker_commands_run_exactly_as_written_in_kubernetes() {
+    let yaml = rendered("production/kubernetes/jobs-deployment.yaml");
+    let doc: Value = serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    let container = &doc["spec"]["template"]["spec"]["containers"][0];
+    let received = |args: &Value| -> Vec<String> {
+        args.as_array()
+            .unwrap_or_else(|| panic!("no command in\n{yaml}"))
+            .iter()
+            .map(|a| kubelet_expand(a.as_str().expect("a string argument")))
+            .collect()
+    };
+    assert_eq!(
+        received(&container["command"]),
+        ["sh", "-c", "echo $(HOSTNAME) $$ ${HOME} $HOME $$(X) $"],
+        "{yaml}"
+    );
+    for probe in ["livenessProbe", "readinessProbe"] {
+        assert_eq!(
+            received(&container[probe]["exec"]["command"]),
+            ["sh", "-c", "test -n \"$(hostname)\""],
+            "{probe}\n{yaml}"
+        );
+    }
+    insta::assert_snapshot!("worker_deployment", yaml);
+}
+
+#[test]
+fn the_pods_roll_when_their_config_changes() {
+    let checksum = |platform: &str| {
+        let compiled = platgen::compile(SourceFile::new("hostile.toml", platform), None, None)
+            .unwrap_or_else(|failure| panic!("does not compile: {failure:?}"));
+        let file = compiled
+            .files
+            .into_iter()
+            .find(|f| f.path == "production/kubernetes/api-deployment.yaml")
+            .expect("the deployment");
+        let doc: Value = serde_saphyr::from_str(&file.content).expect("YAML");
+        doc["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no checksum/config in\n{}", file.content))
+            .to_owned()
+    };
+    let base = checksum(PLATFORM);
+    assert_eq!(base.len(), 64, "{base}");
+    assert!(base.chars().all(|c| c.is_ascii_hexdigit()), "{base}");
+    assert_ne!(
+        checksum(&PLATFORM.replace("COLON = \"a: b\"", "COLON = \"a: c\"")),
+        base
+    );
+    // A change outside the ConfigMap's data leaves it alone.
+    assert_eq!(
+        checksum(&PLATFORM.replace("weird = \"a: b # c\"", "weird = \"other\"")),
+        base
+    );
+}

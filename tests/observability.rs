@@ -111,6 +111,67 @@ fn a_service_without_an_slo_gets_no_slo_rules() {
     assert!(rules(&user).iter().all(|r| r["record"].is_null()));
 }
 
+/// The compose Prometheus' `--storage.tsdb.retention.time`, if set.
+fn compose_retention(files: &Files) -> Option<String> {
+    let compose = yaml(files, "development/docker-compose.yml");
+    compose["services"]["prometheus"]["command"]
+        .as_array()
+        .expect("command")
+        .iter()
+        .filter_map(|a| a.as_str()?.strip_prefix("--storage.tsdb.retention.time="))
+        .map(str::to_owned)
+        .next()
+}
+
+#[test]
+fn the_compose_prometheus_keeps_the_longest_slo_window() {
+    // api: the default 30d window, longer than Prometheus' default retention of 15d.
+    let files = compile_text(SHAPES).expect("compiles");
+    assert_eq!(compose_retention(&files).as_deref(), Some("30d"));
+    let longest = SHAPES
+        .replace("target = 99 } }", "target = 99 }, window = \"28d\" }")
+        .replace(
+            "app = \"web.main:app\"",
+            "app = \"web.main:app\"\nslo = { availability = 99, window = \"6w\" }",
+        );
+    let files = compile_text(&longest).expect("compiles");
+    assert_eq!(compose_retention(&files).as_deref(), Some("6w"));
+    // No SLO, no window to keep: Prometheus' default stands.
+    let none = SHAPES.replace(
+        "slo = { availability = 99.95, latency = { threshold = \"250ms\", target = 99 } }\n",
+        "",
+    );
+    let files = compile_text(&none).expect("compiles");
+    assert_eq!(compose_retention(&files), None);
+}
+
+#[test]
+fn runbooks_point_at_the_rules_file_that_holds_their_alert() {
+    let files = files_of("reference");
+    for (alert, file) in [
+        ("PodRestarting", "_platform.yml"),
+        ("RedisHighMemoryUsage", "_platform.yml"),
+        ("HighErrorRate", "<service>.yml"),
+        ("AvailabilityBudgetBurn", "<service>.yml"),
+    ] {
+        let runbook = &files[&format!("docs/runbooks/{alert}.md")];
+        let expected = format!("Rules: `out/<env>/prometheus/rules/{file}`");
+        assert!(
+            runbook.contains(&expected),
+            "{alert}: {expected}\n{runbook}"
+        );
+        // And the alert really is in that file.
+        let path = format!(
+            "production/prometheus/rules/{}",
+            file.replace("<service>", "platform-api")
+        );
+        assert!(
+            alert_names(&yaml(&files, &path)).contains(alert),
+            "{alert} not in {path}"
+        );
+    }
+}
+
 fn files_of(name: &str) -> Files {
     let (_, path) = common::platforms()
         .into_iter()
@@ -280,10 +341,25 @@ fn prometheus_configs_scrape_what_the_pods_announce() {
                 let template = &object["spec"]["template"]["metadata"];
                 let service = object["metadata"]["name"].as_str().expect("name");
                 assert_eq!(template["labels"]["app"], service, "{deployment}");
-                if let Some(annotations) = template.get("annotations") {
-                    assert_eq!(annotations["prometheus.io/scrape"], "true", "{deployment}");
+                let annotations = &template["annotations"];
+                if let Some(scrape) = annotations.get("prometheus.io/scrape") {
+                    assert_eq!(scrape, "true", "{deployment}");
                 }
             }
+            // PodRestarting reads kube-state-metrics: the config scrapes it, keeping the
+            // namespace, pod and container its series carry.
+            let state = config["scrape_configs"]
+                .as_array()
+                .expect("scrape_configs")
+                .iter()
+                .find(|job| job["job_name"] == "kube-state-metrics")
+                .unwrap_or_else(|| panic!("{name}/{path}: no kube-state-metrics job"));
+            assert_eq!(state["honor_labels"], true, "{name}/{path}");
+            assert_eq!(
+                state["relabel_configs"][0]["source_labels"][0],
+                "__meta_kubernetes_service_label_app_kubernetes_io_name"
+            );
+            assert_eq!(state["relabel_configs"][0]["regex"], "kube-state-metrics");
         }
         // Compose: rule files are mounted exactly when the config loads them.
         for (path, _) in files.iter().filter(|(p, _)| {

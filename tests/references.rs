@@ -22,6 +22,58 @@ fn labels_match(selector: &Value, labels: &Value) -> bool {
         .is_some_and(|sel| !sel.is_empty() && sel.iter().all(|(k, v)| labels.get(k) == Some(v)))
 }
 
+/// SHA-256 (hex) of a ConfigMap's data as canonical JSON (keys sorted).
+fn data_checksum(config_map: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let data: BTreeMap<String, String> =
+        serde_json::from_value(config_map["data"].clone()).expect("string data");
+    let json = serde_json::to_string(&data).expect("JSON");
+    Sha256::digest(json.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// With Istio injection, every pod can reach istiod (or its sidecar never gets its config) and
+/// Prometheus keeps scraping the port the NetworkPolicy admits (metrics merging would move it
+/// to the agent's 15020). Without Istio, neither is written.
+fn check_istio(ctx: &str, objects: &Objects, namespace: &Value) {
+    let istio = namespace["metadata"]["labels"]["istio-injection"] == "enabled";
+    for ((kind, name), object) in objects {
+        match kind.as_str() {
+            "NetworkPolicy" => {
+                let reaches_istiod = object["spec"]["egress"]
+                    .as_array()
+                    .expect("egress")
+                    .iter()
+                    .any(|rule| {
+                        rule["to"][0]["namespaceSelector"]["matchLabels"]
+                            ["kubernetes.io/metadata.name"]
+                            == "istio-system"
+                            && rule["ports"][0]["port"] == 15012
+                    });
+                assert_eq!(reaches_istiod, istio, "{ctx}: {name} egress to istiod");
+            }
+            "Deployment" => {
+                let annotations = &object["spec"]["template"]["metadata"]["annotations"];
+                if annotations.get("prometheus.io/scrape").is_some() {
+                    assert_eq!(
+                        annotations
+                            .get("prometheus.istio.io/merge-metrics")
+                            .is_some(),
+                        istio,
+                        "{ctx}: {name}"
+                    );
+                    if istio {
+                        assert_eq!(annotations["prometheus.istio.io/merge-metrics"], "false");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
     let mut objects: Objects = BTreeMap::new();
     let mut kustomization = None;
@@ -76,9 +128,16 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
                 for container in spec["containers"].as_array().unwrap() {
                     for source in container["envFrom"].as_array().into_iter().flatten() {
                         if let Some(cm) = source.pointer("/configMapRef/name") {
-                            assert!(
-                                has("ConfigMap", cm.as_str().unwrap()),
-                                "{ctx}: {name} configmap {cm}"
+                            let config_map = objects
+                                .get(&("ConfigMap".to_owned(), cm.as_str().unwrap().to_owned()))
+                                .unwrap_or_else(|| panic!("{ctx}: {name} configmap {cm}"));
+                            // The pods roll when exactly this ConfigMap's data changes.
+                            assert_eq!(
+                                object.pointer(
+                                    "/spec/template/metadata/annotations/checksum~1config"
+                                ),
+                                Some(&Value::from(data_checksum(config_map))),
+                                "{ctx}: {name} checksum/config is not {cm}'s"
                             );
                         }
                         if let Some(secret) =
@@ -157,6 +216,11 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
             _ => {}
         }
     }
+    check_istio(
+        &ctx,
+        &objects,
+        &objects[&("Namespace".to_owned(), namespace.clone())],
+    );
     let kustomization = kustomization.expect("a kustomization.yaml");
     let listed: BTreeSet<String> = kustomization["resources"]
         .as_array()

@@ -399,6 +399,57 @@ fn kubectl_deploys_roll_each_service_in_the_namespace_the_manifests_define() {
     );
 }
 
+/// The expression inside `${{ … }}`.
+fn expression(value: &Value) -> &str {
+    value
+        .as_str()
+        .and_then(|v| v.strip_prefix("${{ "))
+        .and_then(|v| v.strip_suffix(" }}"))
+        .unwrap_or_else(|| panic!("not a ${{{{ }}}} expression: {value}"))
+}
+
+/// GitHub's `contains(github.ref_name, '<needle>')` on a tag, the one form the release uses.
+fn contains_on(expression: &str, tag: &str) -> bool {
+    let needle = expression
+        .strip_prefix("contains(github.ref_name, '")
+        .and_then(|e| e.strip_suffix("')"))
+        .unwrap_or_else(|| panic!("unexpected expression {expression}"));
+    tag.contains(needle)
+}
+
+#[test]
+fn pre_releases_are_marked_so_and_never_deployed_to_production() {
+    for (name, files) in rendered() {
+        if file(&files, ".github/workflows/release.yml").is_none() {
+            continue;
+        }
+        let release = workflow(&files, "release.yml");
+        let step = release["jobs"]["release"]["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find(|s| s["name"] == "Create the release")
+            .expect("the release step")
+            .clone();
+        let prerelease = expression(&step["env"]["PRERELEASE"]);
+        let Some(deploy) = release["jobs"].get("deploy-production") else {
+            continue;
+        };
+        let guard = expression(&deploy["if"]);
+        // The guard is the prerelease test negated: the two can never disagree.
+        assert_eq!(guard, format!("!{prerelease}"), "{name}");
+        for (tag, is_prerelease) in [
+            ("v1.1.0-rc1", true),
+            ("v2.0.0-beta.2", true),
+            ("v1.0.0-alpha", true),
+            ("v1.1.0", false),
+            ("v10.0.3", false),
+        ] {
+            assert_eq!(contains_on(prerelease, tag), is_prerelease, "{name}: {tag}");
+        }
+    }
+}
+
 #[test]
 fn platforms_without_staging_have_no_staging_deploy() {
     let files = common::compile(&common::root().join("tests/platforms/four-services.toml"));

@@ -63,6 +63,13 @@ pub(crate) fn healthcheck(service: &ResolvedService) -> Option<Vec<String>> {
     }
 }
 
+/// The uv workspace member a service's image installs: the project in the service's folder
+/// (`<services_dir>/<service>`), named after the service (`platform-api`, whose module is
+/// `platform_api`; uv normalises `-` and `_`).
+pub(crate) fn python_package(service: &ResolvedService) -> &str {
+    &service.name
+}
+
 /// The services that run in at least one environment (only those need an image).
 fn deployed(platform: &Platform) -> HashSet<&str> {
     platform
@@ -102,6 +109,7 @@ fn plan_images<'a>(
                 ("platform", platform_value.clone()),
                 ("service", Value::from(Serde(service))),
                 ("is_web", Value::from(service.kind == ServiceKind::Web)),
+                ("package", Value::from(python_package(service))),
                 ("copies", Value::from(Serde(&copies))),
                 ("healthcheck", Value::from(Serde(&healthcheck(service)))),
                 (

@@ -1,6 +1,8 @@
 //! Kubernetes objects of one environment: one file per object kind and service, plus the
 //! `kustomization.yaml` listing them.
 
+mod pod;
+
 use minijinja::value::{Serde, Value};
 
 use std::sync::{Arc, OnceLock};
@@ -8,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use super::{Artifact, Context};
 use crate::model::spec::ServiceKind;
 use crate::model::{ResolvedEnv, ResolvedService};
+use pod::PodTemplate;
 
 /// Which Kubernetes objects a service gets, in kustomization order.
 fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
@@ -83,7 +86,7 @@ pub(super) fn plan_kubernetes<'a>(
                 Arc::clone(&service_value),
             );
             let context = Context::lazy(move || {
-                Value::from_pairs([
+                let mut pairs = vec![
                     ("platform", platform.clone()),
                     ("env", env_value.clone()),
                     (
@@ -92,7 +95,11 @@ pub(super) fn plan_kubernetes<'a>(
                             .get_or_init(|| Value::from(Serde(service)))
                             .clone(),
                     ),
-                ])
+                ];
+                if kind == "deployment" {
+                    pairs.push(("pod", Value::from(Serde(PodTemplate::of(service)))));
+                }
+                Value::from_pairs(pairs)
             });
             push(
                 format!("{}-{kind}.yaml", service.name),

@@ -31,6 +31,7 @@ use rules::{RuleBuilder, RuleFile};
 use runbooks::Runbooks;
 
 pub use grafana::SCHEMA_VERSION;
+pub(crate) use prometheus::retention_flag;
 pub use rules::AlertKind;
 
 /// Name of the rules (and tests) file of the environment-wide alerts.
@@ -153,6 +154,12 @@ pub(super) fn plan_observability<'a>(
         ("pending", alerts.pending.clone()),
     ]);
     for (kind, envs) in rules.runbooks.pages() {
+        // The rules file of the alert, under `<env>/prometheus/rules/`.
+        let rules_file = if kind.environment_wide() {
+            format!("{PLATFORM_WIDE}.yml")
+        } else {
+            "<service>.yml".to_owned()
+        };
         artifacts.push(Artifact {
             path: format!("docs/runbooks/{}.md", kind.name()),
             template: format!("docs/runbooks/{}.md", kind.name()),
@@ -161,6 +168,7 @@ pub(super) fn plan_observability<'a>(
                 ("alert", Value::from(kind.name())),
                 ("envs", Value::from(Serde(envs))),
                 ("threshold", Value::from(Serde(&shown))),
+                ("rules_file", Value::from(rules_file)),
             ])
             .into(),
         });

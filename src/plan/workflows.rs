@@ -25,6 +25,11 @@ use crate::model::spec::{DeployStrategy, RegistryLogin};
 
 use services::test_services;
 
+/// Whether the pushed tag is a pre-release: a SemVer pre-release part (`v1.1.0-rc1`,
+/// `v2.0.0-beta.2`) is the only place a `v*` tag has a `-`. One test, so the GitHub release's
+/// prerelease flag and the production deploy's guard can never disagree.
+const PRERELEASE_TAG: &str = "contains(github.ref_name, '-')";
+
 /// The workflow files, by template name.
 pub const WORKFLOWS: &[&str] = &["ci.yml", "release.yml", "security.yml"];
 
@@ -234,6 +239,14 @@ pub(super) fn plan_workflows(
             )),
         ),
         ("codecov_token", Value::from(secret(&ci.codecov_secret))),
+        (
+            "prerelease",
+            Value::from(format!("${{{{ {PRERELEASE_TAG} }}}}")),
+        ),
+        (
+            "release_deploy_condition",
+            Value::from(format!("${{{{ !{PRERELEASE_TAG} }}}}")),
+        ),
         ("staging", Value::from(Serde(&staging))),
         ("production", Value::from(Serde(&production))),
     ];

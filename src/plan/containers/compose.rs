@@ -299,6 +299,10 @@ pub(super) fn plan_compose(
         Value::from(stack && rules.exist_in(env)),
     ));
     dev_context.push(("published", Value::from(Serde(&published))));
+    dev_context.push((
+        "prometheus_retention",
+        Value::from(Serde(&observability::retention_flag(env))),
+    ));
     push("docker-compose.yml", "docker-compose.yml", dev_context);
 
     let prod = production_env(platform);

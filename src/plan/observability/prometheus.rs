@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::promql::{ENV_LABEL, SERVICE_LABEL};
+use crate::model::slo::duration_seconds;
 use crate::model::{Platform, ResolvedEnv, ScrapeTarget};
 
 /// Where Prometheus finds the rule files (the rendered `prometheus/rules/` folder mounted there).
@@ -29,7 +30,33 @@ pub struct PrometheusConfig {
     pub self_scrape: bool,
     /// Pod discovery (Kubernetes).
     pub pods: Option<PodDiscovery>,
+    /// The kube-state-metrics job (Kubernetes environments with services: `PodRestarting`
+    /// reads its restart counts).
+    pub kube_state_metrics: Option<StateMetricsJob>,
 }
+
+/// Where the cluster's kube-state-metrics is found: its Service, by the standard
+/// `app.kubernetes.io/name` label, in any namespace, on its metrics port (named `http-metrics`
+/// in the upstream manifests, `http` in its Helm chart; not `telemetry`, its own metrics).
+#[derive(Debug, Clone, Serialize)]
+pub struct StateMetricsJob {
+    /// `job_name`.
+    pub job: &'static str,
+    /// Meta label of the Service label that names it.
+    pub name_label: &'static str,
+    /// Its value.
+    pub name: &'static str,
+    /// Regular expression of the endpoint port names scraped.
+    pub ports: &'static str,
+}
+
+/// The one kube-state-metrics job.
+const KUBE_STATE_METRICS: StateMetricsJob = StateMetricsJob {
+    job: "kube-state-metrics",
+    name_label: "__meta_kubernetes_service_label_app_kubernetes_io_name",
+    name: "kube-state-metrics",
+    ports: "http-metrics|http",
+};
 
 /// Kubernetes pod discovery restricted to the environment's namespace.
 #[derive(Debug, Clone, Serialize)]
@@ -92,8 +119,28 @@ pub fn config(platform: &Platform, env: &ResolvedEnv, with_rules: bool) -> Prome
             env.scrape_targets()
         },
         self_scrape: pods.is_none(),
+        kube_state_metrics: (pods.is_some() && !env.services.is_empty())
+            .then_some(KUBE_STATE_METRICS),
         pods,
     }
+}
+
+/// How long the environment's Prometheus must keep samples: its longest SLO window (the
+/// recording rules read `slo:sli_error:ratio_rate<window>` over it, and the dashboards show
+/// it), as written (`30d`); `None` when no service has an SLO.
+pub fn retention(env: &ResolvedEnv) -> Option<String> {
+    env.services
+        .iter()
+        .filter_map(|service| service.slo.as_ref())
+        .filter_map(|slo| Some((duration_seconds(&slo.window)?, &slo.window)))
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, window)| window.clone())
+}
+
+/// The compose Prometheus' retention flag (see [`retention`]): Prometheus' default of 15 days
+/// would drop the start of a 30-day window.
+pub fn retention_flag(env: &ResolvedEnv) -> Option<String> {
+    retention(env).map(|window| format!("--storage.tsdb.retention.time={window}"))
 }
 
 #[cfg(test)]

@@ -60,6 +60,12 @@ impl AlertKind {
         }
     }
 
+    /// Whether the alert is evaluated once per environment, in `_platform.yml` (see
+    /// `RuleBuilder::platform_wide`), rather than in each service's rules file.
+    pub fn environment_wide(self) -> bool {
+        matches!(self, Self::PodRestarting | Self::RedisHighMemoryUsage)
+    }
+
     /// The burn alert of an objective.
     pub fn burn(kind: SloKind) -> Self {
         match kind {
