@@ -154,7 +154,7 @@ mod tests {
             ]
         );
         let lines: Vec<usize> = problems.iter().map(|(line, _)| *line).collect();
-        assert_eq!(lines, [34, 35, 38]);
+        assert_eq!(lines, [35, 36, 39]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod ci;
 mod compose;
+mod connections;
 mod resources;
 mod slo;
 
@@ -33,6 +34,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     let mut diagnostics = Vec::new();
     check_references(doc, spec, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
+    connections::check_connections(doc, spec, &mut diagnostics);
     compose::check_compose(doc, spec, &mut diagnostics);
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);

@@ -328,7 +328,7 @@ mod replicas_tests {
     fn replicas_the_autoscaler_overrides_everywhere_are_reported_where_they_are_set() {
         let problems = unused_replicas("replicas = 4\nautoscaling = { min = 2, max = 6 }\n", "");
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].0, 23);
+        assert_eq!(problems[0].0, 24);
         assert!(problems[0].1.contains("`replicas = 4` never takes effect"));
         assert!(problems[0].1.contains("`api` in `staging` runs 2–6"));
         // An environment's own override, set where the service is autoscaled from 2.
@@ -337,7 +337,7 @@ mod replicas_tests {
             "\n[services.api.env.staging]\nreplicas = 1\n",
         );
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].0, 33);
+        assert_eq!(problems[0].0, 34);
         assert!(problems[0].1.contains("(`api` in `staging` runs 2–6)"));
         // An environment-wide count where every service is autoscaled from another floor.
         let problems = unused_replicas(
@@ -345,7 +345,7 @@ mod replicas_tests {
             "\n[environments.staging.service_overrides]\nreplicas = 1\nautoscaling = { min = 2, max = 3 }\n",
         );
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].0, 33);
+        assert_eq!(problems[0].0, 34);
         assert!(
             problems[0]
                 .1
