@@ -85,6 +85,8 @@ const CASES: &[Case] = &[
     case("namespace-too-long.toml", "E0318", 12, 15, "74 characters long", Some("Kubernetes allows 63")),
     case("replicas-under-autoscaling.toml", "E0313", 29, 12, "`replicas = 5` never takes effect: the autoscaler decides the count (`api` in `staging` runs 2–6, `api` in `production` runs 2–6)", Some("set `autoscaling.min = 5`")),
     case("config-list.toml", "E0203", 7, 13, "wrong type for `platform.config.LOG_LEVEL`: expected a string, a number or a boolean, found an array", None),
+    case("error-status-not-a-regex.toml", "E0319", 34, 18, "`error_status = \"5[\"` is not a valid regular expression: unclosed character class", Some("RE2 syntax")),
+    case("security-schedule-out-of-range.toml", "E0323", 34, 22, "minute 99 is out of range 0–59", Some("hour (0–23)")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

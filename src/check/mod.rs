@@ -4,6 +4,8 @@
 mod ci;
 mod compose;
 mod connections;
+mod cron;
+mod metrics;
 mod resources;
 mod slo;
 
@@ -41,6 +43,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     resources::check_replicas(doc, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
+    metrics::check_metrics(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     diagnostics
 }
@@ -51,6 +54,29 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, what: 
         Some(s) => format!("did you mean `{s}`?"),
         None if candidates.is_empty() => format!("declare it under [{what}] first"),
         None => format!("known {what}: {}", candidates.join(", ")),
+    }
+}
+
+/// The span of the part `range` of the string `value` set at `ptr`: narrowed to those
+/// characters when the file writes the value literally between quotes, else the whole value.
+pub(crate) fn span_within(
+    doc: &Document,
+    ptr: &str,
+    value: &str,
+    range: std::ops::Range<usize>,
+) -> Option<std::ops::Range<usize>> {
+    let span = doc.span_of(ptr)?;
+    let written = doc.source.text.get(span.clone())?;
+    let literal = ['"', '\''].iter().any(|q| {
+        written.len() == value.len() + 2
+            && written.starts_with(*q)
+            && written.ends_with(*q)
+            && &written[1..written.len() - 1] == value
+    });
+    if literal && range.start < range.end && range.end <= value.len() {
+        Some(span.start + 1 + range.start..span.start + 1 + range.end)
+    } else {
+        Some(span)
     }
 }
 
