@@ -52,7 +52,7 @@ const CASES: &[Case] = &[
     case("bad-service-name.toml", "E0205", 17, 11, "invalid name `Platform_API` in `services`", Some("try `platform-api`")),
     case("unknown-dependency.toml", "E0301", 20, 9, "service `api` uses unknown dependency `postgress`", Some("did you mean `postgres`?")),
     case("negative-replicas.toml", "E0206", 21, 12, "`services.api.replicas` is -1, below the minimum 0", Some("at least 0")),
-    case("limits-below-requests.toml", "E0306", 23, 13, "CPU limit 250m is below its request 500m", Some("raise the limit")),
+    case("limits-below-requests.toml", "E0306", 23, 79, "CPU limit 250m is below its request 500m", Some("raise the limit")),
     case("path-name.toml", "E0205", 24, 11, "invalid name `../x` in `services`", Some("DNS-1035")),
     case("duplicate-host.toml", "E0308", 33, 10, "`web` and `api` are both exposed at api.staging.example.com/ in `staging`", Some("expose.subdomain")),
     case("unknown-env.toml", "E0302", 30, 19, "service `api` overrides unknown environment `prod`", Some("did you mean `production`?")),

@@ -38,20 +38,23 @@ pub fn memory_bytes(q: &str) -> Option<f64> {
 /// Where `field` of a service is set for an environment, most specific first: its
 /// `env.<name>`, the environment's `service_overrides`, the service itself; `None` when nowhere.
 fn setting_source(doc: &Document, service: &str, env: &str, field: &str) -> Option<String> {
-    [
-        format!(
-            "{}/env/{}/{field}",
-            service_ptr(service),
-            pointer_escape(env)
-        ),
-        format!(
-            "/environments/{}/service_overrides/{field}",
-            pointer_escape(env)
-        ),
-        format!("{}/{field}", service_ptr(service)),
-    ]
-    .into_iter()
-    .find(|p| doc.has(p))
+    first_source(doc, service, env, &[field])
+}
+
+/// The most specific place that sets any of `fields` of a service for an environment; at the
+/// same level, the first of `fields` set there.
+fn first_source(doc: &Document, service: &str, env: &str, fields: &[&str]) -> Option<String> {
+    let levels = [
+        format!("{}/env/{}", service_ptr(service), pointer_escape(env)),
+        format!("/environments/{}/service_overrides", pointer_escape(env)),
+        service_ptr(service),
+    ];
+    levels.iter().find_map(|level| {
+        fields
+            .iter()
+            .map(|field| format!("{level}/{field}"))
+            .find(|p| doc.has(p))
+    })
 }
 
 /// The place to point at for `field` of a service in an environment: where it is set, else
@@ -60,19 +63,23 @@ fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String 
     setting_source(doc, service, env, field).unwrap_or_else(|| service_ptr(service))
 }
 
-fn compare(requests: &Compute, limits: &Compute) -> Vec<String> {
+/// Each resource whose limit is below its request: (`cpu` or `memory`, the problem).
+fn compare(requests: &Compute, limits: &Compute) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     if let (Some(r), Some(l)) = (&requests.cpu, &limits.cpu)
         && let (Some(rv), Some(lv)) = (cpu_millis(r), cpu_millis(l))
         && lv < rv
     {
-        problems.push(format!("CPU limit {l} is below its request {r}"));
+        problems.push(("cpu", format!("CPU limit {l} is below its request {r}")));
     }
     if let (Some(r), Some(l)) = (&requests.memory, &limits.memory)
         && let (Some(rv), Some(lv)) = (memory_bytes(r), memory_bytes(l))
         && lv < rv
     {
-        problems.push(format!("memory limit {l} is below its request {r}"));
+        problems.push((
+            "memory",
+            format!("memory limit {l} is below its request {r}"),
+        ));
     }
     problems
 }
@@ -186,13 +193,14 @@ pub fn check_environments(
             );
         }
         if let Some(defaults) = &env.container_defaults {
-            for problem in compare(&defaults.requests, &defaults.limits) {
+            for (resource, problem) in compare(&defaults.requests, &defaults.limits) {
+                let ptr = format!("{env_ptr}/container_defaults/limits/{resource}");
                 push(
                     Diagnostic::error(
                         "E0306",
                         format!("environment `{}`: container default {problem}", env.name),
                     )
-                    .at(doc.span_of(&format!("{env_ptr}/container_defaults")))
+                    .at(doc.span_of(&ptr))
                     .help("raise the limit to at least the request"),
                     out,
                 );
@@ -201,9 +209,20 @@ pub fn check_environments(
         let mut hosts: BTreeMap<(String, String), String> = BTreeMap::new();
         for service in &env.services {
             let name = &service.name;
-            for problem in compare(&service.resources.requests, &service.resources.limits) {
+            for (resource, problem) in
+                compare(&service.resources.requests, &service.resources.limits)
+            {
+                // Where the limit or the request is set, whichever overrides the other: the
+                // value that made them conflict.
+                let fields = [
+                    format!("resources/limits/{resource}"),
+                    format!("resources/requests/{resource}"),
+                ];
+                let fields = [fields[0].as_str(), fields[1].as_str()];
+                let ptr = first_source(doc, name, &env.name, &fields)
+                    .unwrap_or_else(|| service_ptr(name));
                 push(Diagnostic::error("E0306", format!("service `{name}` in `{}`: {problem}", env.name))
-                    .at(doc.span_of(&setting_ptr(doc, name, &env.name, "resources")))
+                    .at(doc.span_of(&ptr))
                     .label("limits below requests")
                     .help("a container can never use less than it requests: raise the limit or lower the request"), out);
             }
@@ -313,6 +332,27 @@ mod tests {
         assert_eq!(cpu_millis("2"), Some(2000.0));
         assert_eq!(memory_bytes("1Gi"), Some(1024.0 * 1024.0 * 1024.0));
         assert!(memory_bytes("512Mi").unwrap() < memory_bytes("1G").unwrap());
+    }
+
+    #[test]
+    fn limits_below_requests_are_reported_where_the_conflicting_value_is_set() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let api = "replicas = 2\nresources = { requests = { cpu = \"250m\" }, limits = { cpu = \"100m\" } }\n";
+        let staging = "\n[environments.staging.service_overrides]\nresources = { limits = { memory = \"256Mi\" } }\n";
+        let found = super::super::problems_with(
+            "E0306",
+            fixture.replace("replicas = 2\n", api) + staging,
+        );
+        // Once, at the service's CPU limit: not at the staging override, which sets memory.
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 25);
+        assert!(found[0].1.contains("CPU limit 100m is below its request 250m"));
+        // A request raised for one environment is reported there.
+        let raised = "\n[services.api.env.production]\nresources = { requests = { cpu = \"2\" } }\n";
+        let found = super::super::problems_with("E0306", fixture.to_owned() + raised);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 33);
+        assert!(found[0].1.contains("in `production`: CPU limit 500m is below its request 2"));
     }
 }
 
