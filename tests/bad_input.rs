@@ -87,6 +87,7 @@ const CASES: &[Case] = &[
     case("config-list.toml", "E0203", 7, 13, "wrong type for `platform.config.LOG_LEVEL`: expected a string, a number or a boolean, found an array", None),
     case("error-status-not-a-regex.toml", "E0319", 34, 18, "`error_status = \"5[\"` is not a valid regular expression: unclosed character class", Some("RE2 syntax")),
     case("security-schedule-out-of-range.toml", "E0323", 34, 22, "minute 99 is out of range 0–59", Some("hour (0–23)")),
+    case("quota-too-small.toml", "E0324", 19, 100, "the services of `production` need at least 5 pods, but its quota allows 3", Some("set `pods = 5` or more")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

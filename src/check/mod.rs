@@ -6,6 +6,7 @@ mod compose;
 mod connections;
 mod cron;
 mod metrics;
+mod quota;
 mod resources;
 mod slo;
 
@@ -41,6 +42,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
     resources::check_replicas(doc, platform, &mut diagnostics);
+    quota::check_quotas(doc, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
     metrics::check_metrics(doc, spec, &mut diagnostics);
