@@ -88,6 +88,7 @@ const CASES: &[Case] = &[
     case("error-status-not-a-regex.toml", "E0319", 34, 18, "`error_status = \"5[\"` is not a valid regular expression: unclosed character class", Some("RE2 syntax")),
     case("security-schedule-out-of-range.toml", "E0323", 34, 22, "minute 99 is out of range 0–59", Some("hour (0–23)")),
     case("quota-too-small.toml", "E0324", 19, 100, "the services of `production` need at least 5 pods, but its quota allows 3", Some("set `pods = 5` or more")),
+    case("compose-only-replicas.toml", "E0316", 25, 1, "`services.api.replicas` has no effect: no environment runs on Kubernetes", Some("compose runs one container per service")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

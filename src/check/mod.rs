@@ -38,7 +38,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     check_references(doc, spec, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
     connections::check_connections(doc, spec, &mut diagnostics);
-    compose::check_compose(doc, spec, &mut diagnostics);
+    compose::check_compose(doc, spec, platform, &mut diagnostics);
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
     resources::check_replicas(doc, platform, &mut diagnostics);
