@@ -89,6 +89,9 @@ const CASES: &[Case] = &[
     case("security-schedule-out-of-range.toml", "E0323", 34, 22, "minute 99 is out of range 0–59", Some("hour (0–23)")),
     case("quota-too-small.toml", "E0324", 19, 100, "the services of `production` need at least 5 pods, but its quota allows 3", Some("set `pods = 5` or more")),
     case("compose-only-replicas.toml", "E0316", 25, 1, "`services.api.replicas` has no effect: no environment runs on Kubernetes", Some("compose runs one container per service")),
+    case("subdomain-beside-host.toml", "E0326", 26, 24, "`expose.subdomain` of `api` never takes effect: in `staging` and `production`, `expose.host` replaces it", Some("remove `subdomain`")),
+    case("autoscaling-disabled-with-max.toml", "E0326", 27, 40, "`autoscaling.max` of `api` never takes effect: in `staging` and `production`, autoscaling is off", Some("the Deployment runs a fixed `replicas`")),
+    case("timeout-for-traefik.toml", "E0326", 28, 41, "`expose.timeout` of `api` never takes effect: in `staging` and `production`, ingress class `traefik` ignores", Some("only ingress-nginx reads")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

@@ -9,6 +9,7 @@ mod metrics;
 mod quota;
 mod resources;
 mod slo;
+mod unused;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,6 +44,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     resources::check_environments(doc, spec, platform, &mut diagnostics);
     resources::check_replicas(doc, platform, &mut diagnostics);
     quota::check_quotas(doc, platform, &mut diagnostics);
+    unused::check_unused(doc, spec, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
     metrics::check_metrics(doc, spec, &mut diagnostics);

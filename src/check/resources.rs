@@ -37,7 +37,7 @@ pub fn memory_bytes(q: &str) -> Option<f64> {
 
 /// Where `field` of a service is set for an environment, most specific first: its
 /// `env.<name>`, the environment's `service_overrides`, the service itself; `None` when nowhere.
-fn setting_source(doc: &Document, service: &str, env: &str, field: &str) -> Option<String> {
+pub(super) fn setting_source(doc: &Document, service: &str, env: &str, field: &str) -> Option<String> {
     first_source(doc, service, env, &[field])
 }
 
