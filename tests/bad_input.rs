@@ -92,6 +92,7 @@ const CASES: &[Case] = &[
     case("subdomain-beside-host.toml", "E0326", 26, 24, "`expose.subdomain` of `api` never takes effect: in `staging` and `production`, `expose.host` replaces it", Some("remove `subdomain`")),
     case("autoscaling-disabled-with-max.toml", "E0326", 27, 40, "`autoscaling.max` of `api` never takes effect: in `staging` and `production`, autoscaling is off", Some("the Deployment runs a fixed `replicas`")),
     case("timeout-for-traefik.toml", "E0326", 28, 41, "`expose.timeout` of `api` never takes effect: in `staging` and `production`, ingress class `traefik` ignores", Some("only ingress-nginx reads")),
+    case("codecov-without-coverage.toml", "E0327", 35, 13, "`ci.secrets.codecov` never takes effect: `coverage = false` uploads no report", Some("remove it")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

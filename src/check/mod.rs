@@ -2,6 +2,7 @@
 //! Each rule reports with the span of the most specific place the offending value was set.
 
 mod ci;
+mod ci_unused;
 mod compose;
 mod connections;
 mod cron;
@@ -47,6 +48,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     unused::check_unused(doc, spec, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
+    ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
     metrics::check_metrics(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     diagnostics
