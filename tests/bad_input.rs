@@ -93,6 +93,7 @@ const CASES: &[Case] = &[
     case("autoscaling-disabled-with-max.toml", "E0326", 27, 40, "`autoscaling.max` of `api` never takes effect: in `staging` and `production`, autoscaling is off", Some("the Deployment runs a fixed `replicas`")),
     case("timeout-for-traefik.toml", "E0326", 28, 41, "`expose.timeout` of `api` never takes effect: in `staging` and `production`, ingress class `traefik` ignores", Some("only ingress-nginx reads")),
     case("codecov-without-coverage.toml", "E0327", 35, 13, "`ci.secrets.codecov` never takes effect: `coverage = false` uploads no report", Some("remove it")),
+    case("single-node-drain-blocked.toml", "E0325", 15, 9, "`staging` has one node: draining it must evict all 2 pods of `api`, but its disruption budget allows 1 at a time", Some("the drain would wait forever")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

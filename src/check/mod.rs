@@ -7,6 +7,7 @@ mod compose;
 mod connections;
 mod cron;
 mod metrics;
+mod nodes;
 mod quota;
 mod resources;
 mod slo;
@@ -45,6 +46,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     resources::check_environments(doc, spec, platform, &mut diagnostics);
     resources::check_replicas(doc, platform, &mut diagnostics);
     quota::check_quotas(doc, platform, &mut diagnostics);
+    nodes::check_nodes(doc, platform, &mut diagnostics);
     unused::check_unused(doc, spec, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
