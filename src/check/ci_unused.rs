@@ -118,32 +118,59 @@ mod tests {
         let found = problems("[ci]\ncoverage = false\n\n[ci.secrets]\ncodecov = \"MY_CODECOV\"\n");
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 36);
-        assert_eq!(found[0].1, "`ci.secrets.codecov` never takes effect: `coverage = false` uploads no report");
+        assert_eq!(
+            found[0].1,
+            "`ci.secrets.codecov` never takes effect: `coverage = false` uploads no report"
+        );
 
         let found = problems("[ci]\nenabled = false\nbranches = [\"main\"]\n");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.starts_with("`ci.branches` never takes effect: `ci.enabled = false`"));
+        assert!(
+            found[0]
+                .1
+                .starts_with("`ci.branches` never takes effect: `ci.enabled = false`")
+        );
 
-        let found = problems("[ci]\ndeploy = \"gitops\"\n\n[ci.production]\nkubeconfig_secret = \"KS\"\n");
+        let found =
+            problems("[ci]\ndeploy = \"gitops\"\n\n[ci.production]\nkubeconfig_secret = \"KS\"\n");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.contains("`deploy = \"gitops\"` commits the new image tag"));
+        assert!(
+            found[0]
+                .1
+                .contains("`deploy = \"gitops\"` commits the new image tag")
+        );
 
         let ghcr = include_str!("../../tests/fixtures/small.toml")
             .replace("registry.example.com", "ghcr.io/acme");
-        let found = problems_with("E0327", ghcr + "\n[ci.secrets]\nregistry_password = \"RP\"\n");
+        let found = problems_with(
+            "E0327",
+            ghcr + "\n[ci.secrets]\nregistry_password = \"RP\"\n",
+        );
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.contains("with the workflow's own token"), "{found:?}");
+        assert!(
+            found[0].1.contains("with the workflow's own token"),
+            "{found:?}"
+        );
     }
 
     #[test]
     fn a_deploy_target_without_its_environment_is_reported() {
         let fixture = include_str!("../../tests/fixtures/small.toml");
-        let compose_staging = fixture.replacen("runtime = \"kubernetes\"", "runtime = \"compose\"", 1)
-            + "\n[ci.staging]\nkubeconfig_secret = \"KS\"\n";
+        let compose_staging =
+            fixture.replacen("runtime = \"kubernetes\"", "runtime = \"compose\"", 1)
+                + "\n[ci.staging]\nkubeconfig_secret = \"KS\"\n";
         let found = problems_with("E0327", compose_staging);
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.contains("ci.yml deploys nowhere: there is no Kubernetes environment `staging`"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("ci.yml deploys nowhere: there is no Kubernetes environment `staging`"),
+            "{found:?}"
+        );
         // Where the deploy exists and uses kubectl, the settings are read.
-        assert_eq!(problems("[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\n"), []);
+        assert_eq!(
+            problems("[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\n"),
+            []
+        );
     }
 }

@@ -227,7 +227,11 @@ mod tests {
         );
         let problems = super::super::problems_with("E0316", disabled);
         assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].1.ends_with("`api` is disabled in every Kubernetes environment"));
+        assert!(
+            problems[0]
+                .1
+                .ends_with("`api` is disabled in every Kubernetes environment")
+        );
         // Enabled in one of them: the settings apply there.
         let production = format!("{fixture}\n[services.api.env.staging]\nenabled = false\n");
         assert_eq!(super::super::problems_with("E0316", production), []);

@@ -32,11 +32,18 @@ pub(super) fn check_connections(doc: &Document, spec: &PlatformSpec, out: &mut V
             out.push(
                 Diagnostic::error(
                     "E0329",
-                    format!("`url_variable` of `{name}` is `{var}`, a variable platgen sets itself"),
+                    format!(
+                        "`url_variable` of `{name}` is `{var}`, a variable platgen sets itself"
+                    ),
                 )
-                .at(doc.span_of(&format!("/dependencies/{}/url_variable", pointer_escape(name))))
+                .at(doc.span_of(&format!(
+                    "/dependencies/{}/url_variable",
+                    pointer_escape(name)
+                )))
                 .label("would clash with platgen's own value")
-                .help(format!("choose another name, e.g. `url_variable = \"{suggestion}\"`")),
+                .help(format!(
+                    "choose another name, e.g. `url_variable = \"{suggestion}\"`"
+                )),
             );
         }
     }
@@ -111,7 +118,10 @@ mod tests {
         );
         // A renamed URL variable is the one that must be a secret.
         let fixture = include_str!("../../tests/fixtures/small.toml");
-        let renamed = fixture.replace("version = \"16\"\n", "version = \"16\"\nurl_variable = \"PG_URL\"\n");
+        let renamed = fixture.replace(
+            "version = \"16\"\n",
+            "version = \"16\"\nurl_variable = \"PG_URL\"\n",
+        );
         let found = problems_with("E0328", renamed);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].1.contains("has no `PG_URL` secret"), "{found:?}");
@@ -119,7 +129,8 @@ mod tests {
 
     #[test]
     fn the_url_secret_may_name_its_place_in_the_store() {
-        let explicit = "secrets = [{ name = \"DATABASE_URL\", key = \"shop/db\", property = \"url\" }]\n";
+        let explicit =
+            "secrets = [{ name = \"DATABASE_URL\", key = \"shop/db\", property = \"url\" }]\n";
         assert_eq!(problems("E0328", explicit, ""), []);
         assert_eq!(problems("E0329", explicit, ""), []);
     }
@@ -135,11 +146,17 @@ mod tests {
 
         let fixture = include_str!("../../tests/fixtures/small.toml");
         let text = fixture
-            .replace("version = \"16\"\n", "version = \"16\"\nurl_variable = \"WEB_CONCURRENCY\"\n")
+            .replace(
+                "version = \"16\"\n",
+                "version = \"16\"\nurl_variable = \"WEB_CONCURRENCY\"\n",
+            )
             .replace("secrets = [\"DATABASE_URL\"]", "secrets = [\"API_KEY\"]");
         let found = problems_with("E0329", text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 10);
-        assert!(found[0].1.contains("a variable platgen sets itself"), "{found:?}");
+        assert!(
+            found[0].1.contains("a variable platgen sets itself"),
+            "{found:?}"
+        );
     }
 }

@@ -58,11 +58,7 @@ const FIELDS: [Field; 5] = [
 
 impl Field {
     fn value(&self, text: &str) -> Result<u32, String> {
-        if let Some(i) = self
-            .names
-            .iter()
-            .position(|n| n.eq_ignore_ascii_case(text))
-        {
+        if let Some(i) = self.names.iter().position(|n| n.eq_ignore_ascii_case(text)) {
             return Ok(self.min + i as u32);
         }
         let value: u32 = text.parse().map_err(|_| {
@@ -105,10 +101,7 @@ impl Field {
             Some((low, high)) => {
                 let (low_value, high_value) = (self.value(low)?, self.value(high)?);
                 if low_value > high_value {
-                    return Err(format!(
-                        "the {} range `{range}` runs backwards",
-                        self.name
-                    ));
+                    return Err(format!("the {} range `{range}` runs backwards", self.name));
                 }
             }
             None => {
@@ -140,7 +133,10 @@ pub fn cron_problem(expression: &str) -> Option<(String, Range<usize>)> {
     for ((start, text), field) in fields.into_iter().zip(&FIELDS) {
         for item in text.split(',') {
             let problem = if item.is_empty() {
-                Err(format!("the {} field `{text}` has an empty item", field.name))
+                Err(format!(
+                    "the {} field `{text}` has an empty item",
+                    field.name
+                ))
             } else {
                 field.item(item)
             };
@@ -196,10 +192,26 @@ mod tests {
             ("0 0 0 * *", "day of month 0 is out of range 1–31", 4..5),
             ("0 0 * 13 *", "month 13 is out of range 1–12", 6..8),
             ("0 0 * * 7", "day of week 7 is out of range 0–6", 8..9),
-            ("0 0 * * 5-1", "the day of week range `5-1` runs backwards", 8..11),
-            ("*/0 * * * *", "the minute step `0` is not a positive number", 0..3),
-            ("0 0 * * MO", "`MO` is not a day of week (0–6 or SUN–SAT)", 8..10),
-            ("0 0,,1 * * *", "the hour field `0,,1` has an empty item", 2..6),
+            (
+                "0 0 * * 5-1",
+                "the day of week range `5-1` runs backwards",
+                8..11,
+            ),
+            (
+                "*/0 * * * *",
+                "the minute step `0` is not a positive number",
+                0..3,
+            ),
+            (
+                "0 0 * * MO",
+                "`MO` is not a day of week (0–6 or SUN–SAT)",
+                8..10,
+            ),
+            (
+                "0 0,,1 * * *",
+                "the hour field `0,,1` has an empty item",
+                2..6,
+            ),
             ("0 0 * *", "is not five fields", 0..7),
         ];
         for (expression, fragment, range) in cases {
@@ -218,6 +230,9 @@ mod tests {
         let found = super::super::problems_with("E0323", text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 33);
-        assert!(found[0].1.contains("hour 99 is out of range 0–23"), "{found:?}");
+        assert!(
+            found[0].1.contains("hour 99 is out of range 0–23"),
+            "{found:?}"
+        );
     }
 }

@@ -65,7 +65,14 @@ mod tests {
 
     #[test]
     fn status_patterns_parse_as_re2() {
-        for ok in ["5..", "5..|429", "5[0-9]{2}", "(5|4)\\d\\d", "[[:digit:]]+", "5..$"] {
+        for ok in [
+            "5..",
+            "5..|429",
+            "5[0-9]{2}",
+            "(5|4)\\d\\d",
+            "[[:digit:]]+",
+            "5..$",
+        ] {
             assert_eq!(regex_problem(ok), None, "{ok}");
         }
         let (problem, at) = regex_problem("5[").expect("unclosed class");
@@ -73,7 +80,10 @@ mod tests {
         assert_eq!(at, 1..2);
         assert!(regex_problem("5(..").is_some());
         assert!(regex_problem("(?=5)..").is_some(), "look-around is not RE2");
-        assert!(regex_problem("(5)\\1").is_some(), "back-references are not RE2");
+        assert!(
+            regex_problem("(5)\\1").is_some(),
+            "back-references are not RE2"
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod cron;
 mod metrics;
 mod nodes;
 mod quota;
+mod replicas;
 mod resources;
 mod slo;
 mod unused;
@@ -44,7 +45,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     compose::check_compose(doc, spec, platform, &mut diagnostics);
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
-    resources::check_replicas(doc, platform, &mut diagnostics);
+    replicas::check_replicas(doc, platform, &mut diagnostics);
     quota::check_quotas(doc, platform, &mut diagnostics);
     nodes::check_nodes(doc, platform, &mut diagnostics);
     unused::check_unused(doc, spec, platform, &mut diagnostics);

@@ -78,7 +78,11 @@ mod tests {
         );
         let found = problems(1, "replicas = 3\ndisruption = { min_available = 1 }\n");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.contains("all 3 pods of `api`, but its disruption budget allows 2"));
+        assert!(
+            found[0]
+                .1
+                .contains("all 3 pods of `api`, but its disruption budget allows 2")
+        );
     }
 
     #[test]
@@ -88,6 +92,9 @@ mod tests {
         // One replica: no budget.
         assert_eq!(problems(1, "replicas = 1\n"), []);
         // A budget that lets every pod go.
-        assert_eq!(problems(1, "replicas = 2\ndisruption = { max_unavailable = 2 }\n"), []);
+        assert_eq!(
+            problems(1, "replicas = 2\ndisruption = { max_unavailable = 2 }\n"),
+            []
+        );
     }
 }

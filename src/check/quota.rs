@@ -203,7 +203,12 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 18);
         // api: 3 + 1 surge, jobs: 1 + 1 surge.
-        assert!(found[0].1.contains("`production` need at least 6 pods, but its quota allows 1"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("`production` need at least 6 pods, but its quota allows 1"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -213,7 +218,12 @@ mod tests {
         let found = problems(&quota, api);
         assert_eq!(found.len(), 1, "{found:?}");
         // api: (3 + 1) × 100m, jobs: (1 + 1) × 100m (the default request).
-        assert!(found[0].1.contains("need at least 600m of requests.cpu, but its quota allows 100m"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("need at least 600m of requests.cpu, but its quota allows 100m"),
+            "{found:?}"
+        );
         // An autoscaled service counts from its `min`.
         let scaled = "replicas = 1\nautoscaling = { min = 1, max = 10 }\n";
         let quota = ROOMY.replace("cpu = \"4\"", "cpu = \"400m\"");

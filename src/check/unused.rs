@@ -30,8 +30,12 @@ impl Reason {
     fn explain(self, spec: &EnvironmentSpec) -> String {
         match self {
             Reason::HostSet => "`expose.host` replaces it".to_owned(),
-            Reason::NotExposed => "the service is not exposed (`expose.enabled = false`)".to_owned(),
-            Reason::NotAutoscaled => "autoscaling is off (`autoscaling.enabled = false`)".to_owned(),
+            Reason::NotExposed => {
+                "the service is not exposed (`expose.enabled = false`)".to_owned()
+            }
+            Reason::NotAutoscaled => {
+                "autoscaling is off (`autoscaling.enabled = false`)".to_owned()
+            }
             Reason::NotNginx => format!(
                 "ingress class `{}` ignores the ingress-nginx annotation that carries it",
                 spec.ingress.class
@@ -41,10 +45,18 @@ impl Reason {
 
     fn help(self) -> &'static str {
         match self {
-            Reason::HostSet => "remove `subdomain`: the service is served at `host`; or remove `host` to serve it at `<subdomain>.<domain>`",
-            Reason::NotExposed => "remove it, or `enabled = false` if the service is to be exposed there",
-            Reason::NotAutoscaled => "remove it: with `enabled = false` the Deployment runs a fixed `replicas`; or remove `enabled = false`",
-            Reason::NotNginx => "remove it and configure the limit in the ingress controller: platgen writes `body_size` and `timeout` as `nginx.ingress.kubernetes.io/*` annotations, which only ingress-nginx reads",
+            Reason::HostSet => {
+                "remove `subdomain`: the service is served at `host`; or remove `host` to serve it at `<subdomain>.<domain>`"
+            }
+            Reason::NotExposed => {
+                "remove it, or `enabled = false` if the service is to be exposed there"
+            }
+            Reason::NotAutoscaled => {
+                "remove it: with `enabled = false` the Deployment runs a fixed `replicas`; or remove `enabled = false`"
+            }
+            Reason::NotNginx => {
+                "remove it and configure the limit in the ingress controller: platgen writes `body_size` and `timeout` as `nginx.ingress.kubernetes.io/*` annotations, which only ingress-nginx reads"
+            }
         }
     }
 }
@@ -95,7 +107,11 @@ pub(super) fn check_unused(
     let fields: Vec<String> = EXPOSE_FIELDS
         .iter()
         .map(|f| format!("expose/{f}"))
-        .chain(AUTOSCALING_FIELDS.iter().map(|f| format!("autoscaling/{f}")))
+        .chain(
+            AUTOSCALING_FIELDS
+                .iter()
+                .map(|f| format!("autoscaling/{f}")),
+        )
         .collect();
     for (name, service) in &spec.services {
         // A worker's `expose` is reported as such (E0315).
@@ -116,7 +132,8 @@ pub(super) fn check_unused(
                 let Some(place) = setting_source(doc, name, &env.name, field) else {
                     continue;
                 };
-                let why = reason(field, &merged, env_spec).map(|r| (r.explain(env_spec), r, env.name.clone()));
+                let why = reason(field, &merged, env_spec)
+                    .map(|r| (r.explain(env_spec), r, env.name.clone()));
                 places
                     .entry(place)
                     .or_insert_with(|| (field.as_str(), Vec::new()))
@@ -178,7 +195,10 @@ mod tests {
 
     #[test]
     fn a_subdomain_beside_a_host_is_reported() {
-        let found = problems("expose = { subdomain = \"x\", host = \"h.example.com\" }\n", "");
+        let found = problems(
+            "expose = { subdomain = \"x\", host = \"h.example.com\" }\n",
+            "",
+        );
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].0, 25);
         assert_eq!(
@@ -197,13 +217,21 @@ mod tests {
         assert!(found[0].1.ends_with("never takes effect: in `staging` and `production`, the service is not exposed (`expose.enabled = false`)"));
         let found = problems("autoscaling = { enabled = false, max = 5 }\n", "");
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.ends_with("in `staging` and `production`, autoscaling is off (`autoscaling.enabled = false`)"));
+        assert!(found[0].1.ends_with(
+            "in `staging` and `production`, autoscaling is off (`autoscaling.enabled = false`)"
+        ));
         // Switched off in one environment only: the settings apply in the other.
         let staging = "\n[services.api.env.staging]\nautoscaling = { enabled = false }\n";
         assert_eq!(problems("autoscaling = { max = 5 }\n", staging), []);
         // Switched off for the service and on again for one environment.
         let production = "\n[services.api.env.production]\nexpose = { enabled = true }\n";
-        assert_eq!(problems("expose = { enabled = false, subdomain = \"x\" }\n", production), []);
+        assert_eq!(
+            problems(
+                "expose = { enabled = false, subdomain = \"x\" }\n",
+                production
+            ),
+            []
+        );
     }
 
     #[test]
