@@ -319,6 +319,7 @@ kind = "web"
 port = 8000
 app = "cache_only.main:app"
 uses = ["redis"]
+secrets = ["REDIS_URL"]
 health = { liveness = "/alive" }
 
 [services.standalone]

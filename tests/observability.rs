@@ -61,6 +61,7 @@ domain = "example.com"
 kind = "web"
 app = "api.main:app"
 uses = ["postgres"]
+secrets = ["DATABASE_URL"]
 slo = { availability = 99.95, latency = { threshold = "250ms", target = 99 } }
 
 [services.web]
@@ -73,6 +74,7 @@ kind = "worker"
 command = ["python", "-m", "jobs"]
 health = { command = ["python", "-m", "jobs.health"] }
 uses = ["redis"]
+secrets = ["REDIS_URL"]
 
 [services.jobs.env.development]
 enabled = false

@@ -48,7 +48,7 @@ app = "{module}.main:app"
 workers = 2
 metrics_path = "/metrics"
 uses = ["postgres", "redis"]
-secrets = [{{ name = "DATABASE_URL", key = "platform/database", property = "url" }}, "SECRET_KEY"]
+secrets = [{{ name = "DATABASE_URL", key = "platform/database", property = "url" }}, {{ name = "REDIS_URL", key = "platform/redis", property = "url" }}, "SECRET_KEY"]
 replicas = {replicas}
 resources = {{ requests = {{ cpu = "100m", memory = "128Mi" }}, limits = {{ cpu = "500m", memory = "256Mi" }} }}
 autoscaling = {{ min = {replicas}, max = 10, cpu = 70 }}
@@ -78,7 +78,11 @@ description = "Generated worker"
 command = ["python", "-m", "{module}"]
 health = {{ command = ["python", "-m", "{module}.healthcheck"] }}
 uses = ["postgres", "redis", "rabbitmq"]
-secrets = [{{ name = "RABBITMQ_URL", key = "platform/rabbitmq", property = "url" }}]
+secrets = [
+  {{ name = "DATABASE_URL", key = "platform/database", property = "url" }},
+  {{ name = "REDIS_URL", key = "platform/redis", property = "url" }},
+  {{ name = "RABBITMQ_URL", key = "platform/rabbitmq", property = "url" }},
+]
 replicas = 2
 resources = {{ requests = {{ cpu = "100m", memory = "256Mi" }}, limits = {{ cpu = "500m", memory = "512Mi" }} }}
 "#

@@ -19,6 +19,7 @@ pub(super) fn check_ci(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagno
     check_secret_names(doc, spec, out);
     check_deploy_branch(doc, spec, out);
     check_url_variables(doc, spec, out);
+    super::cron::check_schedule(doc, spec, out);
 }
 
 fn check_targets(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {

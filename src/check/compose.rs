@@ -5,8 +5,8 @@
 use super::service_ptr;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Document, pointer_escape};
-use crate::model::PlatformSpec;
-use crate::model::spec::Runtime;
+use crate::model::spec::{Runtime, ServiceKind};
+use crate::model::{Platform, PlatformSpec};
 
 /// Environment settings only Kubernetes environments use.
 const ENVIRONMENT: &[&str] = &[
@@ -83,8 +83,15 @@ pub fn check_names(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic
 }
 
 /// Reports every Kubernetes-only setting made for a compose environment: on the environment,
-/// in its `service_overrides`, or in a service's `env.<name>`.
-pub fn check_compose(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+/// in its `service_overrides`, or in a service's `env.<name>`; and those set on a service that
+/// runs in no Kubernetes environment.
+pub fn check_compose(
+    doc: &Document,
+    spec: &PlatformSpec,
+    platform: &Platform,
+    out: &mut Vec<Diagnostic>,
+) {
+    check_unused_service_settings(doc, spec, platform, out);
     for (env, settings) in &spec.environments {
         if settings.runtime != Runtime::Compose {
             continue;
@@ -126,6 +133,48 @@ pub fn check_compose(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnost
     }
 }
 
+/// A service's own Kubernetes settings where no Kubernetes environment runs it.
+fn check_unused_service_settings(
+    doc: &Document,
+    spec: &PlatformSpec,
+    platform: &Platform,
+    out: &mut Vec<Diagnostic>,
+) {
+    let kubernetes = platform.environments.iter().filter(|e| e.is_kubernetes());
+    for (name, service) in &spec.services {
+        if kubernetes
+            .clone()
+            .any(|e| e.services.iter().any(|s| &s.name == name))
+        {
+            continue;
+        }
+        let reason = if kubernetes.clone().count() == 0 {
+            "no environment runs on Kubernetes".to_owned()
+        } else {
+            format!("`{name}` is disabled in every Kubernetes environment")
+        };
+        // A worker's `expose` is reported as such (E0315).
+        let fields = SERVICE
+            .iter()
+            .filter(|f| service.kind == ServiceKind::Web || **f != "expose");
+        for field in fields {
+            let ptr = format!("{}/{field}", service_ptr(name));
+            if !doc.has(&ptr) {
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    "E0316",
+                    format!("`services.{name}.{field}` has no effect: {reason}"),
+                )
+                .at(doc.key_span_of(&ptr))
+                .label("Kubernetes only")
+                .help("remove it: compose runs one container per service, with no replica count, resource quota, autoscaler, disruption budget or ingress"),
+            );
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The small fixture plus a compose environment `development` with `settings`, and `extra`
@@ -154,7 +203,38 @@ mod tests {
             ]
         );
         let lines: Vec<usize> = problems.iter().map(|(line, _)| *line).collect();
-        assert_eq!(lines, [34, 35, 38]);
+        assert_eq!(lines, [35, 36, 39]);
+    }
+
+    #[test]
+    fn kubernetes_settings_of_a_service_no_kubernetes_environment_runs_are_reported() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let compose_only = fixture.replace("runtime = \"kubernetes\"", "runtime = \"compose\"");
+        let problems = super::super::problems_with("E0316", compose_only);
+        let messages: Vec<&str> = problems.iter().map(|(_, m)| m.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`services.api.replicas` has no effect: no environment runs on Kubernetes",
+                "`services.api.expose` has no effect: no environment runs on Kubernetes",
+            ]
+        );
+        let lines: Vec<usize> = problems.iter().map(|(line, _)| *line).collect();
+        assert_eq!(lines, [24, 25]);
+        // Disabled wherever it would run on Kubernetes.
+        let disabled = format!(
+            "{fixture}\n[services.api.env.staging]\nenabled = false\n\n[services.api.env.production]\nenabled = false\n"
+        );
+        let problems = super::super::problems_with("E0316", disabled);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0]
+                .1
+                .ends_with("`api` is disabled in every Kubernetes environment")
+        );
+        // Enabled in one of them: the settings apply there.
+        let production = format!("{fixture}\n[services.api.env.staging]\nenabled = false\n");
+        assert_eq!(super::super::problems_with("E0316", production), []);
     }
 
     #[test]

@@ -2,9 +2,17 @@
 //! Each rule reports with the span of the most specific place the offending value was set.
 
 mod ci;
+mod ci_unused;
 mod compose;
+mod connections;
+mod cron;
+mod metrics;
+mod nodes;
+mod quota;
+mod replicas;
 mod resources;
 mod slo;
+mod unused;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,12 +41,18 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     let mut diagnostics = Vec::new();
     check_references(doc, spec, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
-    compose::check_compose(doc, spec, &mut diagnostics);
+    connections::check_connections(doc, spec, &mut diagnostics);
+    compose::check_compose(doc, spec, platform, &mut diagnostics);
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
-    resources::check_replicas(doc, platform, &mut diagnostics);
+    replicas::check_replicas(doc, platform, &mut diagnostics);
+    quota::check_quotas(doc, platform, &mut diagnostics);
+    nodes::check_nodes(doc, platform, &mut diagnostics);
+    unused::check_unused(doc, spec, platform, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
+    ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
+    metrics::check_metrics(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     diagnostics
 }
@@ -49,6 +63,29 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>, what: 
         Some(s) => format!("did you mean `{s}`?"),
         None if candidates.is_empty() => format!("declare it under [{what}] first"),
         None => format!("known {what}: {}", candidates.join(", ")),
+    }
+}
+
+/// The span of the part `range` of the string `value` set at `ptr`: narrowed to those
+/// characters when the file writes the value literally between quotes, else the whole value.
+pub(crate) fn span_within(
+    doc: &Document,
+    ptr: &str,
+    value: &str,
+    range: std::ops::Range<usize>,
+) -> Option<std::ops::Range<usize>> {
+    let span = doc.span_of(ptr)?;
+    let written = doc.source.text.get(span.clone())?;
+    let literal = ['"', '\''].iter().any(|q| {
+        written.len() == value.len() + 2
+            && written.starts_with(*q)
+            && written.ends_with(*q)
+            && &written[1..written.len() - 1] == value
+    });
+    if literal && range.start < range.end && range.end <= value.len() {
+        Some(span.start + 1 + range.start..span.start + 1 + range.end)
+    } else {
+        Some(span)
     }
 }
 

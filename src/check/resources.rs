@@ -37,21 +37,29 @@ pub fn memory_bytes(q: &str) -> Option<f64> {
 
 /// Where `field` of a service is set for an environment, most specific first: its
 /// `env.<name>`, the environment's `service_overrides`, the service itself; `None` when nowhere.
-fn setting_source(doc: &Document, service: &str, env: &str, field: &str) -> Option<String> {
-    [
-        format!(
-            "{}/env/{}/{field}",
-            service_ptr(service),
-            pointer_escape(env)
-        ),
-        format!(
-            "/environments/{}/service_overrides/{field}",
-            pointer_escape(env)
-        ),
-        format!("{}/{field}", service_ptr(service)),
-    ]
-    .into_iter()
-    .find(|p| doc.has(p))
+pub(super) fn setting_source(
+    doc: &Document,
+    service: &str,
+    env: &str,
+    field: &str,
+) -> Option<String> {
+    first_source(doc, service, env, &[field])
+}
+
+/// The most specific place that sets any of `fields` of a service for an environment; at the
+/// same level, the first of `fields` set there.
+fn first_source(doc: &Document, service: &str, env: &str, fields: &[&str]) -> Option<String> {
+    let levels = [
+        format!("{}/env/{}", service_ptr(service), pointer_escape(env)),
+        format!("/environments/{}/service_overrides", pointer_escape(env)),
+        service_ptr(service),
+    ];
+    levels.iter().find_map(|level| {
+        fields
+            .iter()
+            .map(|field| format!("{level}/{field}"))
+            .find(|p| doc.has(p))
+    })
 }
 
 /// The place to point at for `field` of a service in an environment: where it is set, else
@@ -60,83 +68,25 @@ fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String 
     setting_source(doc, service, env, field).unwrap_or_else(|| service_ptr(service))
 }
 
-fn compare(requests: &Compute, limits: &Compute) -> Vec<String> {
+/// Each resource whose limit is below its request: (`cpu` or `memory`, the problem).
+fn compare(requests: &Compute, limits: &Compute) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     if let (Some(r), Some(l)) = (&requests.cpu, &limits.cpu)
         && let (Some(rv), Some(lv)) = (cpu_millis(r), cpu_millis(l))
         && lv < rv
     {
-        problems.push(format!("CPU limit {l} is below its request {r}"));
+        problems.push(("cpu", format!("CPU limit {l} is below its request {r}")));
     }
     if let (Some(r), Some(l)) = (&requests.memory, &limits.memory)
         && let (Some(rv), Some(lv)) = (memory_bytes(r), memory_bytes(l))
         && lv < rv
     {
-        problems.push(format!("memory limit {l} is below its request {r}"));
+        problems.push((
+            "memory",
+            format!("memory limit {l} is below its request {r}"),
+        ));
     }
     problems
-}
-
-/// One `replicas` setting, and what becomes of it where it decides a count.
-struct ReplicasUse {
-    /// Its value.
-    replicas: i64,
-    /// The setting is the count somewhere (no autoscaler, or one that starts from it).
-    effective: bool,
-    /// Where an autoscaler with another `min` overrides it: `service` in `env`, min–max.
-    overridden: Vec<String>,
-}
-
-/// A `replicas` setting that takes effect nowhere is an error, not a silent no-op: wherever it
-/// applies on Kubernetes, the service is autoscaled from another `min`, and platgen leaves the
-/// count to the HorizontalPodAutoscaler (the Deployment has no `replicas`). Compose
-/// environments run one container per service whatever the setting, so they do not count.
-pub fn check_replicas(doc: &Document, platform: &Platform, out: &mut Vec<Diagnostic>) {
-    let mut settings: BTreeMap<String, ReplicasUse> = BTreeMap::new();
-    for env in platform.environments.iter().filter(|e| e.is_kubernetes()) {
-        for service in &env.services {
-            // Unset everywhere: the default count, 1, is nobody's setting.
-            let Some(ptr) = setting_source(doc, &service.name, &env.name, "replicas") else {
-                continue;
-            };
-            let uses = settings.entry(ptr).or_insert_with(|| ReplicasUse {
-                replicas: service.replicas,
-                effective: false,
-                overridden: Vec::new(),
-            });
-            match &service.autoscaling {
-                // An autoscaler that cannot run (min above max) is reported on its own.
-                Some(a) if a.min > a.max => {}
-                Some(a) if a.min != service.replicas => uses.overridden.push(format!(
-                    "`{}` in `{}` runs {}–{}",
-                    service.name, env.name, a.min, a.max
-                )),
-                _ => uses.effective = true,
-            }
-        }
-    }
-    for (ptr, uses) in settings {
-        let replicas = uses.replicas;
-        if uses.effective || uses.overridden.is_empty() {
-            continue;
-        }
-        const SHOWN: usize = 3;
-        let mut places = uses.overridden[..uses.overridden.len().min(SHOWN)].join(", ");
-        if uses.overridden.len() > SHOWN {
-            places.push_str(&format!(" and {} more", uses.overridden.len() - SHOWN));
-        }
-        out.push(
-            Diagnostic::error(
-                "E0313",
-                format!("`replicas = {replicas}` never takes effect: the autoscaler decides the count ({places})"),
-            )
-            .at(doc.span_of(&ptr))
-            .label("ignored wherever it applies")
-            .help(format!(
-                "remove `replicas`, or set `autoscaling.min = {replicas}` to run at least {replicas}"
-            )),
-        );
-    }
 }
 
 /// Runs the per-environment rules.
@@ -186,13 +136,14 @@ pub fn check_environments(
             );
         }
         if let Some(defaults) = &env.container_defaults {
-            for problem in compare(&defaults.requests, &defaults.limits) {
+            for (resource, problem) in compare(&defaults.requests, &defaults.limits) {
+                let ptr = format!("{env_ptr}/container_defaults/limits/{resource}");
                 push(
                     Diagnostic::error(
                         "E0306",
                         format!("environment `{}`: container default {problem}", env.name),
                     )
-                    .at(doc.span_of(&format!("{env_ptr}/container_defaults")))
+                    .at(doc.span_of(&ptr))
                     .help("raise the limit to at least the request"),
                     out,
                 );
@@ -201,9 +152,20 @@ pub fn check_environments(
         let mut hosts: BTreeMap<(String, String), String> = BTreeMap::new();
         for service in &env.services {
             let name = &service.name;
-            for problem in compare(&service.resources.requests, &service.resources.limits) {
+            for (resource, problem) in
+                compare(&service.resources.requests, &service.resources.limits)
+            {
+                // Where the limit or the request is set, whichever overrides the other: the
+                // value that made them conflict.
+                let fields = [
+                    format!("resources/limits/{resource}"),
+                    format!("resources/requests/{resource}"),
+                ];
+                let fields = [fields[0].as_str(), fields[1].as_str()];
+                let ptr = first_source(doc, name, &env.name, &fields)
+                    .unwrap_or_else(|| service_ptr(name));
                 push(Diagnostic::error("E0306", format!("service `{name}` in `{}`: {problem}", env.name))
-                    .at(doc.span_of(&setting_ptr(doc, name, &env.name, "resources")))
+                    .at(doc.span_of(&ptr))
                     .label("limits below requests")
                     .help("a container can never use less than it requests: raise the limit or lower the request"), out);
             }
@@ -314,61 +276,32 @@ mod tests {
         assert_eq!(memory_bytes("1Gi"), Some(1024.0 * 1024.0 * 1024.0));
         assert!(memory_bytes("512Mi").unwrap() < memory_bytes("1G").unwrap());
     }
-}
 
-#[cfg(test)]
-mod replicas_tests {
-    /// The small fixture with `api`'s settings and `extra` tables; each E0313 problem.
-    fn unused_replicas(api: &str, extra: &str) -> Vec<(usize, String)> {
+    #[test]
+    fn limits_below_requests_are_reported_where_the_conflicting_value_is_set() {
         let fixture = include_str!("../../tests/fixtures/small.toml");
-        super::super::problems_with("E0313", fixture.replace("replicas = 2\n", api) + extra)
-    }
-
-    #[test]
-    fn replicas_the_autoscaler_overrides_everywhere_are_reported_where_they_are_set() {
-        let problems = unused_replicas("replicas = 4\nautoscaling = { min = 2, max = 6 }\n", "");
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].0, 23);
-        assert!(problems[0].1.contains("`replicas = 4` never takes effect"));
-        assert!(problems[0].1.contains("`api` in `staging` runs 2–6"));
-        // An environment's own override, set where the service is autoscaled from 2.
-        let problems = unused_replicas(
-            "replicas = 2\nautoscaling = { min = 2, max = 6 }\n",
-            "\n[services.api.env.staging]\nreplicas = 1\n",
-        );
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].0, 33);
-        assert!(problems[0].1.contains("(`api` in `staging` runs 2–6)"));
-        // An environment-wide count where every service is autoscaled from another floor.
-        let problems = unused_replicas(
-            "replicas = 2\nautoscaling = { min = 2, max = 6 }\n",
-            "\n[environments.staging.service_overrides]\nreplicas = 1\nautoscaling = { min = 2, max = 3 }\n",
-        );
-        assert_eq!(problems.len(), 1, "{problems:?}");
-        assert_eq!(problems[0].0, 33);
+        let api = "replicas = 2\nresources = { requests = { cpu = \"250m\" }, limits = { cpu = \"100m\" } }\n";
+        let staging = "\n[environments.staging.service_overrides]\nresources = { limits = { memory = \"256Mi\" } }\n";
+        let found =
+            super::super::problems_with("E0306", fixture.replace("replicas = 2\n", api) + staging);
+        // Once, at the service's CPU limit: not at the staging override, which sets memory.
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 25);
         assert!(
-            problems[0]
+            found[0]
                 .1
-                .contains("`api` in `staging` runs 2–3, `jobs` in `staging` runs 2–3"),
-            "{problems:?}"
+                .contains("CPU limit 100m is below its request 250m")
         );
-    }
-
-    #[test]
-    fn replicas_that_decide_the_count_somewhere_are_fine() {
-        // Equal to the autoscaler's floor (the reference platform's way).
-        let same = "replicas = 3\nautoscaling = { min = 3, max = 6 }\n";
-        assert_eq!(unused_replicas(same, ""), []);
-        // The count where there is no autoscaler, overridden where there is one.
-        let production_only = "replicas = 3\n";
-        let staging = "\n[services.api.env.staging]\nautoscaling = { min = 1, max = 2 }\n";
-        assert_eq!(unused_replicas(production_only, staging), []);
-        // An autoscaler without `min` starts from `replicas`.
-        let no_min = "replicas = 3\nautoscaling = { max = 6 }\n";
-        assert_eq!(unused_replicas(no_min, ""), []);
-        // An environment-wide count that decides the worker's, though `api` is autoscaled.
-        let autoscaled = "replicas = 2\nautoscaling = { min = 2, max = 6 }\n";
-        let overrides = "\n[environments.staging.service_overrides]\nreplicas = 1\n";
-        assert_eq!(unused_replicas(autoscaled, overrides), []);
+        // A request raised for one environment is reported there.
+        let raised =
+            "\n[services.api.env.production]\nresources = { requests = { cpu = \"2\" } }\n";
+        let found = super::super::problems_with("E0306", fixture.to_owned() + raised);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 33);
+        assert!(
+            found[0]
+                .1
+                .contains("in `production`: CPU limit 500m is below its request 2")
+        );
     }
 }

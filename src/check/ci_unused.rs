@@ -1,0 +1,176 @@
+//! `[ci]` settings that never reach a workflow: anything beside `enabled = false`, a deploy
+//! target's kubectl settings where there is no such deploy or it is done by GitOps, the Codecov
+//! secret without coverage, registry secrets when the workflow's own token logs in.
+
+use crate::diagnostics::Diagnostic;
+use crate::load::Document;
+use crate::model::spec::{DeployStrategy, RegistryLogin};
+use crate::model::{Platform, PlatformSpec};
+
+/// Every top-level key of `[ci]` that configures a workflow (all but `enabled`).
+const CI_KEYS: &[&str] = &[
+    "workflows",
+    "branches",
+    "deploy_branch",
+    "deploy",
+    "staging",
+    "production",
+    "coverage",
+    "security_schedule",
+    "registry_login",
+    "platgen",
+    "secrets",
+];
+
+fn unused(doc: &Document, ptr: &str, why: &str, help: &str) -> Diagnostic {
+    let setting = ptr.trim_start_matches('/').replace('/', ".");
+    Diagnostic::error("E0327", format!("`{setting}` never takes effect: {why}"))
+        .at(doc.key_span_of(ptr))
+        .label("no workflow reads it")
+        .help(help.to_owned())
+}
+
+/// Reports the `[ci]` settings no rendered workflow uses.
+pub(super) fn check_ci_unused(
+    doc: &Document,
+    spec: &PlatformSpec,
+    platform: &Platform,
+    out: &mut Vec<Diagnostic>,
+) {
+    let Some(ci) = &platform.ci else {
+        for key in CI_KEYS {
+            let ptr = format!("/ci/{key}");
+            if doc.has(&ptr) {
+                out.push(unused(
+                    doc,
+                    &ptr,
+                    "`ci.enabled = false` renders no workflows",
+                    "remove it, or remove `enabled = false`",
+                ));
+            }
+        }
+        return;
+    };
+    for (stage, target, workflow) in [
+        ("staging", &ci.staging, "ci.yml"),
+        ("production", &ci.production, "release.yml"),
+    ] {
+        // A named environment that is unknown or not on Kubernetes is reported as such.
+        if doc.has(&format!("/ci/{stage}/environment")) && target.is_none() {
+            continue;
+        }
+        for field in ["kubeconfig_secret", "rollout_timeout"] {
+            let ptr = format!("/ci/{stage}/{field}");
+            if !doc.has(&ptr) {
+                continue;
+            }
+            if target.is_none() {
+                out.push(unused(
+                    doc,
+                    &ptr,
+                    &format!("{workflow} deploys nowhere: there is no Kubernetes environment `{stage}`"),
+                    &format!("remove it, or name the Kubernetes environment to deploy to with `[ci.{stage}] environment = \"…\"`"),
+                ));
+            } else if ci.strategy == DeployStrategy::Gitops {
+                out.push(unused(
+                    doc,
+                    &ptr,
+                    "`deploy = \"gitops\"` commits the new image tag and runs no kubectl",
+                    "remove it: the GitOps controller rolls the change out with its own credentials and timeouts",
+                ));
+            }
+        }
+    }
+    if !spec.ci.coverage && doc.has("/ci/secrets/codecov") {
+        out.push(unused(
+            doc,
+            "/ci/secrets/codecov",
+            "`coverage = false` uploads no report",
+            "remove it, or remove `coverage = false`",
+        ));
+    }
+    if ci.registry.login == RegistryLogin::GithubToken {
+        for field in ["registry_username", "registry_password"] {
+            let ptr = format!("/ci/secrets/{field}");
+            if doc.has(&ptr) {
+                out.push(unused(
+                    doc,
+                    &ptr,
+                    &format!("the build jobs log in to {} with the workflow's own token (`registry_login = \"github-token\"`)", ci.registry.host),
+                    "remove it, or set `registry_login = \"secrets\"` to log in with these secrets",
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::problems_with;
+
+    fn problems(extra: &str) -> Vec<(usize, String)> {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        problems_with("E0327", format!("{fixture}\n{extra}"))
+    }
+
+    #[test]
+    fn ci_settings_no_workflow_reads_are_reported() {
+        let found = problems("[ci]\ncoverage = false\n\n[ci.secrets]\ncodecov = \"MY_CODECOV\"\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 36);
+        assert_eq!(
+            found[0].1,
+            "`ci.secrets.codecov` never takes effect: `coverage = false` uploads no report"
+        );
+
+        let found = problems("[ci]\nenabled = false\nbranches = [\"main\"]\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .starts_with("`ci.branches` never takes effect: `ci.enabled = false`")
+        );
+
+        let found =
+            problems("[ci]\ndeploy = \"gitops\"\n\n[ci.production]\nkubeconfig_secret = \"KS\"\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("`deploy = \"gitops\"` commits the new image tag")
+        );
+
+        let ghcr = include_str!("../../tests/fixtures/small.toml")
+            .replace("registry.example.com", "ghcr.io/acme");
+        let found = problems_with(
+            "E0327",
+            ghcr + "\n[ci.secrets]\nregistry_password = \"RP\"\n",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.contains("with the workflow's own token"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_deploy_target_without_its_environment_is_reported() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let compose_staging =
+            fixture.replacen("runtime = \"kubernetes\"", "runtime = \"compose\"", 1)
+                + "\n[ci.staging]\nkubeconfig_secret = \"KS\"\n";
+        let found = problems_with("E0327", compose_staging);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("ci.yml deploys nowhere: there is no Kubernetes environment `staging`"),
+            "{found:?}"
+        );
+        // Where the deploy exists and uses kubectl, the settings are read.
+        assert_eq!(
+            problems("[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\n"),
+            []
+        );
+    }
+}

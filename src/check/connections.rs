@@ -1,0 +1,162 @@
+//! Rules on how a service receives the connection URL of each dependency it `uses`: only as a
+//! secret named like the dependency's `url_variable` (compose writes the development URL into
+//! it, Kubernetes reads it from the secret store), never shadowed by config or by a variable
+//! platgen sets itself.
+
+use super::{config_keys, service_ptr};
+use crate::diagnostics::Diagnostic;
+use crate::load::{Document, pointer_escape};
+use crate::model::PlatformSpec;
+use crate::model::spec::SecretSpec;
+use crate::resolve::{default_url_variable, dependency_kind};
+
+/// Variables platgen itself sets in a service's container: gunicorn's worker count, the
+/// OpenTelemetry defaults of compose, and the image's own environment.
+pub(super) const PLATGEN_VARIABLES: &[&str] = &[
+    "WEB_CONCURRENCY",
+    "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "PATH",
+    "PYTHONUNBUFFERED",
+    "PYTHONDONTWRITEBYTECODE",
+];
+
+/// Runs the connection-URL rules.
+pub(super) fn check_connections(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+    for (name, dep) in &spec.dependencies {
+        let Some(var) = &dep.url_variable else {
+            continue;
+        };
+        if PLATGEN_VARIABLES.contains(&var.as_str()) {
+            let suggestion = format!("{}_URL", name.to_ascii_uppercase().replace('-', "_"));
+            out.push(
+                Diagnostic::error(
+                    "E0329",
+                    format!(
+                        "`url_variable` of `{name}` is `{var}`, a variable platgen sets itself"
+                    ),
+                )
+                .at(doc.span_of(&format!(
+                    "/dependencies/{}/url_variable",
+                    pointer_escape(name)
+                )))
+                .label("would clash with platgen's own value")
+                .help(format!(
+                    "choose another name, e.g. `url_variable = \"{suggestion}\"`"
+                )),
+            );
+        }
+    }
+    for (name, service) in &spec.services {
+        let base = service_ptr(name);
+        let config = config_keys(spec, name);
+        for (i, dep_name) in service.uses.iter().enumerate() {
+            // An unknown dependency or one without a kind is reported on its own.
+            let Some(dep) = spec.dependencies.get(dep_name) else {
+                continue;
+            };
+            let Some(kind) = dependency_kind(dep_name, dep) else {
+                continue;
+            };
+            let var = dep
+                .url_variable
+                .clone()
+                .unwrap_or_else(|| default_url_variable(kind).to_owned());
+            let secret = service.secrets.iter().any(|s| match s {
+                SecretSpec::Name(n) => *n == var,
+                SecretSpec::Ref(r) => r.name == var,
+            });
+            if secret {
+                continue;
+            }
+            if let Some(ptr) = config.get(var.as_str()) {
+                out.push(
+                    Diagnostic::error(
+                        "E0329",
+                        format!("`{var}` of `{name}` is a plain config value, but it carries the connection URL of `{dep_name}`"),
+                    )
+                    .at(doc.key_span_of(ptr))
+                    .label("shadows the dependency's URL")
+                    .help(format!("remove it from `config` and add `\"{var}\"` to the secrets of `{name}` (compose then writes the development URL, Kubernetes reads it from the secret store), or set `url_variable` on `{dep_name}` to another name")),
+                );
+                continue;
+            }
+            out.push(
+                Diagnostic::error(
+                    "E0328",
+                    format!("`{name}` uses `{dep_name}` but has no `{var}` secret, so it gets no connection URL"),
+                )
+                .at(doc.span_of(&format!("{base}/uses/{i}")))
+                .label("compose and Kubernetes pass the URL only as this secret")
+                .help(format!("add `\"{var}\"` or `{{ name = \"{var}\", key = \"…\", property = \"…\" }}` to `secrets` of `{name}`")),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::problems_with;
+
+    /// The small fixture with `api`'s `secrets = [...]` line replaced by `secrets`, and `extra`.
+    fn problems(code: &str, secrets: &str, extra: &str) -> Vec<(usize, String)> {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let text = fixture.replace("secrets = [\"DATABASE_URL\"]\n", secrets) + extra;
+        problems_with(code, text)
+    }
+
+    #[test]
+    fn a_dependency_without_its_url_secret_is_reported_at_the_uses_entry() {
+        let found = problems("E0328", "secrets = [\"API_KEY\"]\n", "");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 22);
+        assert!(
+            found[0]
+                .1
+                .starts_with("`api` uses `postgres` but has no `DATABASE_URL` secret"),
+            "{found:?}"
+        );
+        // A renamed URL variable is the one that must be a secret.
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let renamed = fixture.replace(
+            "version = \"16\"\n",
+            "version = \"16\"\nurl_variable = \"PG_URL\"\n",
+        );
+        let found = problems_with("E0328", renamed);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("has no `PG_URL` secret"), "{found:?}");
+    }
+
+    #[test]
+    fn the_url_secret_may_name_its_place_in_the_store() {
+        let explicit =
+            "secrets = [{ name = \"DATABASE_URL\", key = \"shop/db\", property = \"url\" }]\n";
+        assert_eq!(problems("E0328", explicit, ""), []);
+        assert_eq!(problems("E0329", explicit, ""), []);
+    }
+
+    #[test]
+    fn a_url_variable_in_config_or_taken_by_platgen_is_reported() {
+        let config = "secrets = []\nconfig = { DATABASE_URL = \"postgresql://db/shop\" }\n";
+        let found = problems("E0329", config, "");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 24);
+        assert!(found[0].1.contains("is a plain config value"), "{found:?}");
+        assert_eq!(problems("E0328", config, ""), []);
+
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let text = fixture
+            .replace(
+                "version = \"16\"\n",
+                "version = \"16\"\nurl_variable = \"WEB_CONCURRENCY\"\n",
+            )
+            .replace("secrets = [\"DATABASE_URL\"]", "secrets = [\"API_KEY\"]");
+        let found = problems_with("E0329", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 10);
+        assert!(
+            found[0].1.contains("a variable platgen sets itself"),
+            "{found:?}"
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! Service settings that never take effect where they apply: a `subdomain` beside a `host`,
+//! exposure or autoscaling settings beside `enabled = false`, ingress-nginx annotations for
+//! another ingress class. Each place a setting is written is judged over every Kubernetes
+//! environment it reaches (overrides merge field by field), so a service-wide value that one
+//! environment overrides is fine as long as another uses it.
+
+use std::collections::BTreeMap;
+
+use super::resources::setting_source;
+use crate::diagnostics::Diagnostic;
+use crate::load::Document;
+use crate::model::spec::{EnvironmentSpec, ServiceKind, ServiceOverride};
+use crate::model::{Platform, PlatformSpec};
+use crate::resolve::merged_settings;
+
+/// Why a setting does nothing in one environment.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    /// `expose.host` is set, and replaces the subdomain.
+    HostSet,
+    /// `expose.enabled = false`.
+    NotExposed,
+    /// `autoscaling.enabled = false`.
+    NotAutoscaled,
+    /// The ingress class is not served by ingress-nginx, whose annotations carry the value.
+    NotNginx,
+}
+
+impl Reason {
+    fn explain(self, spec: &EnvironmentSpec) -> String {
+        match self {
+            Reason::HostSet => "`expose.host` replaces it".to_owned(),
+            Reason::NotExposed => {
+                "the service is not exposed (`expose.enabled = false`)".to_owned()
+            }
+            Reason::NotAutoscaled => {
+                "autoscaling is off (`autoscaling.enabled = false`)".to_owned()
+            }
+            Reason::NotNginx => format!(
+                "ingress class `{}` ignores the ingress-nginx annotation that carries it",
+                spec.ingress.class
+            ),
+        }
+    }
+
+    fn help(self) -> &'static str {
+        match self {
+            Reason::HostSet => {
+                "remove `subdomain`: the service is served at `host`; or remove `host` to serve it at `<subdomain>.<domain>`"
+            }
+            Reason::NotExposed => {
+                "remove it, or `enabled = false` if the service is to be exposed there"
+            }
+            Reason::NotAutoscaled => {
+                "remove it: with `enabled = false` the Deployment runs a fixed `replicas`; or remove `enabled = false`"
+            }
+            Reason::NotNginx => {
+                "remove it and configure the limit in the ingress controller: platgen writes `body_size` and `timeout` as `nginx.ingress.kubernetes.io/*` annotations, which only ingress-nginx reads"
+            }
+        }
+    }
+}
+
+/// Why a setting does nothing in one environment: the explanation, its kind, the environment.
+type Unused = (String, Reason, String);
+
+const EXPOSE_FIELDS: &[&str] = &[
+    "subdomain",
+    "host",
+    "path",
+    "body_size",
+    "timeout",
+    "service_port",
+];
+const AUTOSCALING_FIELDS: &[&str] = &["min", "max", "cpu", "memory", "scale_up", "scale_down"];
+
+/// Whether an ingress class is served by ingress-nginx (by the names it is installed under).
+fn is_nginx(class: &str) -> bool {
+    class.contains("nginx")
+}
+
+/// Why `field` (a pointer below the service) does nothing with these merged settings, if it
+/// does nothing.
+fn reason(field: &str, merged: &ServiceOverride, env: &EnvironmentSpec) -> Option<Reason> {
+    if let Some(name) = field.strip_prefix("expose/") {
+        let expose = merged.expose.as_ref()?;
+        if expose.enabled == Some(false) {
+            return Some(Reason::NotExposed);
+        }
+        return match name {
+            "subdomain" if expose.host.is_some() => Some(Reason::HostSet),
+            "body_size" | "timeout" if !is_nginx(&env.ingress.class) => Some(Reason::NotNginx),
+            _ => None,
+        };
+    }
+    let autoscaling = merged.autoscaling.as_ref()?;
+    (autoscaling.enabled == Some(false)).then_some(Reason::NotAutoscaled)
+}
+
+/// Reports each written setting that does nothing in every Kubernetes environment it reaches.
+pub(super) fn check_unused(
+    doc: &Document,
+    spec: &PlatformSpec,
+    platform: &Platform,
+    out: &mut Vec<Diagnostic>,
+) {
+    let fields: Vec<String> = EXPOSE_FIELDS
+        .iter()
+        .map(|f| format!("expose/{f}"))
+        .chain(
+            AUTOSCALING_FIELDS
+                .iter()
+                .map(|f| format!("autoscaling/{f}")),
+        )
+        .collect();
+    for (name, service) in &spec.services {
+        // A worker's `expose` is reported as such (E0315).
+        if service.kind == ServiceKind::Worker {
+            continue;
+        }
+        // Place → (field, the reason it does nothing in each environment it reaches, if so).
+        let mut places: BTreeMap<String, (&str, Vec<Option<Unused>>)> = BTreeMap::new();
+        for env in platform.environments.iter().filter(|e| e.is_kubernetes()) {
+            if !env.services.iter().any(|s| &s.name == name) {
+                continue;
+            }
+            let Some(env_spec) = spec.environments.get(&env.name) else {
+                continue;
+            };
+            let merged = merged_settings(service, env_spec, &env.name);
+            for field in &fields {
+                let Some(place) = setting_source(doc, name, &env.name, field) else {
+                    continue;
+                };
+                let why = reason(field, &merged, env_spec)
+                    .map(|r| (r.explain(env_spec), r, env.name.clone()));
+                places
+                    .entry(place)
+                    .or_insert_with(|| (field.as_str(), Vec::new()))
+                    .1
+                    .push(why);
+            }
+        }
+        for (place, (field, reasons)) in places {
+            let Some(reasons) = reasons.into_iter().collect::<Option<Vec<_>>>() else {
+                continue;
+            };
+            let Some((_, first, _)) = reasons.first() else {
+                continue;
+            };
+            // `in `a` and `b`, explanation`, one per distinct explanation.
+            let mut grouped: Vec<(&str, Vec<String>)> = Vec::new();
+            for (text, _, env) in &reasons {
+                match grouped.iter_mut().find(|(t, _)| t == text) {
+                    Some((_, envs)) => envs.push(format!("`{env}`")),
+                    None => grouped.push((text, vec![format!("`{env}`")])),
+                }
+            }
+            let explained: Vec<String> = grouped
+                .iter()
+                .map(|(text, envs)| {
+                    let envs = match envs.split_last() {
+                        Some((last, [])) => last.clone(),
+                        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+                        None => String::new(),
+                    };
+                    format!("in {envs}, {text}")
+                })
+                .collect();
+            out.push(
+                Diagnostic::error(
+                    "E0326",
+                    format!(
+                        "`{}` of `{name}` never takes effect: {}",
+                        field.replace('/', "."),
+                        explained.join("; ")
+                    ),
+                )
+                .at(doc.span_of(&place))
+                .label("ignored wherever it applies")
+                .help(first.help()),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The small fixture with `api`'s `expose` line replaced by `api`, and `extra` appended.
+    fn problems(api: &str, extra: &str) -> Vec<(usize, String)> {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let text = fixture.replace("expose = { subdomain = \"api\" }\n", api) + extra;
+        super::super::problems_with("E0326", text)
+    }
+
+    #[test]
+    fn a_subdomain_beside_a_host_is_reported() {
+        let found = problems(
+            "expose = { subdomain = \"x\", host = \"h.example.com\" }\n",
+            "",
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 25);
+        assert_eq!(
+            found[0].1,
+            "`expose.subdomain` of `api` never takes effect: in `staging` and `production`, `expose.host` replaces it"
+        );
+        // A host for one environment only: the subdomain serves the other.
+        let staging = "\n[services.api.env.staging]\nexpose = { host = \"h.example.com\" }\n";
+        assert_eq!(problems("expose = { subdomain = \"x\" }\n", staging), []);
+    }
+
+    #[test]
+    fn settings_beside_enabled_false_are_reported() {
+        let found = problems("expose = { enabled = false, subdomain = \"x\" }\n", "");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.ends_with("never takes effect: in `staging` and `production`, the service is not exposed (`expose.enabled = false`)"));
+        let found = problems("autoscaling = { enabled = false, max = 5 }\n", "");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.ends_with(
+            "in `staging` and `production`, autoscaling is off (`autoscaling.enabled = false`)"
+        ));
+        // Switched off in one environment only: the settings apply in the other.
+        let staging = "\n[services.api.env.staging]\nautoscaling = { enabled = false }\n";
+        assert_eq!(problems("autoscaling = { max = 5 }\n", staging), []);
+        // Switched off for the service and on again for one environment.
+        let production = "\n[services.api.env.production]\nexpose = { enabled = true }\n";
+        assert_eq!(
+            problems(
+                "expose = { enabled = false, subdomain = \"x\" }\n",
+                production
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn nginx_annotations_for_another_ingress_class_are_reported() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let traefik = |both: bool| {
+            let text = fixture.replace(
+                "domain = \"staging.example.com\"\n",
+                "domain = \"staging.example.com\"\ningress = { class = \"traefik\" }\n",
+            );
+            let text = if both {
+                text.replace(
+                    "domain = \"example.com\"\n",
+                    "domain = \"example.com\"\ningress = { class = \"traefik\" }\n",
+                )
+            } else {
+                text
+            };
+            text.replace(
+                "expose = { subdomain = \"api\" }",
+                "expose = { subdomain = \"api\", timeout = 30 }",
+            )
+        };
+        let found = super::super::problems_with("E0326", traefik(true));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.ends_with("in `staging` and `production`, ingress class `traefik` ignores the ingress-nginx annotation that carries it"), "{found:?}");
+        // Production's nginx reads it.
+        assert_eq!(super::super::problems_with("E0326", traefik(false)), []);
+    }
+}
