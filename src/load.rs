@@ -13,6 +13,8 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostics::{Diagnostic, SourceFile};
 
+mod duplicate;
+
 /// Where a node of the document sits in the source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeSpan {
@@ -31,6 +33,31 @@ pub struct Document {
     pub value: Value,
     /// Span of every node by JSON pointer (`/services/api/replicas`), made on first use.
     spans: OnceLock<HashMap<String, NodeSpan>>,
+    /// Numbers JSON cannot hold (`null` in [`Document::value`]), for validation to report.
+    pub unrepresentable: Vec<UnrepresentableNumber>,
+}
+
+/// A TOML number that has no JSON value: an integer beyond 64 bits, `nan`, `inf`, or a float
+/// literal too large for a double. It is `null` in the document's value, and an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnrepresentableNumber {
+    /// JSON pointer of the value.
+    pub pointer: String,
+    /// Why it cannot be used.
+    pub problem: NumberProblem,
+    /// Where it is written.
+    pub span: Range<usize>,
+}
+
+/// Why a number has no JSON value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberProblem {
+    /// An integer outside the 64-bit range TOML allows.
+    IntegerOverflow,
+    /// `nan`, `inf` or `-inf`.
+    NotFinite,
+    /// A float literal too large for a double (`1e400`).
+    FloatOverflow,
 }
 
 impl Document {
@@ -64,6 +91,44 @@ impl Document {
     }
 }
 
+/// The text of a platform file read as `bytes`, and a problem when it is not UTF-8: then the
+/// text has the invalid bytes replaced (to show it), and an `E0100` diagnostic points at the
+/// first of them.
+pub fn decode(path: &std::path::Path, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (SourceFile::new(path, text), None),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let bytes = error.as_bytes();
+            let byte = bytes.get(at).copied().unwrap_or_default();
+            let source = SourceFile::new(path, String::from_utf8_lossy(bytes).into_owned());
+            let (line, col) = source.line_col(at);
+            // Invalid bytes become U+FFFD, three bytes long, at the same offset.
+            let span = at..(at + char::REPLACEMENT_CHARACTER.len_utf8()).min(source.text.len());
+            let latin1 = (byte >= 0xA0).then(|| {
+                format!(
+                    " (byte 0x{byte:02X} is `{}` in Latin-1: the file is probably Latin-1 or Windows-1252)",
+                    char::from(byte)
+                )
+            });
+            let diagnostic = Diagnostic::error(
+                "E0100",
+                format!(
+                    "{} is not UTF-8 text: byte 0x{byte:02X} on line {line}, column {col} is not valid UTF-8",
+                    path.display()
+                ),
+            )
+            .at(Some(span))
+            .label("not UTF-8")
+            .help(format!(
+                "TOML files are UTF-8: save it with that encoding{}",
+                latin1.unwrap_or_default()
+            ));
+            (source, Some(diagnostic))
+        }
+    }
+}
+
 /// Parses TOML text into a [`Document`]. Syntax errors become an `E0101` diagnostic.
 pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
     if source.text.trim().is_empty() {
@@ -75,21 +140,49 @@ pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
     }
     let parsed = match DeTable::parse(&source.text) {
         Ok(table) => table,
-        Err(error) => {
-            let message = error.message().trim().to_owned();
-            return Err(vec![
-                Diagnostic::error("E0101", format!("invalid TOML: {message}"))
-                    .at(error.span())
-                    .help("fix the TOML syntax at the marked place"),
-            ]);
-        }
+        Err(error) => return Err(vec![syntax_diagnostic(&source.text, &error)]),
     };
-    let value = table_to_json(parsed.get_ref());
+    let (value, unrepresentable) = {
+        let mut converter = Converter::default();
+        let value = converter.table(parsed.get_ref());
+        (value, converter.unrepresentable)
+    };
+    drop(parsed);
     Ok(Document {
         source,
         value,
         spans: OnceLock::new(),
+        unrepresentable,
     })
+}
+
+/// A TOML syntax error; a duplicate key also points at its first definition.
+fn syntax_diagnostic(text: &str, error: &toml::de::Error) -> Diagnostic {
+    let message = error.message().trim();
+    let span = error.span();
+    let first = span
+        .clone()
+        .filter(|_| message.starts_with("duplicate key"))
+        .and_then(|span| duplicate::first_definition(text, span));
+    match (first, span) {
+        (Some((name, first)), Some(span)) => {
+            let line = text[..first.start].matches('\n').count() + 1;
+            let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+            let fix = if text[line_start..].trim_start().starts_with('[') {
+                "a table is defined once: move the keys of this one into the first and remove this header"
+            } else {
+                "remove one of the two"
+            };
+            Diagnostic::error("E0101", format!("invalid TOML: duplicate key `{name}`"))
+                .at(Some(span))
+                .label("defined again here")
+                .secondary(first, "first defined here")
+                .help(format!("`{name}` is already defined on line {line}: {fix}"))
+        }
+        (_, span) => Diagnostic::error("E0101", format!("invalid TOML: {message}"))
+            .at(span)
+            .help("fix the TOML syntax at the marked place"),
+    }
 }
 
 /// The span of every node of the TOML `text` by JSON pointer (only the root's when it does not
@@ -148,30 +241,78 @@ pub fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-fn table_to_json(table: &DeTable<'_>) -> Value {
-    let mut map = Map::new();
-    for (key, value) in table {
-        map.insert(key.get_ref().to_string(), value_to_json(value));
-    }
-    Value::Object(map)
+/// Converts TOML to JSON, noting each number JSON cannot hold (and where it is).
+#[derive(Default)]
+struct Converter<'a> {
+    /// Keys and indexes from the root to the value being converted.
+    path: Vec<std::borrow::Cow<'a, str>>,
+    unrepresentable: Vec<UnrepresentableNumber>,
 }
 
-fn value_to_json(value: &Spanned<DeValue<'_>>) -> Value {
-    match value.get_ref() {
-        DeValue::String(s) => Value::String(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-            .map_or(Value::Null, |n| Value::Number(n.into())),
-        DeValue::Float(f) => f
-            .as_str()
-            .replace('_', "")
-            .parse::<f64>()
-            .ok()
-            .and_then(Number::from_f64)
-            .map_or(Value::Null, Value::Number),
-        DeValue::Boolean(b) => Value::Bool(*b),
-        DeValue::Datetime(d) => Value::String(d.to_string()),
-        DeValue::Array(items) => Value::Array(items.iter().map(value_to_json).collect()),
-        DeValue::Table(table) => table_to_json(table),
+impl<'a> Converter<'a> {
+    fn table(&mut self, table: &'a DeTable<'a>) -> Value {
+        let mut map = Map::new();
+        for (key, value) in table {
+            self.path
+                .push(std::borrow::Cow::Borrowed(key.get_ref().as_ref()));
+            map.insert(key.get_ref().to_string(), self.value(value));
+            self.path.pop();
+        }
+        Value::Object(map)
+    }
+
+    fn value(&mut self, value: &'a Spanned<DeValue<'a>>) -> Value {
+        let number = |result: Result<Value, NumberProblem>, this: &mut Self| {
+            result.unwrap_or_else(|problem| {
+                let pointer = this
+                    .path
+                    .iter()
+                    .map(|segment| format!("/{}", pointer_escape(segment)))
+                    .collect();
+                this.unrepresentable.push(UnrepresentableNumber {
+                    pointer,
+                    problem,
+                    span: value.span(),
+                });
+                Value::Null
+            })
+        };
+        match value.get_ref() {
+            DeValue::String(s) => Value::String(s.to_string()),
+            DeValue::Integer(i) => number(
+                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                    .map(|n| Value::Number(n.into()))
+                    .map_err(|_| NumberProblem::IntegerOverflow),
+                self,
+            ),
+            DeValue::Float(f) => {
+                let text = f.as_str().replace('_', "");
+                let parsed = text.parse::<f64>().unwrap_or(f64::NAN);
+                let converted = Number::from_f64(parsed).map(Value::Number).ok_or(
+                    if parsed.is_infinite() && !text.contains("inf") {
+                        NumberProblem::FloatOverflow
+                    } else {
+                        NumberProblem::NotFinite
+                    },
+                );
+                number(converted, self)
+            }
+            DeValue::Boolean(b) => Value::Bool(*b),
+            DeValue::Datetime(d) => Value::String(d.to_string()),
+            DeValue::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        self.path.push(std::borrow::Cow::Owned(index.to_string()));
+                        let converted = self.value(item);
+                        self.path.pop();
+                        converted
+                    })
+                    .collect(),
+            ),
+            DeValue::Table(table) => self.table(table),
+        }
     }
 }
 
@@ -220,6 +361,28 @@ mod tests {
     }
 
     #[test]
+    fn text_that_is_not_utf8_is_located_at_its_first_invalid_byte() {
+        let (source, error) = decode(
+            std::path::Path::new("p.toml"),
+            b"a = 1\nname = \"caf\xe9\"\n".to_vec(),
+        );
+        let error = error.expect("not UTF-8");
+        assert_eq!(error.code.0, "E0100");
+        assert_eq!(source.line_col(error.span.expect("a span").start), (2, 12));
+        assert!(
+            error.message.contains("byte 0xE9 on line 2, column 12"),
+            "{}",
+            error.message
+        );
+        assert!(error.help.unwrap_or_default().contains("`é` in Latin-1"));
+        assert!(
+            decode(std::path::Path::new("p.toml"), b"a = 1\n".to_vec())
+                .1
+                .is_none()
+        );
+    }
+
+    #[test]
     fn empty_file_is_an_error() {
         let errors = load(SourceFile::new("p.toml", "\n  \n")).unwrap_err();
         assert_eq!(errors[0].code.0, "E0102");
@@ -231,5 +394,32 @@ mod tests {
         assert_eq!(d.value["a"], 1000);
         assert_eq!(d.value["b"], 16);
         assert_eq!(d.value["c"], 1.5);
+        assert!(d.unrepresentable.is_empty());
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_are_noted_where_they_are() {
+        let d = doc("a = 99999999999999999999\n[b]\nc = [1.0, nan]\nd = { e = -inf }\nf = 1e400\n");
+        let found: Vec<(&str, NumberProblem, &str)> = d
+            .unrepresentable
+            .iter()
+            .map(|n| {
+                (
+                    n.pointer.as_str(),
+                    n.problem,
+                    &d.source.text[n.span.clone()],
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("/a", NumberProblem::IntegerOverflow, "99999999999999999999"),
+                ("/b/c/1", NumberProblem::NotFinite, "nan"),
+                ("/b/d/e", NumberProblem::NotFinite, "-inf"),
+                ("/b/f", NumberProblem::FloatOverflow, "1e400"),
+            ]
+        );
+        assert_eq!(d.value["a"], Value::Null);
     }
 }

@@ -85,6 +85,8 @@ const CASES: &[Case] = &[
     case("namespace-too-long.toml", "E0318", 12, 15, "74 characters long", Some("Kubernetes allows 63")),
     case("replicas-under-autoscaling.toml", "E0313", 28, 12, "`replicas = 5` never takes effect: the autoscaler decides the count (`api` in `staging` runs 2–6, `api` in `production` runs 2–6)", Some("set `autoscaling.min = 5`")),
     case("config-list.toml", "E0203", 7, 13, "wrong type for `platform.config.LOG_LEVEL`: expected a string, a number or a boolean, found an array", None),
+    case("duplicate-key.toml", "E0101", 22, 1, "invalid TOML: duplicate key `uses`", Some("`uses` is already defined on line 20: remove one of the two")),
+    case("not-utf8.toml", "E0100", 4, 6, "is not UTF-8 text: byte 0xE9 on line 4, column 6 is not valid UTF-8", Some("save it with that encoding")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
