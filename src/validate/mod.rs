@@ -3,6 +3,7 @@
 
 mod errors;
 mod help;
+mod labels;
 mod numbers;
 mod patterns;
 mod schema_nav;
@@ -77,6 +78,7 @@ pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
         .flat_map(|error| errors::schema_diagnostics(doc, &error))
         .collect();
     diagnostics.extend(numbers::unrepresentable(doc));
+    diagnostics.extend(labels::long_prefixes(doc));
     if diagnostics.is_empty() {
         // Read from the document in place: a large platform is not copied for it.
         match <PlatformSpec as serde::Deserialize>::deserialize(&doc.value) {
