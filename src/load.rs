@@ -7,13 +7,17 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostics::{Diagnostic, SourceFile};
 
 mod duplicate;
+mod json;
+
+use json::Converter;
+pub use json::{NumberProblem, UnrepresentableNumber};
 
 /// Where a node of the document sits in the source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -35,29 +39,6 @@ pub struct Document {
     spans: OnceLock<HashMap<String, NodeSpan>>,
     /// Numbers JSON cannot hold (`null` in [`Document::value`]), for validation to report.
     pub unrepresentable: Vec<UnrepresentableNumber>,
-}
-
-/// A TOML number that has no JSON value: an integer beyond 64 bits, `nan`, `inf`, or a float
-/// literal too large for a double. It is `null` in the document's value, and an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnrepresentableNumber {
-    /// JSON pointer of the value.
-    pub pointer: String,
-    /// Why it cannot be used.
-    pub problem: NumberProblem,
-    /// Where it is written.
-    pub span: Range<usize>,
-}
-
-/// Why a number has no JSON value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NumberProblem {
-    /// An integer outside the 64-bit range TOML allows.
-    IntegerOverflow,
-    /// `nan`, `inf` or `-inf`.
-    NotFinite,
-    /// A float literal too large for a double (`1e400`).
-    FloatOverflow,
 }
 
 impl Document {
@@ -239,81 +220,6 @@ fn value_spans(value: &Spanned<DeValue<'_>>, pointer: &str, spans: &mut HashMap<
 /// Escapes a key for use in a JSON pointer (RFC 6901).
 pub fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
-}
-
-/// Converts TOML to JSON, noting each number JSON cannot hold (and where it is).
-#[derive(Default)]
-struct Converter<'a> {
-    /// Keys and indexes from the root to the value being converted.
-    path: Vec<std::borrow::Cow<'a, str>>,
-    unrepresentable: Vec<UnrepresentableNumber>,
-}
-
-impl<'a> Converter<'a> {
-    fn table(&mut self, table: &'a DeTable<'a>) -> Value {
-        let mut map = Map::new();
-        for (key, value) in table {
-            self.path
-                .push(std::borrow::Cow::Borrowed(key.get_ref().as_ref()));
-            map.insert(key.get_ref().to_string(), self.value(value));
-            self.path.pop();
-        }
-        Value::Object(map)
-    }
-
-    fn value(&mut self, value: &'a Spanned<DeValue<'a>>) -> Value {
-        let number = |result: Result<Value, NumberProblem>, this: &mut Self| {
-            result.unwrap_or_else(|problem| {
-                let pointer = this
-                    .path
-                    .iter()
-                    .map(|segment| format!("/{}", pointer_escape(segment)))
-                    .collect();
-                this.unrepresentable.push(UnrepresentableNumber {
-                    pointer,
-                    problem,
-                    span: value.span(),
-                });
-                Value::Null
-            })
-        };
-        match value.get_ref() {
-            DeValue::String(s) => Value::String(s.to_string()),
-            DeValue::Integer(i) => number(
-                i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-                    .map(|n| Value::Number(n.into()))
-                    .map_err(|_| NumberProblem::IntegerOverflow),
-                self,
-            ),
-            DeValue::Float(f) => {
-                let text = f.as_str().replace('_', "");
-                let parsed = text.parse::<f64>().unwrap_or(f64::NAN);
-                let converted = Number::from_f64(parsed).map(Value::Number).ok_or(
-                    if parsed.is_infinite() && !text.contains("inf") {
-                        NumberProblem::FloatOverflow
-                    } else {
-                        NumberProblem::NotFinite
-                    },
-                );
-                number(converted, self)
-            }
-            DeValue::Boolean(b) => Value::Bool(*b),
-            DeValue::Datetime(d) => Value::String(d.to_string()),
-            DeValue::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        self.path.push(std::borrow::Cow::Owned(index.to_string()));
-                        let converted = self.value(item);
-                        self.path.pop();
-                        converted
-                    })
-                    .collect(),
-            ),
-            DeValue::Table(table) => self.table(table),
-        }
-    }
 }
 
 #[cfg(test)]
