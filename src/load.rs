@@ -148,8 +148,11 @@ fn syntax_diagnostic(text: &str, error: &toml::de::Error) -> Diagnostic {
     match (first, span) {
         (Some((name, first)), Some(span)) => {
             let line = text[..first.start].matches('\n').count() + 1;
-            let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-            let fix = if text[line_start..].trim_start().starts_with('[') {
+            let is_header = |at: usize| {
+                let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                text[line_start..].trim_start().starts_with('[')
+            };
+            let fix = if is_header(span.start) && is_header(first.start) {
                 "a table is defined once: move the keys of this one into the first and remove this header"
             } else {
                 "remove one of the two"
@@ -285,6 +288,25 @@ mod tests {
             decode(std::path::Path::new("p.toml"), b"a = 1\n".to_vec())
                 .1
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn a_duplicate_points_at_its_first_definition() {
+        let errors = load(SourceFile::new("p.toml", "[a]\nb = 1\nb = 2\n")).unwrap_err();
+        let (first, label) = *errors[0].secondary.clone().expect("a first definition");
+        assert_eq!((first, label.as_str()), (4..5, "first defined here"));
+        assert_eq!(
+            errors[0].help.as_deref(),
+            Some("`b` is already defined on line 2: remove one of the two")
+        );
+        let errors = load(SourceFile::new("p.toml", "[a]\nb = 1\n[a]\n")).unwrap_err();
+        assert!(
+            errors[0]
+                .help
+                .as_deref()
+                .unwrap_or_default()
+                .contains("a table is defined once")
         );
     }
 
