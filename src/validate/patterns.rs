@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::help::{env_name_help, name_help};
+use super::help::{env_name_fix, env_name_help, name_help};
 use super::schema_nav::Place;
 use crate::diagnostics::Diagnostic;
 use crate::model::spec::{ENV_KEY_PATTERN, NAME_PATTERN, pattern_rule};
@@ -161,7 +161,14 @@ pub fn pattern_diagnostic(
     place: &Place,
 ) -> Diagnostic {
     let found = instance.as_str().unwrap_or_default();
-    let (what, help) = pattern_help(pattern, found, place);
+    let (what, mut help) = pattern_help(pattern, found, place);
+    // The same rule names GitHub secrets in `[ci]`: say so, not "environment variable".
+    if pattern == ENV_KEY_PATTERN && field.starts_with("`ci.") {
+        help = format!(
+            "GitHub secret names are letters, digits and `_`, not starting with a digit: try `{}`",
+            env_name_fix(found)
+        );
+    }
     Diagnostic::error("E0205", format!("{field}: {instance} {what}")).help(help)
 }
 
@@ -241,6 +248,30 @@ mod tests {
         );
         assert_eq!(fix("/platform/labels/team", "a b").as_deref(), Some("a-b"));
         assert_eq!(fix("/secret_store/refresh", "1h"), None);
+    }
+
+    #[test]
+    fn secret_names_in_ci_are_github_secrets() {
+        let place = Place::at("/ci/secrets/codecov");
+        let d = pattern_diagnostic(
+            "`ci.secrets.codecov`",
+            &"codecov-token".into(),
+            ENV_KEY_PATTERN,
+            &place,
+        );
+        assert!(
+            d.help
+                .unwrap_or_default()
+                .starts_with("GitHub secret names")
+        );
+        let place = Place::at("/services/api/secrets/0");
+        let d = pattern_diagnostic(
+            "`services.api.secrets.0`",
+            &"api-key".into(),
+            ENV_KEY_PATTERN,
+            &place,
+        );
+        assert!(d.help.unwrap_or_default().ends_with("try `API_KEY`"));
     }
 
     #[test]

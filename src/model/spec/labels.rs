@@ -50,3 +50,23 @@ pub(crate) fn selector_schema(_: &mut SchemaGenerator) -> Schema {
         "additionalProperties": label_value(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::SourceFile;
+
+    /// The reserved labels are exactly those resolve adds to a service's own.
+    #[test]
+    fn reserved_labels_are_the_ones_platgen_sets() {
+        let text = include_str!("../../../tests/fixtures/small.toml");
+        let (_, platform) = crate::analyse(SourceFile::new("small.toml", text))
+            .unwrap_or_else(|_| panic!("the small platform is valid"));
+        let service = &platform.environments[0].services[0];
+        let mut added: Vec<&str> = service.labels.keys().map(String::as_str).collect();
+        added.sort_unstable();
+        let mut reserved = RESERVED_LABELS.to_vec();
+        reserved.sort_unstable();
+        assert_eq!(added, reserved);
+    }
+}
