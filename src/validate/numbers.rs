@@ -81,11 +81,17 @@ pub fn unrepresentable(doc: &Document) -> Vec<Diagnostic> {
             } else {
                 String::new()
             };
+            let allowed = match (number.problem, place.range_words()) {
+                (NumberProblem::IntegerOverflow, None) => {
+                    format!("an integer from {} to {}", i64::MIN, i64::MAX)
+                }
+                _ => place.number_words(),
+            };
             Some(
                 Diagnostic::error("E0206", message)
                     .at(at)
                     .label("not a usable number")
-                    .help(format!("use {}{or_string}", place.number_words())),
+                    .help(format!("use {allowed}{or_string}")),
             )
         })
         .collect()
@@ -137,5 +143,44 @@ fn walk(value: &Value, pointer: &mut String, found: &mut Vec<(String, f64)>) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::SourceFile;
+
+    fn problems(text: &str) -> Vec<Diagnostic> {
+        let doc = crate::load::load(SourceFile::new("p.toml", text)).expect("valid TOML");
+        unrepresentable(&doc)
+    }
+
+    #[test]
+    fn each_number_is_explained_by_its_place() {
+        let found = problems(
+            "[platform]\nname = nan\nconfig = { BIG = 99999999999999999999, X = -inf }\nnope = nan\n",
+        );
+        let messages: Vec<(&str, &str)> = found
+            .iter()
+            .map(|d| (d.message.as_str(), d.help.as_deref().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                (
+                    "wrong type for `platform.name`: expected a string, found the number nan",
+                    "write it as a string: `\"nan\"`"
+                ),
+                (
+                    "integer out of range for `platform.config.BIG`: 99999999999999999999 does not fit in 64 bits",
+                    "use an integer from -9223372036854775808 to 9223372036854775807, or the string `\"99999999999999999999\"`"
+                ),
+                (
+                    "nan/inf is not allowed here: `platform.config.X` is -inf",
+                    "use a finite number, or the string `\"-inf\"`"
+                ),
+            ]
+        );
     }
 }
