@@ -162,6 +162,7 @@ fn or_list(items: &[String]) -> String {
     }
 }
 
+/// The diagnostics of one schema error, each at the key or value it is about.
 pub fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagnostic> {
     let pointer = error.instance_path().as_str().to_owned();
     let span = doc.span_of(&pointer);
