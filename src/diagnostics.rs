@@ -40,10 +40,12 @@ pub struct Diagnostic {
     pub message: String,
     /// Byte range in the input file, when the problem has a place there.
     pub span: Option<Range<usize>>,
-    /// Label under the caret.
-    pub label: Option<String>,
+    /// Label under the caret (boxed: a diagnostic stays small enough to return by value).
+    pub label: Option<Box<str>>,
     /// How to fix it ("did you mean `replicas`?").
     pub help: Option<String>,
+    /// A second place that explains the first ("first defined here"), with its label.
+    pub secondary: Option<Box<(Range<usize>, String)>>,
 }
 
 impl Diagnostic {
@@ -56,6 +58,7 @@ impl Diagnostic {
             span: None,
             label: None,
             help: None,
+            secondary: None,
         }
     }
 
@@ -69,7 +72,7 @@ impl Diagnostic {
     /// Adds a label printed under the caret.
     #[must_use]
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(label.into().into_boxed_str());
         self
     }
 
@@ -77,6 +80,13 @@ impl Diagnostic {
     #[must_use]
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Marks a second place in the input with a label ("first defined here").
+    #[must_use]
+    pub fn secondary(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.secondary = Some(Box::new((span, label.into())));
         self
     }
 
@@ -201,13 +211,21 @@ fn render_human(diagnostic: &Diagnostic, source: Option<&SourceFile>, styled: bo
                 let start = span.start.min(end);
                 let mut annotation = AnnotationKind::Primary.span(start..end);
                 if let Some(label) = &diagnostic.label {
-                    annotation = annotation.label(label.as_str());
+                    annotation = annotation.label(&**label);
                 }
-                group = group.element(
-                    Snippet::source(file.text.as_str())
-                        .path(path_text.as_str())
-                        .annotation(annotation),
-                );
+                let mut snippet = Snippet::source(file.text.as_str())
+                    .path(path_text.as_str())
+                    .annotation(annotation);
+                if let Some((span, label)) = diagnostic.secondary.as_deref() {
+                    let end = span.end.max(span.start).min(file.text.len());
+                    let start = span.start.min(end);
+                    snippet = snippet.annotation(
+                        AnnotationKind::Context
+                            .span(start..end)
+                            .label(label.as_str()),
+                    );
+                }
+                group = group.element(snippet);
             }
             None => {
                 group = group.element(annotate_snippets::Origin::path(path_text.as_str()));
@@ -270,5 +288,17 @@ mod tests {
             render_diagnostics(&[d], Some(&file), DiagnosticFormat::Short, false),
             "platform.toml:2:1: error[E0201]: unknown key `x` (remove it)\n"
         );
+    }
+
+    #[test]
+    fn a_secondary_place_is_shown_with_its_label() {
+        let file = SourceFile::new("p.toml", "[a]\nx = 1\nx = 2\n");
+        let d = Diagnostic::error("E0101", "duplicate key `x`")
+            .at(Some(10..11))
+            .label("defined again here")
+            .secondary(4..5, "first defined here");
+        let text = render_diagnostics(&[d], Some(&file), DiagnosticFormat::Human, false);
+        assert!(text.contains("- first defined here"), "{text}");
+        assert!(text.contains("^ defined again here"), "{text}");
     }
 }

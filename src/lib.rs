@@ -56,26 +56,27 @@ pub struct Compiled {
     pub scope: Scope,
 }
 
-/// Reads the platform file.
+/// Reads the platform file. A file that is not UTF-8 is invalid input, located at its first
+/// invalid byte.
 pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
-    std::fs::read_to_string(path)
-        .map(|text| SourceFile::new(path, text))
-        .map_err(|e| {
-            let problem = match e.kind() {
-                std::io::ErrorKind::InvalidData => "is not UTF-8 text".to_owned(),
-                std::io::ErrorKind::NotFound => "does not exist".to_owned(),
-                std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
-                _ => format!("cannot be read: {e}"),
-            };
-            let help = if e.kind() == std::io::ErrorKind::InvalidData {
-                "TOML files are UTF-8: save it with that encoding"
-            } else {
-                "pass the platform file with --config FILE"
-            };
-            Failure::Environment(vec![
-                Diagnostic::error("E0100", format!("{} {problem}", path.display())).help(help),
-            ])
-        })
+    let bytes = std::fs::read(path).map_err(|e| {
+        let problem = match e.kind() {
+            std::io::ErrorKind::NotFound => "does not exist".to_owned(),
+            std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+            _ => format!("cannot be read: {e}"),
+        };
+        Failure::Environment(vec![
+            Diagnostic::error("E0100", format!("{} {problem}", path.display()))
+                .help("pass the platform file with --config FILE"),
+        ])
+    })?;
+    match load::decode(path, bytes) {
+        (source, None) => Ok(source),
+        (source, Some(diagnostic)) => Err(Failure::Invalid {
+            diagnostics: vec![diagnostic],
+            source: Some(source),
+        }),
+    }
 }
 
 /// Runs load → validate → resolve → check and returns the resolved platform.

@@ -7,11 +7,17 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::diagnostics::{Diagnostic, SourceFile};
+
+mod duplicate;
+mod json;
+
+use json::Converter;
+pub use json::{NumberProblem, UnrepresentableNumber};
 
 /// Where a node of the document sits in the source.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,6 +37,8 @@ pub struct Document {
     pub value: Value,
     /// Span of every node by JSON pointer (`/services/api/replicas`), made on first use.
     spans: OnceLock<HashMap<String, NodeSpan>>,
+    /// Numbers JSON cannot hold (`null` in [`Document::value`]), for validation to report.
+    pub unrepresentable: Vec<UnrepresentableNumber>,
 }
 
 impl Document {
@@ -64,6 +72,44 @@ impl Document {
     }
 }
 
+/// The text of a platform file read as `bytes`, and a problem when it is not UTF-8: then the
+/// text has the invalid bytes replaced (to show it), and an `E0100` diagnostic points at the
+/// first of them.
+pub fn decode(path: &std::path::Path, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (SourceFile::new(path, text), None),
+        Err(error) => {
+            let at = error.utf8_error().valid_up_to();
+            let bytes = error.as_bytes();
+            let byte = bytes.get(at).copied().unwrap_or_default();
+            let source = SourceFile::new(path, String::from_utf8_lossy(bytes).into_owned());
+            let (line, col) = source.line_col(at);
+            // Invalid bytes become U+FFFD, three bytes long, at the same offset.
+            let span = at..(at + char::REPLACEMENT_CHARACTER.len_utf8()).min(source.text.len());
+            let latin1 = (byte >= 0xA0).then(|| {
+                format!(
+                    " (byte 0x{byte:02X} is `{}` in Latin-1: the file is probably Latin-1 or Windows-1252)",
+                    char::from(byte)
+                )
+            });
+            let diagnostic = Diagnostic::error(
+                "E0100",
+                format!(
+                    "{} is not UTF-8 text: byte 0x{byte:02X} on line {line}, column {col} is not valid UTF-8",
+                    path.display()
+                ),
+            )
+            .at(Some(span))
+            .label("not UTF-8")
+            .help(format!(
+                "TOML files are UTF-8: save it with that encoding{}",
+                latin1.unwrap_or_default()
+            ));
+            (source, Some(diagnostic))
+        }
+    }
+}
+
 /// Parses TOML text into a [`Document`]. Syntax errors become an `E0101` diagnostic.
 pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
     if source.text.trim().is_empty() {
@@ -75,21 +121,52 @@ pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
     }
     let parsed = match DeTable::parse(&source.text) {
         Ok(table) => table,
-        Err(error) => {
-            let message = error.message().trim().to_owned();
-            return Err(vec![
-                Diagnostic::error("E0101", format!("invalid TOML: {message}"))
-                    .at(error.span())
-                    .help("fix the TOML syntax at the marked place"),
-            ]);
-        }
+        Err(error) => return Err(vec![syntax_diagnostic(&source.text, &error)]),
     };
-    let value = table_to_json(parsed.get_ref());
+    let (value, unrepresentable) = {
+        let mut converter = Converter::default();
+        let value = converter.table(parsed.get_ref());
+        (value, converter.unrepresentable)
+    };
+    drop(parsed);
     Ok(Document {
         source,
         value,
         spans: OnceLock::new(),
+        unrepresentable,
     })
+}
+
+/// A TOML syntax error; a duplicate key also points at its first definition.
+fn syntax_diagnostic(text: &str, error: &toml::de::Error) -> Diagnostic {
+    let message = error.message().trim();
+    let span = error.span();
+    let first = span
+        .clone()
+        .filter(|_| message.starts_with("duplicate key"))
+        .and_then(|span| duplicate::first_definition(text, span));
+    match (first, span) {
+        (Some((name, first)), Some(span)) => {
+            let line = text[..first.start].matches('\n').count() + 1;
+            let is_header = |at: usize| {
+                let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+                text[line_start..].trim_start().starts_with('[')
+            };
+            let fix = if is_header(span.start) && is_header(first.start) {
+                "a table is defined once: move the keys of this one into the first and remove this header"
+            } else {
+                "remove one of the two"
+            };
+            Diagnostic::error("E0101", format!("invalid TOML: duplicate key `{name}`"))
+                .at(Some(span))
+                .label("defined again here")
+                .secondary(first, "first defined here")
+                .help(format!("`{name}` is already defined on line {line}: {fix}"))
+        }
+        (_, span) => Diagnostic::error("E0101", format!("invalid TOML: {message}"))
+            .at(span)
+            .help("fix the TOML syntax at the marked place"),
+    }
 }
 
 /// The span of every node of the TOML `text` by JSON pointer (only the root's when it does not
@@ -148,33 +225,6 @@ pub fn pointer_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-fn table_to_json(table: &DeTable<'_>) -> Value {
-    let mut map = Map::new();
-    for (key, value) in table {
-        map.insert(key.get_ref().to_string(), value_to_json(value));
-    }
-    Value::Object(map)
-}
-
-fn value_to_json(value: &Spanned<DeValue<'_>>) -> Value {
-    match value.get_ref() {
-        DeValue::String(s) => Value::String(s.to_string()),
-        DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
-            .map_or(Value::Null, |n| Value::Number(n.into())),
-        DeValue::Float(f) => f
-            .as_str()
-            .replace('_', "")
-            .parse::<f64>()
-            .ok()
-            .and_then(Number::from_f64)
-            .map_or(Value::Null, Value::Number),
-        DeValue::Boolean(b) => Value::Bool(*b),
-        DeValue::Datetime(d) => Value::String(d.to_string()),
-        DeValue::Array(items) => Value::Array(items.iter().map(value_to_json).collect()),
-        DeValue::Table(table) => table_to_json(table),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +270,47 @@ mod tests {
     }
 
     #[test]
+    fn text_that_is_not_utf8_is_located_at_its_first_invalid_byte() {
+        let (source, error) = decode(
+            std::path::Path::new("p.toml"),
+            b"a = 1\nname = \"caf\xe9\"\n".to_vec(),
+        );
+        let error = error.expect("not UTF-8");
+        assert_eq!(error.code.0, "E0100");
+        assert_eq!(source.line_col(error.span.expect("a span").start), (2, 12));
+        assert!(
+            error.message.contains("byte 0xE9 on line 2, column 12"),
+            "{}",
+            error.message
+        );
+        assert!(error.help.unwrap_or_default().contains("`é` in Latin-1"));
+        assert!(
+            decode(std::path::Path::new("p.toml"), b"a = 1\n".to_vec())
+                .1
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_duplicate_points_at_its_first_definition() {
+        let errors = load(SourceFile::new("p.toml", "[a]\nb = 1\nb = 2\n")).unwrap_err();
+        let (first, label) = *errors[0].secondary.clone().expect("a first definition");
+        assert_eq!((first, label.as_str()), (4..5, "first defined here"));
+        assert_eq!(
+            errors[0].help.as_deref(),
+            Some("`b` is already defined on line 2: remove one of the two")
+        );
+        let errors = load(SourceFile::new("p.toml", "[a]\nb = 1\n[a]\n")).unwrap_err();
+        assert!(
+            errors[0]
+                .help
+                .as_deref()
+                .unwrap_or_default()
+                .contains("a table is defined once")
+        );
+    }
+
+    #[test]
     fn empty_file_is_an_error() {
         let errors = load(SourceFile::new("p.toml", "\n  \n")).unwrap_err();
         assert_eq!(errors[0].code.0, "E0102");
@@ -231,5 +322,32 @@ mod tests {
         assert_eq!(d.value["a"], 1000);
         assert_eq!(d.value["b"], 16);
         assert_eq!(d.value["c"], 1.5);
+        assert!(d.unrepresentable.is_empty());
+    }
+
+    #[test]
+    fn numbers_json_cannot_hold_are_noted_where_they_are() {
+        let d = doc("a = 99999999999999999999\n[b]\nc = [1.0, nan]\nd = { e = -inf }\nf = 1e400\n");
+        let found: Vec<(&str, NumberProblem, &str)> = d
+            .unrepresentable
+            .iter()
+            .map(|n| {
+                (
+                    n.pointer.as_str(),
+                    n.problem,
+                    &d.source.text[n.span.clone()],
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("/a", NumberProblem::IntegerOverflow, "99999999999999999999"),
+                ("/b/c/1", NumberProblem::NotFinite, "nan"),
+                ("/b/d/e", NumberProblem::NotFinite, "-inf"),
+                ("/b/f", NumberProblem::FloatOverflow, "1e400"),
+            ]
+        );
+        assert_eq!(d.value["a"], Value::Null);
     }
 }

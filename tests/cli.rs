@@ -586,8 +586,11 @@ fn unreadable_configs_and_outputs_say_what_is_wrong() {
     for command in ["render", "check", "diff"] {
         let (_, stderr) = work.expect(2, &[command, "--config", "dir.toml"]);
         assert!(stderr.contains("dir.toml is a directory"), "{stderr}");
-        let (_, stderr) = work.expect(2, &[command, "--config", "latin1.toml"]);
+        // Not UTF-8 is invalid input (1; diff says 2 for any invalid input), located.
+        let invalid = if command == "diff" { 2 } else { 1 };
+        let (_, stderr) = work.expect(invalid, &[command, "--config", "latin1.toml"]);
         assert!(stderr.contains("latin1.toml is not UTF-8 text"), "{stderr}");
+        assert!(stderr.contains("latin1.toml:2:12"), "{stderr}");
         assert!(stderr.contains("save it with that encoding"), "{stderr}");
         let (_, stderr) = work.expect(2, &[command, "--config", &config, "--out", "file"]);
         assert!(

@@ -29,7 +29,7 @@ pub struct CiSpec {
     pub workflows: WorkflowsLocation,
     /// Branches whose pushes and pull requests run ci.yml (globs such as `release/*` allowed).
     #[serde(default = "default_ci_branches")]
-    #[schemars(length(min = 1), extend("items" = { "pattern": BRANCH_PATTERN }))]
+    #[schemars(length(min = 1), extend("items" = { "type": "string", "pattern": BRANCH_PATTERN }))]
     pub branches: Vec<String>,
     /// Branch whose pushes build and push the images and deploy to staging; default the first
     /// of `branches`.
@@ -149,12 +149,12 @@ pub struct PlatgenInstallSpec {
     /// Version to install; default the version of the platgen that renders, so CI checks with
     /// the same platgen that wrote `out/`.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?$"))]
+    #[schemars(extend("pattern" = SEMVER_PRE_PATTERN))]
     pub version: Option<String>,
     /// Install from this Git repository (its `v<version>` tag) instead of crates.io, e.g.
     /// `https://github.com/acme/platgen`.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)+$"))]
+    #[schemars(extend("pattern" = GIT_URL_PATTERN))]
     pub git: Option<String>,
 }
 

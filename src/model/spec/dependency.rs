@@ -11,7 +11,7 @@ pub struct DependencySpec {
     #[serde(default)]
     pub kind: Option<DependencyKind>,
     /// Major (or major.minor) version, e.g. `16` for PostgreSQL.
-    #[schemars(extend("pattern" = "^[0-9]+(\\.[0-9]+){0,2}$"))]
+    #[schemars(extend("pattern" = MAJOR_VERSION_PATTERN))]
     pub version: String,
     /// Port it listens on; defaults to the kind's standard port.
     #[serde(default)]
@@ -30,7 +30,7 @@ pub struct DependencySpec {
     /// URL scheme of that connection URL in compose environments, e.g. `postgresql+asyncpg`;
     /// defaults to `postgresql`, `redis` or `amqp` by kind.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[a-z][a-z0-9+.-]*$"))]
+    #[schemars(extend("pattern" = SCHEME_PATTERN))]
     pub scheme: Option<String>,
     /// Default credentials of its development container (overridable through `.env`).
     #[serde(default)]
@@ -49,6 +49,7 @@ pub struct DependencySpec {
 pub struct ReachSpec {
     /// Labels of its pods when it runs in the cluster (default `{ app = "<name>" }`).
     #[serde(default)]
+    #[schemars(schema_with = "selector_schema")]
     pub selector: Option<BTreeMap<String, String>>,
     /// Namespace of its pods when it is not the service's own.
     #[serde(default)]
@@ -56,7 +57,7 @@ pub struct ReachSpec {
     pub namespace: Option<String>,
     /// Address range when it runs outside the cluster (managed database), e.g. `10.20.0.0/16`.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$"))]
+    #[schemars(extend("pattern" = CIDR_PATTERN))]
     pub cidr: Option<String>,
 }
 

@@ -20,15 +20,16 @@ pub struct EnvironmentSpec {
     pub runtime: Runtime,
     /// Base domain; an exposed service is served at `<subdomain>.<domain>`, or at `<domain>` without a subdomain.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"))]
+    #[schemars(extend("pattern" = HOST_PATTERN))]
     pub domain: Option<String>,
     /// Kubernetes namespace; defaults to `<platform>` for `production` and `<platform>-<env>` otherwise.
     #[serde(default)]
     #[schemars(extend("pattern" = NAME_PATTERN), length(max = 63))]
     pub namespace: Option<String>,
-    /// Number of cluster nodes (documentation, and a check that replicas can spread).
+    /// Number of cluster nodes (documentation, and a check that replicas can spread); at most
+    /// 5000, the largest cluster Kubernetes supports.
     #[serde(default)]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 5000))]
     pub nodes: Option<u32>,
     /// Label the namespace for Istio sidecar injection.
     #[serde(default)]
@@ -40,7 +41,7 @@ pub struct EnvironmentSpec {
     pub observability: bool,
     /// Image tag deployed here; defaults to `platform.version`.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"))]
+    #[schemars(extend("pattern" = IMAGE_TAG_PATTERN))]
     pub image_tag: Option<String>,
     /// Namespace-wide ResourceQuota.
     #[serde(default)]
@@ -58,7 +59,7 @@ pub struct EnvironmentSpec {
     /// Alertmanager (`host:port`) the environment's Prometheus sends alerts to; default
     /// `alertmanager.<monitoring_namespace>.svc:9093` on Kubernetes, none in compose.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$"))]
+    #[schemars(extend("pattern" = HOST_PORT_PATTERN))]
     pub alertmanager: Option<String>,
     /// Overrides the platform's secret store in this environment.
     #[serde(default)]
@@ -80,9 +81,9 @@ pub struct QuotaSpec {
     pub requests: ComputeSpec,
     /// Total CPU and memory limits allowed.
     pub limits: ComputeSpec,
-    /// Maximum number of pods.
+    /// Maximum number of pods (at most 150000, the most a Kubernetes cluster supports).
     #[serde(default)]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 150000))]
     pub pods: Option<u32>,
 }
 

@@ -10,13 +10,17 @@ use serde::{Deserialize, Serialize};
 mod ci;
 mod dependency;
 mod environment;
+mod labels;
 mod observability;
+mod patterns;
 mod service;
 
 pub use ci::*;
 pub use dependency::*;
 pub use environment::*;
+pub use labels::*;
 pub use observability::*;
+pub use patterns::*;
 pub use service::*;
 
 /// A DNS-1035 label: lower-case letters, digits and `-`, starting with a letter, ending alphanumeric.
@@ -71,35 +75,36 @@ pub struct PlatformSpec {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformInfo {
-    /// Platform name (DNS-1123 label); used as `app.kubernetes.io/part-of` and the default namespace.
+    /// Platform name (DNS-1035 label); used as `app.kubernetes.io/part-of` and the default namespace.
     #[schemars(extend("pattern" = NAME_PATTERN), length(max = 63))]
     pub name: String,
     /// Container registry images are pushed to and pulled from, e.g. `registry.example.com/team`.
-    #[schemars(extend("pattern" = "^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$"))]
+    #[schemars(extend("pattern" = REGISTRY_PATTERN))]
     pub registry: String,
     /// Image tag deployed unless an environment sets its own `image_tag`, e.g. `v1.0.0`.
     #[serde(default = "default_version")]
-    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$"))]
+    #[schemars(extend("pattern" = IMAGE_TAG_PATTERN))]
     pub version: String,
     /// Python version of the runtime images (`python:<python>-slim`).
     #[serde(default = "default_python")]
-    #[schemars(extend("pattern" = "^3\\.[0-9]+$"))]
+    #[schemars(extend("pattern" = PYTHON_PATTERN))]
     pub python: String,
     /// Shared library folders copied into every image, relative to the repository root.
     #[serde(default = "default_libs")]
-    #[schemars(extend("items" = { "pattern": "^[A-Za-z0-9_][A-Za-z0-9_./-]*$" }))]
+    #[schemars(extend("items" = { "type": "string", "pattern": RELATIVE_PATH_PATTERN }))]
     pub libs: Vec<String>,
     /// Folder holding one sub-folder per service (`<services_dir>/<service>/`).
     #[serde(default = "default_services_dir")]
-    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9_./-]*$"))]
+    #[schemars(extend("pattern" = RELATIVE_PATH_PATTERN))]
     pub services_dir: String,
-    /// Numeric user and group id the containers run as (≥ 10000 so it never maps to a host user).
+    /// Numeric user and group id the containers run as (≥ 10000 so it never maps to a host
+    /// user; checkov CKV_K8S_40), default 10001.
     #[serde(default = "default_uid")]
-    #[schemars(range(min = 1, max = 2147483647))]
+    #[schemars(range(min = 10000, max = 2147483647))]
     pub uid: u32,
     /// Version of uv that builds the images (`ghcr.io/astral-sh/uv:<uv>`): pinned, never `latest`.
     #[serde(default = "default_uv")]
-    #[schemars(extend("pattern" = "^[0-9]+\\.[0-9]+\\.[0-9]+$"))]
+    #[schemars(extend("pattern" = SEMVER_PATTERN))]
     pub uv: String,
     /// Digest (`sha256:…`) pinning the Python base image `python:<python>-slim` to exact bytes.
     #[serde(default)]
@@ -112,10 +117,12 @@ pub struct PlatformInfo {
     /// Where `platgen render` writes, relative to the repository root. Images are built with the
     /// repository root as context, so compose files find the Dockerfiles through this path.
     #[serde(default = "default_output_dir")]
-    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$"))]
+    #[schemars(extend("pattern" = FOLDER_PATTERN))]
     pub output_dir: String,
-    /// Labels added to every object of every service, e.g. `{ team = "core" }`.
+    /// Labels added to every object of every service, e.g. `{ team = "core" }`: Kubernetes
+    /// label keys and values; `app` and `app.kubernetes.io/{name,part-of,managed-by}` are set by platgen.
     #[serde(default)]
+    #[schemars(schema_with = "service_labels_schema")]
     pub labels: BTreeMap<String, String>,
     /// Configuration shared by every service in every environment (environment variables).
     #[serde(default)]

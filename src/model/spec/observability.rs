@@ -11,7 +11,7 @@ pub struct ObservabilitySpec {
     /// `https://github.com/acme/platform/blob/main/out/docs/runbooks`. Every alert's `runbook_url`
     /// is `<runbook_base_url>/<Alert>.md`; default the repository path `<output_dir>/docs/runbooks`.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[^\\s\"'<>`]+$"))]
+    #[schemars(extend("pattern" = URL_PATTERN))]
     pub runbook_base_url: Option<String>,
     /// How often Prometheus scrapes the services, e.g. `15s`.
     #[serde(default = "default_interval")]
@@ -60,7 +60,7 @@ pub struct SliMetricsSpec {
     /// Regular expression of the status values that count as errors, e.g. `5..` (matches `503`
     /// and also `5xx` when statuses are grouped).
     #[serde(default = "default_error_status")]
-    #[schemars(extend("pattern" = "^[A-Za-z0-9.|()\\[\\]*+?^-]+$"))]
+    #[schemars(extend("pattern" = STATUS_REGEX_PATTERN))]
     pub error_status: String,
     /// Histogram of request durations in seconds, without the `_bucket` / `_count` suffix.
     #[serde(default = "default_duration_metric")]
@@ -69,7 +69,7 @@ pub struct SliMetricsSpec {
     /// Upper bounds (seconds) of that histogram's buckets, as the services configure them
     /// (default: the Python client's). A latency SLO's threshold must be one of them.
     #[serde(default = "default_buckets")]
-    #[schemars(length(min = 1), extend("items" = { "exclusiveMinimum": 0 }))]
+    #[schemars(length(min = 1), extend("items" = { "type": "number", "exclusiveMinimum": 0 }))]
     pub buckets: Vec<f64>,
 }
 

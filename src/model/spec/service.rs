@@ -28,7 +28,7 @@ pub struct ServiceSpec {
     pub port: Option<u16>,
     /// ASGI application, `module.path:attribute` (web services), e.g. `platform_api.main:app`.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"))]
+    #[schemars(extend("pattern" = APP_PATTERN))]
     pub app: Option<String>,
     /// Command the container runs (worker services), e.g. `["python", "-m", "platform_worker"]`.
     #[serde(default)]
@@ -41,8 +41,10 @@ pub struct ServiceSpec {
     #[serde(default)]
     #[schemars(extend("pattern" = PATH_PATTERN))]
     pub metrics_path: Option<String>,
-    /// Extra labels on this service's objects and pods, e.g. `{ version = "v1" }`.
+    /// Extra labels on this service's objects and pods, e.g. `{ version = "v1" }`: Kubernetes
+    /// label keys and values; `app` and `app.kubernetes.io/{name,part-of,managed-by}` are set by platgen.
     #[serde(default)]
+    #[schemars(schema_with = "service_labels_schema")]
     pub labels: BTreeMap<String, String>,
     /// Backing services this service talks to, by name from `[dependencies]`.
     #[serde(default)]
@@ -138,11 +140,11 @@ pub struct SecretRefSpec {
     #[schemars(extend("pattern" = ENV_KEY_PATTERN))]
     pub name: String,
     /// Key of the secret in the store, e.g. `platform/database`.
-    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9_./-]*$"))]
+    #[schemars(extend("pattern" = RELATIVE_PATH_PATTERN))]
     pub key: String,
     /// Property inside that key, e.g. `url`; defaults to the variable name.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"))]
+    #[schemars(extend("pattern" = SECRET_PROPERTY_PATTERN))]
     pub property: Option<String>,
 }
 
@@ -226,7 +228,7 @@ pub struct ExposeSpec {
     pub subdomain: Option<String>,
     /// Full host name; overrides `subdomain` and the domain.
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"))]
+    #[schemars(extend("pattern" = HOST_PATTERN))]
     pub host: Option<String>,
     /// URL path prefix routed to the service, default `/`.
     #[serde(default)]
@@ -234,7 +236,7 @@ pub struct ExposeSpec {
     pub path: Option<String>,
     /// Largest request body, e.g. `10m` (nginx `proxy-body-size`).
     #[serde(default)]
-    #[schemars(extend("pattern" = "^[0-9]+[kmg]?$"))]
+    #[schemars(extend("pattern" = BODY_SIZE_PATTERN))]
     pub body_size: Option<String>,
     /// Proxy read/send timeout in seconds.
     #[serde(default)]
@@ -267,7 +269,7 @@ pub struct SloSpec {
 #[serde(deny_unknown_fields)]
 pub struct LatencySloSpec {
     /// Duration a request must complete within, e.g. `500ms` or `1s`.
-    #[schemars(extend("pattern" = "^[0-9]+(\\.[0-9]+)?(ms|s)$"))]
+    #[schemars(extend("pattern" = LATENCY_PATTERN))]
     pub threshold: String,
     /// Percent of requests that must be that fast, e.g. `99`.
     #[schemars(range(min = 50, max = 99.999))]

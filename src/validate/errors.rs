@@ -1,126 +1,20 @@
-//! Stage 2: check the document against the JSON schema (generated from [`PlatformSpec`]) and
-//! deserialise it. Schema errors are mapped back to spans in `platform.toml`.
-
-use std::sync::OnceLock;
+//! Schema errors as diagnostics: each at the offending key or value, saying what is wrong in
+//! the file's words and how to fix it.
 
 use jsonschema::JsonType;
 use jsonschema::ValidationError;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
+use super::display_path;
+use super::help::{env_name_help, name_help, type_help};
+use super::patterns::{fixed_for, pattern_diagnostic};
+use super::schema_nav::Place;
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::load::{Document, pointer_escape};
-use crate::model::PlatformSpec;
-
-/// The JSON schema of `platform.toml`, as committed in `schema/platform.schema.json`.
-pub fn schema() -> Value {
-    let generator = schemars::generate::SchemaSettings::draft2020_12()
-        .for_deserialize()
-        .into_generator();
-    let mut schema = generator.into_root_schema_for::<PlatformSpec>().to_value();
-    if let Some(object) = schema.as_object_mut() {
-        object.insert(
-            "$id".to_owned(),
-            Value::String("https://platgen.dev/schema/platform.schema.json".to_owned()),
-        );
-        object.insert(
-            "description".to_owned(),
-            Value::String(
-                "platform.toml: the single source platgen renders Dockerfiles, compose files, \
-                 Kubernetes manifests, workflows, Prometheus rules and Grafana dashboards from."
-                    .to_owned(),
-            ),
-        );
-    }
-    schema
-}
-
-/// The schema as pretty JSON with a trailing newline, byte-identical on every run.
-pub fn schema_text() -> String {
-    let mut text = serde_json::to_string_pretty(&schema()).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// The committed `schema/platform.schema.json`, embedded: validation uses it instead of
-/// generating the schema on every run (a test keeps it equal to [`schema`]).
-const COMMITTED_SCHEMA: &str = include_str!("../schema/platform.schema.json");
-
-fn committed_schema() -> &'static Value {
-    static SCHEMA: OnceLock<Value> = OnceLock::new();
-    SCHEMA.get_or_init(|| serde_json::from_str(COMMITTED_SCHEMA).unwrap_or_else(|_| schema()))
-}
-
-/// The validator of the committed schema, generated at build time from
-/// `schema/platform.schema.json`: no schema is compiled when platgen runs, and each pattern is
-/// compiled the first time a value meets it. The schema's patterns need no look-around, so they
-/// use the `regex` engine.
-#[jsonschema::validator(
-    path = "schema/platform.schema.json",
-    draft = Draft202012,
-    pattern_options = { engine = regex }
-)]
-struct PlatformSchema;
-
-/// Validates the document and deserialises it into a [`PlatformSpec`].
-pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
-    let mut diagnostics: Vec<Diagnostic> = PlatformSchema::iter_errors(&doc.value)
-        .flat_map(|error| schema_diagnostics(doc, &error))
-        .collect();
-    if diagnostics.is_empty() {
-        // Read from the document in place: a large platform is not copied for it.
-        return <PlatformSpec as serde::Deserialize>::deserialize(&doc.value).map_err(|error| {
-            vec![
-                Diagnostic::error("E0209", format!("invalid platform file: {error}"))
-                    .at(doc.span_of("")),
-            ]
-        });
-    }
-    diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| (s.start, s.end)));
-    diagnostics.dedup();
-    Err(diagnostics)
-}
-
-/// Resolves a `$ref` in the schema to its target.
-fn deref<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
-    match node.get("$ref").and_then(Value::as_str) {
-        Some(reference) => reference
-            .strip_prefix('#')
-            .and_then(|pointer| root.pointer(pointer))
-            .map_or(node, |target| deref(root, target)),
-        None => node,
-    }
-}
-
-/// The property names the schema allows at an instance path, for suggestions.
-fn allowed_keys(instance_pointer: &str) -> Vec<String> {
-    let root = committed_schema();
-    let mut node = deref(root, root).clone();
-    for segment in instance_pointer.split('/').skip(1) {
-        let next = node
-            .get("properties")
-            .and_then(|p| p.get(segment))
-            .or_else(|| node.get("additionalProperties").filter(|v| v.is_object()))
-            .or_else(|| node.get("items").filter(|v| v.is_object()))
-            .cloned();
-        match next {
-            Some(next) => node = deref(root, &next).clone(),
-            None => return Vec::new(),
-        }
-        if let Some(any) = node.get("anyOf").and_then(Value::as_array)
-            && let Some(object) = any
-                .iter()
-                .map(|v| deref(root, v))
-                .find(|v| v.get("properties").is_some())
-        {
-            node = object.clone();
-        }
-    }
-    node.get("properties")
-        .and_then(Value::as_object)
-        .map(|p| p.keys().cloned().collect())
-        .unwrap_or_default()
-}
+use crate::model::spec::{
+    ENV_KEY_PATTERN, LABEL_KEY_PATTERN, NAME_PATTERN, RESERVED_LABELS, pattern_rule,
+};
 
 fn type_name(value: &Value) -> &'static str {
     match value {
@@ -169,20 +63,107 @@ fn expected_types(types: &[JsonType]) -> String {
     }
 }
 
-/// A value of the wrong type, with the types the schema accepts there.
-fn type_diagnostic(field: &str, instance: &Value, accepted: &[JsonType]) -> Diagnostic {
+/// A value of the wrong type, with the types the schema accepts there and how to write it as
+/// one of them.
+fn type_diagnostic(
+    doc: &Document,
+    pointer: &str,
+    instance: &Value,
+    accepted: &[JsonType],
+) -> Diagnostic {
+    let field = display_path(pointer);
+    let span = doc.span_of(pointer);
+    let raw = span.clone().and_then(|s| doc.source.text.get(s));
+    let key = field.rsplit('.').next().unwrap_or_default();
+    let help = type_help(&Place::at(pointer), instance, raw, key);
     Diagnostic::error(
         "E0203",
         format!(
-            "wrong type for {field}: expected {}, found {}",
+            "wrong type for `{field}`: expected {}, found {}",
             expected_types(accepted),
             type_name(instance)
         ),
     )
+    .at(span)
     .label(format!("this is {}", type_name(instance)))
+    .maybe_help(help)
 }
 
-fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagnostic> {
+/// A table key that breaks the table's `propertyNames` rule.
+fn key_diagnostic(field: &str, name: &str, kind: &ValidationErrorKind) -> Diagnostic {
+    match kind {
+        ValidationErrorKind::Pattern { pattern } if pattern == ENV_KEY_PATTERN => {
+            Diagnostic::error("E0205", format!("invalid variable name `{name}` in {field}"))
+                .label("invalid variable name")
+                .help(env_name_help(name))
+        }
+        ValidationErrorKind::Pattern { pattern } if pattern == LABEL_KEY_PATTERN => {
+            let rule = pattern_rule(pattern).map_or("", |r| r.help);
+            let fix = fixed_for(Some(pattern), name)
+                .map(|f| format!(": try `{f}`"))
+                .unwrap_or_default();
+            Diagnostic::error("E0205", format!("invalid label key {} in {field}", Value::from(name)))
+                .label("invalid label key")
+                .help(format!("{rule}{fix}"))
+        }
+        ValidationErrorKind::Pattern { pattern } if pattern != NAME_PATTERN => {
+            let rule = pattern_rule(pattern);
+            Diagnostic::error("E0205", format!("invalid key {} in {field}", Value::from(name)))
+                .label("invalid key")
+                .help(rule.map_or_else(|| format!("keys here must match `{pattern}`"), |r| r.help.to_owned()))
+        }
+        ValidationErrorKind::MaxLength { limit } => Diagnostic::error(
+            "E0206",
+            format!(
+                "key `{name}` in {field} is {} characters long, longer than the {limit} allowed",
+                name.chars().count()
+            ),
+        )
+        .label("too long")
+        .help(format!("shorten it to at most {limit} characters")),
+        ValidationErrorKind::Not { .. } if RESERVED_LABELS.contains(&name) => Diagnostic::error(
+            "E0210",
+            format!("label `{name}` in {field} is set by platgen itself"),
+        )
+        .label("platgen sets this label")
+        .help(format!(
+            "platgen sets {} on every object of a service (the service name, the platform name, `platgen`): remove `{name}` or use another key",
+            RESERVED_LABELS
+                .iter()
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        _ => Diagnostic::error("E0205", format!("invalid name `{name}` in {field}"))
+            .label("invalid name")
+            .help(name_help(name)),
+    }
+}
+
+/// How to add a missing key: its allowed values when it has a few, else its description.
+fn required_help(pointer: &str, key: &str) -> String {
+    let place = Place::at(&format!("{pointer}/{}", pointer_escape(key)));
+    let values = place.allowed_values();
+    if !values.is_empty() && values.len() <= 6 {
+        let choices: Vec<String> = values.iter().map(|v| format!("`{key} = {v}`")).collect();
+        return format!("add {}", or_list(&choices));
+    }
+    match place.description() {
+        Some(description) => format!("add `{key} = …`: {description}"),
+        None => format!("add `{key} = …`"),
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => items.concat(),
+    }
+}
+
+/// The diagnostics of one schema error, each at the key or value it is about.
+pub fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagnostic> {
     let pointer = error.instance_path().as_str().to_owned();
     let span = doc.span_of(&pointer);
     let field = if pointer.is_empty() {
@@ -200,19 +181,14 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             .any(|s| s == "propertyNames")
     {
         let child = format!("{pointer}/{}", pointer_escape(name));
-        return vec![
-            Diagnostic::error("E0205", format!("invalid name `{name}` in {field}"))
-                .at(doc.key_span_of(&child))
-                .label("invalid name")
-                .help(name_help(name)),
-        ];
+        return vec![key_diagnostic(&field, name, error.kind()).at(doc.key_span_of(&child))];
     }
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
             .iter()
             .map(|key| {
                 let child = format!("{pointer}/{}", pointer_escape(key));
-                let allowed = allowed_keys(&pointer);
+                let allowed = Place::at(&pointer).keys();
                 let help = did_you_mean(key, allowed.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| {
@@ -230,13 +206,11 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             vec![
                 Diagnostic::error("E0202", format!("missing required key `{key}` in {field}"))
                     .at(doc.key_span_of(&pointer).or(span))
-                    .help(format!(
-                        "add `{key} = …`; see the schema's description of it"
-                    )),
+                    .help(required_help(&pointer, key)),
             ]
         }
         ValidationErrorKind::Type { kind } => {
-            vec![type_diagnostic(&field, instance, &types_of(kind)).at(span)]
+            vec![type_diagnostic(doc, &pointer, instance, &types_of(kind))]
         }
         ValidationErrorKind::Enum { options } => {
             let choices: Vec<String> = options
@@ -250,7 +224,7 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
             vec![enum_diagnostic(&field, instance, &choices).at(span)]
         }
         ValidationErrorKind::Pattern { pattern } => {
-            vec![pattern_diagnostic(field, instance, pattern).at(span)]
+            vec![pattern_diagnostic(&field, instance, pattern, &Place::at(&pointer)).at(span)]
         }
         ValidationErrorKind::Minimum { limit }
         | ValidationErrorKind::ExclusiveMinimum { limit } => {
@@ -272,6 +246,17 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
                 )
                 .at(span)
                 .help(format!("use a value of at most {limit}")),
+            ]
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            let length = instance.as_str().map_or(0, |s| s.chars().count());
+            vec![
+                Diagnostic::error(
+                    "E0206",
+                    format!("{field} is {length} characters long, longer than the {limit} allowed"),
+                )
+                .at(span)
+                .help(format!("shorten it to at most {limit} characters")),
             ]
         }
         ValidationErrorKind::MinProperties { .. }
@@ -311,7 +296,7 @@ fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Diagno
                 .collect::<Option<Vec<_>>>()
                 .map(|types| types.concat());
             if let Some(accepted) = accepted.filter(|types| !types.is_empty()) {
-                return vec![type_diagnostic(&field, instance, &accepted).at(span)];
+                return vec![type_diagnostic(doc, &pointer, instance, &accepted)];
             }
             // Otherwise report the branch that got furthest: among those that take a value of
             // this type (an optional table is `anyOf [table, null]`: its table's errors, not
@@ -343,66 +328,6 @@ fn enum_diagnostic(field: &str, instance: &Value, choices: &[String]) -> Diagnos
     Diagnostic::error("E0204", format!("invalid value {instance} for {field}")).help(help)
 }
 
-fn pattern_diagnostic(field: String, instance: &Value, pattern: &str) -> Diagnostic {
-    let found = instance.as_str().unwrap_or_default();
-    let (what, help) = match pattern {
-        p if p == crate::model::spec::NAME_PATTERN => ("is not a valid name", name_help(found)),
-        p if p == crate::model::spec::CPU_PATTERN => (
-            "is not a CPU quantity",
-            "write millicores like `250m` or cores like `2`".to_owned(),
-        ),
-        p if p == crate::model::spec::MEMORY_PATTERN => (
-            "is not a memory quantity",
-            "write it like `256Mi` or `2Gi`".to_owned(),
-        ),
-        p if p == crate::model::spec::DURATION_PATTERN => (
-            "is not a duration",
-            "write it like `30s`, `5m`, `1h` or `30d`".to_owned(),
-        ),
-        p if p == crate::model::spec::PATH_PATTERN => (
-            "is not an absolute URL path",
-            "start it with `/`, e.g. `/health/live`".to_owned(),
-        ),
-        p if p == crate::model::spec::ENV_KEY_PATTERN => (
-            "is not an environment variable name",
-            "use letters, digits and `_`, not starting with a digit".to_owned(),
-        ),
-        _ => (
-            "has an invalid format",
-            format!("it must match the pattern {pattern}"),
-        ),
-    };
-    Diagnostic::error("E0205", format!("{field}: {instance} {what}")).help(help)
-}
-
-/// Help for an invalid name, with a corrected suggestion.
-pub fn name_help(name: &str) -> String {
-    let fixed: String = name
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    let fixed = fixed
-        .trim_matches(|c: char| c == '-' || c.is_ascii_digit())
-        .to_owned();
-    let rule = "names are lower-case letters, digits and `-`, start with a letter and end with a letter or digit (DNS-1035), so they are safe as Kubernetes names and file names";
-    if fixed.is_empty() || fixed == name {
-        rule.to_owned()
-    } else {
-        format!("{rule}: try `{fixed}`")
-    }
-}
-
-/// `/services/api/replicas` → `services.api.replicas`.
-pub fn display_path(pointer: &str) -> String {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect::<Vec<_>>()
-        .join(".")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,11 +346,14 @@ mod tests {
     }
 
     #[test]
-    fn the_embedded_schema_is_the_generated_one() {
+    fn a_missing_choice_lists_its_values() {
         assert_eq!(
-            COMMITTED_SCHEMA,
-            schema_text(),
-            "schema/platform.schema.json is out of date: run `platgen schema > schema/platform.schema.json`"
+            required_help("/services/api", "kind"),
+            "add `kind = \"web\"` or `kind = \"worker\"`"
+        );
+        assert!(
+            required_help("/platform", "registry")
+                .starts_with("add `registry = …`: Container registry")
         );
     }
 }

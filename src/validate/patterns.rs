@@ -1,0 +1,284 @@
+//! Values that do not match their format: what the format is, an example, and — where a usual
+//! mistake explains it (a unit written out, a scheme, a missing unit, a space) — the value
+//! corrected.
+
+use serde_json::Value;
+
+use super::help::{env_name_fix, env_name_help, name_help};
+use super::schema_nav::Place;
+use crate::diagnostics::Diagnostic;
+use crate::model::spec::{ENV_KEY_PATTERN, NAME_PATTERN, pattern_rule};
+
+/// Whether `text` matches the schema `pattern`.
+pub fn matches(pattern: &str, text: &str) -> bool {
+    jsonschema::is_valid(
+        &serde_json::json!({ "pattern": pattern }),
+        &Value::String(text.to_owned()),
+    )
+}
+
+/// `1 hour` → `1h`, `10 minutes` → `10m`: unit words as the short units durations use.
+fn short_units(text: &str) -> String {
+    let lower = text.trim().to_ascii_lowercase();
+    let split = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(split);
+    let unit = match unit.trim() {
+        "milliseconds" | "millisecond" | "millis" | "msec" => "ms",
+        "seconds" | "second" | "secs" | "sec" => "s",
+        "minutes" | "minute" | "mins" | "min" => "m",
+        "hours" | "hour" | "hrs" | "hr" => "h",
+        "days" | "day" => "d",
+        "weeks" | "week" => "w",
+        other => other,
+    };
+    format!("{number}{unit}")
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.trim().chars() {
+        if c.is_whitespace() || "\"'<>`{}|\\^".contains(c) {
+            let mut buffer = [0; 4];
+            for byte in c.encode_utf8(&mut buffer).bytes() {
+                out.push_str(&format!("%{byte:02X}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn without_scheme(text: &str) -> String {
+    let text = text.trim();
+    let rest = text.split_once("://").map_or(text, |(_, rest)| rest);
+    rest.trim_end_matches('/').to_owned()
+}
+
+/// Characters no label or name takes as `-`, trimmed to start and end alphanumeric.
+fn dashed(text: &str) -> String {
+    let dashed: String = text
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_./".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    dashed
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
+}
+
+/// Corrections of usual mistakes, most specific first.
+fn candidates(text: &str, unit: Option<&str>) -> Vec<String> {
+    let trimmed = text.trim();
+    let bare_number = !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit());
+    let mut out = vec![trimmed.to_owned(), short_units(trimmed)];
+    if bare_number && let Some(unit) = unit {
+        out.push(format!("{trimmed}{unit}"));
+    }
+    out.extend([
+        trimmed.to_ascii_lowercase(),
+        without_scheme(trimmed),
+        without_scheme(trimmed).to_ascii_lowercase(),
+        trimmed.trim_start_matches(['v', 'V']).to_owned(),
+        // `512MB` → `512M`, `10MB` → `10m`.
+        trimmed.trim_end_matches(['B', 'b']).to_owned(),
+        trimmed.trim_end_matches(['B', 'b']).to_ascii_lowercase(),
+        trimmed
+            .replace("MB", "Mi")
+            .replace("GB", "Gi")
+            .replace("KB", "Ki"),
+        format!("sha256:{trimmed}"),
+        format!("https://{}", without_scheme(trimmed)),
+        percent_encode(trimmed),
+        dashed(trimmed),
+        trimmed.replace(' ', ""),
+    ]);
+    let cron = match trimmed {
+        "@hourly" => Some("0 * * * *"),
+        "@daily" | "@midnight" => Some("0 0 * * *"),
+        "@weekly" => Some("0 0 * * 0"),
+        "@monthly" => Some("0 0 1 * *"),
+        "@yearly" | "@annually" => Some("0 0 1 1 *"),
+        _ => None,
+    };
+    out.extend(cron.map(str::to_owned));
+    out
+}
+
+/// `text` corrected to match `pattern`, when a usual mistake explains it; `None` when it
+/// already matches or nothing fits.
+pub fn fixed_for(pattern: Option<&str>, text: &str) -> Option<String> {
+    let pattern = pattern?;
+    if matches(pattern, text) {
+        return None;
+    }
+    let unit = pattern_rule(pattern).and_then(|rule| rule.bare_number_unit);
+    candidates(text, unit)
+        .into_iter()
+        .find(|candidate| candidate != text && !candidate.is_empty() && matches(pattern, candidate))
+}
+
+/// What a value of this pattern is and how to write one (a corrected value when there is one).
+pub fn pattern_help(pattern: &str, found: &str, place: &Place) -> (String, String) {
+    let fix = fixed_for(Some(pattern), found).map(|fixed| format!(": try `{fixed}`"));
+    match pattern_rule(pattern) {
+        Some(rule) if rule.pattern == NAME_PATTERN => {
+            (format!("is not {}", rule.what), name_help(found))
+        }
+        Some(rule) if rule.pattern == ENV_KEY_PATTERN => {
+            (format!("is not {}", rule.what), env_name_help(found))
+        }
+        Some(rule) => (
+            format!("is not {}", rule.what),
+            format!("{}{}", rule.help, fix.unwrap_or_default()),
+        ),
+        None => {
+            let expected = place.description().map_or_else(
+                || format!("a value matching `{pattern}`"),
+                |d| format!("{} (it must match `{pattern}`)", d.trim_end_matches('.')),
+            );
+            (
+                "has an invalid format".to_owned(),
+                format!("expected: {expected}{}", fix.unwrap_or_default()),
+            )
+        }
+    }
+}
+
+/// A string that does not match its `pattern`.
+pub fn pattern_diagnostic(
+    field: &str,
+    instance: &Value,
+    pattern: &str,
+    place: &Place,
+) -> Diagnostic {
+    let found = instance.as_str().unwrap_or_default();
+    let (what, mut help) = pattern_help(pattern, found, place);
+    // The same rule names GitHub secrets in `[ci]`: say so, not "environment variable".
+    if pattern == ENV_KEY_PATTERN && field.starts_with("`ci.") {
+        help = format!(
+            "GitHub secret names are letters, digits and `_`, not starting with a digit: try `{}`",
+            env_name_fix(found)
+        );
+    }
+    Diagnostic::error("E0205", format!("{field}: {instance} {what}")).help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::spec::PATTERN_RULES;
+
+    fn collect_patterns(node: &Value, out: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    match (key.as_str(), value) {
+                        ("pattern", Value::String(p)) => out.push(p.clone()),
+                        _ => collect_patterns(value, out),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| collect_patterns(item, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_schema_pattern_is_explained_and_its_example_matches() {
+        let mut patterns = Vec::new();
+        collect_patterns(&super::super::schema(), &mut patterns);
+        assert!(patterns.len() > 20);
+        for pattern in patterns {
+            assert!(
+                pattern_rule(&pattern).is_some(),
+                "no PatternRule for {pattern}"
+            );
+        }
+        for rule in PATTERN_RULES {
+            assert!(matches(rule.pattern, rule.example), "{}", rule.pattern);
+        }
+    }
+
+    fn fix(pointer: &str, found: &str) -> Option<String> {
+        fixed_for(Place::at(pointer).pattern(), found)
+    }
+
+    #[test]
+    fn usual_mistakes_are_corrected() {
+        let slo = "/services/api/slo/latency/threshold";
+        assert_eq!(fix(slo, "500").as_deref(), Some("500ms"));
+        let timeout = "/ci/staging/rollout_timeout";
+        assert_eq!(fix(timeout, "10 minutes").as_deref(), Some("10m"));
+        assert_eq!(
+            fix("/secret_store/refresh", "1 hour").as_deref(),
+            Some("1h")
+        );
+        assert_eq!(
+            fix("/environments/staging/domain", "https://Example.com/").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            fix("/platform/registry", "https://registry.io/team").as_deref(),
+            Some("registry.io/team")
+        );
+        assert_eq!(
+            fix("/services/api/expose/body_size", "10MB").as_deref(),
+            Some("10m")
+        );
+        assert_eq!(
+            fix("/services/api/resources/limits/memory", "512MB").as_deref(),
+            Some("512M")
+        );
+        assert_eq!(
+            fix("/ci/security_schedule", "@daily").as_deref(),
+            Some("0 0 * * *")
+        );
+        assert_eq!(
+            fix("/observability/runbook_base_url", "https://wiki/{{.Value}}").as_deref(),
+            Some("https://wiki/%7B%7B.Value%7D%7D")
+        );
+        assert_eq!(fix("/platform/labels/team", "a b").as_deref(), Some("a-b"));
+        assert_eq!(fix("/secret_store/refresh", "1h"), None);
+    }
+
+    #[test]
+    fn secret_names_in_ci_are_github_secrets() {
+        let place = Place::at("/ci/secrets/codecov");
+        let d = pattern_diagnostic(
+            "`ci.secrets.codecov`",
+            &"codecov-token".into(),
+            ENV_KEY_PATTERN,
+            &place,
+        );
+        assert!(
+            d.help
+                .unwrap_or_default()
+                .starts_with("GitHub secret names")
+        );
+        let place = Place::at("/services/api/secrets/0");
+        let d = pattern_diagnostic(
+            "`services.api.secrets.0`",
+            &"api-key".into(),
+            ENV_KEY_PATTERN,
+            &place,
+        );
+        assert!(d.help.unwrap_or_default().ends_with("try `API_KEY`"));
+    }
+
+    #[test]
+    fn unknown_patterns_fall_back_to_the_field_description() {
+        let place = Place::at("/platform/registry");
+        let (what, help) = pattern_help("^x$", "y", &place);
+        assert_eq!(what, "has an invalid format");
+        assert!(help.starts_with("expected: Container registry"), "{help}");
+    }
+}
