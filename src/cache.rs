@@ -184,9 +184,11 @@ fn prune(dir: &Path) {
 /// Whether `out_dir` is exactly what the render `entry` describes would leave: the manifest
 /// records every rendered file with its hash and no other owned file in scope, each rendered
 /// file is on disk with that hash, and (for `check --strict`) no other file is there.
-/// `current` is the manifest read from `out_dir`.
+/// `current` is the manifest read from `out_dir`; `root` the repository (see
+/// [`crate::repository_of`]).
 pub fn up_to_date(
     out_dir: &Path,
+    root: &Path,
     current: &output::ManifestOnDisk,
     entry: &Entry,
     strict: bool,
@@ -205,7 +207,7 @@ pub fn up_to_date(
             .keys()
             .all(|path| rendered.contains(path.as_str()) || !scope.covers(path));
     if !manifest_current
-        || output::check_dirs(out_dir, entry.files.iter().map(|(p, _)| p.as_str())).is_err()
+        || output::check_dirs(out_dir, root, entry.files.iter().map(|(p, _)| p.as_str())).is_err()
     {
         return false;
     }

@@ -196,7 +196,12 @@ fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
 /// knows `out_dir` is exactly what the render of `key` (see [`cache::key`]) would leave (with
 /// `strict`, holding nothing else either); `None` when it does not know, and only a render can
 /// tell.
-pub fn known_up_to_date(key: &cache::Key, out_dir: &Path, strict: bool) -> Option<cache::Entry> {
+pub fn known_up_to_date(
+    key: &cache::Key,
+    config: &Path,
+    out_dir: &Path,
+    strict: bool,
+) -> Option<cache::Entry> {
     timed("cache lookup", || {
         // Read first: with no manifest (an empty output directory) the cache cannot help.
         let current = output::read_manifest(out_dir).ok()?;
@@ -204,8 +209,16 @@ pub fn known_up_to_date(key: &cache::Key, out_dir: &Path, strict: bool) -> Optio
             return None;
         }
         let entry = cache::lookup(key)?;
-        cache::up_to_date(out_dir, &current, &entry, strict).then_some(entry)
+        cache::up_to_date(out_dir, repository_of(config), &current, &entry, strict).then_some(entry)
     })
+}
+
+/// The repository a platform file describes: its directory, which `output_dir` is relative to.
+pub fn repository_of(config: &Path) -> &Path {
+    match config.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 fn compile_inner(
@@ -270,7 +283,8 @@ fn compile_with(
                     .iter()
                     .flat_map(|j| j.entries.keys().map(String::as_str)),
             );
-            output::check_dirs(t.dir, paths.chain(owned)).map_err(Failure::Environment)?;
+            let root = repository_of(&source.path);
+            output::check_dirs(t.dir, root, paths.chain(owned)).map_err(Failure::Environment)?;
             Some((t.dir, current))
         }
         None => None,

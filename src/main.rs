@@ -221,7 +221,9 @@ fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
         &input.out,
     );
     let known = match &key {
-        Some(key) if !input.no_cache => platgen::known_up_to_date(key, &input.out, strict),
+        Some(key) if !input.no_cache => {
+            platgen::known_up_to_date(key, &input.config, &input.out, strict)
+        }
         _ => None,
     };
     Ok(match known {

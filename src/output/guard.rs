@@ -1,10 +1,14 @@
-//! What platgen refuses to go through in the output directory: symbolic links below it, a file
-//! where a directory goes, and anything at a file's path that is not a regular file.
+//! What platgen refuses to go through in the output directory: a symbolic link below it that
+//! leads out of the repository, a file where a directory goes, and anything at a file's path
+//! that is not a regular file.
 //!
-//! A link inside `out/` can point anywhere. Pruning through one would delete files outside the
-//! output directory, writing through one would write there, and `check` would vouch for files
-//! it never owned. A FIFO or device where a file goes would block or mislead a read. The output
-//! directory itself may be a link (`--out` names where the files go); nothing below it may.
+//! A link inside `out/` can point anywhere. Pruning through one would delete files wherever it
+//! leads, writing through one would write there, and `check` would vouch for files it never
+//! owned. So a directory link below the output directory is followed only when it stays inside
+//! the repository — the directory of the platform file, which `output_dir` is relative to —
+//! as `out/.github → ../.github` does for `workflows = "repository"`. A link where a file goes
+//! is never followed. A FIFO or device where a file goes would block or mislead a read. The
+//! output directory itself may be a link (`--out` names where the files go).
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -14,10 +18,26 @@ use std::path::Path;
 use super::{UNCHANGED, io_error};
 use crate::diagnostics::Diagnostic;
 
-const LINK_HELP: &str = "platgen does not write, prune or check through links inside the output directory (a link could make it change files elsewhere): replace the link with a real directory or file, or point --out at the real directory";
+const LINK_HELP: &str = "platgen does not write, prune or check through links inside the output directory that lead out of the repository (the platform file's directory): it could change files elsewhere. Replace the link with a real directory, or point --out at the real directory";
 
 fn link_error(path: &Path) -> Diagnostic {
-    Diagnostic::error("E0504", format!("{} is a symbolic link", path.display())).help(LINK_HELP)
+    Diagnostic::error("E0504", format!("{} is a symbolic link", path.display())).help(
+        "platgen does not read or replace files through a link inside the output directory: replace the link with the file",
+    )
+}
+
+fn escaping_link_error(path: &Path, root: &Path) -> Diagnostic {
+    let target =
+        fs::canonicalize(path).map_or_else(|_| "nothing".to_owned(), |t| t.display().to_string());
+    Diagnostic::error(
+        "E0504",
+        format!(
+            "{} is a symbolic link to {target}, outside the repository {}",
+            path.display(),
+            root.display()
+        ),
+    )
+    .help(LINK_HELP)
 }
 
 fn special_error(path: &Path) -> Diagnostic {
@@ -26,11 +46,14 @@ fn special_error(path: &Path) -> Diagnostic {
 }
 
 /// Checks the directories leading to `paths` (relative to `out_dir`): none that exists may be a
-/// symbolic link. Each directory is looked at once, however many files it holds.
+/// symbolic link leading out of `root` (the repository: the platform file's directory), or a
+/// file. Each directory is looked at once, however many files it holds.
 pub fn check_dirs<'a>(
     out_dir: &Path,
+    root: &Path,
     paths: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), Vec<Diagnostic>> {
+    let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let mut dirs = BTreeSet::new();
     for path in paths {
         let mut end = 0;
@@ -62,8 +85,12 @@ pub fn check_dirs<'a>(
         let full = out_dir.join(dir);
         match fs::symlink_metadata(&full) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                errors.push(link_error(&full));
-                skip = Some(dir);
+                let inside = fs::canonicalize(&full)
+                    .is_ok_and(|target| target.starts_with(&root) && target.is_dir());
+                if !inside {
+                    errors.push(escaping_link_error(&full, &root));
+                    skip = Some(dir);
+                }
             }
             Ok(meta) if meta.is_dir() => {}
             Ok(_) => {
@@ -143,11 +170,19 @@ mod tests {
         fs::create_dir_all(out.join("real/deeper")).expect("mkdir");
         fs::create_dir(&elsewhere).expect("mkdir");
         std::os::unix::fs::symlink(&elsewhere, out.join("docker")).expect("symlink");
-        assert!(check_dirs(&out, ["real/deeper/a.yaml", "missing/b/c.yaml", "top.yaml"]).is_ok());
-        let errors = check_dirs(&out, ["docker/a", "docker/sub/b", "real/x"]).expect_err("link");
+        let repo = dir.path().join("repo");
+        let paths = ["real/deeper/a.yaml", "missing/b/c.yaml", "top.yaml"];
+        assert!(check_dirs(&out, &repo, paths).is_ok());
+        let paths = ["docker/a", "docker/sub/b", "real/x"];
+        let errors = check_dirs(&out, &repo, paths).expect_err("link");
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].code.0, "E0504");
-        assert!(errors[0].message.ends_with("docker is a symbolic link"));
+        assert!(
+            errors[0].message.contains("docker is a symbolic link to"),
+            "{errors:?}"
+        );
+        // Inside the repository, the same link is followed.
+        assert!(check_dirs(&out, dir.path(), ["docker/a"]).is_ok());
     }
 
     #[test]
@@ -156,7 +191,7 @@ mod tests {
         fs::create_dir_all(dir.path().join("real/a")).expect("mkdir");
         let out = dir.path().join("out");
         std::os::unix::fs::symlink(dir.path().join("real"), &out).expect("symlink");
-        assert!(check_dirs(&out, ["a/b.yaml"]).is_ok());
+        assert!(check_dirs(&out, dir.path(), ["a/b.yaml"]).is_ok());
     }
 
     #[test]
@@ -164,7 +199,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
         std::os::unix::fs::symlink(dir.path().join("gone"), &out).expect("symlink");
-        let errors = check_dirs(&out, ["a/b.yaml", "c.yaml"]).expect_err("dangling");
+        let errors = check_dirs(&out, dir.path(), ["a/b.yaml", "c.yaml"]).expect_err("dangling");
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].message.ends_with("out is a link to nothing"));
     }

@@ -26,8 +26,9 @@ pub struct EnvironmentSpec {
     #[serde(default)]
     #[schemars(extend("pattern" = NAME_PATTERN), length(max = 63))]
     pub namespace: Option<String>,
-    /// Number of cluster nodes (documentation, and a check that replicas can spread); at most
-    /// 5000, the largest cluster Kubernetes supports.
+    /// Number of cluster nodes (documentation; with `nodes = 1`, a disruption budget that keeps
+    /// any pod up during a drain is an error, since evicted pods could not be rescheduled); at
+    /// most 5000, the largest cluster Kubernetes supports.
     #[serde(default)]
     #[schemars(range(min = 1, max = 5000))]
     pub nodes: Option<u32>,
