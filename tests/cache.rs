@@ -95,6 +95,15 @@ impl Work {
     }
 }
 
+/// The built-in `kubernetes/namespace.yaml`, to override with.
+fn embedded_namespace() -> &'static str {
+    platgen::render::EMBEDDED
+        .iter()
+        .find(|(name, _)| *name == "kubernetes/namespace.yaml")
+        .expect("embedded")
+        .1
+}
+
 fn edit_file(path: &Path, from: &str, to: &str) {
     let text = fs::read_to_string(path).expect("read");
     assert!(text.contains(from), "{from:?} not in {}", path.display());
@@ -251,11 +260,7 @@ fn a_scoped_render_does_not_vouch_for_the_other_environments() {
 #[test]
 fn a_changed_template_override_is_a_miss() {
     let work = Work::new();
-    let namespace = platgen::render::EMBEDDED
-        .iter()
-        .find(|(name, _)| *name == "kubernetes/namespace.yaml")
-        .expect("embedded")
-        .1;
+    let namespace = embedded_namespace();
     work.write("tpl/kubernetes/namespace.yaml", namespace);
     let args = ["render", "--templates", "tpl"];
     assert_eq!(work.run(&args).code, 0);
@@ -275,11 +280,7 @@ fn a_changed_template_override_is_a_miss() {
 #[test]
 fn a_changed_template_behind_a_link_is_a_miss() {
     let work = Work::new();
-    let namespace = platgen::render::EMBEDDED
-        .iter()
-        .find(|(name, _)| *name == "kubernetes/namespace.yaml")
-        .expect("embedded")
-        .1;
+    let namespace = embedded_namespace();
     work.write("shared/namespace.yaml", namespace);
     fs::create_dir_all(work.path("tpl/kubernetes")).expect("mkdir");
     std::os::unix::fs::symlink(
