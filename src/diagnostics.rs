@@ -171,6 +171,23 @@ fn severity_word(severity: Severity) -> &'static str {
     }
 }
 
+/// `text` on one line: control characters (a line break in a path, say) escaped as `\n`, so
+/// "one line per problem" holds for whatever the user named.
+pub fn one_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn render_short(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String {
     let location = match (source, &diagnostic.span) {
         (Some(file), Some(span)) => {
@@ -185,12 +202,12 @@ fn render_short(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String 
         .as_ref()
         .map(|h| format!(" ({h})"))
         .unwrap_or_default();
-    format!(
+    one_line(&format!(
         "{location}{}[{}]: {}{help}",
         severity_word(diagnostic.severity),
         diagnostic.code,
         diagnostic.message
-    )
+    ))
 }
 
 fn render_human(diagnostic: &Diagnostic, source: Option<&SourceFile>, styled: bool) -> String {
@@ -276,6 +293,14 @@ mod tests {
         let keys = ["replicas", "resources", "autoscaling"];
         assert_eq!(did_you_mean("replcas", keys), Some("replicas"));
         assert_eq!(did_you_mean("zzz", keys), None);
+    }
+
+    #[test]
+    fn short_format_is_one_line_whatever_the_paths_hold() {
+        let d = Diagnostic::error("E0501", "cannot read out\nx/a.yaml: denied");
+        let text = render_diagnostics(&[d], None, DiagnosticFormat::Short, false);
+        assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+        assert!(text.contains("out\\nx/a.yaml"), "{text}");
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
     found.sort_by(|a, b| a.0.cmp(b.0));
     found
         .into_iter()
-        .map(|(path, what)| format!("{out}/{path}: {what}"))
+        .map(|(path, what)| crate::diagnostics::one_line(&format!("{out}/{path}: {what}")))
         .collect()
 }
 
