@@ -51,6 +51,8 @@ const CASES: &[Case] = &[
     case("wrong-type.toml", "E0203", 21, 12, "wrong type for `services.api.replicas`: expected an integer, found a string", Some("write it as digits, without quotes: `3`")),
     case("bad-service-name.toml", "E0205", 17, 11, "invalid name `Platform_API` in `services`", Some("try `platform-api`")),
     case("unknown-dependency.toml", "E0301", 20, 9, "service `api` uses unknown dependency `postgress`", Some("did you mean `postgres`?")),
+    case("unknown-callee.toml", "E0330", 17, 10, "service `api` calls unknown service `user`", Some("did you mean `users`?")),
+    case("callee-not-deployed.toml", "E0331", 17, 10, "service `api` calls `users`, which `staging` does not run", Some("enable `users` there")),
     case("negative-replicas.toml", "E0206", 21, 12, "`services.api.replicas` is -1, below the minimum 0", Some("at least 0")),
     case("limits-below-requests.toml", "E0306", 23, 79, "CPU limit 250m is below its request 500m", Some("raise the limit")),
     case("path-name.toml", "E0205", 24, 11, "invalid name `../x` in `services`", Some("DNS-1035")),

@@ -280,3 +280,44 @@ fn no_secret_values_are_rendered() {
         }
     }
 }
+
+/// `calls` opens exactly the declared paths: the reference platform's api may reach users on
+/// its port, users admits api, and no other service admits api or is reached by it.
+#[test]
+fn calls_open_exactly_the_declared_paths_between_services() {
+    let files = common::by_path(common::compile(&common::root().join("platform.toml")));
+    let policy = |service: &str| {
+        common::yaml(
+            &files,
+            &format!("production/kubernetes/{service}-networkpolicy.yaml"),
+        )
+    };
+    let admits = |policy: &Value, app: &str| {
+        policy["spec"]["ingress"].as_array().is_some_and(|rules| {
+            rules.iter().any(|rule| {
+                rule["from"].as_array().is_some_and(|from| {
+                    from.iter()
+                        .any(|peer| peer["podSelector"]["matchLabels"]["app"] == app)
+                })
+            })
+        })
+    };
+    let reaches = |policy: &Value, app: &str| {
+        policy["spec"]["egress"]
+            .as_array()
+            .expect("egress")
+            .iter()
+            .filter(|rule| rule["to"][0]["podSelector"]["matchLabels"]["app"] == app)
+            .map(|rule| rule["ports"][0]["port"].as_u64().expect("port"))
+            .collect::<Vec<_>>()
+    };
+    assert!(admits(&policy("platform-user"), "platform-api"));
+    assert_eq!(reaches(&policy("platform-api"), "platform-user"), [8002]);
+    for other in ["platform-auth", "platform-worker"] {
+        assert!(!admits(&policy(other), "platform-api"), "{other}");
+        assert!(
+            reaches(&policy("platform-api"), other).is_empty(),
+            "{other}"
+        );
+    }
+}

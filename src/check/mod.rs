@@ -1,6 +1,7 @@
 //! Stage 4: semantic rules the schema cannot express, across services and environments.
 //! Each rule reports with the span of the most specific place the offending value was set.
 
+mod calls;
 mod ci;
 mod ci_unused;
 mod compose;
@@ -40,6 +41,7 @@ const LONGEST_SUFFIX: usize = "-secrets".len();
 pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
     check_references(doc, spec, &mut diagnostics);
+    calls::check_calls(doc, spec, platform, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
     connections::check_connections(doc, spec, &mut diagnostics);
     compose::check_compose(doc, spec, platform, &mut diagnostics);

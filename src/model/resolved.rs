@@ -237,6 +237,10 @@ pub struct ResolvedService {
     pub secrets: Vec<SecretRef>,
     /// Backing services used.
     pub uses: Vec<DependencyUse>,
+    /// Services of the environment this one sends requests to.
+    pub calls: Vec<Peer>,
+    /// Services of the environment that send requests to this one.
+    pub called_by: Vec<Peer>,
     /// Graceful shutdown period in seconds.
     pub termination_grace: u32,
     /// Seconds the preStop hook sleeps so endpoints drain before SIGTERM.
@@ -360,6 +364,17 @@ pub struct SecretRef {
     pub key: String,
     /// Property within the key.
     pub property: String,
+}
+
+/// Another service of the same environment, as a NetworkPolicy names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Peer {
+    /// Service name.
+    pub name: String,
+    /// Labels that select its pods.
+    pub selector: BTreeMap<String, String>,
+    /// The port the callee serves on.
+    pub port: u16,
 }
 
 /// A dependency as one service uses it in one environment.

@@ -16,7 +16,8 @@ use crate::model::spec::{
     EnvironmentSpec, IngressEnvSpec, Runtime, SecretStoreSpec, ServiceOverride,
 };
 use crate::model::{
-    ContainerImages, IngressEnv, Platform, PlatformSpec, Quota, ResolvedEnv, SecretStore,
+    ContainerImages, IngressEnv, Peer, Platform, PlatformSpec, Quota, ResolvedEnv, ResolvedService,
+    SecretStore,
 };
 
 pub use dependency::{
@@ -148,6 +149,7 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
             ))
         })
         .collect();
+    let services = resolve_calls(spec, services);
     ResolvedEnv {
         name: name.to_owned(),
         runtime: env.runtime,
@@ -192,4 +194,43 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
         ),
         services,
     }
+}
+
+/// Who calls whom among the services of one environment (`calls`): each caller gets its
+/// callees, each callee its callers. A callee the environment does not run, or that serves no
+/// port, is left out (check reports it).
+fn resolve_calls(spec: &PlatformSpec, mut services: Vec<ResolvedService>) -> Vec<ResolvedService> {
+    let peer = |s: &ResolvedService| {
+        s.port.map(|port| Peer {
+            name: s.name.clone(),
+            selector: s.selector.clone(),
+            port,
+        })
+    };
+    let mut pairs = Vec::new();
+    for (caller, service) in services.iter().enumerate() {
+        let Some(spec_service) = spec.services.get(&service.name) else {
+            continue;
+        };
+        for name in &spec_service.calls {
+            if let Some(callee) = services.iter().position(|s| &s.name == name)
+                && callee != caller
+            {
+                pairs.push((caller, callee));
+            }
+        }
+    }
+    for (caller, callee) in pairs {
+        if let Some(to) = peer(&services[callee]) {
+            // Every pod of a service carries its selector labels; the caller needs no port.
+            let from = Peer {
+                name: services[caller].name.clone(),
+                selector: services[caller].selector.clone(),
+                port: to.port,
+            };
+            services[caller].calls.push(to);
+            services[callee].called_by.push(from);
+        }
+    }
+    services
 }

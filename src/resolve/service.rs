@@ -280,6 +280,9 @@ pub(super) fn resolve_service(
         config,
         secrets,
         uses,
+        // Filled in once every service of the environment is resolved (see `resolve_calls`).
+        calls: Vec::new(),
+        called_by: Vec::new(),
         termination_grace: settings
             .termination_grace
             .unwrap_or(DEFAULT_TERMINATION_GRACE),

@@ -49,6 +49,11 @@ pub struct ServiceSpec {
     /// Backing services this service talks to, by name from `[dependencies]`.
     #[serde(default)]
     pub uses: Vec<String>,
+    /// Other web services of the platform this one sends requests to, by name: in Kubernetes the
+    /// NetworkPolicies let exactly this traffic through (egress here, ingress there), and no
+    /// other traffic between services.
+    #[serde(default)]
+    pub calls: Vec<String>,
     /// Secrets the service receives as environment variables: names only, values stay in the secret store.
     #[serde(default)]
     pub secrets: Vec<SecretSpec>,

@@ -1,0 +1,148 @@
+//! Rules on `calls`, the requests services send each other: each names another web service
+//! that runs wherever the caller runs, or the NetworkPolicies would let through nothing (or the
+//! wrong thing).
+
+use super::{service_ptr, suggest};
+use crate::diagnostics::Diagnostic;
+use crate::load::Document;
+use crate::model::spec::ServiceKind;
+use crate::model::{Platform, PlatformSpec};
+
+/// Runs the `calls` rules.
+pub(super) fn check_calls(
+    doc: &Document,
+    spec: &PlatformSpec,
+    platform: &Platform,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (name, service) in &spec.services {
+        for (i, callee) in service.calls.iter().enumerate() {
+            let at = doc.span_of(&format!("{}/calls/{i}", service_ptr(name)));
+            let problem = if callee == name {
+                Some((
+                    format!("service `{name}` calls itself"),
+                    "a service's own pods always reach each other: remove it".to_owned(),
+                ))
+            } else {
+                match spec.services.get(callee) {
+                    None => Some((
+                        format!("service `{name}` calls unknown service `{callee}`"),
+                        suggest(callee, spec.services.keys().map(String::as_str), "services"),
+                    )),
+                    Some(target) if target.kind == ServiceKind::Worker => Some((
+                        format!("service `{name}` calls `{callee}`, a worker, which serves no requests"),
+                        "workers take their work from a queue: remove it, or make `{callee}` a web service".replace("{callee}", callee),
+                    )),
+                    Some(_) => None,
+                }
+            };
+            if let Some((message, help)) = problem {
+                out.push(
+                    Diagnostic::error("E0330", message)
+                        .at(at)
+                        .label("not a web service it can call")
+                        .help(help),
+                );
+                continue;
+            }
+            // Wherever the caller runs, the callee must run too.
+            let missing: Vec<&str> = platform
+                .environments
+                .iter()
+                .filter(|env| env.services.iter().any(|s| &s.name == name))
+                .filter(|env| !env.services.iter().any(|s| &s.name == callee))
+                .map(|env| env.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                out.push(
+                    Diagnostic::error(
+                        "E0331",
+                        format!(
+                            "service `{name}` calls `{callee}`, which `{}` does not run",
+                            missing.join("`, `")
+                        ),
+                    )
+                    .at(at)
+                    .label("not deployed there")
+                    .help(format!(
+                        "enable `{callee}` there, or disable `{name}` there too"
+                    )),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::problems_with;
+
+    const BASE: &str = r#"
+[platform]
+name = "shop"
+registry = "registry.example.com"
+
+[environments.production]
+runtime = "kubernetes"
+
+[services.api]
+kind = "web"
+app = "api.main:app"
+calls = [CALLS]
+
+[services.users]
+kind = "web"
+app = "users.main:app"
+port = 8001
+
+[services.jobs]
+kind = "worker"
+command = ["python", "-m", "jobs"]
+health = { command = ["python", "-m", "jobs.health"] }
+"#;
+
+    fn with_calls(calls: &str) -> String {
+        BASE.replace("CALLS", calls)
+    }
+
+    fn messages(code: &str, text: String) -> Vec<String> {
+        problems_with(code, text)
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect()
+    }
+
+    #[test]
+    fn a_call_to_a_web_service_is_fine() {
+        assert_eq!(
+            messages("E0330", with_calls(r#""users""#)),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            messages("E0331", with_calls(r#""users""#)),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn unknown_self_and_worker_callees_are_errors() {
+        assert_eq!(
+            messages("E0330", with_calls(r#""user", "api", "jobs""#)),
+            [
+                "service `api` calls unknown service `user`",
+                "service `api` calls itself",
+                "service `api` calls `jobs`, a worker, which serves no requests",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_callee_must_run_wherever_its_caller_runs() {
+        let text = with_calls(r#""users""#)
+            + "\n[environments.staging]\nruntime = \"kubernetes\"\n\n[services.users.env.staging]\nenabled = false\n";
+        assert_eq!(
+            messages("E0331", text),
+            ["service `api` calls `users`, which `staging` does not run"]
+        );
+    }
+}
