@@ -211,20 +211,46 @@ fn compare(
                 path.truncate(len);
             }
         }
-        (Some(Value::Array(a)), Some(Value::Array(b))) => {
-            for i in 0..a.len().max(b.len()) {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                compare(path, a.get(i), b.get(i), out);
-                path.truncate(len);
-            }
-        }
+        (Some(Value::Array(a)), Some(Value::Array(b))) => compare_lists(path, a, b, out),
         (a, b) if a != b => out.push(FieldChange {
             path: path.clone(),
             old: a.map(short),
             new: b.map(short),
         }),
         _ => {}
+    }
+}
+
+/// Lists aligned by their elements first (a longest common subsequence), so one entry inserted
+/// into a list is one added field, not a change at every later index. Elements that take each
+/// other's place are compared field by field; indexes are the new list's (the old one's for a
+/// removed element).
+fn compare_lists(path: &mut String, a: &[Value], b: &[Value], out: &mut Vec<FieldChange>) {
+    let key = |list: &[Value]| list.iter().map(Value::to_string).collect::<Vec<_>>();
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &key(a), &key(b));
+    let mut at = |path: &mut String, i: usize, old: Option<&Value>, new: Option<&Value>| {
+        let len = path.len();
+        path.push_str(&format!("[{i}]"));
+        compare(path, old, new, out);
+        path.truncate(len);
+    };
+    for op in ops {
+        let (_, old, new) = op.as_tag_tuple();
+        let paired = old.len().min(new.len());
+        for k in 0..paired {
+            at(
+                path,
+                new.start + k,
+                a.get(old.start + k),
+                b.get(new.start + k),
+            );
+        }
+        for i in old.start + paired..old.end {
+            at(path, i, a.get(i), None);
+        }
+        for j in new.start + paired..new.end {
+            at(path, j, None, b.get(j));
+        }
     }
 }
 
@@ -263,6 +289,34 @@ mod tests {
         let long = short(&Value::from("x".repeat(200)));
         assert_eq!(long.chars().count(), MAX_VALUE_CHARS);
         assert!(long.ends_with('…'));
+    }
+
+    fn changes(old: Value, new: Value) -> Vec<String> {
+        let mut out = Vec::new();
+        compare(&mut String::new(), Some(&old), Some(&new), &mut out);
+        out.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn an_inserted_list_entry_is_one_change() {
+        let old = serde_json::json!({"resources": ["a.yaml", "b.yaml", "d.yaml"]});
+        let new = serde_json::json!({"resources": ["a.yaml", "b.yaml", "c.yaml", "d.yaml"]});
+        assert_eq!(
+            changes(old.clone(), new.clone()),
+            ["resources[2] (none) → c.yaml"]
+        );
+        assert_eq!(changes(new, old), ["resources[2] c.yaml → (none)"]);
+    }
+
+    #[test]
+    fn list_entries_that_change_in_place_are_compared_field_by_field() {
+        let old = serde_json::json!({"c": [{"name": "api", "image": "x:1"}, {"name": "b"}]});
+        let new = serde_json::json!({"c": [{"image": "x:2", "name": "api"}, {"name": "b"}]});
+        assert_eq!(changes(old, new), ["c[0].image x:1 → x:2"]);
+        // Reordered keys alone are no change.
+        let old = serde_json::json!({"c": [{"name": "api", "image": "x:1"}]});
+        let new = serde_json::json!({"c": [{"image": "x:1", "name": "api"}]});
+        assert_eq!(changes(old, new), Vec::<String>::new());
     }
 
     #[test]
