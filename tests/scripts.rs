@@ -107,7 +107,10 @@ fn rollback_undoes_waits_and_shows_the_pods() {
         ]
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("(kubectl context: test-cluster)"), "{stdout}");
+    assert!(
+        stdout.contains("(kubectl context: test-cluster)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -182,7 +185,18 @@ fn scale_sets_the_replicas_and_waits() {
 #[test]
 fn scale_refuses_a_replica_count_that_is_not_a_whole_number() {
     let sandbox = Sandbox::new();
-    for bad in ["-1", "abc", "1.5", "", " 3", "3 ", "07", "1e3", "100000", "$(touch pwned)"] {
+    for bad in [
+        "-1",
+        "abc",
+        "1.5",
+        "",
+        " 3",
+        "3 ",
+        "07",
+        "1e3",
+        "100000",
+        "$(touch pwned)",
+    ] {
         let (output, calls) = sandbox.run(SCALE, &["platform-user", bad], &[]);
         assert_eq!(output.status.code(), Some(2), "{bad:?}");
         assert!(calls.is_empty(), "{bad:?}: {calls:?}");

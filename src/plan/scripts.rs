@@ -184,7 +184,10 @@ health = { command = ["python", "-m", "jobs.health"] }
         assert_eq!(context.rollout_timeout, "15m");
         assert_eq!(context.dir, "out/production/scripts");
         let api = &context.services[0];
-        assert_eq!((api.name.as_str(), api.selector.as_str()), ("api", "app=api"));
+        assert_eq!(
+            (api.name.as_str(), api.selector.as_str()),
+            ("api", "app=api")
+        );
         let hpa = api.autoscaler.as_ref().expect("api autoscales");
         assert_eq!((hpa.name.as_str(), hpa.min, hpa.max), ("api-hpa", 2, 5));
         assert!(context.services[1].autoscaler.is_none());

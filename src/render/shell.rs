@@ -84,9 +84,35 @@ mod tests {
     #[test]
     fn bash_reads_every_quoted_word_back_exactly() {
         let samples = [
-            "plain", "", " ", "a b", "'", "''", "\\", "\"", "$HOME", "${x}", "$(id)", "`id`",
-            "a;b", "a|b", "a&b", "*", "?", "[a]", "{a,b}", "~", "!x", "#x", "a\tb", "é ✓ 🚀",
-            "-n", "--", "x=y", "'\\''", "\u{7f}\u{85}\u{2028}\u{feff}",
+            "plain",
+            "",
+            " ",
+            "a b",
+            "'",
+            "''",
+            "\\",
+            "\"",
+            "$HOME",
+            "${x}",
+            "$(id)",
+            "`id`",
+            "a;b",
+            "a|b",
+            "a&b",
+            "*",
+            "?",
+            "[a]",
+            "{a,b}",
+            "~",
+            "!x",
+            "#x",
+            "a\tb",
+            "é ✓ 🚀",
+            "-n",
+            "--",
+            "x=y",
+            "'\\''",
+            "\u{7f}\u{85}\u{2028}\u{feff}",
         ];
         let script: String = samples
             .iter()

@@ -106,10 +106,16 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
 fn verify_script(file: &RenderedFile) -> Result<(), Diagnostic> {
     let mut lines = file.content.lines();
     if lines.next() != Some("#!/usr/bin/env bash") {
-        return Err(broken(file, "a script must start with `#!/usr/bin/env bash`"));
+        return Err(broken(
+            file,
+            "a script must start with `#!/usr/bin/env bash`",
+        ));
     }
     if !lines.any(|line| line == "set -euo pipefail") {
-        return Err(broken(file, "a script must say `set -euo pipefail` on a line of its own"));
+        return Err(broken(
+            file,
+            "a script must say `set -euo pipefail` on a line of its own",
+        ));
     }
     Ok(())
 }
