@@ -6,6 +6,7 @@ use minijinja::value::{Serde, Value};
 mod containers;
 mod kubernetes;
 pub mod observability;
+pub mod scripts;
 mod workflows;
 
 use crate::model::Platform;
@@ -75,7 +76,7 @@ pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>>
     let rules = observability::Rules::new(platform);
     let (platform_value, rules) = (&platform_value, &rules);
     // The planners are independent: two run on another core (when there is one). The order of
-    // the artifacts is fixed all the same (containers, observability, workflows, Kubernetes).
+    // the artifacts is fixed all the same (containers, observability, workflows, Kubernetes and scripts).
     let ((mut artifacts, workflows), (observability, kubernetes)) = crate::parallel::join(
         || {
             let mut containers = Vec::new();
@@ -101,6 +102,7 @@ pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>>
             {
                 if env.is_kubernetes() {
                     kubernetes::plan_kubernetes(platform_value, env, &mut kubernetes);
+                    scripts::plan_scripts(platform, env, &mut kubernetes);
                 }
             }
             (observability, kubernetes)

@@ -3,10 +3,11 @@
 //! Templates are embedded (see `build.rs`) and may be overridden file by file with
 //! `--templates DIR`. Every value printed into a file goes through the formatter of its file
 //! type: [`yaml`] for YAML, JSON escaping for JSON, name/path characters only for Dockerfiles
-//! (anything else through `tojson`); a template that prints a raw map or list fails instead of
-//! writing something ambiguous.
+//! (anything else through `tojson`), one safely quoted word for shell scripts ([`shell`]); a
+//! template that prints a raw map or list fails instead of writing something ambiguous.
 
 mod overrides;
+pub mod shell;
 mod typed;
 pub mod yaml;
 
@@ -104,6 +105,8 @@ fn auto_escape(name: &str) -> AutoEscape {
         AutoEscape::Json
     } else if file.starts_with("Dockerfile") {
         AutoEscape::Custom(Cow::Borrowed("dockerfile"))
+    } else if file.ends_with(".sh") {
+        AutoEscape::Custom(Cow::Borrowed("shell"))
     } else {
         AutoEscape::Custom(Cow::Borrowed("text"))
     }
@@ -125,12 +128,13 @@ fn format_value(
         }
         AutoEscape::Custom(name) if name == "text" => text_value(value)?,
         AutoEscape::Custom(name) if name == "dockerfile" => dockerfile_value(value)?,
+        AutoEscape::Custom(name) if name == "shell" => shell::shell_value(value)?,
         _ => return minijinja::escape_formatter(out, state, value),
     };
     out.write_str(&text).map_err(Error::from)
 }
 
-/// Plain-text files (Dockerfiles, scripts, Markdown) only take single-line scalars: a newline
+/// Plain-text files (Dockerfiles, Markdown; scripts quote on top) only take single-line scalars: a newline
 /// could start a new instruction.
 fn text_value(value: &Value) -> Result<String, Error> {
     if value.is_undefined()

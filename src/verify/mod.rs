@@ -79,6 +79,9 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
         }
         return Ok(());
     }
+    if name.ends_with(".sh") {
+        return verify_script(file);
+    }
     if !(name.ends_with(".yaml") || name.ends_with(".yml")) {
         return Ok(());
     }
@@ -95,6 +98,26 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
     }
     let value: Value = serde_saphyr::from_str(&file.content).map_err(|e| broken(file, e))?;
     check_yaml(file, &value)
+}
+
+/// A shell script runs with bash (the documented `bash <script>`, and the shebang says so) and
+/// stops at the first failing command, unset variable or failing pipeline stage: the
+/// reference's `scale.sh` ran on after failures.
+fn verify_script(file: &RenderedFile) -> Result<(), Diagnostic> {
+    let mut lines = file.content.lines();
+    if lines.next() != Some("#!/usr/bin/env bash") {
+        return Err(broken(
+            file,
+            "a script must start with `#!/usr/bin/env bash`",
+        ));
+    }
+    if !lines.any(|line| line == "set -euo pipefail") {
+        return Err(broken(
+            file,
+            "a script must say `set -euo pipefail` on a line of its own",
+        ));
+    }
+    Ok(())
 }
 
 /// The shape a YAML file's kind needs.
@@ -225,6 +248,16 @@ mod tests {
             "trailing content"
         );
         assert!(verify_file(&file("x.json", r#"{"a": [1, {"b": "\u00e9"}]}"#)).is_ok());
+    }
+
+    #[test]
+    fn a_script_needs_bash_and_strict_mode() {
+        let good = "#!/usr/bin/env bash\n# Code generated\nset -euo pipefail\necho hi\n";
+        assert!(verify_file(&file("p/scripts/a.sh", good)).is_ok());
+        let sh = good.replace("env bash", "env sh");
+        assert!(verify_file(&file("p/scripts/a.sh", &sh)).is_err());
+        let lax = good.replace("set -euo pipefail", "set -e");
+        assert!(verify_file(&file("p/scripts/a.sh", &lax)).is_err());
     }
 
     #[test]

@@ -36,6 +36,8 @@ pub struct RunbookEnv {
     pub namespace: String,
     /// Whether it runs on Kubernetes (otherwise compose).
     pub kubernetes: bool,
+    /// Whether it has `<env>/scripts/rollback.sh` (see [`crate::plan::scripts`]).
+    pub rollback_script: bool,
     /// Its rules of this alert.
     pub occurrences: Vec<Occurrence>,
 }
@@ -128,6 +130,7 @@ impl Runbooks {
                     name: env.name.clone(),
                     namespace: env.namespace.clone(),
                     kubernetes: env.is_kubernetes(),
+                    rollback_script: crate::plan::scripts::has_scripts(env),
                     occurrences: Vec::new(),
                 });
             }

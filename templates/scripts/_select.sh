@@ -1,0 +1,40 @@
+{# Shared by the scripts: the one argument naming a service, checked against the services of
+   the environment (a `case` over names decided in Rust; no eval, every expansion quoted). #}
+readonly SERVICES=({% for s in scripts.services %}{{ s.name }}{% if not loop.last %} {% endif %}{% endfor %})
+
+# Prints the usage line and the valid service names, then exits 2.
+usage() {
+  printf 'usage: bash %s %s\n' {{ scripts.dir ~ "/" ~ script }} {{ arguments }} >&2
+  printf 'SERVICE is one of the services deployed in %s (namespace %s):\n' {{ scripts.env }} {{ scripts.namespace }} >&2
+  printf '  %s\n' "${SERVICES[@]}" >&2
+  exit 2
+}
+
+{% if autoscalers %}
+# Sets deployment, selector and (when an autoscaler owns the replica count) hpa, hpa_min, hpa_max.
+select_service() {
+  hpa=""
+  hpa_min=""
+  hpa_max=""
+{% else %}
+# Sets deployment and selector.
+select_service() {
+{% endif %}
+  case "$1" in
+{% for s in scripts.services %}
+    {{ s.name }})
+      deployment={{ s.deployment }}
+      selector={{ s.selector }}
+{% if autoscalers and s.autoscaler %}
+      hpa={{ s.autoscaler.name }}
+      hpa_min={{ s.autoscaler.min }}
+      hpa_max={{ s.autoscaler.max }}
+{% endif %}
+      ;;
+{% endfor %}
+    *)
+      printf '%s: no service %s in %s\n' {{ script }} "$1" {{ scripts.env }} >&2
+      usage
+      ;;
+  esac
+}
