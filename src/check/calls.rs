@@ -21,7 +21,12 @@ pub(super) fn check_calls(
             let problem = if callee == name {
                 Some((
                     format!("service `{name}` calls itself"),
-                    "a service's own pods always reach each other: remove it".to_owned(),
+                    "`calls` opens paths between different services: remove it".to_owned(),
+                ))
+            } else if service.calls[..i].contains(callee) {
+                Some((
+                    format!("service `{name}` lists `{callee}` in `calls` twice"),
+                    "remove one of them".to_owned(),
                 ))
             } else {
                 match spec.services.get(callee) {
@@ -40,15 +45,17 @@ pub(super) fn check_calls(
                 out.push(
                     Diagnostic::error("E0330", message)
                         .at(at)
-                        .label("not a web service it can call")
+                        .label("not a path a NetworkPolicy can open")
                         .help(help),
                 );
                 continue;
             }
-            // Wherever the caller runs, the callee must run too.
+            // Wherever the caller runs on Kubernetes, the callee must run too (compose has no
+            // NetworkPolicies: there `calls` changes nothing, and a subset of services may run).
             let missing: Vec<&str> = platform
                 .environments
                 .iter()
+                .filter(|env| env.is_kubernetes())
                 .filter(|env| env.services.iter().any(|s| &s.name == name))
                 .filter(|env| !env.services.iter().any(|s| &s.name == callee))
                 .map(|env| env.name.as_str())
@@ -127,13 +134,24 @@ health = { command = ["python", "-m", "jobs.health"] }
     #[test]
     fn unknown_self_and_worker_callees_are_errors() {
         assert_eq!(
-            messages("E0330", with_calls(r#""user", "api", "jobs""#)),
+            messages(
+                "E0330",
+                with_calls(r#""user", "api", "jobs", "users", "users""#)
+            ),
             [
                 "service `api` calls unknown service `user`",
                 "service `api` calls itself",
                 "service `api` calls `jobs`, a worker, which serves no requests",
+                "service `api` lists `users` in `calls` twice",
             ]
         );
+    }
+
+    #[test]
+    fn a_compose_environment_may_run_a_subset_of_services() {
+        let text = with_calls(r#""users""#)
+            + "\n[environments.development]\nruntime = \"compose\"\n\n[services.users.env.development]\nenabled = false\n";
+        assert_eq!(messages("E0331", text), Vec::<String>::new());
     }
 
     #[test]
