@@ -93,7 +93,6 @@ const CASES: &[Case] = &[
     case("compose-only-replicas.toml", "E0316", 25, 1, "`services.api.replicas` has no effect: no environment runs on Kubernetes", Some("compose runs one container per service")),
     case("subdomain-beside-host.toml", "E0326", 26, 24, "`expose.subdomain` of `api` never takes effect: in `staging` and `production`, `expose.host` replaces it", Some("remove `subdomain`")),
     case("autoscaling-disabled-with-max.toml", "E0326", 27, 40, "`autoscaling.max` of `api` never takes effect: in `staging` and `production`, autoscaling is off", Some("the Deployment runs a fixed `replicas`")),
-    case("timeout-for-traefik.toml", "E0326", 28, 41, "`expose.timeout` of `api` never takes effect: in `staging` and `production`, ingress class `traefik` ignores", Some("only ingress-nginx reads")),
     case("codecov-without-coverage.toml", "E0327", 35, 13, "`ci.secrets.codecov` never takes effect: `coverage = false` uploads no report", Some("remove it")),
     case("single-node-drain-blocked.toml", "E0325", 15, 9, "`staging` has one node: draining it must evict all 2 pods of `api`, but its disruption budget allows 1 at a time", Some("the drain would wait forever")),
     case("integer-overflow.toml", "E0206", 22, 8, "integer out of range for `services.api.port`: 99999999999999999999 does not fit in 64 bits", Some("use an integer from 1024 to 65535")),

@@ -1,6 +1,7 @@
 //! Service settings that never take effect where they apply: a `subdomain` beside a `host`,
-//! exposure or autoscaling settings beside `enabled = false`, ingress-nginx annotations for
-//! another ingress class. Each place a setting is written is judged over every Kubernetes
+//! exposure or autoscaling settings beside `enabled = false`. (Which controller serves an
+//! ingress class cannot be told from its name — ingress-nginx is often installed as `public` or
+//! `internal` — so `body_size` and `timeout` are never judged by it.) Each place a setting is written is judged over every Kubernetes
 //! environment it reaches (overrides merge field by field), so a service-wide value that one
 //! environment overrides is fine as long as another uses it.
 
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 use super::resources::setting_source;
 use crate::diagnostics::Diagnostic;
 use crate::load::Document;
-use crate::model::spec::{EnvironmentSpec, ServiceKind, ServiceOverride};
+use crate::model::spec::{ServiceKind, ServiceOverride};
 use crate::model::{Platform, PlatformSpec};
 use crate::resolve::merged_settings;
 
@@ -22,12 +23,10 @@ enum Reason {
     NotExposed,
     /// `autoscaling.enabled = false`.
     NotAutoscaled,
-    /// The ingress class is not served by ingress-nginx, whose annotations carry the value.
-    NotNginx,
 }
 
 impl Reason {
-    fn explain(self, spec: &EnvironmentSpec) -> String {
+    fn explain(self) -> String {
         match self {
             Reason::HostSet => "`expose.host` replaces it".to_owned(),
             Reason::NotExposed => {
@@ -36,10 +35,6 @@ impl Reason {
             Reason::NotAutoscaled => {
                 "autoscaling is off (`autoscaling.enabled = false`)".to_owned()
             }
-            Reason::NotNginx => format!(
-                "ingress class `{}` ignores the ingress-nginx annotation that carries it",
-                spec.ingress.class
-            ),
         }
     }
 
@@ -53,9 +48,6 @@ impl Reason {
             }
             Reason::NotAutoscaled => {
                 "remove it: with `enabled = false` the Deployment runs a fixed `replicas`; or remove `enabled = false`"
-            }
-            Reason::NotNginx => {
-                "remove it and configure the limit in the ingress controller: platgen writes `body_size` and `timeout` as `nginx.ingress.kubernetes.io/*` annotations, which only ingress-nginx reads"
             }
         }
     }
@@ -74,14 +66,9 @@ const EXPOSE_FIELDS: &[&str] = &[
 ];
 const AUTOSCALING_FIELDS: &[&str] = &["min", "max", "cpu", "memory", "scale_up", "scale_down"];
 
-/// Whether an ingress class is served by ingress-nginx (by the names it is installed under).
-fn is_nginx(class: &str) -> bool {
-    class.contains("nginx")
-}
-
 /// Why `field` (a pointer below the service) does nothing with these merged settings, if it
 /// does nothing.
-fn reason(field: &str, merged: &ServiceOverride, env: &EnvironmentSpec) -> Option<Reason> {
+fn reason(field: &str, merged: &ServiceOverride) -> Option<Reason> {
     if let Some(name) = field.strip_prefix("expose/") {
         let expose = merged.expose.as_ref()?;
         if expose.enabled == Some(false) {
@@ -89,7 +76,6 @@ fn reason(field: &str, merged: &ServiceOverride, env: &EnvironmentSpec) -> Optio
         }
         return match name {
             "subdomain" if expose.host.is_some() => Some(Reason::HostSet),
-            "body_size" | "timeout" if !is_nginx(&env.ingress.class) => Some(Reason::NotNginx),
             _ => None,
         };
     }
@@ -132,8 +118,7 @@ pub(super) fn check_unused(
                 let Some(place) = setting_source(doc, name, &env.name, field) else {
                     continue;
                 };
-                let why = reason(field, &merged, env_spec)
-                    .map(|r| (r.explain(env_spec), r, env.name.clone()));
+                let why = reason(field, &merged).map(|r| (r.explain(), r, env.name.clone()));
                 places
                     .entry(place)
                     .or_insert_with(|| (field.as_str(), Vec::new()))
@@ -235,30 +220,17 @@ mod tests {
     }
 
     #[test]
-    fn nginx_annotations_for_another_ingress_class_are_reported() {
+    fn an_ingress_class_name_does_not_decide_what_reads_the_annotations() {
         let fixture = include_str!("../../tests/fixtures/small.toml");
-        let traefik = |both: bool| {
-            let text = fixture.replace(
-                "domain = \"staging.example.com\"\n",
-                "domain = \"staging.example.com\"\ningress = { class = \"traefik\" }\n",
-            );
-            let text = if both {
-                text.replace(
-                    "domain = \"example.com\"\n",
-                    "domain = \"example.com\"\ningress = { class = \"traefik\" }\n",
-                )
-            } else {
-                text
-            };
-            text.replace(
-                "expose = { subdomain = \"api\" }",
-                "expose = { subdomain = \"api\", timeout = 30 }",
+        let text = fixture
+            .replace(
+                "domain = \"example.com\"\n",
+                "domain = \"example.com\"\ningress = { class = \"public\" }\n",
             )
-        };
-        let found = super::super::problems_with("E0326", traefik(true));
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.ends_with("in `staging` and `production`, ingress class `traefik` ignores the ingress-nginx annotation that carries it"), "{found:?}");
-        // Production's nginx reads it.
-        assert_eq!(super::super::problems_with("E0326", traefik(false)), []);
+            .replace(
+                "expose = { subdomain = \"api\" }",
+                "expose = { subdomain = \"api\", timeout = 30, body_size = \"20m\" }",
+            );
+        assert_eq!(super::super::problems_with("E0326", text), []);
     }
 }
