@@ -71,7 +71,9 @@ pub(super) fn check_ci_unused(
                     &format!("{workflow} deploys nowhere: there is no Kubernetes environment `{stage}`"),
                     &format!("remove it, or name the Kubernetes environment to deploy to with `[ci.{stage}] environment = \"…\"`"),
                 ));
-            } else if ci.strategy == DeployStrategy::Gitops {
+            } else if ci.strategy == DeployStrategy::Gitops && field == "kubeconfig_secret" {
+                // (`rollout_timeout` still sets how long the environment's rollback and scale
+                // scripts wait.)
                 out.push(unused(
                     doc,
                     &ptr,
@@ -138,6 +140,11 @@ mod tests {
             found[0]
                 .1
                 .contains("`deploy = \"gitops\"` commits the new image tag")
+        );
+        // The rollback and scale scripts wait as long as `rollout_timeout` says.
+        assert_eq!(
+            problems("[ci]\ndeploy = \"gitops\"\n\n[ci.production]\nrollout_timeout = \"15m\"\n"),
+            []
         );
 
         let ghcr = include_str!("../../tests/fixtures/small.toml")

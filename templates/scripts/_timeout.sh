@@ -1,2 +1,2 @@
 {# Where the rollout timeout comes from, in a header comment. #}
-{% if scripts.timeout_from %}the CI {{ scripts.timeout_from }} deploy's wait, [ci.{{ scripts.timeout_from }}] rollout_timeout{% else %}platgen's default: no CI deploy targets {{ scripts.env }}{% endif %}
+{% if scripts.timeout_from %}[ci.{{ scripts.timeout_from }}] rollout_timeout{% else %}platgen's default: no CI deploy targets {{ scripts.env }}{% endif %}
