@@ -4,6 +4,7 @@
 
 use std::ops::Range;
 
+use regex_syntax::ast::Ast;
 use regex_syntax::ast::parse::Parser;
 
 use super::span_within;
@@ -13,9 +14,35 @@ use crate::model::PlatformSpec;
 
 /// The first syntax error of a regular expression, with the byte range it concerns.
 pub fn regex_problem(pattern: &str) -> Option<(String, Range<usize>)> {
-    let error = Parser::new().parse(pattern).err()?;
-    let span = error.span();
-    Some((error.kind().to_string(), span.start.offset..span.end.offset))
+    let ast = match Parser::new().parse(pattern) {
+        Ok(ast) => ast,
+        Err(error) => {
+            let span = error.span();
+            return Some((error.kind().to_string(), span.start.offset..span.end.offset));
+        }
+    };
+    nested_repetition(&ast).map(|span| {
+        (
+            "invalid nested repetition operator (Prometheus' Go RE2 rejects it)".to_owned(),
+            span.start.offset..span.end.offset,
+        )
+    })
+}
+
+/// A repetition applied straight to another (`5**`, `5+*`): the `regex` crate accepts it, Go's
+/// RE2, which Prometheus uses, does not. A lazy `?` (`5*?`) is part of its operator, not a second
+/// repetition.
+fn nested_repetition(ast: &Ast) -> Option<regex_syntax::ast::Span> {
+    match ast {
+        Ast::Repetition(rep) => match rep.ast.as_ref() {
+            Ast::Repetition(_) => Some(rep.op.span),
+            inner => nested_repetition(inner),
+        },
+        Ast::Group(group) => nested_repetition(&group.ast),
+        Ast::Concat(concat) => concat.asts.iter().find_map(nested_repetition),
+        Ast::Alternation(alt) => alt.asts.iter().find_map(nested_repetition),
+        _ => None,
+    }
 }
 
 /// The first text Grafana would replace with a variable: `$name`, `${…}` or `[[name…`.
@@ -75,6 +102,15 @@ mod tests {
         ] {
             assert_eq!(regex_problem(ok), None, "{ok}");
         }
+        for nested in ["5**", "5+*", "(5..)*+", "5{2}*"] {
+            let (problem, _) = regex_problem(nested).expect(nested);
+            assert!(problem.contains("nested repetition"), "{nested}: {problem}");
+        }
+        assert_eq!(
+            regex_problem("5*?"),
+            None,
+            "a lazy repetition is one operator"
+        );
         let (problem, at) = regex_problem("5[").expect("unclosed class");
         assert!(problem.contains("unclosed character class"), "{problem}");
         assert_eq!(at, 1..2);

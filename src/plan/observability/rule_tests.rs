@@ -282,20 +282,62 @@ impl<'a> TestBuilder<'a> {
     }
 }
 
-/// A status the error regex matches, for the synthetic failing requests: its first alternative
-/// with wildcards made digits (`5..` → `500`, `(5..|429)` → `500`).
+/// A status the error regex matches, for the synthetic failing requests: built from the
+/// regex itself (its first alternative, each repetition its fewest times, each class its
+/// lowest digit, else letter, else first character), so it matches whatever RE2 `error_status`
+/// holds: `5..` → `500`, `(5..|429)` → `500`, `5[0-9]{2}` → `500`, `5\d\d` → `500`.
 fn error_status_example(regex: &str) -> String {
-    let first = regex
-        .trim_start_matches('(')
-        .split('|')
-        .next()
-        .unwrap_or(regex)
-        .trim_end_matches(')');
-    first
-        .chars()
-        .map(|c| if c == '.' { '0' } else { c })
-        .filter(|c| c.is_ascii_alphanumeric())
-        .collect()
+    let parsed = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(regex);
+    let Ok(hir) = parsed else {
+        // Check stage rejects such a regex (E0319) before anything is planned.
+        return regex.to_owned();
+    };
+    let mut out = Vec::new();
+    example(&hir, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn example(hir: &regex_syntax::hir::Hir, out: &mut Vec<u8>) {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(literal) => out.extend_from_slice(&literal.0),
+        HirKind::Class(Class::Bytes(class)) => {
+            let bytes = class.ranges().iter().flat_map(|r| r.start()..=r.end());
+            out.push(pick(bytes.map(char::from)) as u8);
+        }
+        HirKind::Class(Class::Unicode(class)) => {
+            let chars = class.ranges().iter().flat_map(|r| r.start()..=r.end());
+            let mut buffer = [0; 4];
+            out.extend_from_slice(pick(chars).encode_utf8(&mut buffer).as_bytes());
+        }
+        HirKind::Repetition(repetition) => {
+            for _ in 0..repetition.min {
+                example(&repetition.sub, out);
+            }
+        }
+        HirKind::Capture(capture) => example(&capture.sub, out),
+        HirKind::Concat(all) => all.iter().for_each(|h| example(h, out)),
+        HirKind::Alternation(all) => {
+            if let Some(first) = all.first() {
+                example(first, out);
+            }
+        }
+    }
+}
+
+/// The character of a class a status would use: its lowest digit, else its first letter, else
+/// its first character.
+fn pick(chars: impl Iterator<Item = char> + Clone) -> char {
+    let first = |keep: fn(&char) -> bool| chars.clone().find(keep);
+    first(char::is_ascii_digit)
+        .or_else(|| first(char::is_ascii_alphabetic))
+        .or_else(|| chars.clone().next())
+        .unwrap_or('0')
 }
 
 #[cfg(test)]
@@ -315,6 +357,11 @@ mod tests {
         );
         assert_eq!(error_status_example("5.."), "500");
         assert_eq!(error_status_example("(5..|429)"), "500");
+        assert_eq!(error_status_example("5[0-9]{2}"), "500");
+        assert_eq!(error_status_example("5\\d\\d"), "500");
+        assert_eq!(error_status_example("[45]..|429"), "400");
+        assert_eq!(error_status_example("5xx|5.."), "5xx");
+        assert_eq!(error_status_example("5.+"), "50");
         assert_eq!(le_text(Decimal::int(1)), "1.0");
         assert_eq!(shown_percent(Decimal::new(158, 4)), "1.58%");
     }
