@@ -49,11 +49,11 @@ pub(super) fn move_aside(stale: &[PathBuf]) -> Result<Aside, Diagnostic> {
         let dir = original.parent().unwrap_or(Path::new("."));
         let result = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
-            .make_in(dir, |temp| {
-                fs::rename(original, temp).map(|()| temp.to_path_buf())
-            });
+            .make_in(dir, |temp| fs::rename(original, temp))
+            // Kept: a `NamedTempFile` dropped here would delete the moved file.
+            .and_then(|temp| temp.keep().map_err(|e| e.error));
         match result {
-            Ok(temp) => moved.0.push((temp.path().to_path_buf(), original.clone())),
+            Ok((_, temp)) => moved.0.push((temp, original.clone())),
             Err(e) => {
                 moved.restore();
                 return Err(
