@@ -266,10 +266,16 @@ pub fn commit(
     }
     if errors.is_empty() {
         journal::remove(out_dir);
-    }
-    aside.delete();
-    for target in &removed {
-        remove_empty_parents(out_dir, target);
+        aside.delete();
+        for target in &removed {
+            remove_empty_parents(out_dir, target);
+        }
+    } else {
+        // Some files are replaced and others not: the stale ones go back, the journal stays
+        // and keeps every file platgen put in place its own until a render completes.
+        aside.restore();
+        const PARTLY: &str = "the output directory is partly updated (the journal .platgen-manifest.pending in it says which files are platgen's): fix the cause, then render again";
+        errors = errors.into_iter().map(|e| e.help(PARTLY)).collect();
     }
     remove_leftovers(&rendered_dirs);
     // The renames themselves durable too, so a finished render stays finished: the directory of
