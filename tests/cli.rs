@@ -907,6 +907,21 @@ fn a_fifo_where_a_file_goes_is_reported_not_read() {
             "{command}: {stderr}"
         );
     }
+    // Nor is platgen's own journal read when it is a FIFO.
+    fs::remove_file(&file).expect("remove");
+    work.render(&config);
+    let journal = work.out().join(platgen::output::JOURNAL_NAME);
+    assert!(
+        Command::new("mkfifo")
+            .arg(&journal)
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    let (_, stderr) = work.expect(2, &["check", "--config", &config, "--out", "out"]);
+    assert!(
+        stderr.contains(".platgen-manifest.pending is not a regular file"),
+        "{stderr}"
+    );
 }
 
 /// A read-only directory: only meaningful where permissions bind (not as root).

@@ -106,17 +106,6 @@ pub(super) fn remove(out_dir: &Path) {
     let _ = fs::remove_file(out_dir.join(JOURNAL_NAME));
 }
 
-/// The journal an interrupted commit left in `out_dir`, if there is one.
-pub(super) fn read(out_dir: &Path) -> Result<Option<Manifest>, Diagnostic> {
-    let path = out_dir.join(JOURNAL_NAME);
-    match fs::read(&path) {
-        Ok(bytes) => Ok(Some(Manifest::parse(&String::from_utf8_lossy(&bytes)))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Ok(None),
-        Err(e) => Err(io_error(format!("cannot read {}", path.display()), e)),
-    }
-}
-
 /// Whether `name` (a path under the output directory) is one of platgen's own bookkeeping
 /// files.
 pub(super) fn is_bookkeeping(name: &str) -> bool {

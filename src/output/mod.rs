@@ -139,27 +139,30 @@ impl ManifestOnDisk {
 /// Reads the manifest of `out_dir` (empty when there is none), and the journal of an
 /// interrupted commit.
 pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
-    let path = out_dir.join(MANIFEST_NAME);
-    match fs::read(&path) {
-        Ok(bytes) => Ok(ManifestOnDisk {
-            manifest: Manifest::parse(&String::from_utf8_lossy(&bytes)),
-            exists: true,
-            interrupted: journal::read(out_dir)?,
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ManifestOnDisk {
-            interrupted: journal::read(out_dir)?,
-            ..ManifestOnDisk::default()
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => Err(Diagnostic::error(
+    if fs::metadata(out_dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(Diagnostic::error(
             "E0501",
             format!(
                 "the output directory {} is not a directory",
                 out_dir.display()
             ),
         )
-        .help(format!("pass a directory with --out; {UNCHANGED}"))),
-        Err(e) => Err(io_error(format!("cannot read {}", path.display()), e)),
+        .help(format!("pass a directory with --out; {UNCHANGED}")));
     }
+    // Read as every other file there: never through a link, never blocking on a FIFO.
+    let manifest = read_bookkeeping(&out_dir.join(MANIFEST_NAME))?;
+    Ok(ManifestOnDisk {
+        exists: manifest.is_some(),
+        manifest: manifest.unwrap_or_default(),
+        interrupted: read_bookkeeping(&out_dir.join(JOURNAL_NAME))?,
+    })
+}
+
+/// The manifest or journal at `path`, if there is one.
+fn read_bookkeeping(path: &Path) -> Result<Option<Manifest>, Diagnostic> {
+    let mut bytes = Vec::new();
+    Ok(guard::read_regular(path, &mut bytes)?
+        .then(|| Manifest::parse(&String::from_utf8_lossy(&bytes))))
 }
 
 /// Runs `f` on the bytes of the file at `path` (`None` when there is no file; an error when a
