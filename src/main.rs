@@ -397,9 +397,9 @@ fn print_stdout(bytes: &[u8]) -> ExitCode {
     }
 }
 
-/// The output directory the platform file declares (`platform.output_dir`), where compose
-/// files and workflows expect the rendered files; `out` when it declares none or cannot be read
-/// (the pipeline then reports why).
+/// The output directory the platform file declares (`platform.output_dir`, relative to the
+/// file's directory), where compose files and workflows expect the rendered files; `out` there
+/// when it declares none or cannot be read (the pipeline then reports why).
 fn declared_output_dir(config: &Path) -> PathBuf {
     #[derive(serde::Deserialize)]
     struct Declared {
@@ -415,7 +415,12 @@ fn declared_output_dir(config: &Path) -> PathBuf {
         .filter(|text| text.contains("output_dir"))
         .and_then(|text| toml::from_str::<Declared>(&text).ok())
         .and_then(|d| d.platform.output_dir);
-    PathBuf::from(declared.as_deref().unwrap_or("out"))
+    // Relative to the repository (the platform file's directory), as `output_dir` is.
+    let dir = declared.as_deref().unwrap_or("out");
+    match config.parent() {
+        Some(repository) if !repository.as_os_str().is_empty() => repository.join(dir),
+        _ => PathBuf::from(dir),
+    }
 }
 
 fn main() -> ExitCode {

@@ -1446,6 +1446,18 @@ fn the_default_output_directory_is_the_declared_one() {
     // --out still wins.
     work.expect(0, &["render", "--out", "elsewhere"]);
     assert!(work.path("elsewhere/.platgen-manifest").exists());
+    // From another directory, the default is still beside the platform file.
+    fs::create_dir(work.path("sub")).expect("mkdir");
+    let from_sub = work
+        .command(&["check", "--config", "../platform.toml"])
+        .current_dir(work.path("sub"))
+        .output()
+        .expect("platgen runs");
+    assert!(
+        from_sub.status.success(),
+        "{}",
+        String::from_utf8_lossy(&from_sub.stderr)
+    );
 }
 
 #[path = "../benches/platgen/generate.rs"]
