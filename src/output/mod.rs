@@ -378,7 +378,11 @@ pub fn unowned(
         let entry = entry.map_err(|e| {
             Diagnostic::error("E0501", format!("cannot list {}: {e}", out_dir.display()))
         })?;
-        if entry.file_type().is_dir() {
+        // A link to a directory (`out/.github → ../.github`) is the user's way of placing
+        // rendered files elsewhere in the repository (see guard.rs), not a file in the way; what
+        // it leads to is the repository's business.
+        let linked_dir = entry.path_is_symlink() && entry.path().is_dir();
+        if entry.file_type().is_dir() || linked_dir {
             continue;
         }
         let Ok(relative) = entry.path().strip_prefix(out_dir) else {
