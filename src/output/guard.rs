@@ -26,14 +26,13 @@ fn link_error(path: &Path) -> Diagnostic {
     )
 }
 
-fn escaping_link_error(path: &Path, root: &Path) -> Diagnostic {
-    let target =
-        fs::canonicalize(path).map_or_else(|_| "nothing".to_owned(), |t| t.display().to_string());
+fn escaping_link_error(path: &Path, target: &Path, root: &Path) -> Diagnostic {
     Diagnostic::error(
         "E0504",
         format!(
-            "{} is a symbolic link to {target}, outside the repository {}",
+            "{} is a symbolic link to {}, outside the repository {}",
             path.display(),
+            target.display(),
             root.display()
         ),
     )
@@ -85,10 +84,34 @@ pub fn check_dirs<'a>(
         let full = out_dir.join(dir);
         match fs::symlink_metadata(&full) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                let inside = fs::canonicalize(&full)
-                    .is_ok_and(|target| target.starts_with(&root) && target.is_dir());
-                if !inside {
-                    errors.push(escaping_link_error(&full, &root));
+                let problem = match fs::canonicalize(&full) {
+                    Err(_) => Some(
+                        Diagnostic::error(
+                            "E0504",
+                            format!("{} is a symbolic link to nothing", full.display()),
+                        )
+                        .help(format!(
+                            "create the directory it points to, or replace the link with a directory; {UNCHANGED}"
+                        )),
+                    ),
+                    Ok(target) if !target.is_dir() => Some(
+                        Diagnostic::error(
+                            "E0504",
+                            format!(
+                                "{} is a symbolic link to {}, which is not a directory",
+                                full.display(),
+                                target.display()
+                            ),
+                        )
+                        .help(format!("platgen puts files under it: replace the link with a directory; {UNCHANGED}")),
+                    ),
+                    Ok(target) if !target.starts_with(&root) => {
+                        Some(escaping_link_error(&full, &target, &root))
+                    }
+                    Ok(_) => None,
+                };
+                if let Some(problem) = problem {
+                    errors.push(problem);
                     skip = Some(dir);
                 }
             }
@@ -183,6 +206,27 @@ mod tests {
         );
         // Inside the repository, the same link is followed.
         assert!(check_dirs(&out, dir.path(), ["docker/a"]).is_ok());
+    }
+
+    #[test]
+    fn links_to_nothing_or_to_a_file_say_so() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        fs::create_dir(&out).expect("mkdir");
+        fs::write(dir.path().join("platform.toml"), "").expect("write");
+        std::os::unix::fs::symlink("../.github", out.join(".github")).expect("symlink");
+        std::os::unix::fs::symlink("../platform.toml", out.join("docker")).expect("symlink");
+        let errors = check_dirs(&out, dir.path(), [".github/workflows/ci.yml", "docker/a"])
+            .expect_err("both refused");
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(
+            messages[0].ends_with(".github is a symbolic link to nothing"),
+            "{messages:?}"
+        );
+        assert!(
+            messages[1].ends_with("which is not a directory"),
+            "{messages:?}"
+        );
     }
 
     #[test]
