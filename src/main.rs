@@ -246,7 +246,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         Cached::Unknown(source, key) => (source, key),
         Cached::UpToDate(entry) => {
             // Nothing to write; only the leftovers of an interrupted render to tidy.
-            output::remove_leftovers_of(&input.out, entry.files.iter().map(|(p, _)| p.as_str()));
+            output::remove_leftovers_below(&input.out);
             render_summary(input, entry.files.len(), [0, 0, 0, entry.files.len()]);
             return Ok(ExitCode::SUCCESS);
         }

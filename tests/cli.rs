@@ -1216,6 +1216,33 @@ fn check_strict_reports_files_platgen_does_not_own() {
     );
 }
 
+/// Temporary files an interrupted render of another platform file left where this one writes
+/// nothing (a `qa` environment since removed) go too, with the directories they leave empty:
+/// what `check --strict` says render fixes, it fixes.
+#[test]
+fn a_render_removes_leftovers_wherever_they_are() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let qa = work.out().join("qa/kubernetes");
+    fs::create_dir_all(&qa).expect("mkdir");
+    fs::write(qa.join(".platgen-tmp-Xy12Zw"), "half a file").expect("write");
+    let strict = [
+        "check", "--config", &config, "--out", "out", "--strict", "--format", "short",
+    ];
+    let (stdout, _) = work.expect(1, &strict);
+    assert!(
+        stdout.contains("left by an interrupted render (run platgen render)"),
+        "{stdout}"
+    );
+    work.render(&config);
+    work.expect(0, &strict);
+    assert!(
+        !work.out().join("qa").exists(),
+        "the emptied directories go too"
+    );
+}
+
 #[test]
 fn a_lost_manifest_is_stale_and_render_restores_it() {
     let work = Work::new();

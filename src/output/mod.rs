@@ -24,7 +24,7 @@ pub use journal::JOURNAL_NAME;
 pub use lock::{Access, OutputLock, lock};
 use manifest::{MANIFEST_NAME, Manifest, hash};
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
-pub use write::{commit, remove_leftovers_of, write};
+pub use write::{commit, remove_leftovers_below, write};
 
 /// What a render would do to the output directory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

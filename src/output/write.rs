@@ -65,35 +65,20 @@ fn sync(mode: Durability, out_dir: &Path, paths: &[&Path]) -> std::io::Result<()
         .collect()
 }
 
-/// Removes the `.platgen-tmp-*` files an interrupted render left where the files at `paths`
-/// (relative to `out_dir`) go.
-pub fn remove_leftovers_of<'a>(out_dir: &Path, paths: impl Iterator<Item = &'a str>) {
-    remove_leftovers(&rendered_dirs(out_dir, paths));
-}
-
-/// The directories of the files at `paths`, and `out_dir` itself.
-fn rendered_dirs<'a>(out_dir: &Path, paths: impl Iterator<Item = &'a str>) -> BTreeSet<PathBuf> {
-    paths
-        .filter_map(|p| p.rsplit_once('/').map(|(dir, _)| dir))
-        .collect::<BTreeSet<&str>>()
+/// Removes every `.platgen-tmp-*` file an interrupted render left below `out_dir` (links not
+/// followed; wherever it staged, whichever platform file it rendered), and the directories
+/// that leaves empty.
+pub fn remove_leftovers_below(out_dir: &Path) {
+    let leftovers: Vec<PathBuf> = walkdir::WalkDir::new(out_dir)
         .into_iter()
-        .map(|dir| out_dir.join(dir))
-        .chain([out_dir.to_path_buf()])
-        .collect()
-}
-
-/// Removes `.platgen-tmp-*` files an interrupted render left in `dirs`.
-fn remove_leftovers(dirs: &BTreeSet<PathBuf>) {
-    for dir in dirs {
-        let Ok(entries) = fs::read_dir(dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX)
-                && entry.file_type().is_ok_and(|t| t.is_file())
-            {
-                let _ = fs::remove_file(entry.path());
-            }
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
+        .map(walkdir::DirEntry::into_path)
+        .collect();
+    for file in leftovers {
+        if fs::remove_file(&file).is_ok() {
+            remove_empty_parents(out_dir, &file);
         }
     }
 }
@@ -189,13 +174,8 @@ pub fn commit(
     if let Some(tree) = render.stager.tree.take() {
         return commit_tree(out_dir, tree, &render.files, changes);
     }
-    // Leftovers of an interrupted render can only be where owned files go.
-    let rendered_dirs = rendered_dirs(
-        out_dir,
-        changes.next_manifest.entries.keys().map(String::as_str),
-    );
     if render.files.is_empty() && changes.removed.is_empty() && !changes.manifest_stale {
-        remove_leftovers(&rendered_dirs);
+        remove_leftovers_below(out_dir);
         return Ok(());
     }
     if changes.manifest_stale {
@@ -277,7 +257,9 @@ pub fn commit(
         const PARTLY: &str = "the output directory is partly updated (the journal .platgen-manifest.pending in it says which files are platgen's): fix the cause, then render again";
         errors = errors.into_iter().map(|e| e.help(PARTLY)).collect();
     }
-    remove_leftovers(&rendered_dirs);
+    // Anywhere in the output directory: an interrupted render of another platform file may
+    // have staged files in directories this one never writes.
+    remove_leftovers_below(out_dir);
     // The renames themselves durable too, so a finished render stays finished: the directory of
     // every file, and of every directory made for one.
     let target_paths: Vec<&Path> = targets.iter().map(PathBuf::as_path).collect();
