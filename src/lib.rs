@@ -281,7 +281,7 @@ fn compile_with(
                 current
                     .interrupted
                     .iter()
-                    .flat_map(|j| j.entries.keys().map(String::as_str)),
+                    .flat_map(|j| j.entries.iter().map(|(p, _)| p.as_str())),
             );
             let root = repository_of(&source.path);
             output::check_dirs(t.dir, root, paths.chain(owned)).map_err(Failure::Environment)?;

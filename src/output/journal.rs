@@ -14,7 +14,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::manifest::{MANIFEST_NAME, Manifest};
+use super::manifest::MANIFEST_NAME;
 use super::stage::{Place, TEMP_PREFIX};
 use super::{Changes, Stager, UNCHANGED, io_error};
 use crate::diagnostics::Diagnostic;
@@ -66,21 +66,64 @@ pub(super) fn move_aside(stale: &[PathBuf]) -> Result<Aside, Diagnostic> {
     Ok(moved)
 }
 
-/// Writes the journal of the renames `changes` is about to make, durably, before any of them.
+/// The journal: files an interrupted commit may have put in place, each with the hash it wrote.
+/// A path may appear with several hashes: a commit interrupted after another one carries the
+/// earlier journal's entries forward.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Journal {
+    /// `(path, hex SHA-256)`, in the order written.
+    pub entries: Vec<(String, String)>,
+}
+
+impl Journal {
+    /// Parses a journal (the manifest's line format); paths that could leave the output
+    /// directory are ignored, as in the manifest.
+    pub fn parse(text: &str) -> Self {
+        Self {
+            entries: text
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .filter_map(|line| line.split_once("  "))
+                .filter(|(_, path)| super::check_path(path).is_ok())
+                .map(|(hash, path)| (path.to_owned(), hash.to_owned()))
+                .collect(),
+        }
+    }
+
+    fn to_text(&self) -> String {
+        let mut text = String::from(
+            "# platgen is replacing these files (`sha256  path`); removed when the render completes.\n",
+        );
+        for (path, hash) in &self.entries {
+            super::manifest::push_line(&mut text, path, hash);
+        }
+        text
+    }
+
+    /// Whether it lists `path`.
+    pub fn has(&self, path: &str) -> bool {
+        self.entries.iter().any(|(p, _)| p == path)
+    }
+
+    /// Whether it lists `path` with `hash`.
+    pub fn wrote(&self, path: &str, hash: &str) -> bool {
+        self.entries.iter().any(|(p, h)| p == path && h == hash)
+    }
+}
+
+/// Writes the journal of the renames `changes` is about to make, durably, before any of them,
+/// with the entries of an earlier interrupted commit's journal carried forward.
 pub(super) fn write(out_dir: &Path, stager: &Stager, changes: &Changes) -> Result<(), Diagnostic> {
-    let pending = Manifest {
-        entries: changes
-            .added
-            .iter()
-            .chain(&changes.modified)
-            .filter_map(|path| {
-                Some((
-                    path.clone(),
-                    changes.next_manifest.entries.get(path)?.clone(),
-                ))
-            })
-            .collect(),
+    let mut pending = Journal {
+        entries: changes.carried.clone(),
     };
+    for path in changes.added.iter().chain(&changes.modified) {
+        if let Some(hash) = changes.next_manifest.entries.get(path)
+            && !pending.wrote(path, hash)
+        {
+            pending.entries.push((path.clone(), hash.clone()));
+        }
+    }
     let failed = |e| {
         io_error(
             format!("cannot write {}", out_dir.join(JOURNAL_NAME).display()),
@@ -110,4 +153,52 @@ pub(super) fn remove(out_dir: &Path) {
 /// files.
 pub(super) fn is_bookkeeping(name: &str) -> bool {
     name == MANIFEST_NAME || name == JOURNAL_NAME
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::manifest::hash;
+    use crate::output::{Observed, OnDisk, Scope, compare, read_manifest};
+
+    /// A commit interrupted while an earlier one's journal is still there writes a journal that
+    /// keeps the earlier entries: every file either commit may have put in place stays
+    /// platgen's.
+    #[test]
+    fn a_second_journal_carries_the_first_forward() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path();
+        fs::write(
+            out.join(MANIFEST_NAME),
+            format!("{}  a.yaml\n", hash(b"a1")),
+        )
+        .expect("write");
+        // The first interrupted commit put b.yaml in place and meant to change a.yaml.
+        let first = format!("{}  a.yaml\n{}  b.yaml\n", hash(b"a2"), hash(b"b2"));
+        fs::write(out.join(JOURNAL_NAME), first).expect("write");
+        fs::write(out.join("a.yaml"), b"a1").expect("write");
+        fs::write(out.join("b.yaml"), b"b2").expect("write");
+        let current = read_manifest(out).expect("readable");
+        assert!(current.owns("b.yaml") && current.wrote("a.yaml", &hash(b"a2")));
+        // The second render changes a.yaml to a3 and no longer renders b.yaml.
+        let a3 = Observed {
+            hash: hash(b"a3"),
+            on_disk: OnDisk::Different(hash(b"a1")),
+        };
+        let scope = Scope {
+            env: None,
+            all_envs: Vec::new(),
+        };
+        let changes = compare(out, &current, &[("a.yaml", &a3)], &scope).expect("compared");
+        assert!(changes.edited_by_hand.is_empty(), "{changes:?}");
+        assert_eq!(changes.removed, ["b.yaml"]);
+        write(out, &Stager::new(out), &changes).expect("journal written");
+        let journal = read_manifest(out)
+            .expect("readable")
+            .interrupted
+            .expect("journal");
+        for (path, content) in [("a.yaml", &b"a2"[..]), ("b.yaml", b"b2"), ("a.yaml", b"a3")] {
+            assert!(journal.wrote(path, &hash(content)), "{path}: {journal:?}");
+        }
+    }
 }

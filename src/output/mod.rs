@@ -20,7 +20,7 @@ use std::path::Path;
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 pub use guard::check_dirs;
-pub use journal::JOURNAL_NAME;
+pub use journal::{JOURNAL_NAME, Journal};
 pub use lock::{Access, OutputLock, lock};
 use manifest::{MANIFEST_NAME, Manifest, hash};
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
@@ -51,6 +51,8 @@ pub struct Changes {
     /// Whether a render was interrupted while it replaced files (its journal is there): the
     /// output directory may hold a mix of old and new files until render runs again.
     pub interrupted: bool,
+    /// The entries of that interrupted commit's journal, carried into the next journal.
+    pub carried: Vec<(String, String)>,
 }
 
 impl Changes {
@@ -101,31 +103,34 @@ pub struct ManifestOnDisk {
     pub exists: bool,
     /// The journal of a commit that was interrupted (see [`journal`]): files it may have renamed
     /// into place, with their new hashes.
-    pub interrupted: Option<Manifest>,
+    pub interrupted: Option<Journal>,
 }
 
 impl ManifestOnDisk {
     /// Whether platgen wrote `path` (the manifest lists it, or an interrupted commit did).
     pub fn owns(&self, path: &str) -> bool {
         self.manifest.entries.contains_key(path)
-            || self
-                .interrupted
-                .as_ref()
-                .is_some_and(|j| j.entries.contains_key(path))
+            || self.interrupted.as_ref().is_some_and(|j| j.has(path))
     }
 
     /// Whether platgen wrote content hashing to `hash` at `path`: what the manifest records,
     /// or what an interrupted commit was putting there.
     pub fn wrote(&self, path: &str, hash: &str) -> bool {
-        let is = |m: &Manifest| m.entries.get(path).is_some_and(|h| h == hash);
-        is(&self.manifest) || self.interrupted.as_ref().is_some_and(is)
+        self.manifest.entries.get(path).is_some_and(|h| h == hash)
+            || self
+                .interrupted
+                .as_ref()
+                .is_some_and(|j| j.wrote(path, hash))
     }
 
     /// Every owned path with the hash platgen last wrote there as far as the manifest and the
     /// journal tell: `(path, hashes)`, one or two hashes each.
     fn owned(&self) -> BTreeMap<&str, Vec<&str>> {
         let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let journal = self.interrupted.iter().flat_map(|j| &j.entries);
+        let journal = self
+            .interrupted
+            .iter()
+            .flat_map(|j| j.entries.iter().map(|(p, h)| (p, h)));
         for (path, hash) in self.manifest.entries.iter().chain(journal) {
             let hashes = owned.entry(path).or_default();
             if !hashes.contains(&hash.as_str()) {
@@ -150,19 +155,21 @@ pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
         .help(format!("pass a directory with --out; {UNCHANGED}")));
     }
     // Read as every other file there: never through a link, never blocking on a FIFO.
-    let manifest = read_bookkeeping(&out_dir.join(MANIFEST_NAME))?;
+    let manifest = read_bookkeeping(&out_dir.join(MANIFEST_NAME))?.map(|t| Manifest::parse(&t));
     Ok(ManifestOnDisk {
         exists: manifest.is_some(),
         manifest: manifest.unwrap_or_default(),
-        interrupted: read_bookkeeping(&out_dir.join(JOURNAL_NAME))?,
+        interrupted: read_bookkeeping(&out_dir.join(JOURNAL_NAME))?.map(|t| Journal::parse(&t)),
     })
 }
 
-/// The manifest or journal at `path`, if there is one.
-fn read_bookkeeping(path: &Path) -> Result<Option<Manifest>, Diagnostic> {
+/// The text of the manifest or journal at `path`, if there is one.
+fn read_bookkeeping(path: &Path) -> Result<Option<String>, Diagnostic> {
     let mut bytes = Vec::new();
-    Ok(guard::read_regular(path, &mut bytes)?
-        .then(|| Manifest::parse(&String::from_utf8_lossy(&bytes))))
+    Ok(
+        guard::read_regular(path, &mut bytes)?
+            .then(|| String::from_utf8_lossy(&bytes).into_owned()),
+    )
 }
 
 /// Runs `f` on the bytes of the file at `path` (`None` when there is no file; an error when a
@@ -323,6 +330,11 @@ pub fn compare(
     changes.manifest_stale =
         !current.exists || current.interrupted.is_some() || current.manifest != next;
     changes.interrupted = current.interrupted.is_some();
+    changes.carried = current
+        .interrupted
+        .as_ref()
+        .map(|j| j.entries.clone())
+        .unwrap_or_default();
     changes.next_manifest = next;
     Ok(changes)
 }
