@@ -1,7 +1,7 @@
-//! Rules on how a service receives the connection URL of each dependency it `uses`: only as a
-//! secret named like the dependency's `url_variable` (compose writes the development URL into
-//! it, Kubernetes reads it from the secret store), never shadowed by config or by a variable
-//! platgen sets itself.
+//! Rules on how a service receives the connection URL of each dependency it `uses`: as a secret
+//! named like the dependency's `url_variable` (compose writes the development URL into it,
+//! Kubernetes reads it from the secret store) or, for a URL without credentials, as a plain
+//! `config` value of that name; never as a variable platgen sets itself.
 
 use super::{config_keys, service_ptr};
 use crate::diagnostics::Diagnostic;
@@ -69,16 +69,9 @@ pub(super) fn check_connections(doc: &Document, spec: &PlatformSpec, out: &mut V
             if secret {
                 continue;
             }
-            if let Some(ptr) = config.get(var.as_str()) {
-                out.push(
-                    Diagnostic::error(
-                        "E0329",
-                        format!("`{var}` of `{name}` is a plain config value, but it carries the connection URL of `{dep_name}`"),
-                    )
-                    .at(doc.key_span_of(ptr))
-                    .label("shadows the dependency's URL")
-                    .help(format!("remove it from `config` and add `\"{var}\"` to the secrets of `{name}` (compose then writes the development URL, Kubernetes reads it from the secret store), or set `url_variable` on `{dep_name}` to another name")),
-                );
+            // A URL in plain config (a password-less cache, say) is the user's explicit choice:
+            // the container gets it from its ConfigMap and compose environment.
+            if config.contains_key(var.as_str()) {
                 continue;
             }
             out.push(
@@ -136,12 +129,10 @@ mod tests {
     }
 
     #[test]
-    fn a_url_variable_in_config_or_taken_by_platgen_is_reported() {
+    fn a_url_in_config_is_accepted_and_one_platgen_sets_is_reported() {
         let config = "secrets = []\nconfig = { DATABASE_URL = \"postgresql://db/shop\" }\n";
-        let found = problems("E0329", config, "");
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].0, 24);
-        assert!(found[0].1.contains("is a plain config value"), "{found:?}");
+        // A URL in plain config is a choice, not a clash.
+        assert_eq!(problems("E0329", config, ""), []);
         assert_eq!(problems("E0328", config, ""), []);
 
         let fixture = include_str!("../../tests/fixtures/small.toml");
