@@ -10,7 +10,7 @@ pub const BRANCH_NAME_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_./-]*$";
 /// The name of a GitHub Actions secret.
 pub const SECRET_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 /// A five-field cron expression (minute hour day-of-month month day-of-week, UTC).
-pub const CRON_PATTERN: &str = "^[0-9*/,-]+( [0-9*/,-]+){4}$";
+pub const CRON_PATTERN: &str = "^[0-9A-Za-z*/,-]+( [0-9A-Za-z*/,-]+){4}$";
 /// A rollout timeout `kubectl rollout status --timeout` accepts, e.g. `300s` or `10m`.
 pub const ROLLOUT_TIMEOUT_PATTERN: &str = "^[1-9][0-9]*(s|m|h)$";
 
