@@ -133,14 +133,32 @@ pub fn type_help(place: &Place, instance: &Value, raw: Option<&str>, key: &str) 
     let raw = raw.unwrap_or_default().trim();
     match instance {
         Value::Number(_) | Value::Bool(_) if wants("string") => {
-            let text = match (instance.as_f64(), place.pattern()) {
-                (Some(n), Some(p)) if p == crate::model::spec::CPU_PATTERN && n.fract() != 0.0 => {
-                    format!("{}m", (n * 1000.0).round())
+            use crate::model::spec::{
+                BODY_SIZE_PATTERN, CPU_PATTERN, LATENCY_PATTERN, MEMORY_PATTERN,
+            };
+            // A bare number that the pattern would read as bytes or seconds is rarely what was
+            // meant: suggest the unit people use, and say what the bare number would mean.
+            let (text, note) = match (instance.as_f64(), place.pattern()) {
+                (Some(n), Some(p)) if p == CPU_PATTERN && n.fract() != 0.0 => {
+                    (format!("{}m", (n * 1000.0).round()), "")
                 }
-                _ => raw.to_owned(),
+                (Some(_), Some(p)) if p == MEMORY_PATTERN => {
+                    (format!("{raw}Mi"), " (a bare `\"N\"` is N bytes)")
+                }
+                (Some(_), Some(p)) if p == BODY_SIZE_PATTERN => {
+                    (format!("{raw}m"), " (megabytes; a bare `\"N\"` is N bytes)")
+                }
+                (Some(n), Some(p)) if p == LATENCY_PATTERN && n < 1.0 => {
+                    (format!("{}ms", number_text((n * 1000.0).round())), "")
+                }
+                (Some(_), Some(p)) if p == LATENCY_PATTERN => (format!("{raw}s"), ""),
+                _ => (raw.to_owned(), ""),
             };
             let text = super::patterns::fixed_for(place.pattern(), &text).unwrap_or(text);
-            Some(format!("write it as a string: `{}`", Value::String(text)))
+            Some(format!(
+                "write it as a string: `{}`{note}",
+                Value::String(text)
+            ))
         }
         Value::Number(n) if wants("integer") && !wants("number") => {
             let n = n.as_f64()?;
@@ -156,6 +174,11 @@ pub fn type_help(place: &Place, instance: &Value, raw: Option<&str>, key: &str) 
                 .iter()
                 .find_map(|node| node.get("minimum"))
                 .map_or_else(|| "1".to_owned(), ToString::to_string);
+            if !wants("number") && s.trim().ends_with('%') {
+                return Some(format!(
+                    "write a whole number without quotes, e.g. `{example}`: a percentage is not allowed here"
+                ));
+            }
             match number_in(s, place) {
                 Some((n, how)) if wants("number") || n.fract() == 0.0 => {
                     Some(format!("write it {how}: `{}`", number_text(n)))
@@ -284,6 +307,21 @@ mod tests {
     fn help(pointer: &str, instance: Value, raw: &str) -> String {
         let key = pointer.rsplit('/').next().unwrap_or_default();
         type_help(&Place::at(pointer), &instance, Some(raw), key).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_bare_number_is_not_suggested_where_it_would_mean_bytes_or_seconds() {
+        let memory = "/services/api/resources/requests/memory";
+        assert!(help(memory, 256.into(), "256").starts_with("write it as a string: `\"256Mi\"`"));
+        let body = "/services/api/expose/body_size";
+        assert!(help(body, 10.into(), "10").starts_with("write it as a string: `\"10m\"`"));
+        let threshold = "/services/api/slo/latency/threshold";
+        assert_eq!(
+            help(threshold, 0.5.into(), "0.5"),
+            "write it as a string: `\"500ms\"`"
+        );
+        let pods = "/services/api/disruption/min_available";
+        assert!(help(pods, "50%".into(), "\"50%\"").ends_with("a percentage is not allowed here"));
     }
 
     #[test]
