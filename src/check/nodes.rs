@@ -8,19 +8,20 @@ use crate::load::{Document, pointer_escape};
 use crate::model::{Platform, ResolvedService};
 
 /// How many of a service's pods its budget lets a drain evict when none can come back, if
-/// that is fewer than it runs (its floor).
-fn evictable_below_floor(service: &ResolvedService) -> Option<(i64, i64)> {
+/// that is fewer than it may run: its replicas, or with an autoscaler its `max` (the drain may
+/// come while it runs that many).
+fn evictable_below_peak(service: &ResolvedService) -> Option<(i64, i64)> {
     let disruption = service.disruption.as_ref()?;
-    let floor = service
+    let peak = service
         .autoscaling
         .as_ref()
-        .map_or(service.replicas, |a| a.min);
+        .map_or(service.replicas, |a| a.max);
     let evictable = match (disruption.min_available, disruption.max_unavailable) {
-        (Some(min), _) => floor - min,
+        (Some(min), _) => peak - min,
         (None, Some(max)) => max,
         (None, None) => return None,
     };
-    (floor > 0 && evictable < floor).then_some((evictable.max(0), floor))
+    (peak > 0 && evictable < peak).then_some((evictable.max(0), peak))
 }
 
 /// Reports each service whose disruption budget blocks draining the only node.
@@ -30,7 +31,7 @@ pub(super) fn check_nodes(doc: &Document, platform: &Platform, out: &mut Vec<Dia
             continue;
         }
         for service in &env.services {
-            let Some((evictable, floor)) = evictable_below_floor(service) else {
+            let Some((evictable, peak)) = evictable_below_peak(service) else {
                 continue;
             };
             let name = &service.name;
@@ -38,14 +39,14 @@ pub(super) fn check_nodes(doc: &Document, platform: &Platform, out: &mut Vec<Dia
                 Diagnostic::error(
                     "E0325",
                     format!(
-                        "`{}` has one node: draining it must evict all {floor} pods of `{name}`, but its disruption budget allows {evictable} at a time",
+                        "`{}` has one node: draining it must evict all {peak} pods `{name}` may run, but its disruption budget allows {evictable} at a time",
                         env.name
                     ),
                 )
                 .at(doc.span_of(&format!("/environments/{}/nodes", pointer_escape(&env.name))))
                 .label("evicted pods cannot be rescheduled on another node")
                 .help(format!(
-                    "the drain would wait forever: set `disruption = {{ max_unavailable = {floor} }}` for `{name}` in `{}`, run it with one replica there (no budget then), or correct `nodes`",
+                    "the drain would wait forever: set `disruption = {{ max_unavailable = {peak} }}` (or `min_available = 0`) for `{name}` in `{}`, run it with one replica there (no budget then), or correct `nodes`",
                     env.name
                 )),
             );
@@ -74,15 +75,33 @@ mod tests {
         assert_eq!(found[0].0, 14);
         assert_eq!(
             found[0].1,
-            "`staging` has one node: draining it must evict all 2 pods of `api`, but its disruption budget allows 1 at a time"
+            "`staging` has one node: draining it must evict all 2 pods `api` may run, but its disruption budget allows 1 at a time"
         );
         let found = problems(1, "replicas = 3\ndisruption = { min_available = 1 }\n");
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(
             found[0]
                 .1
-                .contains("all 3 pods of `api`, but its disruption budget allows 2")
+                .contains("all 3 pods `api` may run, but its disruption budget allows 2")
         );
+    }
+
+    #[test]
+    fn an_autoscaled_service_is_judged_at_its_max() {
+        let scaled = "replicas = 3\nautoscaling = { min = 3, max = 10 }\n";
+        let found = problems(
+            1,
+            &format!("{scaled}disruption = {{ max_unavailable = 3 }}\n"),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.contains("all 10 pods `api` may run"),
+            "{found:?}"
+        );
+        let enough = format!("{scaled}disruption = {{ max_unavailable = 10 }}\n");
+        assert_eq!(problems(1, &enough), []);
+        let none = format!("{scaled}disruption = {{ min_available = 0 }}\n");
+        assert_eq!(problems(1, &none), []);
     }
 
     #[test]
