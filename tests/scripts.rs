@@ -225,7 +225,7 @@ fn scale_refuses_a_service_its_autoscaler_owns() {
         "{message}"
     );
     assert!(
-        message.contains("[services.platform-api] or [services.platform-api.env.production]"),
+        message.contains("[services.platform-api], [services.platform-api.env.production] or [environments.production] service_overrides"),
         "{message}"
     );
 }

@@ -30,7 +30,8 @@ if [[ -n "$hpa" ]]; then
   printf 'scale.sh: %s is scaled by HorizontalPodAutoscaler %s (minReplicas %s, maxReplicas %s) in namespace %s;\n' \
     "$1" "$hpa" "$hpa_min" "$hpa_max" "$namespace" >&2
   printf 'it would undo kubectl scale. Change autoscaling = { min = ..., max = ... } of %s in platform.toml\n' "$1" >&2
-  printf '([services.%s] or [services.%s.env.%s]), then render and deploy.\n' "$1" "$1" {{ scripts.env }} >&2
+  printf '(where it is set: [services.%s], [services.%s.env.%s] or [environments.%s] service_overrides), then render and deploy.\n' \
+    "$1" "$1" {{ scripts.env }} {{ scripts.env }} >&2
   exit 1
 fi
 
