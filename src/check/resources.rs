@@ -171,7 +171,9 @@ pub fn check_environments(
             }
             // Each setting is located only when a problem with it is reported.
             let scaling_at = || doc.span_of(&setting_ptr(doc, name, &env.name, "autoscaling"));
-            if let Some(a) = &service.autoscaling {
+            // Autoscalers and disruption budgets exist only on Kubernetes: a problem with one is
+            // named after an environment that has it.
+            if let Some(a) = service.autoscaling.as_ref().filter(|_| env.is_kubernetes()) {
                 let has_max = spec.services.get(name).is_some_and(|s| {
                     s.settings
                         .autoscaling
@@ -211,7 +213,7 @@ pub fn check_environments(
                     );
                 }
             }
-            if let Some(d) = &service.disruption {
+            if let Some(d) = service.disruption.as_ref().filter(|_| env.is_kubernetes()) {
                 let at = || doc.span_of(&setting_ptr(doc, name, &env.name, "disruption"));
                 let floor = service
                     .autoscaling
@@ -268,6 +270,24 @@ pub fn check_environments(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn budget_problems_name_an_environment_that_has_a_budget() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        // Development comes first, so it would be the one named.
+        let text = fixture
+            .replace(
+                "replicas = 2\n",
+                "replicas = 2\ndisruption = { min_available = 5 }\n",
+            )
+            .replace(
+                "[environments.staging]",
+                "[environments.development]\nruntime = \"compose\"\n\n[environments.staging]",
+            );
+        let found = super::super::problems_with("E0310", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(!found[0].1.contains("development"), "{found:?}");
+    }
 
     #[test]
     fn quantities_parse() {
