@@ -83,6 +83,9 @@ struct Input {
     /// The output directory: `--out`, else the platform file's `platform.output_dir`.
     #[arg(skip)]
     out: PathBuf,
+    /// The platform file, once read (to find `output_dir`): read once per run.
+    #[arg(skip)]
+    source: Option<SourceFile>,
     /// Directory of templates overriding the built-in ones, by path (e.g. kubernetes/deployment.yaml).
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
@@ -213,7 +216,11 @@ enum Cached {
 
 /// Reads the platform file and asks the up-to-date cache about the output directory.
 fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
-    let source = read_source(&input.config)?;
+    let source = match &input.source {
+        Some(source) => source.clone(),
+        // Unreadable: read again for the error that says why.
+        None => read_source(&input.config)?,
+    };
     let key = platgen::cache::key(
         &source,
         input.env.as_deref(),
@@ -400,7 +407,7 @@ fn print_stdout(bytes: &[u8]) -> ExitCode {
 /// The output directory the platform file declares (`platform.output_dir`, relative to the
 /// file's directory), where compose files and workflows expect the rendered files; `out` there
 /// when it declares none or cannot be read (the pipeline then reports why).
-fn declared_output_dir(config: &Path) -> PathBuf {
+fn declared_output_dir(config: &Path, source: Option<&SourceFile>) -> PathBuf {
     #[derive(serde::Deserialize)]
     struct Declared {
         platform: DeclaredPlatform,
@@ -409,11 +416,11 @@ fn declared_output_dir(config: &Path) -> PathBuf {
     struct DeclaredPlatform {
         output_dir: Option<String>,
     }
-    let declared = std::fs::read_to_string(config)
-        .ok()
+    let declared = source
+        .map(|s| s.text.as_str())
         // Most files do not set it: no second parse of a large platform for them.
         .filter(|text| text.contains("output_dir"))
-        .and_then(|text| toml::from_str::<Declared>(&text).ok())
+        .and_then(|text| toml::from_str::<Declared>(text).ok())
         .and_then(|d| d.platform.output_dir);
     // Relative to the repository (the platform file's directory), as `output_dir` is.
     let dir = declared.as_deref().unwrap_or("out");
@@ -429,9 +436,10 @@ fn main() -> ExitCode {
     | Command::Check { input, .. }
     | Command::Diff { input, .. } = &mut cli.command
     {
+        input.source = read_source(&input.config).ok();
         input.out = match input.out_arg.take() {
             Some(out) => out,
-            None => declared_output_dir(&input.config),
+            None => declared_output_dir(&input.config, input.source.as_ref()),
         };
     }
     match &cli.command {

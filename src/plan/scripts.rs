@@ -101,7 +101,7 @@ pub fn scripts_context(platform: &Platform, env: &ResolvedEnv) -> Option<Scripts
         return None;
     }
     let (rollout_timeout, timeout_from) = rollout_timeout(platform, env);
-    let out = platform.output_dir.trim_end_matches('/').to_owned();
+    let out = platform.output_dir.clone();
     Some(ScriptsContext {
         env: env.name.clone(),
         namespace: env.namespace.clone(),
