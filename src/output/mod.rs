@@ -116,28 +116,34 @@ impl ManifestOnDisk {
     /// Whether platgen wrote content hashing to `hash` at `path`: what the manifest records,
     /// or what an interrupted commit was putting there.
     pub fn wrote(&self, path: &str, hash: &str) -> bool {
-        self.manifest.entries.get(path).is_some_and(|h| h == hash)
-            || self
-                .interrupted
-                .as_ref()
-                .is_some_and(|j| j.wrote(path, hash))
+        self.hashes(path).any(|h| h == hash)
     }
 
-    /// Every owned path with the hash platgen last wrote there as far as the manifest and the
-    /// journal tell: `(path, hashes)`, one or two hashes each.
-    fn owned(&self) -> BTreeMap<&str, Vec<&str>> {
-        let mut owned: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        let journal = self
-            .interrupted
-            .iter()
-            .flat_map(|j| j.entries.iter().map(|(p, h)| (p, h)));
-        for (path, hash) in self.manifest.entries.iter().chain(journal) {
-            let hashes = owned.entry(path).or_default();
-            if !hashes.contains(&hash.as_str()) {
-                hashes.push(hash);
-            }
+    /// Every owned path, once, sorted: the manifest's and the journal's.
+    fn owned_paths(&self) -> Vec<&str> {
+        let mut paths: Vec<&str> = self.manifest.entries.keys().map(String::as_str).collect();
+        if let Some(journal) = &self.interrupted {
+            paths.extend(journal.entries.iter().map(|(p, _)| p.as_str()));
+            paths.sort_unstable();
+            paths.dedup();
         }
-        owned
+        paths
+    }
+
+    /// The hashes platgen may have last written at `path`: the manifest's, then the journal's.
+    fn hashes<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> {
+        let journal = self.interrupted.iter().flat_map(move |j| {
+            j.entries
+                .iter()
+                .filter(move |(p, _)| p == path)
+                .map(|(_, h)| h.as_str())
+        });
+        self.manifest
+            .entries
+            .get(path)
+            .map(String::as_str)
+            .into_iter()
+            .chain(journal)
     }
 }
 
@@ -279,9 +285,9 @@ pub fn compare(
         }
     }
     let paths: HashSet<&str> = rendered.iter().map(|(path, _)| *path).collect();
-    let owned = current.owned();
+    let owned = current.owned_paths();
     let stale: Vec<&str> = owned
-        .keys()
+        .iter()
         .copied()
         .filter(|path| !paths.contains(path) && scope.covers(path))
         .collect();
@@ -299,20 +305,23 @@ pub fn compare(
     // Every rendered file with its new hash, and the owned files of other environments (where
     // an interrupted commit leaves two candidate hashes, the one on disk).
     let mut kept = BTreeMap::new();
-    for (path, hashes) in owned {
+    for path in owned {
         if scope.covers(path) || paths.contains(path) {
             continue;
         }
-        let hash = match hashes.as_slice() {
-            [only] => *only,
-            [first, ..] => {
-                let disk = hash_on_disk(&out_dir.join(path))?;
-                hashes
-                    .iter()
-                    .find(|h| disk.as_deref() == Some(**h))
-                    .unwrap_or(first)
-            }
-            [] => continue,
+        let mut hashes = current.hashes(path);
+        let Some(first) = hashes.next() else { continue };
+        let mut others = hashes.filter(|h| *h != first).peekable();
+        let hash = if others.peek().is_none() {
+            first
+        } else {
+            let disk = hash_on_disk(&out_dir.join(path))?;
+            let on_disk = |h: &&str| disk.as_deref() == Some(*h);
+            [first]
+                .into_iter()
+                .chain(others)
+                .find(on_disk)
+                .unwrap_or(first)
         };
         kept.insert(path.to_owned(), hash.to_owned());
     }
