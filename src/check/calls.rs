@@ -35,8 +35,12 @@ pub(super) fn check_calls(
                         suggest(callee, spec.services.keys().map(String::as_str), "services"),
                     )),
                     Some(target) if target.kind == ServiceKind::Worker => Some((
-                        format!("service `{name}` calls `{callee}`, a worker, which serves no requests"),
-                        "workers take their work from a queue: remove it, or make `{callee}` a web service".replace("{callee}", callee),
+                        format!(
+                            "service `{name}` calls `{callee}`, a worker, which serves no requests"
+                        ),
+                        format!(
+                            "workers take their work from a queue: remove it, or make `{callee}` a web service"
+                        ),
                     )),
                     Some(_) => None,
                 }
@@ -56,8 +60,7 @@ pub(super) fn check_calls(
                 .environments
                 .iter()
                 .filter(|env| env.is_kubernetes())
-                .filter(|env| env.services.iter().any(|s| &s.name == name))
-                .filter(|env| !env.services.iter().any(|s| &s.name == callee))
+                .filter(|env| env.runs(name) && !env.runs(callee))
                 .map(|env| env.name.as_str())
                 .collect();
             if !missing.is_empty() {

@@ -142,10 +142,7 @@ fn check_unused_service_settings(
 ) {
     let kubernetes = platform.environments.iter().filter(|e| e.is_kubernetes());
     for (name, service) in &spec.services {
-        if kubernetes
-            .clone()
-            .any(|e| e.services.iter().any(|s| &s.name == name))
-        {
+        if kubernetes.clone().any(|e| e.runs(name)) {
             continue;
         }
         let reason = if kubernetes.clone().count() == 0 {

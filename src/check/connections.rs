@@ -7,7 +7,6 @@ use super::{config_keys, service_ptr};
 use crate::diagnostics::Diagnostic;
 use crate::load::{Document, pointer_escape};
 use crate::model::PlatformSpec;
-use crate::model::spec::SecretSpec;
 use crate::resolve::{default_url_variable, dependency_kind};
 
 /// Variables platgen itself sets in a service's container: gunicorn's worker count, the
@@ -62,10 +61,7 @@ pub(super) fn check_connections(doc: &Document, spec: &PlatformSpec, out: &mut V
                 .url_variable
                 .clone()
                 .unwrap_or_else(|| default_url_variable(kind).to_owned());
-            let secret = service.secrets.iter().any(|s| match s {
-                SecretSpec::Name(n) => *n == var,
-                SecretSpec::Ref(r) => r.name == var,
-            });
+            let secret = service.secrets.iter().any(|s| s.name() == var);
             if secret {
                 continue;
             }
@@ -125,14 +121,12 @@ mod tests {
         let explicit =
             "secrets = [{ name = \"DATABASE_URL\", key = \"shop/db\", property = \"url\" }]\n";
         assert_eq!(problems("E0328", explicit, ""), []);
-        assert_eq!(problems("E0329", explicit, ""), []);
     }
 
     #[test]
     fn a_url_in_config_is_accepted_and_one_platgen_sets_is_reported() {
         let config = "secrets = []\nconfig = { DATABASE_URL = \"postgresql://db/shop\" }\n";
-        // A URL in plain config is a choice, not a clash.
-        assert_eq!(problems("E0329", config, ""), []);
+        // A URL in plain config is the user's choice.
         assert_eq!(problems("E0328", config, ""), []);
 
         let fixture = include_str!("../../tests/fixtures/small.toml");

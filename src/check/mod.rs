@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::load::{Document, pointer_escape};
-use crate::model::spec::{SecretSpec, ServiceKind};
+use crate::model::spec::ServiceKind;
 use crate::model::{Platform, PlatformSpec};
 use crate::resolve::dependency_kind;
 
@@ -247,12 +247,9 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
         }
         let mut seen = BTreeSet::new();
         for (i, secret) in service.secrets.iter().enumerate() {
-            let var = match secret {
-                SecretSpec::Name(n) => n,
-                SecretSpec::Ref(r) => &r.name,
-            };
+            let var = secret.name();
             let ptr = format!("{base}/secrets/{i}");
-            if !seen.insert(var.clone()) {
+            if !seen.insert(var.to_owned()) {
                 out.push(
                     Diagnostic::error(
                         "E0311",
@@ -262,7 +259,7 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                     .help("remove the duplicate"),
                 );
             }
-            if reserved.contains(&var.as_str()) {
+            if reserved.contains(&var) {
                 out.push(
                     Diagnostic::error("E0311", format!("`{var}` is set by platgen"))
                         .at(doc.span_of(&ptr))

@@ -12,10 +12,7 @@ use crate::model::{Platform, ResolvedService};
 /// come while it runs that many).
 fn evictable_below_peak(service: &ResolvedService) -> Option<(i64, i64)> {
     let disruption = service.disruption.as_ref()?;
-    let peak = service
-        .autoscaling
-        .as_ref()
-        .map_or(service.replicas, |a| a.max);
+    let peak = service.max_replicas();
     let evictable = match (disruption.min_available, disruption.max_unavailable) {
         (Some(min), _) => peak - min,
         (None, Some(max)) => max,

@@ -80,10 +80,7 @@ const DIMENSIONS: [Dimension; 4] = [
 /// The fewest pods of a service at once during a rollout: its floor plus one surge pod
 /// (a Deployment scaled to zero starts none).
 fn fewest_pods(service: &ResolvedService) -> i64 {
-    let floor = service
-        .autoscaling
-        .as_ref()
-        .map_or(service.replicas, |a| a.min);
+    let floor = service.min_replicas();
     if floor > 0 { floor + 1 } else { 0 }
 }
 

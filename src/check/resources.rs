@@ -215,10 +215,7 @@ pub fn check_environments(
             }
             if let Some(d) = service.disruption.as_ref().filter(|_| env.is_kubernetes()) {
                 let at = || doc.span_of(&setting_ptr(doc, name, &env.name, "disruption"));
-                let floor = service
-                    .autoscaling
-                    .as_ref()
-                    .map_or(service.replicas, |a| a.min);
+                let floor = service.min_replicas();
                 match (d.min_available, d.max_unavailable) {
                     (Some(_), Some(_)) | (None, None) => push(Diagnostic::error("E0310", format!("disruption budget of `{name}` must set exactly one of `min_available` and `max_unavailable`"))
                         .at(at())

@@ -107,7 +107,7 @@ pub(super) fn check_unused(
         // Place → (field, the reason it does nothing in each environment it reaches, if so).
         let mut places: BTreeMap<String, (&str, Vec<Option<Unused>>)> = BTreeMap::new();
         for env in platform.environments.iter().filter(|e| e.is_kubernetes()) {
-            if !env.services.iter().any(|s| &s.name == name) {
+            if !env.runs(name) {
                 continue;
             }
             let Some(env_spec) = spec.environments.get(&env.name) else {

@@ -103,6 +103,11 @@ impl ResolvedEnv {
         self.runtime == Runtime::Kubernetes
     }
 
+    /// Whether this environment runs the service `name`.
+    pub fn runs(&self, name: &str) -> bool {
+        self.services.iter().any(|s| s.name == name)
+    }
+
     /// One static scrape job per service that serves metrics, addressed `<service>:<port>` (the
     /// service's DNS name in a compose network), labelled with service and environment.
     pub fn scrape_targets(&self) -> Vec<ScrapeTarget> {
@@ -247,6 +252,18 @@ pub struct ResolvedService {
     pub pre_stop_sleep: u32,
     /// Names of the Kubernetes objects of this service.
     pub names: ObjectNames,
+}
+
+impl ResolvedService {
+    /// The fewest pods it runs: the autoscaler's `min`, else `replicas`.
+    pub fn min_replicas(&self) -> i64 {
+        self.autoscaling.as_ref().map_or(self.replicas, |a| a.min)
+    }
+
+    /// The most pods it runs: the autoscaler's `max`, else `replicas`.
+    pub fn max_replicas(&self) -> i64 {
+        self.autoscaling.as_ref().map_or(self.replicas, |a| a.max)
+    }
 }
 
 /// The names of every object a service owns, decided once so references always match.

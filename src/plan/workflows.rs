@@ -90,7 +90,7 @@ pub fn build_images(platform: &Platform) -> Vec<BuildImage> {
             platform
                 .environments
                 .iter()
-                .any(|env| env.services.iter().any(|s| s.name == service.name))
+                .any(|env| env.runs(&service.name))
         })
         .map(|service| BuildImage {
             service: service.name.clone(),

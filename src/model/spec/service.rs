@@ -137,6 +137,16 @@ pub enum SecretSpec {
     Ref(SecretRefSpec),
 }
 
+impl SecretSpec {
+    /// The environment variable it becomes.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(name) => name,
+            Self::Ref(r) => &r.name,
+        }
+    }
+}
+
 /// A secret with an explicit location in the secret store.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

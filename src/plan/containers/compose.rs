@@ -193,10 +193,7 @@ fn project(
                 (true, Some(port), Mode::Production) => vec![port.to_string()],
                 _ => Vec::new(),
             };
-            let floor = service
-                .autoscaling
-                .as_ref()
-                .map_or(service.replicas, |a| a.min);
+            let floor = service.min_replicas();
             let mut depends_on: Vec<String> = Vec::new();
             for dep in &service.uses {
                 if !depends_on.contains(&dep.name) {
