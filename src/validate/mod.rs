@@ -109,7 +109,7 @@ pub fn display_path(pointer: &str) -> String {
     pointer
         .split('/')
         .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .map(crate::load::pointer_unescape)
         .collect::<Vec<_>>()
         .join(".")
 }

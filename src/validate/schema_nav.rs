@@ -43,7 +43,7 @@ pub fn nodes_at(pointer: &str) -> Vec<&'static Value> {
     let mut nodes = Vec::new();
     expand(root, root, &mut nodes);
     for segment in pointer.split('/').skip(1) {
-        let segment = segment.replace("~1", "/").replace("~0", "~");
+        let segment = crate::load::pointer_unescape(segment);
         let mut next = Vec::new();
         for node in &nodes {
             let child = node
