@@ -95,6 +95,7 @@ const CASES: &[Case] = &[
     case("autoscaling-disabled-with-max.toml", "E0326", 27, 40, "`autoscaling.max` of `api` never takes effect: in `staging` and `production`, autoscaling is off", Some("the Deployment runs a fixed `replicas`")),
     case("codecov-without-coverage.toml", "E0327", 35, 13, "`ci.secrets.codecov` never takes effect: `coverage = false` uploads no report", Some("remove it")),
     case("single-node-drain-blocked.toml", "E0325", 15, 9, "`staging` has one node: draining it must evict all 2 pods `api` may run, but its disruption budget allows 1 at a time", Some("the drain would wait forever")),
+    case("float-overflow.toml", "E0206", 22, 21, "float out of range for `services.api.termination_grace`: 1e400 is too large", Some("use an integer from 1 to 3600")),
     case("integer-overflow.toml", "E0206", 22, 8, "integer out of range for `services.api.port`: 99999999999999999999 does not fit in 64 bits", Some("use an integer from 1024 to 65535")),
     case("replicas-nan.toml", "E0206", 21, 12, "nan/inf is not allowed here: `services.api.replicas` is nan", Some("use an integer from 0 to 1000")),
     case("autoscaling-max-inf.toml", "E0206", 21, 32, "nan/inf is not allowed here: `services.api.autoscaling.max` is inf", Some("use an integer from 1 to 1000")),
