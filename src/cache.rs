@@ -50,7 +50,7 @@ pub struct Entry {
 }
 
 /// The cache directory, unless the cache is off.
-fn directory() -> Option<PathBuf> {
+pub(crate) fn directory() -> Option<PathBuf> {
     let var = |name| std::env::var_os(name).filter(|v| !v.is_empty());
     if var("PLATGEN_CACHE").is_some_and(|v| v == "off" || v == "0") {
         return None;
@@ -80,23 +80,7 @@ pub fn key(
     part(source.text.as_bytes());
     part(out_dir.as_os_str().as_encoded_bytes());
     part(env.unwrap_or("\0all").as_bytes());
-    if let Some(templates) = templates {
-        let mut files = Vec::new();
-        // Links followed, as the template loader follows them.
-        for entry in walkdir::WalkDir::new(templates)
-            .follow_links(true)
-            .sort_by_file_name()
-        {
-            let entry = entry.ok()?;
-            if entry.file_type().is_file() {
-                files.push((entry.path().to_path_buf(), fs::read(entry.path()).ok()?));
-            }
-        }
-        for (path, content) in files {
-            part(path.as_os_str().as_encoded_bytes());
-            part(&content);
-        }
-    }
+    part(&templates_digest(templates)?);
     Some(Key {
         digest: output::manifest::hex(&hasher.finalize()),
         dir,
@@ -158,18 +142,56 @@ pub fn store(key: &Key, entry: &Entry) {
         Ok(())
     };
     if write().is_ok() {
-        prune(&key.dir);
+        prune_entries(&key.dir);
     }
 }
 
-/// Keeps the [`KEEP`] most recently written entries.
-fn prune(dir: &Path) {
+/// A digest of the `--templates` overrides (every file's path and bytes, links followed as the
+/// template loader follows them); empty without overrides, `None` when one cannot be read.
+pub(crate) fn templates_digest(templates: Option<&Path>) -> Option<Vec<u8>> {
+    let Some(templates) = templates else {
+        return Some(Vec::new());
+    };
+    let mut hasher = Sha256::new();
+    for entry in walkdir::WalkDir::new(templates)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = entry.ok()?;
+        if entry.file_type().is_file() {
+            let content = fs::read(entry.path()).ok()?;
+            for bytes in [entry.path().as_os_str().as_encoded_bytes(), &content] {
+                hasher.update((bytes.len() as u64).to_le_bytes());
+                hasher.update(bytes);
+            }
+        }
+    }
+    Some(hasher.finalize().to_vec())
+}
+
+/// Keeps the [`KEEP`] most recently written entries, and as many records of
+/// [`crate::incremental`].
+fn prune_entries(dir: &Path) {
+    prune(dir, "");
+    prune(dir, crate::incremental::PREFIX);
+}
+
+/// Keeps the [`KEEP`] most recently written files of `dir` named `prefix` and a 64-digit
+/// digest (entries) or 32 (records of [`crate::incremental`]).
+pub(crate) fn prune(dir: &Path, prefix: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     let mut found: Vec<(std::time::SystemTime, PathBuf)> = entries
         .flatten()
-        .filter(|e| e.file_name().len() == 64)
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.strip_prefix(prefix).is_some_and(|digest| {
+                digest.len() == if prefix.is_empty() { 64 } else { 32 }
+                    && digest.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+        })
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
     if found.len() <= KEEP {

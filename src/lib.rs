@@ -7,6 +7,7 @@ pub mod cache;
 pub mod check;
 pub mod diagnostics;
 pub mod diff;
+pub mod incremental;
 pub mod load;
 pub mod model;
 pub mod output;
@@ -54,6 +55,9 @@ pub struct Compiled {
     pub files: Vec<RenderedFile>,
     /// Which owned files this render may prune.
     pub scope: Scope,
+    /// The rendered files with a fingerprint (see [`incremental`]), when compiled against an
+    /// output directory with a record of it.
+    pub fingerprinted: Vec<incremental::Fingerprinted>,
 }
 
 /// Reads the platform file. A file that is not UTF-8 is invalid input, located at its first
@@ -109,16 +113,19 @@ pub fn compile(
 /// and recorded in the manifest with its hash is not verified again: platgen verified it when it
 /// wrote it. Every file that differs, and so every file render would write, is verified. The
 /// result is recorded in the up-to-date cache under `key` (see [`cache::key`]), when there is one.
+/// A file `known` says is unchanged is not rendered at all (see [`incremental`]).
 pub fn compile_against(
     source: SourceFile,
     env: Option<&str>,
     templates: Option<&Path>,
     out_dir: &Path,
     key: Option<&cache::Key>,
+    known: Option<&incremental::Known>,
 ) -> Result<(Compiled, output::Changes), Failure> {
     let target = Target {
         dir: out_dir,
         stager: None,
+        known,
     };
     let (compiled, changes, _) = compile_and_remember(source, env, templates, &target, key)?;
     Ok((compiled, changes))
@@ -134,12 +141,14 @@ pub fn compile_and_stage(
     templates: Option<&Path>,
     out_dir: &Path,
     key: Option<&cache::Key>,
+    known: Option<&incremental::Known>,
 ) -> Result<(Compiled, output::Changes, output::StagedRender), Failure> {
     // Declared first, dropped last: after the staged files of a failed run (see StagedRender).
     let stager = output::Stager::new(out_dir);
     let target = Target {
         dir: out_dir,
         stager: Some(&stager),
+        known,
     };
     let (compiled, changes, staged) = compile_and_remember(source, env, templates, &target, key)?;
     Ok((compiled, changes, output::StagedRender::new(stager, staged)))
@@ -149,6 +158,8 @@ pub fn compile_and_stage(
 struct Target<'s> {
     dir: &'s Path,
     stager: Option<&'s output::Stager>,
+    /// What the last render recorded of the output directory's files.
+    known: Option<&'s incremental::Known>,
 }
 
 /// Compiles against `target` and records the result in the up-to-date cache under `key`.
@@ -270,6 +281,7 @@ fn compile_with(
     };
     let artifacts = timed("plan", || plan::plan(&platform, env));
     let stager = target.and_then(|t| t.stager);
+    let known = target.and_then(|t| t.known);
     let target = match target {
         Some(t) => {
             let current =
@@ -292,8 +304,18 @@ fn compile_with(
     let results = timed("render, verify, compare", || {
         // Each artifact (and its template context) is dropped once its file is built.
         parallel::map_owned(artifacts, |artifact| {
-            build_file(renderer, &artifact, target.as_ref(), stager)
+            build_file(renderer, &artifact, target.as_ref(), stager, known)
         })
+    });
+    timing::note(|| {
+        let unchanged = results
+            .iter()
+            .filter(|r| matches!(r, Ok(Some(Built { stat: Some(_), .. }))))
+            .count();
+        format!(
+            "incremental: {unchanged} files taken as unchanged, {} rendered",
+            results.len() - unchanged
+        )
     });
     let mut built = Vec::with_capacity(results.len());
     let (mut failures, mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new(), Vec::new());
@@ -337,8 +359,16 @@ fn compile_with(
     };
     let mut staged = Vec::new();
     let mut files = Vec::new();
+    let mut fingerprinted = Vec::new();
     for b in built {
         staged.extend(b.staged);
+        if let Some(fingerprint) = b.fingerprint {
+            fingerprinted.push(incremental::Fingerprinted {
+                path: b.path.clone(),
+                fingerprint,
+                stat: b.stat,
+            });
+        }
         if let Some(content) = b.content {
             files.push(RenderedFile {
                 path: b.path,
@@ -352,6 +382,7 @@ fn compile_with(
             rendered,
             files,
             scope,
+            fingerprinted,
         },
         changes,
         staged,
@@ -365,6 +396,10 @@ struct Built {
     content: Option<String>,
     observed: Option<output::Observed>,
     staged: Option<output::Staged>,
+    /// Its fingerprint (see [`incremental`]), when it has one and there is a record to keep it.
+    fingerprint: Option<plan::inputs::Digest>,
+    /// Its `lstat`, when it was taken as rendered without rendering.
+    stat: Option<incremental::FileStat>,
 }
 
 fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
@@ -383,13 +418,39 @@ enum Problem {
 }
 
 /// Renders one artifact, compares it with the output directory (when there is one) and
-/// verifies it unless platgen already wrote exactly these bytes.
+/// verifies it unless platgen already wrote exactly these bytes. A file `known` says is
+/// unchanged is taken as it is on disk, without rendering (see [`incremental`]).
 fn build_file(
     renderer: &Renderer,
     artifact: &plan::Artifact<'_>,
     target: Option<&(&Path, output::ManifestOnDisk)>,
     stager: Option<&output::Stager>,
+    known: Option<&incremental::Known>,
 ) -> Result<Option<Built>, Problem> {
+    let fingerprint = known.and_then(|known| {
+        artifact
+            .inputs
+            .fingerprint(known.salt(), &artifact.template, &artifact.path)
+    });
+    if let (Some(known), Some(fingerprint), Some((dir, current))) = (known, fingerprint, target)
+        && current.interrupted.is_none()
+        && !stager.is_some_and(output::Stager::fresh)
+        && let Some(hash) = current.manifest.entries.get(&artifact.path)
+        && let Some(stat) = known.unchanged(dir, &artifact.path, &fingerprint, hash)
+    {
+        output::check_path(&artifact.path).map_err(Problem::Io)?;
+        return Ok(Some(Built {
+            path: artifact.path.clone(),
+            content: None,
+            observed: Some(output::Observed {
+                hash: hash.clone(),
+                on_disk: output::OnDisk::Same,
+            }),
+            staged: None,
+            fingerprint: Some(fingerprint),
+            stat: Some(stat),
+        }));
+    }
     let Some(file) = renderer
         .render_artifact(artifact)
         .map_err(Problem::Template)?
@@ -427,5 +488,7 @@ fn build_file(
         path: file.path,
         observed,
         staged,
+        fingerprint,
+        stat: None,
     }))
 }

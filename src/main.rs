@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use platgen::cache::Key;
 use platgen::diagnostics::{Diagnostic, DiagnosticFormat, SourceFile, render_diagnostics};
+use platgen::incremental::Known;
 use platgen::{Failure, compile_against, diff, output, read_source};
 
 /// Rendering allocates many small strings and values on several threads at once; mimalloc
@@ -190,10 +191,12 @@ fn report(
 
 /// Compiles and compares with the output directory. The result is never dropped: the process
 /// ends soon after, and the OS frees tens of thousands of files faster than their destructors.
+/// With `known`, files it says are unchanged are not rendered (see `platgen::incremental`).
 fn compile(
     input: &Input,
     source: SourceFile,
     key: Option<&Key>,
+    known: Option<&Known>,
 ) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
     compile_against(
         source,
@@ -201,8 +204,20 @@ fn compile(
         input.templates.as_deref(),
         &input.out,
         key,
+        known,
     )
     .map(ManuallyDrop::new)
+}
+
+/// What the last render recorded of the output directory's files (see `platgen::incremental`);
+/// with `--no-cache`, nothing (a render then records afresh).
+fn known_files(input: &Input) -> Option<Known> {
+    let known = Known::load(&input.out, input.templates.as_deref())?;
+    Some(if input.no_cache {
+        known.forget()
+    } else {
+        known
+    })
 }
 
 /// What the up-to-date cache (see `platgen::cache`) says of the output directory.
@@ -258,6 +273,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::SUCCESS);
         }
     };
+    let known = known_files(input);
     // Every file to write is staged as it is built; nothing is visible until the commit.
     let (compiled, changes, staged) = platgen::compile_and_stage(
         source,
@@ -265,6 +281,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         input.templates.as_deref(),
         &input.out,
         key.as_ref(),
+        known.as_ref(),
     )?;
     // Never dropped (see compile()): the process ends right after.
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
@@ -284,6 +301,11 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     }
     platgen::timing::timed("write", || output::commit(&input.out, staged, &changes))
         .map_err(Failure::Environment)?;
+    if let Some(known) = known {
+        platgen::timing::timed("record", || {
+            known.record(&input.out, &compiled.fingerprinted, &changes.next_manifest);
+        });
+    }
     render_summary(
         input,
         compiled.rendered.len(),
@@ -314,7 +336,8 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
         Cached::Unknown(source, key) => (source, key),
         Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.files.len())),
     };
-    let compiled = compile(input, source, key.as_ref())?;
+    // Every byte compared: check never takes a file as unchanged on its times.
+    let compiled = compile(input, source, key.as_ref(), None)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let unowned = if strict {
         let rendered = compiled.rendered.iter().map(String::as_str).collect();
@@ -368,7 +391,7 @@ fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, F
         // Up to date: the review of no change at all.
         Cached::UpToDate(_) => diff::review(&input.out, &[], &output::Changes::default()),
         Cached::Unknown(source, key) => {
-            compiled = compile(input, source, key.as_ref())?;
+            compiled = compile(input, source, key.as_ref(), known_files(input).as_ref())?;
             diff::review(&input.out, &compiled.0.files, &compiled.1)
         }
     }
@@ -431,6 +454,7 @@ fn declared_output_dir(config: &Path, source: Option<&SourceFile>) -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    platgen::timing::mark("start");
     let mut cli = Cli::parse();
     if let Command::Render { input, .. }
     | Command::Check { input, .. }
@@ -442,7 +466,8 @@ fn main() -> ExitCode {
             None => declared_output_dir(&input.config, input.source.as_ref()),
         };
     }
-    match &cli.command {
+    platgen::timing::mark("arguments read");
+    let code = match &cli.command {
         Command::Render { input, format } => run_render(input)
             .unwrap_or_else(|failure| report(&failure, *format, input.color, 1, true)),
         Command::Check {
@@ -471,5 +496,7 @@ fn main() -> ExitCode {
                 Err(_) => ExitCode::from(2),
             }
         }
-    }
+    };
+    platgen::timing::mark("done");
+    code
 }

@@ -7,7 +7,34 @@ use std::time::Instant;
 
 fn enabled() -> bool {
     static ENABLED: OnceLock<bool> = OnceLock::new();
-    *ENABLED.get_or_init(|| std::env::var_os("PLATGEN_TIMINGS").is_some_and(|v| !v.is_empty()))
+    *ENABLED.get_or_init(|| {
+        start();
+        std::env::var_os("PLATGEN_TIMINGS").is_some_and(|v| !v.is_empty())
+    })
+}
+
+/// When timings were first asked about (early in `main`).
+fn start() -> Instant {
+    static START: OnceLock<Instant> = OnceLock::new();
+    *START.get_or_init(Instant::now)
+}
+
+/// Prints `text` (built only then) when timings are on.
+pub fn note(text: impl FnOnce() -> String) {
+    if enabled() {
+        eprintln!("platgen: {}", text());
+    }
+}
+
+/// Notes how long the process has run, when timings are on (the first call, from `main`,
+/// starts the clock).
+pub fn mark(what: &str) {
+    if enabled() {
+        eprintln!(
+            "platgen: {what} at {:.2} ms",
+            start().elapsed().as_secs_f64() * 1000.0
+        );
+    }
 }
 
 /// Runs `f`, printing its wall time under `stage` when timings are on.
@@ -19,8 +46,9 @@ pub fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     let result = f();
     let peak = peak_memory_mb().map_or_else(String::new, |mb| format!(", peak {mb} MB"));
     eprintln!(
-        "platgen: {stage} {:.2} ms{peak}",
-        start.elapsed().as_secs_f64() * 1000.0
+        "platgen: {stage} {:.2} ms{peak}, done at {:.2} ms",
+        start.elapsed().as_secs_f64() * 1000.0,
+        self::start().elapsed().as_secs_f64() * 1000.0
     );
     result
 }

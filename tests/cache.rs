@@ -57,7 +57,10 @@ impl Work {
         }
         let output = command.output().expect("platgen runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let timing = |l: &&str| l.starts_with("platgen: ") && l.contains(" ms");
+        let timing = |l: &&str| {
+            l.starts_with("platgen: incremental: ")
+                || l.starts_with("platgen: ") && l.contains(" ms")
+        };
         Run {
             code: output.status.code().expect("exit code"),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -88,9 +91,15 @@ impl Work {
         cached
     }
 
+    /// The up-to-date entries (not the records of files the incremental render keeps).
     fn entries(&self) -> Vec<PathBuf> {
         fs::read_dir(self.cache.path())
-            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.file_name().is_some_and(|n| n.len() == 64))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }

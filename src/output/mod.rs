@@ -349,7 +349,7 @@ pub fn compare(
 }
 
 /// Rejects any rendered path that could escape the output directory.
-fn check_path(path: &str) -> Result<(), Diagnostic> {
+pub(crate) fn check_path(path: &str) -> Result<(), Diagnostic> {
     let bad = path.is_empty()
         || path.starts_with('/')
         || path.contains('\\')

@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use minijinja::value::{Serde, Value};
 
 use super::observability::Rules;
-use super::{Artifact, Context};
+use super::{Artifact, Context, Parts};
 use crate::model::spec::ServiceKind;
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 
@@ -26,10 +26,11 @@ pub(super) fn plan_containers<'a>(
     platform_value: &Value,
     platform: &'a Platform,
     rules: &Rules,
+    parts: &Parts<'a>,
     only: Option<&str>,
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
-    plan_images(platform_value, platform, artifacts);
+    plan_images(platform_value, platform, parts, artifacts);
     for env in platform
         .environments
         .iter()
@@ -83,19 +84,21 @@ fn deployed(platform: &Platform) -> HashSet<&str> {
 fn plan_images<'a>(
     platform_value: &Value,
     platform: &'a Platform,
+    parts: &Parts<'a>,
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let ignore = format!("{}/docker/.dockerignore", platform.output_dir);
     let deployed = deployed(platform);
-    let builds: Vec<&ResolvedService> = platform
+    let builds: Vec<(usize, &ResolvedService)> = platform
         .builds
         .iter()
-        .filter(|service| deployed.contains(service.name.as_str()))
+        .enumerate()
+        .filter(|(_, service)| deployed.contains(service.name.as_str()))
         .collect();
     if builds.is_empty() {
         return;
     }
-    for service in builds {
+    for (i, service) in builds {
         let (platform_value, ignore) = (platform_value.clone(), ignore.clone());
         let context = Context::lazy(move || {
             // What the builder copies from the context: shared libraries, then the service.
@@ -123,6 +126,7 @@ fn plan_images<'a>(
             path: format!("docker/Dockerfile.{}", service.name),
             template: "docker/Dockerfile".to_owned(),
             context,
+            inputs: parts.build(i),
         });
     }
     let sources: Vec<String> = platform
@@ -140,5 +144,6 @@ fn plan_images<'a>(
             ("dockerignore", Value::from(ignore)),
         ])
         .into(),
+        inputs: parts.platform(),
     });
 }

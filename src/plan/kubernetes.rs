@@ -7,9 +7,10 @@ use minijinja::value::{Serde, Value};
 
 use std::sync::{Arc, OnceLock};
 
-use super::{Artifact, Context};
+use super::{Artifact, Context, EnvParts};
 use crate::model::spec::ServiceKind;
 use crate::model::{ResolvedEnv, ResolvedService};
+use crate::plan::inputs::Inputs;
 use pod::PodTemplate;
 
 /// Which Kubernetes objects a service gets, in kustomization order.
@@ -38,25 +39,31 @@ fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
 pub(super) fn plan_kubernetes<'a>(
     platform: &Value,
     env: &'a ResolvedEnv,
+    parts: &EnvParts<'a>,
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let env_value = Value::from(Serde(env));
     let dir = format!("{}/kubernetes", env.name);
     let mut resources = Vec::new();
-    let mut push =
-        |file: String, template: &str, context: Context<'a>, artifacts: &mut Vec<Artifact<'a>>| {
-            resources.push(file.clone());
-            artifacts.push(Artifact {
-                path: format!("{dir}/{file}"),
-                template: template.to_owned(),
-                context,
-            });
-        };
+    let mut push = |file: String,
+                    template: &str,
+                    context: Context<'a>,
+                    inputs: Inputs<'a>,
+                    artifacts: &mut Vec<Artifact<'a>>| {
+        resources.push(file.clone());
+        artifacts.push(Artifact {
+            path: format!("{dir}/{file}"),
+            template: template.to_owned(),
+            context,
+            inputs,
+        });
+    };
     let base = || Value::from_pairs([("platform", platform.clone()), ("env", env_value.clone())]);
     push(
         "namespace.yaml".to_owned(),
         "kubernetes/namespace.yaml",
         base().into(),
+        parts.settings(),
         artifacts,
     );
     if env.quota.is_some() {
@@ -64,6 +71,7 @@ pub(super) fn plan_kubernetes<'a>(
             "resourcequota.yaml".to_owned(),
             "kubernetes/resourcequota.yaml",
             base().into(),
+            parts.settings(),
             artifacts,
         );
     }
@@ -72,10 +80,11 @@ pub(super) fn plan_kubernetes<'a>(
             "limitrange.yaml".to_owned(),
             "kubernetes/limitrange.yaml",
             base().into(),
+            parts.settings(),
             artifacts,
         );
     }
-    for service in &env.services {
+    for (i, service) in env.services.iter().enumerate() {
         // Converted once, by whichever of the service's objects renders first, and dropped
         // with the last of them: a large platform never holds every service's value at once.
         let service_value = Arc::new(OnceLock::new());
@@ -105,6 +114,7 @@ pub(super) fn plan_kubernetes<'a>(
                 format!("{}-{kind}.yaml", service.name),
                 &format!("kubernetes/{kind}.yaml"),
                 context,
+                parts.service(i),
                 artifacts,
             );
         }
@@ -119,5 +129,7 @@ pub(super) fn plan_kubernetes<'a>(
         path: format!("{dir}/kustomization.yaml"),
         template: "kubernetes/kustomization.yaml".to_owned(),
         context,
+        // It lists every service's files.
+        inputs: Inputs::Unknown,
     });
 }

@@ -4,12 +4,16 @@
 use minijinja::value::{Serde, Value};
 
 mod containers;
+pub mod inputs;
 mod kubernetes;
 pub mod observability;
 pub mod scripts;
 mod workflows;
 
-use crate::model::Platform;
+use std::sync::Arc;
+
+use crate::model::{Platform, ResolvedEnv};
+use inputs::{Inputs, Part};
 
 /// One file to render.
 #[derive(Debug)]
@@ -20,6 +24,82 @@ pub struct Artifact<'a> {
     pub template: String,
     /// What the template sees.
     pub context: Context<'a>,
+    /// What decides the file's content (see [`inputs`]).
+    pub inputs: Inputs<'a>,
+}
+
+/// The parts of the model files are rendered from (see [`inputs`]), shared by the planners.
+pub(crate) struct Parts<'a> {
+    /// The platform's shared settings.
+    platform: Arc<Part<'a>>,
+    /// Each environment's parts, in platform order.
+    envs: Vec<EnvParts<'a>>,
+    /// Each service as its image is built, in `platform.builds` order.
+    builds: Vec<Arc<Part<'a>>>,
+}
+
+/// The parts of one environment's files.
+pub(crate) struct EnvParts<'a> {
+    platform: Arc<Part<'a>>,
+    /// The environment's own settings.
+    settings: Arc<Part<'a>>,
+    /// Each service it runs, in `env.services` order.
+    services: Vec<Arc<Part<'a>>>,
+}
+
+impl<'a> Parts<'a> {
+    fn new(platform: &'a Platform) -> Self {
+        let shared = Part::of(platform);
+        Self {
+            envs: platform
+                .environments
+                .iter()
+                .map(|env| EnvParts {
+                    platform: Arc::clone(&shared),
+                    settings: Part::of(env),
+                    services: env.services.iter().map(Part::of).collect(),
+                })
+                .collect(),
+            builds: platform.builds.iter().map(Part::of).collect(),
+            platform: shared,
+        }
+    }
+
+    /// The parts of `env`, one of `platform.environments`.
+    fn of(&self, platform: &Platform, env: &ResolvedEnv) -> Option<&EnvParts<'a>> {
+        let i = platform
+            .environments
+            .iter()
+            .position(|e| std::ptr::eq(e, env))?;
+        self.envs.get(i)
+    }
+
+    /// The inputs of the image of the `i`th service of `platform.builds`.
+    fn build(&self, i: usize) -> Inputs<'a> {
+        self.builds.get(i).map_or(Inputs::Unknown, |build| {
+            Inputs::parts(&[&self.platform, build])
+        })
+    }
+
+    /// The inputs of a file read from the platform's settings alone.
+    fn platform(&self) -> Inputs<'a> {
+        Inputs::parts(&[&self.platform])
+    }
+}
+
+impl<'a> EnvParts<'a> {
+    /// The inputs of a file read from the platform's and the environment's settings.
+    fn settings(&self) -> Inputs<'a> {
+        Inputs::parts(&[&self.platform, &self.settings])
+    }
+
+    /// The inputs of a file of the `i`th service of the environment: the platform's and the
+    /// environment's settings and the service.
+    fn service(&self, i: usize) -> Inputs<'a> {
+        self.services.get(i).map_or(Inputs::Unknown, |service| {
+            Inputs::parts(&[&self.platform, &self.settings, service])
+        })
+    }
 }
 
 /// What a template sees. Large contexts (rule files, rule tests, dashboards, images) are built
@@ -74,13 +154,21 @@ impl std::fmt::Debug for Context<'_> {
 pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>> {
     let platform_value = Value::from(Serde(platform));
     let rules = observability::Rules::new(platform);
-    let (platform_value, rules) = (&platform_value, &rules);
+    let parts = Parts::new(platform);
+    let (platform_value, rules, parts) = (&platform_value, &rules, &parts);
     // The planners are independent: two run on another core (when there is one). The order of
     // the artifacts is fixed all the same (containers, observability, workflows, Kubernetes and scripts).
     let ((mut artifacts, workflows), (observability, kubernetes)) = crate::parallel::join(
         || {
             let mut containers = Vec::new();
-            containers::plan_containers(platform_value, platform, rules, only, &mut containers);
+            containers::plan_containers(
+                platform_value,
+                platform,
+                rules,
+                parts,
+                only,
+                &mut containers,
+            );
             let mut workflows = Vec::new();
             workflows::plan_workflows(platform_value, platform, &mut workflows);
             (containers, workflows)
@@ -91,6 +179,7 @@ pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>>
                 platform_value,
                 platform,
                 rules,
+                parts,
                 only,
                 &mut observability,
             );
@@ -100,8 +189,10 @@ pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>>
                 .iter()
                 .filter(|e| only.is_none_or(|name| e.name == name))
             {
-                if env.is_kubernetes() {
-                    kubernetes::plan_kubernetes(platform_value, env, &mut kubernetes);
+                if env.is_kubernetes()
+                    && let Some(env_parts) = parts.of(platform, env)
+                {
+                    kubernetes::plan_kubernetes(platform_value, env, env_parts, &mut kubernetes);
                     scripts::plan_scripts(platform, env, &mut kubernetes);
                 }
             }
@@ -112,4 +203,20 @@ pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>>
     artifacts.extend(workflows);
     artifacts.extend(kubernetes);
     artifacts
+}
+
+/// Every planned file's path with its fingerprint under `salt` (see [`inputs`]), `None` for a
+/// file that names no inputs: what an incremental render compares.
+pub fn fingerprints(
+    platform: &Platform,
+    only: Option<&str>,
+    salt: &[u8],
+) -> Vec<(String, Option<inputs::Digest>)> {
+    plan(platform, only)
+        .into_iter()
+        .map(|a| {
+            let fingerprint = a.inputs.fingerprint(salt, &a.template, &a.path);
+            (a.path, fingerprint)
+        })
+        .collect()
 }

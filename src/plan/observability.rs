@@ -24,7 +24,8 @@ use minijinja::value::{Serde, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::{Artifact, Context};
+use super::inputs::Inputs;
+use super::{Artifact, Context, EnvParts, Parts};
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 use rule_tests::TestBuilder;
 use rules::{RuleBuilder, RuleFile};
@@ -121,6 +122,8 @@ pub(crate) fn prometheus_config<'a>(
             ("rule_dir", Value::from(prometheus::RULES_DIR)),
         ])
         .into(),
+        // It scrapes every service of the environment.
+        inputs: Inputs::Unknown,
     }
 }
 
@@ -129,6 +132,7 @@ pub(super) fn plan_observability<'a>(
     platform_value: &Value,
     platform: &'a Platform,
     rules: &Rules,
+    parts: &Parts<'a>,
     only: Option<&str>,
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
@@ -136,7 +140,10 @@ pub(super) fn plan_observability<'a>(
         if !env.observability || only.is_some_and(|name| env.name != name) {
             continue;
         }
-        plan_env(platform_value, platform, env, rules, artifacts);
+        let Some(env_parts) = parts.of(platform, env) else {
+            continue;
+        };
+        plan_env(platform_value, platform, env, env_parts, rules, artifacts);
     }
     let alerts = &platform.observability.alerts;
     let shown = std::collections::BTreeMap::from([
@@ -171,6 +178,8 @@ pub(super) fn plan_observability<'a>(
                 ("rules_file", Value::from(rules_file)),
             ])
             .into(),
+            // A runbook lists the environments and services of its alert.
+            inputs: Inputs::Unknown,
         });
     }
 }
@@ -179,13 +188,18 @@ fn plan_env<'a>(
     platform_value: &Value,
     platform: &'a Platform,
     env: &'a ResolvedEnv,
+    parts: &EnvParts<'a>,
     rules: &Rules,
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let dir = &env.name;
     let env_value = Value::from(Serde(env));
-    let services: HashMap<&str, &'a ResolvedService> =
-        env.services.iter().map(|s| (s.name.as_str(), s)).collect();
+    let services: HashMap<&str, (usize, &'a ResolvedService)> = env
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), (i, s)))
+        .collect();
     for stem in rules.of(env) {
         let context = {
             let (platform_value, env_value) = (platform_value.clone(), env_value.clone());
@@ -199,7 +213,11 @@ fn plan_env<'a>(
                 ])
             }
         };
-        let service = services.get(stem.as_str()).copied();
+        let found = services.get(stem.as_str()).copied();
+        let service = found.map(|(_, s)| s);
+        // A service's rules read the platform's and the environment's settings and the service
+        // (a `RuleBuilder` reads nothing else for it); the environment-wide file reads them all.
+        let inputs = found.map_or(Inputs::Unknown, |(i, _)| parts.service(i));
         // Built by whichever of the rules and tests files renders first, dropped with the other.
         let cell = Arc::new(OnceLock::new());
         let (rules_cell, rules_context) = (Arc::clone(&cell), context.clone());
@@ -210,6 +228,7 @@ fn plan_env<'a>(
                 let file = rule_file(&rules_cell, platform, env, service);
                 rules_context(Value::from(Serde(file)))
             }),
+            inputs: inputs.clone(),
         });
         let rules_path = format!("../rules/{stem}.yml");
         // The tests file exists when there is something to test, which building the tests
@@ -227,6 +246,7 @@ fn plan_env<'a>(
                 };
                 (!test_file.tests.is_empty()).then(|| context(Value::from(Serde(&test_file))))
             }),
+            inputs,
         });
     }
     if env.is_kubernetes() {
@@ -239,7 +259,12 @@ fn plan_env<'a>(
         ));
     }
     let mut any = false;
-    for service in env.services.iter().filter(|s| s.metrics.is_some()) {
+    for (i, service) in env
+        .services
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.metrics.is_some())
+    {
         any = true;
         artifacts.push(Artifact {
             path: format!("{dir}/grafana/dashboards/{}.json", service.name),
@@ -247,6 +272,7 @@ fn plan_env<'a>(
             context: Context::lazy(move || {
                 dashboard_context(dashboards::service_dashboard(platform, env, service))
             }),
+            inputs: parts.service(i),
         });
     }
     if any {
@@ -256,6 +282,8 @@ fn plan_env<'a>(
             context: Context::lazy(move || {
                 dashboard_context(dashboards::overview_dashboard(platform, env))
             }),
+            // It shows every service of the environment.
+            inputs: Inputs::Unknown,
         });
     }
 }

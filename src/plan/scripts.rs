@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Artifact;
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
+use crate::plan::inputs::Inputs;
 
 /// How long a script waits for a rollout when no CI deploy targets the environment: the
 /// reference's `rollback.sh` waits 300 s.
@@ -131,6 +132,8 @@ pub(super) fn plan_scripts<'a>(
             path: format!("{}/scripts/{name}", env.name),
             template: format!("scripts/{name}"),
             context: value.clone().into(),
+            // The scripts name every service of the environment.
+            inputs: Inputs::Unknown,
         });
     };
     push("rollback.sh");

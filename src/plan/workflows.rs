@@ -22,6 +22,7 @@ use crate::model::Platform;
 use crate::model::actions::{self, PinnedAction};
 use crate::model::ci::{Ci, DeployTarget};
 use crate::model::spec::{DeployStrategy, RegistryLogin};
+use crate::plan::inputs::Inputs;
 
 use services::test_services;
 
@@ -270,6 +271,8 @@ pub(super) fn plan_workflows(
                     .chain([("caches", Value::from(caches))]),
             )
             .into(),
+            // The workflows build and deploy every service.
+            inputs: Inputs::Unknown,
         });
     }
 }

@@ -48,6 +48,7 @@ mod tests {
             path: "x/namespace.yaml".to_owned(),
             template: "kubernetes/namespace.yaml".to_owned(),
             context: Value::from(()).into(),
+            inputs: Default::default(),
         })
     }
 

@@ -173,6 +173,7 @@ mod tests {
             path: "e/grafana/dashboards/a.json".to_owned(),
             template: "grafana/dashboard.json".to_owned(),
             context: Value::from_pairs([("dashboard", Typed::value(sample()))]).into(),
+            inputs: Default::default(),
         };
         let file = renderer
             .render_artifact(&artifact)

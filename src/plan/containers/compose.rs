@@ -14,6 +14,7 @@ use super::variables::{
 use super::{Artifact, dockerfile_path};
 use crate::model::spec::{DependencyKind, ServiceKind};
 use crate::model::{Compute, DependencyUse, Platform, ResolvedEnv, ResolvedService};
+use crate::plan::inputs::Inputs;
 use crate::plan::observability::{self, Rules};
 use crate::resolve::default_port;
 
@@ -272,6 +273,8 @@ pub(super) fn plan_compose(
             path: format!("{dir}/{file}"),
             template: format!("compose/{template}"),
             context: Value::from_pairs(pairs).into(),
+            // Compose files hold every service of the environment.
+            inputs: Inputs::Unknown,
         });
     };
 

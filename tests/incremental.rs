@@ -1,0 +1,331 @@
+//! The incremental render (`platgen::incremental`): a file whose fingerprint did not change is
+//! taken as it is on disk, so a fingerprint must cover everything that decides the file.
+//!
+//! The first test changes the example platforms one setting (and one service) at a time and
+//! checks, for every file whose fingerprint stayed the same, that its bytes did too: a part of
+//! the model a file reads without naming it fails here. The others drive the CLI: a render
+//! after a change renders only what changed and leaves what a full render leaves, and a file
+//! changed behind platgen's back is still seen.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use platgen::diagnostics::SourceFile;
+use toml::{Table, Value};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn examples() -> Vec<PathBuf> {
+    let mut files = vec![root().join("platform.toml")];
+    let mut platforms: Vec<PathBuf> = fs::read_dir(root().join("tests/platforms"))
+        .expect("tests/platforms")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    platforms.sort();
+    files.extend(platforms);
+    files
+}
+
+/// Each rendered file's path with its fingerprint and content.
+type Files = BTreeMap<String, (Option<[u8; 32]>, String)>;
+
+/// The files of a platform, or `None` when it does not compile.
+fn compile(text: &str) -> Option<Files> {
+    let source = || SourceFile {
+        path: PathBuf::from("platform.toml"),
+        text: text.to_owned(),
+    };
+    let (_, platform) = platgen::analyse(source()).ok()?;
+    let fingerprints: BTreeMap<String, Option<[u8; 32]>> =
+        platgen::plan::fingerprints(&platform, None, b"salt")
+            .into_iter()
+            .collect();
+    let compiled = platgen::compile(source(), None, None).ok()?;
+    Some(
+        compiled
+            .files
+            .into_iter()
+            .map(|f| {
+                let fingerprint = fingerprints.get(&f.path).copied().flatten();
+                (f.path, (fingerprint, f.content))
+            })
+            .collect(),
+    )
+}
+
+/// Every variant of `table` with one integer moved by one or one boolean flipped, at any depth.
+fn leaf_variants(table: &Table) -> Vec<Table> {
+    let mut variants = Vec::new();
+    for (key, value) in table {
+        let changed: Vec<Value> = match value {
+            Value::Integer(n) => vec![Value::Integer(n + 1)],
+            Value::Boolean(b) => vec![Value::Boolean(!b)],
+            Value::Table(inner) => leaf_variants(inner).into_iter().map(Value::Table).collect(),
+            _ => Vec::new(),
+        };
+        for value in changed {
+            let mut variant = table.clone();
+            variant.insert(key.clone(), value);
+            variants.push(variant);
+        }
+    }
+    variants
+}
+
+/// Variants of a platform: every integer and boolean setting changed alone, and every service
+/// removed alone.
+fn variants(text: &str) -> Vec<String> {
+    let table: Table = text.parse().expect("TOML");
+    let mut variants: Vec<Table> = leaf_variants(&table);
+    if let Some(Value::Table(services)) = table.get("services") {
+        for name in services.keys() {
+            let mut variant = table.clone();
+            if let Some(Value::Table(services)) = variant.get_mut("services") {
+                services.remove(name);
+            }
+            variants.push(variant);
+        }
+    }
+    variants
+        .into_iter()
+        .map(|t| toml::to_string(&t).expect("TOML"))
+        .collect()
+}
+
+#[test]
+fn a_file_whose_fingerprint_stays_the_same_keeps_its_bytes() {
+    let mut compared = 0;
+    let mut skipped_as_unchanged = 0;
+    for file in examples() {
+        let text = fs::read_to_string(&file).expect("example");
+        let base = compile(&text).expect("the example compiles");
+        assert!(
+            base.values().any(|(f, _)| f.is_some()),
+            "{}: no file has a fingerprint",
+            file.display()
+        );
+        for variant in variants(&text) {
+            let Some(changed) = compile(&variant) else {
+                continue;
+            };
+            compared += 1;
+            for (path, (fingerprint, content)) in &changed {
+                let Some((before, old)) = base.get(path) else {
+                    continue;
+                };
+                if fingerprint.is_some() && fingerprint == before {
+                    skipped_as_unchanged += 1;
+                    assert_eq!(
+                        content,
+                        old,
+                        "{}: {path} kept its fingerprint but not its bytes after this change:\n{}",
+                        file.display(),
+                        first_difference(&text, &variant)
+                    );
+                }
+            }
+        }
+    }
+    assert!(compared > 50, "only {compared} variants compiled");
+    assert!(skipped_as_unchanged > 1000, "{skipped_as_unchanged}");
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    let a: Table = a.parse().expect("TOML");
+    let a = toml::to_string(&a).expect("TOML");
+    a.lines().zip(b.lines()).find(|(x, y)| x != y).map_or_else(
+        || "(a removed table)".to_owned(),
+        |(x, y)| format!("- {x}\n+ {y}"),
+    )
+}
+
+/// A platform, its output directory and a cache of its own.
+struct Work {
+    dir: tempfile::TempDir,
+}
+
+impl Work {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::copy(
+            root().join("platform.toml"),
+            dir.path().join("platform.toml"),
+        )
+        .expect("copy");
+        Self { dir }
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let output = Command::new(env!("CARGO_BIN_EXE_platgen"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("PLATGEN_CACHE_DIR", self.path("cache"))
+            .env("PLATGEN_TIMINGS", "1")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("platgen runs");
+        assert!(
+            output.status.code().is_some(),
+            "platgen was killed: {output:?}"
+        );
+        output
+    }
+
+    /// Renders, then again once the files are old enough to be recorded (see
+    /// `FileStat::racy`): afterwards every fingerprinted file is in the record.
+    fn render_and_record(&self) {
+        assert!(self.run(&["render"]).status.success());
+        std::thread::sleep(Duration::from_millis(250));
+        let again = self.run(&["render", "--no-cache"]);
+        assert!(again.status.success(), "{}", stderr(&again));
+    }
+
+    fn edit_platform(&self, from: &str, to: &str) {
+        let path = self.path("platform.toml");
+        let text = fs::read_to_string(&path).expect("read");
+        assert!(text.contains(from), "{from:?}");
+        fs::write(&path, text.replacen(from, to, 1)).expect("write");
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `(taken as unchanged, rendered)` from the timings on stderr.
+fn counts(output: &Output) -> (usize, usize) {
+    let text = stderr(output);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("platgen: incremental: "))
+        .unwrap_or_else(|| panic!("no incremental line in:\n{text}"));
+    let numbers: Vec<usize> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+/// Every file under `dir` with its bytes, but the manifest and bookkeeping.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).expect("below").to_path_buf();
+            (rel, fs::read(e.path()).expect("read"))
+        })
+        .collect()
+}
+
+#[test]
+fn a_render_after_a_change_renders_only_what_changed_and_writes_what_a_full_render_writes() {
+    let work = Work::new();
+    work.render_and_record();
+    work.edit_platform("workers = 4", "workers = 5");
+    let render = work.run(&["render"]);
+    assert!(render.status.success(), "{}", stderr(&render));
+    let (unchanged, rendered) = counts(&render);
+    assert!(
+        unchanged > rendered,
+        "{unchanged} taken as unchanged, {rendered} rendered"
+    );
+    assert!(
+        String::from_utf8_lossy(&render.stdout).contains(" changed, 0 removed"),
+        "{}",
+        String::from_utf8_lossy(&render.stdout)
+    );
+
+    // The same tree as a render from nothing, with no record at all.
+    let fresh = work.path("fresh");
+    let full = Command::new(env!("CARGO_BIN_EXE_platgen"))
+        .args(["render", "--out"])
+        .arg(&fresh)
+        .current_dir(work.dir.path())
+        .env("PLATGEN_CACHE", "off")
+        .output()
+        .expect("platgen runs");
+    assert!(full.status.success());
+    assert_eq!(tree(&work.path("out")), tree(&fresh));
+    let check = work.run(&["check", "--no-cache"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
+#[test]
+fn a_file_changed_behind_the_record_is_seen_even_with_its_times_put_back() {
+    let work = Work::new();
+    work.render_and_record();
+    let file = work.path("out/production/kubernetes/platform-auth-deployment.yaml");
+    let before = fs::read_to_string(&file).expect("rendered");
+    let modified = fs::metadata(&file)
+        .expect("stat")
+        .modified()
+        .expect("mtime");
+    // Same size, same modification time: only the change time tells.
+    let edited = before.replacen("replicas: 2", "replicas: 9", 1);
+    assert_ne!(edited, before);
+    fs::write(&file, &edited).expect("edit");
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .expect("open")
+        .set_modified(modified)
+        .expect("set mtime");
+
+    let diff = work.run(&["diff", "--no-cache"]);
+    assert_eq!(diff.status.code(), Some(1), "{}", stderr(&diff));
+    assert!(
+        String::from_utf8_lossy(&diff.stdout).contains("platform-auth-deployment.yaml"),
+        "{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+    // The record is used (not --no-cache), and still the file is rendered and put back.
+    let render = work.run(&["render"]);
+    assert!(render.status.success());
+    assert!(
+        stderr(&render).contains("was edited by hand"),
+        "{}",
+        stderr(&render)
+    );
+    assert_eq!(fs::read_to_string(&file).expect("read"), before);
+}
+
+#[test]
+fn other_templates_render_every_file_again() {
+    let work = Work::new();
+    work.render_and_record();
+    let templates = work.path("templates/kubernetes");
+    fs::create_dir_all(&templates).expect("mkdir");
+    let deployment = platgen::render::EMBEDDED
+        .iter()
+        .find(|(name, _)| *name == "kubernetes/deployment.yaml")
+        .expect("embedded")
+        .1;
+    fs::write(
+        templates.join("deployment.yaml"),
+        format!("# overridden\n{deployment}"),
+    )
+    .expect("write");
+    let render = work.run(&["render", "--templates", "templates"]);
+    assert!(render.status.success(), "{}", stderr(&render));
+    assert_eq!(counts(&render).0, 0, "nothing is taken as unchanged");
+    let file = work.path("out/staging/kubernetes/platform-api-deployment.yaml");
+    assert!(
+        fs::read_to_string(file)
+            .expect("read")
+            .contains("# overridden"),
+        "the override reached the file"
+    );
+}
