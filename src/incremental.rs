@@ -17,7 +17,7 @@
 //! clean" in git's terms: it is not recorded). `check` never relies on it: it compares every
 //! byte. The record is best effort: one that cannot be read or written is no record.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -32,10 +32,13 @@ const HEADER: &str = "platgen known files 1";
 /// Records are files named with this prefix in the cache directory.
 pub(crate) const PREFIX: &str = "known-";
 
-/// How many hex digits of a fingerprint and of a content hash a record keeps (128 and 64 bits:
-/// the fingerprint decides, the hash only ties the record to the manifest).
-const FINGERPRINT_HEX: usize = 32;
-const HASH_HEX: usize = 16;
+/// How many bytes of a fingerprint and of a content hash a record keeps (128 and 64 bits: the
+/// fingerprint decides, the hash only ties the record to the manifest).
+const FINGERPRINT_BYTES: usize = 16;
+const HASH_BYTES: usize = 8;
+
+type Fingerprint = [u8; FINGERPRINT_BYTES];
+type HashPrefix = [u8; HASH_BYTES];
 
 /// What `lstat` says of a regular file: what changes when anything writes or replaces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,14 +52,25 @@ pub struct FileStat {
 impl FileStat {
     /// The file at `path`, not following a link; `None` unless it is a regular file.
     pub fn of(path: &Path) -> Option<Self> {
+        Self::from_metadata(&fs::symlink_metadata(path).ok()?)
+    }
+
+    /// What `meta` says; `None` unless it is a regular file's.
+    #[cfg(unix)]
+    pub fn from_metadata(meta: &fs::Metadata) -> Option<Self> {
         use std::os::unix::fs::MetadataExt as _;
-        let meta = fs::symlink_metadata(path).ok()?;
         meta.file_type().is_file().then(|| Self {
             ino: meta.ino(),
             size: meta.size(),
             mtime: (meta.mtime(), meta.mtime_nsec()),
             ctime: (meta.ctime(), meta.ctime_nsec()),
         })
+    }
+
+    /// Without inodes and change times, nothing is taken as unchanged.
+    #[cfg(not(unix))]
+    pub fn from_metadata(_meta: &fs::Metadata) -> Option<Self> {
+        None
     }
 
     /// Whether the file may still change without its times changing: it changed within the
@@ -79,22 +93,25 @@ impl FileStat {
 }
 
 /// One recorded file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Record {
-    fingerprint: String,
-    hash: String,
+    fingerprint: Fingerprint,
+    hash: HashPrefix,
     stat: FileStat,
 }
 
-/// A file rendered (or taken as rendered) by a compilation, with its fingerprint, and what
-/// `lstat` said when it was taken as rendered.
+/// A file rendered (or taken as rendered) by a compilation, with its fingerprint, the hash of
+/// its content, and what `lstat` says of it, when known before the commit.
 #[derive(Debug, Clone)]
 pub struct Fingerprinted {
     /// Path under the output directory.
     pub path: String,
     /// Its fingerprint.
     pub fingerprint: Digest,
-    /// Its `lstat`, when it was taken as rendered without rendering.
+    /// The hex SHA-256 of its content (what the manifest gives it).
+    pub hash: String,
+    /// Its `lstat` after the commit, when known before: taken as rendered without rendering,
+    /// or staged in a fresh tree.
     pub stat: Option<FileStat>,
 }
 
@@ -125,7 +142,7 @@ impl Known {
             Some(fs::canonicalize(parent).ok()?.join(out_dir.file_name()?))
         })?;
         let name = crate::output::manifest::hash(canonical.as_os_str().as_encoded_bytes());
-        let file = dir.join(format!("{PREFIX}{}", &name[..FINGERPRINT_HEX]));
+        let file = dir.join(format!("{PREFIX}{}", &name[..2 * FINGERPRINT_BYTES]));
         let records = fs::read_to_string(&file)
             .ok()
             .and_then(|text| parse(&text))
@@ -161,8 +178,7 @@ impl Known {
         hash: &str,
     ) -> Option<FileStat> {
         let record = self.records.get(path)?;
-        let fingerprint = hex(&fingerprint[..FINGERPRINT_HEX / 2]);
-        if record.fingerprint != fingerprint || !hash.starts_with(&record.hash) {
+        if record.fingerprint != short(fingerprint) || Some(record.hash) != hash_prefix(hash) {
             return None;
         }
         let stat = FileStat::of(&out_dir.join(path))?;
@@ -174,53 +190,84 @@ impl Known {
     /// not render (another environment's) that the manifest still lists. Best effort.
     pub fn record(self, out_dir: &Path, rendered: &[Fingerprinted], manifest: &Manifest) {
         let now = SystemTime::now();
-        let Self {
-            file, mut records, ..
-        } = self;
         let stats = crate::parallel::map(rendered, |f| {
             f.stat.or_else(|| FileStat::of(&out_dir.join(&f.path)))
         });
+        let mut lines: Vec<(&str, Record)> = Vec::with_capacity(rendered.len());
         for (f, stat) in rendered.iter().zip(stats) {
-            records.remove(&f.path);
-            let (Some(stat), Some(hash)) = (stat, manifest.entries.get(&f.path)) else {
+            let (Some(stat), Some(hash)) = (stat, hash_prefix(&f.hash)) else {
                 continue;
             };
-            if stat.racy(now) || hash.len() < HASH_HEX {
+            if !stat.racy(now) {
+                let fingerprint = short(&f.fingerprint);
+                let record = Record {
+                    fingerprint,
+                    hash,
+                    stat,
+                };
+                lines.push((&f.path, record));
+            }
+        }
+        let rendered: HashSet<&str> = rendered.iter().map(|f| f.path.as_str()).collect();
+        for (path, record) in &self.records {
+            if rendered.contains(path.as_str()) {
                 continue;
             }
-            records.insert(
-                f.path.clone(),
-                Record {
-                    fingerprint: hex(&f.fingerprint[..FINGERPRINT_HEX / 2]),
-                    hash: hash[..HASH_HEX].to_owned(),
-                    stat,
-                },
-            );
+            let listed = manifest.entries.get(path).and_then(|h| hash_prefix(h));
+            if listed == Some(record.hash) {
+                lines.push((path, *record));
+            }
         }
-        records.retain(|path, record| {
-            manifest
-                .entries
-                .get(path)
-                .is_some_and(|h| h.starts_with(&record.hash))
-        });
-        let _ = write(&file, &to_text(&records));
-        crate::cache::prune(file.parent().unwrap_or(Path::new(".")), PREFIX);
+        lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let _ = write(&self.file, &to_text(&lines));
+        crate::cache::prune(self.file.parent().unwrap_or(Path::new(".")), PREFIX);
     }
 }
 
-fn to_text(records: &HashMap<String, Record>) -> String {
-    let mut paths: Vec<&String> = records.keys().collect();
-    paths.sort();
-    let mut text = String::with_capacity(64 + records.len() * 160);
+fn short(fingerprint: &Digest) -> Fingerprint {
+    let mut short = [0; FINGERPRINT_BYTES];
+    short.copy_from_slice(&fingerprint[..FINGERPRINT_BYTES]);
+    short
+}
+
+/// The first bytes of a hex SHA-256.
+fn hash_prefix(hex: &str) -> Option<HashPrefix> {
+    let mut prefix = [0; HASH_BYTES];
+    from_hex(hex.get(..2 * HASH_BYTES)?, &mut prefix)?;
+    Some(prefix)
+}
+
+/// Decodes lower-case hex into exactly `out`.
+fn from_hex(text: &str, out: &mut [u8]) -> Option<()> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    (bytes.len() == 2 * out.len()).then_some(())?;
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(())
+}
+
+fn to_text(lines: &[(&str, Record)]) -> String {
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(64 + lines.len() * 160);
     text.push_str(HEADER);
     text.push('\n');
-    for path in paths {
-        let r = &records[path];
+    for (path, r) in lines {
         let s = &r.stat;
-        text.push_str(&format!(
-            "{} {} {} {} {} {} {} {} {}\n",
-            r.fingerprint, r.hash, s.ino, s.size, s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1, path
-        ));
+        text.push_str(&hex(&r.fingerprint));
+        text.push(' ');
+        text.push_str(&hex(&r.hash));
+        // Writing to a String cannot fail.
+        let _ = writeln!(
+            text,
+            " {} {} {} {} {} {} {path}",
+            s.ino, s.size, s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1
+        );
     }
     text
 }
@@ -231,33 +278,29 @@ fn parse(text: &str) -> Option<HashMap<String, Record>> {
     (lines.next()? == HEADER).then_some(())?;
     lines
         .map(|line| {
-            let fields: Vec<&str> = line.splitn(9, ' ').collect();
-            let [
-                fingerprint,
-                hash,
+            let mut fields = line.splitn(9, ' ');
+            let mut field = || fields.next();
+            let mut fingerprint = [0; FINGERPRINT_BYTES];
+            from_hex(field()?, &mut fingerprint)?;
+            let mut hash = [0; HASH_BYTES];
+            from_hex(field()?, &mut hash)?;
+            let ino = field()?.parse().ok()?;
+            let size = field()?.parse().ok()?;
+            let mtime = (field()?.parse().ok()?, field()?.parse().ok()?);
+            let ctime = (field()?.parse().ok()?, field()?.parse().ok()?);
+            let path = field()?.to_owned();
+            let stat = FileStat {
                 ino,
                 size,
                 mtime,
-                mtime_ns,
                 ctime,
-                ctime_ns,
-                path,
-            ] = fields[..]
-            else {
-                return None;
-            };
-            let stat = FileStat {
-                ino: ino.parse().ok()?,
-                size: size.parse().ok()?,
-                mtime: (mtime.parse().ok()?, mtime_ns.parse().ok()?),
-                ctime: (ctime.parse().ok()?, ctime_ns.parse().ok()?),
             };
             let record = Record {
-                fingerprint: fingerprint.to_owned(),
-                hash: hash.to_owned(),
+                fingerprint,
+                hash,
                 stat,
             };
-            Some((path.to_owned(), record))
+            Some((path, record))
         })
         .collect()
 }
@@ -270,4 +313,70 @@ fn write(file: &Path, text: &str) -> std::io::Result<()> {
     temp.write_all(text.as_bytes())?;
     temp.persist(file)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(seconds: i64, nanos: i64) -> FileStat {
+        FileStat {
+            ino: 7,
+            size: 42,
+            mtime: (seconds, nanos),
+            ctime: (seconds, nanos),
+        }
+    }
+
+    #[test]
+    fn records_round_trip_sorted_by_path() {
+        let record = |n: u8| Record {
+            fingerprint: [n; FINGERPRINT_BYTES],
+            hash: [0xab; HASH_BYTES],
+            stat: stat(1_700_000_000, 123_456_789),
+        };
+        let lines = [("a b/c.yaml", record(1)), ("d/é.yaml", record(2))];
+        let parsed = parse(&to_text(&lines)).expect("a record");
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed["a b/c.yaml"], record(1));
+        assert_eq!(parsed["d/é.yaml"], record(2));
+    }
+
+    #[test]
+    fn anything_but_a_whole_record_is_none() {
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("something else\n"), None);
+        let line = format!("{} {} 1 2 3 4 5 6 p", "0".repeat(32), "0".repeat(16));
+        assert!(parse(&format!("{HEADER}\n{line}\n")).is_some());
+        for bad in [
+            format!("{} {} 1 2 3 4 5 6 p", "0".repeat(31), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6 p", "G".repeat(32), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5", "0".repeat(32), "0".repeat(16)),
+            format!("{} {} -1 2 3 4 5 6 p", "0".repeat(32), "0".repeat(16)),
+        ] {
+            assert_eq!(parse(&format!("{HEADER}\n{bad}\n")), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_file_changed_within_a_tick_of_the_record_is_racy() {
+        let now = UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000);
+        assert!(!stat(1_700_000_000, 300_000_000).racy(now));
+        assert!(stat(1_700_000_000, 450_000_000).racy(now));
+        assert!(stat(1_700_000_001, 1).racy(now), "in the future");
+        // Whole seconds: the file system's clock may be that coarse.
+        assert!(stat(1_699_999_998, 0).racy(now));
+        assert!(!stat(1_699_999_990, 0).racy(now));
+        assert!(stat(-1, 0).racy(now));
+    }
+
+    #[test]
+    fn hash_prefixes_take_lower_case_hex_only() {
+        assert_eq!(
+            hash_prefix("0123456789abcdefff"),
+            Some([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef])
+        );
+        assert_eq!(hash_prefix("0123456789ABCDEF"), None);
+        assert_eq!(hash_prefix("0123"), None);
+    }
 }

@@ -310,7 +310,15 @@ fn compile_with(
     timing::note(|| {
         let unchanged = results
             .iter()
-            .filter(|r| matches!(r, Ok(Some(Built { stat: Some(_), .. }))))
+            .filter(|r| {
+                matches!(
+                    r,
+                    Ok(Some(Built {
+                        known_unchanged: true,
+                        ..
+                    }))
+                )
+            })
             .count();
         format!(
             "incremental: {unchanged} files taken as unchanged, {} rendered",
@@ -362,10 +370,11 @@ fn compile_with(
     let mut fingerprinted = Vec::new();
     for b in built {
         staged.extend(b.staged);
-        if let Some(fingerprint) = b.fingerprint {
+        if let (Some(fingerprint), Some(observed)) = (b.fingerprint, &b.observed) {
             fingerprinted.push(incremental::Fingerprinted {
                 path: b.path.clone(),
                 fingerprint,
+                hash: observed.hash.clone(),
                 stat: b.stat,
             });
         }
@@ -398,8 +407,10 @@ struct Built {
     staged: Option<output::Staged>,
     /// Its fingerprint (see [`incremental`]), when it has one and there is a record to keep it.
     fingerprint: Option<plan::inputs::Digest>,
-    /// Its `lstat`, when it was taken as rendered without rendering.
+    /// Its `lstat` after the commit, when known before (see [`incremental::Fingerprinted`]).
     stat: Option<incremental::FileStat>,
+    /// Whether it was taken as rendered, without rendering (see [`incremental`]).
+    known_unchanged: bool,
 }
 
 fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
@@ -449,6 +460,7 @@ fn build_file(
             staged: None,
             fingerprint: Some(fingerprint),
             stat: Some(stat),
+            known_unchanged: true,
         }));
     }
     let Some(file) = renderer
@@ -487,8 +499,9 @@ fn build_file(
         content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,
         observed,
+        stat: staged.as_ref().and_then(output::Staged::committed_stat),
         staged,
         fingerprint,
-        stat: None,
+        known_unchanged: false,
     }))
 }

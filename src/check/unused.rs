@@ -83,6 +83,19 @@ fn reason(field: &str, merged: &ServiceOverride) -> Option<Reason> {
     (autoscaling.enabled == Some(false)).then_some(Reason::NotAutoscaled)
 }
 
+/// Whether any field could do nothing with these merged settings (see [`reason`]).
+fn any_reason(merged: &ServiceOverride) -> bool {
+    let expose = merged
+        .expose
+        .as_ref()
+        .is_some_and(|e| e.enabled == Some(false) || e.host.is_some());
+    let autoscaling = merged
+        .autoscaling
+        .as_ref()
+        .is_some_and(|a| a.enabled == Some(false));
+    expose || autoscaling
+}
+
 /// Reports each written setting that does nothing in every Kubernetes environment it reaches.
 pub(super) fn check_unused(
     doc: &Document,
@@ -104,21 +117,32 @@ pub(super) fn check_unused(
         if service.kind == ServiceKind::Worker {
             continue;
         }
+        // The merged settings in each Kubernetes environment that runs the service.
+        let merged: Vec<(&str, ServiceOverride)> = platform
+            .environments
+            .iter()
+            .filter(|e| e.is_kubernetes() && e.runs(name))
+            .filter_map(|env| {
+                let env_spec = spec.environments.get(&env.name)?;
+                Some((
+                    env.name.as_str(),
+                    merged_settings(service, env_spec, &env.name),
+                ))
+            })
+            .collect();
+        // A setting is reported only when it does nothing everywhere it reaches, so a service
+        // with no reason anywhere has nothing to report (and most services have none).
+        if !merged.iter().any(|(_, m)| any_reason(m)) {
+            continue;
+        }
         // Place → (field, the reason it does nothing in each environment it reaches, if so).
         let mut places: BTreeMap<String, (&str, Vec<Option<Unused>>)> = BTreeMap::new();
-        for env in platform.environments.iter().filter(|e| e.is_kubernetes()) {
-            if !env.runs(name) {
-                continue;
-            }
-            let Some(env_spec) = spec.environments.get(&env.name) else {
-                continue;
-            };
-            let merged = merged_settings(service, env_spec, &env.name);
+        for (env, merged) in &merged {
             for field in &fields {
-                let Some(place) = setting_source(doc, name, &env.name, field) else {
+                let Some(place) = setting_source(doc, name, env, field) else {
                     continue;
                 };
-                let why = reason(field, &merged).map(|r| (r.explain(), r, env.name.clone()));
+                let why = reason(field, merged).map(|r| (r.explain(), r, (*env).to_owned()));
                 places
                     .entry(place)
                     .or_insert_with(|| (field.as_str(), Vec::new()))

@@ -28,6 +28,9 @@ pub struct Staged {
     /// The path under the output directory.
     pub(super) path: String,
     pub(super) place: Place,
+    /// What `lstat` will say of it once committed, when known now: a file in a fresh tree keeps
+    /// its inode and times when the tree is renamed into place.
+    stat: Option<crate::incremental::FileStat>,
 }
 
 /// Where a staged file waits.
@@ -44,6 +47,11 @@ pub(super) enum Place {
 }
 
 impl Staged {
+    /// What `lstat` will say of the committed file, when known before the commit.
+    pub fn committed_stat(&self) -> Option<crate::incremental::FileStat> {
+        self.stat
+    }
+
     /// The staged file's own path, as it is now.
     pub(super) fn file(&self) -> &Path {
         match &self.place {
@@ -150,16 +158,23 @@ impl Stager {
         let cannot_write = |e| {
             io_error(format!("cannot write {}", self.shown(&target).display()), e).help(UNCHANGED)
         };
-        let place = if self.tree.is_some() {
-            fs::write(&target, content).map_err(cannot_write)?;
-            Place::InTree(target)
+        let (place, stat) = if self.tree.is_some() {
+            let mut file = fs::File::create(&target).map_err(cannot_write)?;
+            file.write_all(content).map_err(cannot_write)?;
+            let stat = file
+                .metadata()
+                .ok()
+                .and_then(|m| crate::incremental::FileStat::from_metadata(&m));
+            (Place::InTree(target), stat)
         } else {
+            // Renamed into place on commit, which changes its change time: not known yet.
             let temp = stage_beside(&target, content).map_err(cannot_write)?;
-            Place::Beside { temp, target }
+            (Place::Beside { temp, target }, None)
         };
         Ok(Staged {
             path: path.to_owned(),
             place,
+            stat,
         })
     }
 

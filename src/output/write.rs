@@ -459,6 +459,29 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn a_file_staged_in_a_fresh_tree_keeps_the_stat_it_was_staged_with() {
+        use crate::incremental::FileStat;
+        let parent = tempfile::tempdir().expect("tempdir");
+        let out = parent.path().join("out");
+        let stager = Stager::new(&out);
+        let staged = vec![stager.stage("a/one.yaml", b"x").expect("staged")];
+        let before = staged[0].committed_stat().expect("known in a fresh tree");
+        commit(
+            &out,
+            StagedRender::new(stager, staged),
+            &changes_adding(&["a/one.yaml"]),
+        )
+        .expect("committed");
+        assert_eq!(FileStat::of(&out.join("a/one.yaml")), Some(before));
+
+        // Beside an existing file, the rename changes the change time: not known before.
+        let stager = Stager::new(&out);
+        let beside = stager.stage("a/one.yaml", b"y").expect("staged");
+        assert_eq!(beside.committed_stat(), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn a_fresh_output_directory_gets_the_mode_of_a_directory_made_the_usual_way() {
         use std::os::unix::fs::PermissionsExt as _;
         let parent = tempfile::tempdir().expect("tempdir");
