@@ -438,11 +438,7 @@ fn build_file(
     stager: Option<&output::Stager>,
     known: Option<&incremental::Known>,
 ) -> Result<Option<Built>, Problem> {
-    let fingerprint = known.and_then(|known| {
-        artifact
-            .inputs
-            .fingerprint(known.salt(), &artifact.template, &artifact.path)
-    });
+    let fingerprint = known.and_then(|known| artifact.fingerprint(known.salt()));
     if let (Some(known), Some(fingerprint), Some((dir, current))) = (known, fingerprint, target)
         && current.interrupted.is_none()
         && !stager.is_some_and(output::Stager::fresh)

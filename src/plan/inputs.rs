@@ -7,16 +7,19 @@
 //! (`Platform` serialised: its services and environments are not part of it), its environment's
 //! own settings (`ResolvedEnv` serialised, likewise without services) and that service. Each
 //! part is digested once, however many files share it, and only when a render asks. A file
-//! built from a whole environment's services (a compose file, the kustomization, an overview)
-//! names no parts: it is [`Inputs::Unknown`] and always renders.
+//! built from a whole environment's services (a compose file, the kustomization, a runbook)
+//! names no parts: it is [`Inputs::Context`], known by its context when planning builds it (the
+//! template sees exactly that value, digested by [`digest_value`]); one whose context is built
+//! only when it renders (an overview dashboard) always renders.
 //!
 //! The parts are the serialised model, so a field the serialisation skips must never decide a
 //! file that names parts; `tests/incremental.rs` renders platforms changed one service at a
 //! time and checks that every file whose fingerprint stayed the same kept its bytes.
 
-use std::io::Write;
+use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
+use minijinja::value::{Value, ValueKind};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -50,9 +53,10 @@ impl<'a> Part<'a> {
 /// and the path.
 #[derive(Clone, Default)]
 pub enum Inputs<'a> {
-    /// Not known: the file always renders.
+    /// Its template context, when planning builds it; otherwise not known, and the file always
+    /// renders.
     #[default]
-    Unknown,
+    Context,
     /// Exactly these parts.
     Parts(Vec<Arc<Part<'a>>>),
 }
@@ -64,19 +68,32 @@ impl<'a> Inputs<'a> {
     }
 
     /// The fingerprint of a file with these inputs rendered from `template` to `path`, salted
-    /// with what identifies the build and the templates; `None` when not known.
-    pub fn fingerprint(&self, salt: &[u8], template: &str, path: &str) -> Option<Digest> {
-        let Self::Parts(parts) = self else {
-            return None;
-        };
+    /// with what identifies the build and the templates; `context` is the file's template
+    /// context when planning built it. `None` when not known.
+    pub fn fingerprint(
+        &self,
+        salt: &[u8],
+        template: &str,
+        path: &str,
+        context: Option<&Value>,
+    ) -> Option<Digest> {
         let mut hasher = Sha256::new();
         // Each piece is length-prefixed, so no two different inputs hash the same bytes.
         for piece in [salt, template.as_bytes(), path.as_bytes()] {
             hasher.update((piece.len() as u64).to_le_bytes());
             hasher.update(piece);
         }
-        for part in parts {
-            hasher.update(part.digest()?);
+        match self {
+            Self::Parts(parts) => {
+                hasher.update(b"parts");
+                for part in parts {
+                    hasher.update(part.digest()?);
+                }
+            }
+            Self::Context => {
+                hasher.update(b"context");
+                digest_value(context?, &mut hasher)?;
+            }
         }
         Some(hasher.finalize().into())
     }
@@ -85,27 +102,101 @@ impl<'a> Inputs<'a> {
 impl std::fmt::Debug for Inputs<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Unknown => f.write_str("Unknown"),
+            Self::Context => f.write_str("Context"),
             Self::Parts(parts) => write!(f, "Parts({})", parts.len()),
         }
     }
 }
 
-/// The SHA-256 of `value` serialised as JSON; `None` when it cannot be.
-fn digest_of<T: Serialize + ?Sized>(value: &T) -> Option<Digest> {
-    struct Hashing(Sha256);
-    impl Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.update(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
+/// A number's text, formatted without allocating.
+struct NumberText {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl NumberText {
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
-    let mut hashing = Hashing(Sha256::new());
-    serde_json::to_writer(&mut hashing, value).ok()?;
-    Some(hashing.0.finalize().into())
+}
+
+impl std::fmt::Write for NumberText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        self.bytes
+            .get_mut(self.len..end)
+            .ok_or(std::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Feeds a template value into `hasher`: every kind, string (with whether it is marked safe,
+/// which decides its escaping), number, key and item, each tagged and length-prefixed. `None`
+/// for anything a template could see differently from what this walk sees: an object other
+/// than a plain map or sequence (a [`crate::render::Typed`] value, say), or an invalid value.
+pub fn digest_value(value: &Value, hasher: &mut Sha256) -> Option<()> {
+    let bytes = |hasher: &mut Sha256, tag: u8, bytes: &[u8]| {
+        hasher.update([tag]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    match value.kind() {
+        ValueKind::Undefined => hasher.update([0]),
+        ValueKind::None => hasher.update([1]),
+        ValueKind::Bool => hasher.update([2, u8::from(value.is_true())]),
+        // The text a template prints: `1` and `1.0` differ, as they do in a file.
+        ValueKind::Number => {
+            let mut text = NumberText {
+                bytes: [0; 48],
+                len: 0,
+            };
+            // Only a huge float's text outgrows the buffer.
+            match write!(text, "{value}") {
+                Ok(()) => bytes(hasher, 3, text.as_bytes()),
+                Err(_) => bytes(hasher, 3, value.to_string().as_bytes()),
+            }
+        }
+        ValueKind::String => {
+            let tag = if value.is_safe() { 5 } else { 4 };
+            bytes(hasher, tag, value.as_str()?.as_bytes());
+        }
+        ValueKind::Bytes => bytes(hasher, 6, value.as_bytes()?),
+        ValueKind::Seq | ValueKind::Map => {
+            if value
+                .downcast_object_ref::<crate::render::Typed>()
+                .is_some()
+            {
+                return None;
+            }
+            let map = value.kind() == ValueKind::Map;
+            let items: Vec<Value> = value.try_iter().ok()?.collect();
+            hasher.update([if map { 8 } else { 7 }]);
+            hasher.update((items.len() as u64).to_le_bytes());
+            for item in &items {
+                digest_value(item, hasher)?;
+                if map {
+                    digest_value(&value.get_item(item).ok()?, hasher)?;
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(())
+}
+
+/// The SHA-256 of `value` serialised as JSON; `None` when it cannot be. Serialised into this
+/// thread's buffer first: hashing many small writes one by one costs more.
+fn digest_of<T: Serialize + ?Sized>(value: &T) -> Option<Digest> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        serde_json::to_writer(&mut *buffer, value).ok()?;
+        Some(Sha256::digest(buffer.as_slice()).into())
+    })
 }
 
 #[cfg(test)]
@@ -117,26 +208,26 @@ mod tests {
         let (a, b) = (String::from("a"), String::from("b"));
         let (part_a, part_b) = (Part::of(&a), Part::of(&b));
         let inputs = Inputs::parts(&[&part_a]);
-        let base = inputs.fingerprint(b"salt", "t", "p");
+        let base = inputs.fingerprint(b"salt", "t", "p", None);
         assert!(base.is_some());
         assert_eq!(
             base,
-            Inputs::parts(&[&part_a]).fingerprint(b"salt", "t", "p")
+            Inputs::parts(&[&part_a]).fingerprint(b"salt", "t", "p", None)
         );
         for other in [
-            inputs.fingerprint(b"salt2", "t", "p"),
-            inputs.fingerprint(b"salt", "t2", "p"),
-            inputs.fingerprint(b"salt", "t", "p2"),
-            Inputs::parts(&[&part_b]).fingerprint(b"salt", "t", "p"),
-            Inputs::parts(&[&part_a, &part_a]).fingerprint(b"salt", "t", "p"),
+            inputs.fingerprint(b"salt2", "t", "p", None),
+            inputs.fingerprint(b"salt", "t2", "p", None),
+            inputs.fingerprint(b"salt", "t", "p2", None),
+            Inputs::parts(&[&part_b]).fingerprint(b"salt", "t", "p", None),
+            Inputs::parts(&[&part_a, &part_a]).fingerprint(b"salt", "t", "p", None),
         ] {
             assert_ne!(base, other);
         }
         // Length prefixes: moving a byte from the template to the path is another input.
         assert_ne!(
-            inputs.fingerprint(b"s", "ab", "c"),
-            inputs.fingerprint(b"s", "a", "bc")
+            inputs.fingerprint(b"s", "ab", "c", None),
+            inputs.fingerprint(b"s", "a", "bc", None)
         );
-        assert_eq!(Inputs::Unknown.fingerprint(b"salt", "t", "p"), None);
+        assert_eq!(Inputs::Context.fingerprint(b"salt", "t", "p", None), None);
     }
 }

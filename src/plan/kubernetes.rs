@@ -130,6 +130,6 @@ pub(super) fn plan_kubernetes<'a>(
         template: "kubernetes/kustomization.yaml".to_owned(),
         context,
         // It lists every service's files.
-        inputs: Inputs::Unknown,
+        inputs: Inputs::Context,
     });
 }

@@ -76,7 +76,7 @@ impl<'a> Parts<'a> {
 
     /// The inputs of the image of the `i`th service of `platform.builds`.
     fn build(&self, i: usize) -> Inputs<'a> {
-        self.builds.get(i).map_or(Inputs::Unknown, |build| {
+        self.builds.get(i).map_or(Inputs::Context, |build| {
             Inputs::parts(&[&self.platform, build])
         })
     }
@@ -96,7 +96,7 @@ impl<'a> EnvParts<'a> {
     /// The inputs of a file of the `i`th service of the environment: the platform's and the
     /// environment's settings and the service.
     fn service(&self, i: usize) -> Inputs<'a> {
-        self.services.get(i).map_or(Inputs::Unknown, |service| {
+        self.services.get(i).map_or(Inputs::Context, |service| {
             Inputs::parts(&[&self.platform, &self.settings, service])
         })
     }
@@ -132,6 +132,18 @@ impl<'a> Context<'a> {
             Build::Ready(value) => Some(value.clone()),
             Build::Lazy(build) => build(),
         }
+    }
+}
+
+impl Artifact<'_> {
+    /// The file's fingerprint under `salt` (see [`inputs`]); `None` when not known.
+    pub fn fingerprint(&self, salt: &[u8]) -> Option<inputs::Digest> {
+        let ready = match &self.context.0 {
+            Build::Ready(value) => Some(value),
+            Build::Lazy(_) => None,
+        };
+        self.inputs
+            .fingerprint(salt, &self.template, &self.path, ready)
     }
 }
 
@@ -215,7 +227,7 @@ pub fn fingerprints(
     plan(platform, only)
         .into_iter()
         .map(|a| {
-            let fingerprint = a.inputs.fingerprint(salt, &a.template, &a.path);
+            let fingerprint = a.fingerprint(salt);
             (a.path, fingerprint)
         })
         .collect()

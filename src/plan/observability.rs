@@ -123,7 +123,7 @@ pub(crate) fn prometheus_config<'a>(
         ])
         .into(),
         // It scrapes every service of the environment.
-        inputs: Inputs::Unknown,
+        inputs: Inputs::Context,
     }
 }
 
@@ -179,7 +179,7 @@ pub(super) fn plan_observability<'a>(
             ])
             .into(),
             // A runbook lists the environments and services of its alert.
-            inputs: Inputs::Unknown,
+            inputs: Inputs::Context,
         });
     }
 }
@@ -217,7 +217,7 @@ fn plan_env<'a>(
         let service = found.map(|(_, s)| s);
         // A service's rules read the platform's and the environment's settings and the service
         // (a `RuleBuilder` reads nothing else for it); the environment-wide file reads them all.
-        let inputs = found.map_or(Inputs::Unknown, |(i, _)| parts.service(i));
+        let inputs = found.map_or(Inputs::Context, |(i, _)| parts.service(i));
         // Built by whichever of the rules and tests files renders first, dropped with the other.
         let cell = Arc::new(OnceLock::new());
         let (rules_cell, rules_context) = (Arc::clone(&cell), context.clone());
@@ -283,7 +283,7 @@ fn plan_env<'a>(
                 dashboard_context(dashboards::overview_dashboard(platform, env))
             }),
             // It shows every service of the environment.
-            inputs: Inputs::Unknown,
+            inputs: Inputs::Context,
         });
     }
 }

@@ -133,7 +133,7 @@ pub(super) fn plan_scripts<'a>(
             template: format!("scripts/{name}"),
             context: value.clone().into(),
             // The scripts name every service of the environment.
-            inputs: Inputs::Unknown,
+            inputs: Inputs::Context,
         });
     };
     push("rollback.sh");

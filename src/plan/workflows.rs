@@ -272,7 +272,7 @@ pub(super) fn plan_workflows(
             )
             .into(),
             // The workflows build and deploy every service.
-            inputs: Inputs::Unknown,
+            inputs: Inputs::Context,
         });
     }
 }

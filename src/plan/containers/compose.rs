@@ -274,7 +274,7 @@ pub(super) fn plan_compose(
             template: format!("compose/{template}"),
             context: Value::from_pairs(pairs).into(),
             // Compose files hold every service of the environment.
-            inputs: Inputs::Unknown,
+            inputs: Inputs::Context,
         });
     };
 
