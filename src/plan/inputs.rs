@@ -230,4 +230,46 @@ mod tests {
         );
         assert_eq!(Inputs::Context.fingerprint(b"salt", "t", "p", None), None);
     }
+
+    fn digest(value: &Value) -> Option<Digest> {
+        let mut hasher = Sha256::new();
+        digest_value(value, &mut hasher)?;
+        Some(hasher.finalize().into())
+    }
+
+    #[test]
+    fn a_context_digest_tells_apart_whatever_a_template_prints_differently() {
+        let map = |pairs: &[(&str, Value)]| Value::from_pairs(pairs.iter().cloned());
+        let distinct = [
+            Value::from("a"),
+            Value::from_safe_string("a".to_owned()),
+            Value::from(1),
+            Value::from(1.0),
+            Value::from(true),
+            Value::from(()),
+            Value::UNDEFINED,
+            Value::from(vec![Value::from("a")]),
+            Value::from(vec![Value::from("a"), Value::from("a")]),
+            map(&[("a", Value::from(1))]),
+            map(&[("a", Value::from(2))]),
+            map(&[("b", Value::from(1))]),
+            map(&[("a", Value::from(1)), ("b", Value::from(1))]),
+        ];
+        let digests: Vec<Digest> = distinct
+            .iter()
+            .map(|v| digest(v).expect("a plain value"))
+            .collect();
+        for (i, a) in digests.iter().enumerate() {
+            for (j, b) in digests.iter().enumerate().skip(i + 1) {
+                assert_ne!(a, b, "{:?} and {:?}", distinct[i], distinct[j]);
+            }
+        }
+        assert_eq!(
+            digest(&map(&[("a", Value::from(1))])),
+            digest(&map(&[("a", Value::from(1))]))
+        );
+        // A value built in Rust for `tojson` is not walked: its file always renders.
+        let typed = crate::render::Typed::value(vec![1, 2]);
+        assert_eq!(digest(&map(&[("dashboard", typed)])), None);
+    }
 }
