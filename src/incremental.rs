@@ -276,33 +276,39 @@ fn to_text(lines: &[(&str, Record)]) -> String {
 fn parse(text: &str) -> Option<HashMap<String, Record>> {
     let mut lines = text.lines();
     (lines.next()? == HEADER).then_some(())?;
-    lines
-        .map(|line| {
-            let mut fields = line.splitn(9, ' ');
-            let mut field = || fields.next();
-            let mut fingerprint = [0; FINGERPRINT_BYTES];
-            from_hex(field()?, &mut fingerprint)?;
-            let mut hash = [0; HASH_BYTES];
-            from_hex(field()?, &mut hash)?;
-            let ino = field()?.parse().ok()?;
-            let size = field()?.parse().ok()?;
-            let mtime = (field()?.parse().ok()?, field()?.parse().ok()?);
-            let ctime = (field()?.parse().ok()?, field()?.parse().ok()?);
-            let path = field()?.to_owned();
-            let stat = FileStat {
-                ino,
-                size,
-                mtime,
-                ctime,
-            };
-            let record = Record {
-                fingerprint,
-                hash,
-                stat,
-            };
-            Some((path, record))
-        })
-        .collect()
+    let mut records = HashMap::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
+    for line in lines {
+        let (path, record) = parse_line(line)?;
+        records.insert(path, record);
+    }
+    Some(records)
+}
+
+/// One record's line: `fingerprint hash inode size mtime mtime_ns ctime ctime_ns path`.
+fn parse_line(line: &str) -> Option<(String, Record)> {
+    let mut fields = line.splitn(9, ' ');
+    let mut field = || fields.next();
+    let mut fingerprint = [0; FINGERPRINT_BYTES];
+    from_hex(field()?, &mut fingerprint)?;
+    let mut hash = [0; HASH_BYTES];
+    from_hex(field()?, &mut hash)?;
+    let ino = field()?.parse().ok()?;
+    let size = field()?.parse().ok()?;
+    let mtime = (field()?.parse().ok()?, field()?.parse().ok()?);
+    let ctime = (field()?.parse().ok()?, field()?.parse().ok()?);
+    let path = field()?.to_owned();
+    let stat = FileStat {
+        ino,
+        size,
+        mtime,
+        ctime,
+    };
+    let record = Record {
+        fingerprint,
+        hash,
+        stat,
+    };
+    Some((path, record))
 }
 
 /// Writes `text` to `file` through a temporary file, so a reader sees a whole record or none.

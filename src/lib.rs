@@ -20,6 +20,7 @@ pub mod verify;
 mod parallel;
 pub mod timing;
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use diagnostics::{Diagnostic, SourceFile, did_you_mean};
@@ -108,26 +109,45 @@ pub fn compile(
     compile_inner(source, env, templates, None).map(|done| done.compiled)
 }
 
+/// An output directory to compile against, and what is already known of it.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputDir<'a> {
+    /// The directory.
+    pub dir: &'a Path,
+    /// The up-to-date cache key to record the result under (see [`cache::key`]), if any.
+    pub key: Option<&'a cache::Key>,
+    /// Its manifest, when already read (under the same lock); read here otherwise.
+    pub manifest: Option<&'a output::ManifestOnDisk>,
+    /// What the last render recorded of its files (see [`incremental`]), if anything.
+    pub known: Option<&'a incremental::Known>,
+}
+
+impl<'a> OutputDir<'a> {
+    /// `dir`, with nothing known of it.
+    pub fn new(dir: &'a Path) -> Self {
+        Self {
+            dir,
+            key: None,
+            manifest: None,
+            known: None,
+        }
+    }
+}
+
 /// [`compile`], set against the output directory in the same pass: each file is compared with
 /// what is on disk as soon as it is rendered, in parallel. A file that is on disk byte for byte
 /// and recorded in the manifest with its hash is not verified again: platgen verified it when it
 /// wrote it. Every file that differs, and so every file render would write, is verified. The
-/// result is recorded in the up-to-date cache under `key` (see [`cache::key`]), when there is one.
-/// A file `known` says is unchanged is not rendered at all (see [`incremental`]).
+/// result is recorded in the up-to-date cache under the output directory's key, when it has
+/// one. A file its record says is unchanged is not rendered at all (see [`incremental`]).
 pub fn compile_against(
     source: SourceFile,
     env: Option<&str>,
     templates: Option<&Path>,
-    out_dir: &Path,
-    key: Option<&cache::Key>,
-    known: Option<&incremental::Known>,
+    out: OutputDir<'_>,
 ) -> Result<(Compiled, output::Changes), Failure> {
-    let target = Target {
-        dir: out_dir,
-        stager: None,
-        known,
-    };
-    let (compiled, changes, _) = compile_and_remember(source, env, templates, &target, key)?;
+    let target = Target { out, stager: None };
+    let (compiled, changes, _) = compile_and_remember(source, env, templates, &target)?;
     Ok((compiled, changes))
 }
 
@@ -139,27 +159,22 @@ pub fn compile_and_stage(
     source: SourceFile,
     env: Option<&str>,
     templates: Option<&Path>,
-    out_dir: &Path,
-    key: Option<&cache::Key>,
-    known: Option<&incremental::Known>,
+    out: OutputDir<'_>,
 ) -> Result<(Compiled, output::Changes, output::StagedRender), Failure> {
     // Declared first, dropped last: after the staged files of a failed run (see StagedRender).
-    let stager = output::Stager::new(out_dir);
+    let stager = output::Stager::new(out.dir);
     let target = Target {
-        dir: out_dir,
+        out,
         stager: Some(&stager),
-        known,
     };
-    let (compiled, changes, staged) = compile_and_remember(source, env, templates, &target, key)?;
+    let (compiled, changes, staged) = compile_and_remember(source, env, templates, &target)?;
     Ok((compiled, changes, output::StagedRender::new(stager, staged)))
 }
 
 /// Where a compilation is set against: the output directory, and whether to stage into it.
 struct Target<'s> {
-    dir: &'s Path,
+    out: OutputDir<'s>,
     stager: Option<&'s output::Stager>,
-    /// What the last render recorded of the output directory's files.
-    known: Option<&'s incremental::Known>,
 }
 
 /// Compiles against `target` and records the result in the up-to-date cache under `key`.
@@ -168,11 +183,10 @@ fn compile_and_remember(
     env: Option<&str>,
     templates: Option<&Path>,
     target: &Target<'_>,
-    key: Option<&cache::Key>,
 ) -> Result<(Compiled, output::Changes, Vec<output::Staged>), Failure> {
     let done = compile_inner(source, env, templates, Some(target))?;
     let changes = done.changes.unwrap_or_default();
-    if let Some(key) = key {
+    if let Some(key) = target.out.key {
         timed("cache", || {
             cache::store(key, &cache_entry(&done.compiled, &changes));
         });
@@ -207,20 +221,21 @@ fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
 /// knows `out_dir` is exactly what the render of `key` (see [`cache::key`]) would leave (with
 /// `strict`, holding nothing else either); `None` when it does not know, and only a render can
 /// tell.
+/// `current` is the manifest read from `out_dir`: with none (an empty output directory) the
+/// cache cannot help.
 pub fn known_up_to_date(
     key: &cache::Key,
     config: &Path,
     out_dir: &Path,
+    current: &output::ManifestOnDisk,
     strict: bool,
 ) -> Option<cache::Entry> {
     timed("cache lookup", || {
-        // Read first: with no manifest (an empty output directory) the cache cannot help.
-        let current = output::read_manifest(out_dir).ok()?;
         if !current.exists {
             return None;
         }
         let entry = cache::lookup(key)?;
-        cache::up_to_date(out_dir, repository_of(config), &current, &entry, strict).then_some(entry)
+        cache::up_to_date(out_dir, repository_of(config), current, &entry, strict).then_some(entry)
     })
 }
 
@@ -281,11 +296,15 @@ fn compile_with(
     };
     let artifacts = timed("plan", || plan::plan(&platform, env));
     let stager = target.and_then(|t| t.stager);
-    let known = target.and_then(|t| t.known);
+    let known = target.and_then(|t| t.out.known);
     let target = match target {
-        Some(t) => {
-            let current =
-                output::read_manifest(t.dir).map_err(|d| Failure::Environment(vec![d]))?;
+        Some(Target { out, .. }) => {
+            let current = match out.manifest {
+                Some(read) => Cow::Borrowed(read),
+                None => Cow::Owned(
+                    output::read_manifest(out.dir).map_err(|d| Failure::Environment(vec![d]))?,
+                ),
+            };
             // Nothing is read, written or pruned through a link inside the output directory.
             let paths = artifacts.iter().map(|a| a.path.as_str());
             let owned = current.manifest.entries.keys().map(String::as_str);
@@ -296,15 +315,16 @@ fn compile_with(
                     .flat_map(|j| j.entries.iter().map(|(p, _)| p.as_str())),
             );
             let root = repository_of(&source.path);
-            output::check_dirs(t.dir, root, paths.chain(owned)).map_err(Failure::Environment)?;
-            Some((t.dir, current))
+            output::check_dirs(out.dir, root, paths.chain(owned)).map_err(Failure::Environment)?;
+            Some((out.dir, current))
         }
         None => None,
     };
     let results = timed("render, verify, compare", || {
         // Each artifact (and its template context) is dropped once its file is built.
         parallel::map_owned(artifacts, |artifact| {
-            build_file(renderer, &artifact, target.as_ref(), stager, known)
+            let target = target.as_ref().map(|(dir, current)| (*dir, &**current));
+            build_file(renderer, &artifact, target, stager, known)
         })
     });
     timing::note(|| {
@@ -434,7 +454,7 @@ enum Problem {
 fn build_file(
     renderer: &Renderer,
     artifact: &plan::Artifact<'_>,
-    target: Option<&(&Path, output::ManifestOnDisk)>,
+    target: Option<(&Path, &output::ManifestOnDisk)>,
     stager: Option<&output::Stager>,
     known: Option<&incremental::Known>,
 ) -> Result<Option<Built>, Problem> {

@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use platgen::cache::Key;
 use platgen::diagnostics::{Diagnostic, DiagnosticFormat, SourceFile, render_diagnostics};
 use platgen::incremental::Known;
-use platgen::{Failure, compile_against, diff, output, read_source};
+use platgen::{Failure, OutputDir, compile_against, diff, output, read_source};
 
 /// Rendering allocates many small strings and values on several threads at once; mimalloc
 /// handles that pattern markedly faster than the system allocator.
@@ -194,17 +194,14 @@ fn report(
 /// With `known`, files it says are unchanged are not rendered (see `platgen::incremental`).
 fn compile(
     input: &Input,
-    source: SourceFile,
-    key: Option<&Key>,
+    read: &Read,
     known: Option<&Known>,
 ) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
     compile_against(
-        source,
+        read.source.clone(),
         input.env.as_deref(),
         input.templates.as_deref(),
-        &input.out,
-        key,
-        known,
+        read.output_dir(input, known),
     )
     .map(ManuallyDrop::new)
 }
@@ -224,9 +221,39 @@ fn known_files(input: &Input) -> Option<Known> {
 enum Cached {
     /// It is exactly what render would leave; what render produces.
     UpToDate(platgen::cache::Entry),
-    /// Only a render can tell: the platform file, read, and its cache key (to record the
-    /// render under; none when the cache is off).
-    Unknown(SourceFile, Option<Key>),
+    /// Only a render can tell.
+    Unknown(Read),
+}
+
+/// What a run read before compiling: the platform file, its cache key (to record the render
+/// under; none when the cache is off) and the output directory's manifest (none when it could
+/// not be read: compiling reads it again, for the error).
+struct Read {
+    source: SourceFile,
+    key: Option<Key>,
+    manifest: Option<output::ManifestOnDisk>,
+}
+
+impl Read {
+    /// The output directory with what is known of it.
+    fn output_dir<'a>(&'a self, input: &'a Input, known: Option<&'a Known>) -> OutputDir<'a> {
+        OutputDir {
+            dir: &input.out,
+            key: self.key.as_ref(),
+            manifest: self.manifest.as_ref(),
+            known,
+        }
+    }
+}
+
+/// [`read_and_ask_cache`], and meanwhile, on another thread, [`known_files`].
+fn read_and_ask_cache_knowing(input: &Input) -> (Result<Cached, Failure>, Option<Known>) {
+    std::thread::scope(|scope| {
+        let known = scope.spawn(|| platgen::timing::timed("record lookup", || known_files(input)));
+        let cached = read_and_ask_cache(input, false);
+        // A record that cannot be loaded is no record.
+        (cached, known.join().ok().flatten())
+    })
 }
 
 /// Reads the platform file and asks the up-to-date cache about the output directory.
@@ -242,15 +269,20 @@ fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
         input.templates.as_deref(),
         &input.out,
     );
-    let known = match &key {
-        Some(key) if !input.no_cache => {
-            platgen::known_up_to_date(key, &input.config, &input.out, strict)
+    let manifest = output::read_manifest(&input.out).ok();
+    let known = match (&key, &manifest) {
+        (Some(key), Some(manifest)) if !input.no_cache => {
+            platgen::known_up_to_date(key, &input.config, &input.out, manifest, strict)
         }
         _ => None,
     };
     Ok(match known {
         Some(entry) => Cached::UpToDate(entry),
-        None => Cached::Unknown(source, key),
+        None => Cached::Unknown(Read {
+            source,
+            key,
+            manifest,
+        }),
     })
 }
 
@@ -264,8 +296,9 @@ fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
 
 fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     let _lock = output::lock(&input.out, output::Access::Exclusive);
-    let (source, key) = match read_and_ask_cache(input, false)? {
-        Cached::Unknown(source, key) => (source, key),
+    let (cached, known) = read_and_ask_cache_knowing(input);
+    let read = match cached? {
+        Cached::Unknown(read) => read,
         Cached::UpToDate(entry) => {
             // Nothing to write; only the leftovers of an interrupted render to tidy.
             output::remove_leftovers_below(&input.out);
@@ -273,15 +306,12 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let known = known_files(input);
     // Every file to write is staged as it is built; nothing is visible until the commit.
     let (compiled, changes, staged) = platgen::compile_and_stage(
-        source,
+        read.source.clone(),
         input.env.as_deref(),
         input.templates.as_deref(),
-        &input.out,
-        key.as_ref(),
-        known.as_ref(),
+        read.output_dir(input, known.as_ref()),
     )?;
     // Never dropped (see compile()): the process ends right after.
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
@@ -332,12 +362,12 @@ fn check_summary(input: &Input, format: Format, files: usize) -> ExitCode {
 
 fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Failure> {
     let _lock = output::lock(&input.out, output::Access::Shared);
-    let (source, key) = match read_and_ask_cache(input, strict)? {
-        Cached::Unknown(source, key) => (source, key),
+    let read = match read_and_ask_cache(input, strict)? {
+        Cached::Unknown(read) => read,
         Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.files.len())),
     };
     // Every byte compared: check never takes a file as unchanged on its times.
-    let compiled = compile(input, source, key.as_ref(), None)?;
+    let compiled = compile(input, &read, None)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let unowned = if strict {
         let rendered = compiled.rendered.iter().map(String::as_str).collect();
@@ -387,11 +417,12 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
 fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, Failure> {
     let _lock = output::lock(&input.out, output::Access::Shared);
     let compiled;
-    let review = match read_and_ask_cache(input, false)? {
+    let (cached, known) = read_and_ask_cache_knowing(input);
+    let review = match cached? {
         // Up to date: the review of no change at all.
         Cached::UpToDate(_) => diff::review(&input.out, &[], &output::Changes::default()),
-        Cached::Unknown(source, key) => {
-            compiled = compile(input, source, key.as_ref(), known_files(input).as_ref())?;
+        Cached::Unknown(read) => {
+            compiled = compile(input, &read, known.as_ref())?;
             diff::review(&input.out, &compiled.0.files, &compiled.1)
         }
     }
