@@ -218,6 +218,10 @@ impl Known {
                 lines.push((path, *record));
             }
         }
+        if lines.is_empty() && self.records.is_empty() {
+            // Nothing to record, and no record to replace.
+            return;
+        }
         lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let _ = write(&self.file, &to_text(&lines));
         crate::cache::prune(self.file.parent().unwrap_or(Path::new(".")), PREFIX);
