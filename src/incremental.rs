@@ -12,10 +12,12 @@
 //! record, another fingerprint, a file touched, replaced or removed) renders the file as usual.
 //!
 //! Like `git status`, this trusts the file system's times: an edit that keeps a file's inode,
-//! size, modification and change times is not seen. The change time cannot be set by hand, and
-//! a file changed within the file system's clock tick of the record is not trusted ("racily
-//! clean" in git's terms: it is not recorded). `check` never relies on it: it compares every
-//! byte. The record is best effort: one that cannot be read or written is no record.
+//! size, modification and change times is not seen. The change time cannot be set by hand. A
+//! file that changed within the file system's clock tick of the record could change again
+//! without its times changing ("racily clean" in git's terms): its record says so, and such a
+//! file is taken as unchanged only when its bytes hash to what the manifest says. `check` never
+//! relies on the record: it compares every byte. The record is best effort: one that cannot be
+//! read or written is no record.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -27,7 +29,7 @@ use crate::output::manifest::{Manifest, hex};
 use crate::plan::inputs::Digest;
 
 /// First line of every record; a record without it is ignored.
-const HEADER: &str = "platgen known files 1";
+const HEADER: &str = "platgen known files 2";
 
 /// Records are files named with this prefix in the cache directory.
 pub(crate) const PREFIX: &str = "known-";
@@ -98,6 +100,9 @@ struct Record {
     fingerprint: Fingerprint,
     hash: HashPrefix,
     stat: FileStat,
+    /// Changed within a clock tick of the record (see [`FileStat::racy`]): its times alone do
+    /// not tell, its bytes must.
+    racy: bool,
 }
 
 /// A file rendered (or taken as rendered) by a compilation, with its fingerprint, the hash of
@@ -169,7 +174,7 @@ impl Known {
 
     /// Whether the file at `path` is known to be what render would write: its record has this
     /// fingerprint, `hash` (what the manifest gives it) is the recorded one, and `lstat` says
-    /// what it said then. Its `lstat` when so.
+    /// what it said then (for a racy record, and its bytes hash to `hash`). Its `lstat` when so.
     pub fn unchanged(
         &self,
         out_dir: &Path,
@@ -181,8 +186,15 @@ impl Known {
         if record.fingerprint != short(fingerprint) || Some(record.hash) != hash_prefix(hash) {
             return None;
         }
-        let stat = FileStat::of(&out_dir.join(path))?;
-        (stat == record.stat).then_some(stat)
+        let file = out_dir.join(path);
+        let stat = FileStat::of(&file)?;
+        if stat != record.stat {
+            return None;
+        }
+        if record.racy && crate::output::hash_on_disk(&file).ok()?.as_deref() != Some(hash) {
+            return None;
+        }
+        Some(stat)
     }
 
     /// Records the files of a render just committed to `out_dir`, whose manifest is now
@@ -198,15 +210,13 @@ impl Known {
             let (Some(stat), Some(hash)) = (stat, hash_prefix(&f.hash)) else {
                 continue;
             };
-            if !stat.racy(now) {
-                let fingerprint = short(&f.fingerprint);
-                let record = Record {
-                    fingerprint,
-                    hash,
-                    stat,
-                };
-                lines.push((&f.path, record));
-            }
+            let record = Record {
+                fingerprint: short(&f.fingerprint),
+                hash,
+                stat,
+                racy: stat.racy(now),
+            };
+            lines.push((&f.path, record));
         }
         let rendered: HashSet<&str> = rendered.iter().map(|f| f.path.as_str()).collect();
         for (path, record) in &self.records {
@@ -269,8 +279,14 @@ fn to_text(lines: &[(&str, Record)]) -> String {
         // Writing to a String cannot fail.
         let _ = writeln!(
             text,
-            " {} {} {} {} {} {} {path}",
-            s.ino, s.size, s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1
+            " {} {} {} {} {} {} {} {path}",
+            s.ino,
+            s.size,
+            s.mtime.0,
+            s.mtime.1,
+            s.ctime.0,
+            s.ctime.1,
+            u8::from(r.racy)
         );
     }
     text
@@ -288,9 +304,9 @@ fn parse(text: &str) -> Option<HashMap<String, Record>> {
     Some(records)
 }
 
-/// One record's line: `fingerprint hash inode size mtime mtime_ns ctime ctime_ns path`.
+/// One record's line: `fingerprint hash inode size mtime mtime_ns ctime ctime_ns racy path`.
 fn parse_line(line: &str) -> Option<(String, Record)> {
-    let mut fields = line.splitn(9, ' ');
+    let mut fields = line.splitn(10, ' ');
     let mut field = || fields.next();
     let mut fingerprint = [0; FINGERPRINT_BYTES];
     from_hex(field()?, &mut fingerprint)?;
@@ -300,6 +316,11 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
     let size = field()?.parse().ok()?;
     let mtime = (field()?.parse().ok()?, field()?.parse().ok()?);
     let ctime = (field()?.parse().ok()?, field()?.parse().ok()?);
+    let racy = match field()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
     let path = field()?.to_owned();
     let stat = FileStat {
         ino,
@@ -311,6 +332,7 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
         fingerprint,
         hash,
         stat,
+        racy,
     };
     Some((path, record))
 }
@@ -344,6 +366,7 @@ mod tests {
             fingerprint: [n; FINGERPRINT_BYTES],
             hash: [0xab; HASH_BYTES],
             stat: stat(1_700_000_000, 123_456_789),
+            racy: n.is_multiple_of(2),
         };
         let lines = [("a b/c.yaml", record(1)), ("d/é.yaml", record(2))];
         let parsed = parse(&to_text(&lines)).expect("a record");
@@ -356,13 +379,14 @@ mod tests {
     fn anything_but_a_whole_record_is_none() {
         assert_eq!(parse(""), None);
         assert_eq!(parse("something else\n"), None);
-        let line = format!("{} {} 1 2 3 4 5 6 p", "0".repeat(32), "0".repeat(16));
+        let line = format!("{} {} 1 2 3 4 5 6 0 p", "0".repeat(32), "0".repeat(16));
         assert!(parse(&format!("{HEADER}\n{line}\n")).is_some());
         for bad in [
-            format!("{} {} 1 2 3 4 5 6 p", "0".repeat(31), "0".repeat(16)),
-            format!("{} {} 1 2 3 4 5 6 p", "G".repeat(32), "0".repeat(16)),
-            format!("{} {} 1 2 3 4 5", "0".repeat(32), "0".repeat(16)),
-            format!("{} {} -1 2 3 4 5 6 p", "0".repeat(32), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6 0 p", "0".repeat(31), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6 0 p", "G".repeat(32), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6", "0".repeat(32), "0".repeat(16)),
+            format!("{} {} -1 2 3 4 5 6 0 p", "0".repeat(32), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6 2 p", "0".repeat(32), "0".repeat(16)),
         ] {
             assert_eq!(parse(&format!("{HEADER}\n{bad}\n")), None, "{bad}");
         }
@@ -378,6 +402,51 @@ mod tests {
         assert!(stat(1_699_999_998, 0).racy(now));
         assert!(!stat(1_699_999_990, 0).racy(now));
         assert!(stat(-1, 0).racy(now));
+    }
+
+    #[test]
+    fn a_racy_record_vouches_for_a_file_only_by_its_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("f.yaml"), "edited").expect("write");
+        let stat = FileStat::of(&dir.path().join("f.yaml")).expect("a file");
+        let written = crate::output::manifest::hash(b"written");
+        let fingerprint = [7; 32];
+        let known = |racy| Known {
+            salt: Vec::new(),
+            file: dir.path().join("record"),
+            records: HashMap::from([(
+                "f.yaml".to_owned(),
+                Record {
+                    fingerprint: short(&fingerprint),
+                    hash: hash_prefix(&written).expect("hex"),
+                    stat,
+                    racy,
+                },
+            )]),
+        };
+        // The times say nothing changed; a racy record does not take their word for it.
+        let unchanged =
+            |racy, hash: &str| known(racy).unchanged(dir.path(), "f.yaml", &fingerprint, hash);
+        assert_eq!(unchanged(false, &written), Some(stat));
+        assert_eq!(unchanged(true, &written), None);
+        // Bytes that hash to what the manifest says (and the record's hash prefix) are enough.
+        let edited = crate::output::manifest::hash(b"edited");
+        let same_prefix = format!("{}{}", &written[..16], &edited[16..]);
+        assert_eq!(unchanged(true, &edited), None, "another hash than recorded");
+        assert_eq!(unchanged(true, &same_prefix), None, "bytes hash otherwise");
+        fs::write(dir.path().join("f.yaml"), "written").expect("write");
+        let stat_now = FileStat::of(&dir.path().join("f.yaml")).expect("a file");
+        let mut racy = known(true);
+        racy.records.get_mut("f.yaml").expect("record").stat = stat_now;
+        assert_eq!(
+            racy.unchanged(dir.path(), "f.yaml", &fingerprint, &written),
+            Some(stat_now)
+        );
+        assert_eq!(
+            racy.unchanged(dir.path(), "f.yaml", &[8; 32], &written),
+            None,
+            "another fingerprint"
+        );
     }
 
     #[test]

@@ -303,6 +303,31 @@ fn a_file_changed_behind_the_record_is_seen_even_with_its_times_put_back() {
 }
 
 #[test]
+fn right_after_a_render_files_are_taken_as_unchanged_by_their_bytes() {
+    let work = Work::new();
+    // No pause: every file changed within a clock tick of the record.
+    assert!(work.run(&["render"]).status.success());
+    let file = work.path("out/production/kubernetes/platform-auth-deployment.yaml");
+    let before = fs::read_to_string(&file).expect("rendered");
+    // An edit in the same tick could keep every time; the bytes still tell.
+    fs::write(&file, before.replacen("replicas: 2", "replicas: 9", 1)).expect("edit");
+    work.edit_platform("workers = 4", "workers = 5");
+    let render = work.run(&["render"]);
+    assert!(render.status.success(), "{}", stderr(&render));
+    let (unchanged, rendered) = counts(&render);
+    assert!(
+        unchanged > rendered,
+        "{unchanged} taken as unchanged, {rendered} rendered"
+    );
+    assert!(
+        stderr(&render).contains("platform-auth-deployment.yaml was edited by hand"),
+        "{}",
+        stderr(&render)
+    );
+    assert_eq!(fs::read_to_string(&file).expect("read"), before);
+}
+
+#[test]
 fn other_templates_render_every_file_again() {
     let work = Work::new();
     work.render_and_record();
