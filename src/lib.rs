@@ -458,10 +458,16 @@ fn build_file(
     stager: Option<&output::Stager>,
     known: Option<&incremental::Known>,
 ) -> Result<Option<Built>, Problem> {
-    let fingerprint = known.and_then(|known| artifact.fingerprint(known.salt()));
+    let fresh = stager.is_some_and(output::Stager::fresh);
+    // Into an empty directory only the cheap fingerprints are taken, for the next render: a
+    // whole context (a runbook's, a compose file's) costs a walk of it, and its file renders
+    // once more next time instead.
+    let fingerprint = known
+        .filter(|_| !fresh || artifact.names_parts())
+        .and_then(|known| artifact.fingerprint(known.salt()));
     if let (Some(known), Some(fingerprint), Some((dir, current))) = (known, fingerprint, target)
         && current.interrupted.is_none()
-        && !stager.is_some_and(output::Stager::fresh)
+        && !fresh
         && let Some(hash) = current.manifest.entries.get(&artifact.path)
         && let Some(stat) = known.unchanged(dir, &artifact.path, &fingerprint, hash)
     {

@@ -136,6 +136,12 @@ impl<'a> Context<'a> {
 }
 
 impl Artifact<'_> {
+    /// Whether the file names the parts of the model it reads (see [`inputs`]), which makes
+    /// its fingerprint cheap.
+    pub fn names_parts(&self) -> bool {
+        matches!(self.inputs, Inputs::Parts(_))
+    }
+
     /// The file's fingerprint under `salt` (see [`inputs`]); `None` when not known.
     pub fn fingerprint(&self, salt: &[u8]) -> Option<inputs::Digest> {
         let ready = match &self.context.0 {
