@@ -37,6 +37,17 @@ const HEADER: &str = "platgen up-to-date cache 1";
 pub struct Key {
     digest: String,
     dir: PathBuf,
+    /// The digest of the `--templates` overrides it was made with (see [`templates_digest`]).
+    templates: Vec<u8>,
+}
+
+impl Key {
+    /// Whether the overrides in `templates` are still those the key was made with: templates
+    /// load while rendering, so one edited meanwhile may have rendered some files. Such a
+    /// render is not recorded under the key.
+    pub fn templates_unchanged(&self, templates: Option<&Path>) -> bool {
+        templates_digest(templates).is_some_and(|digest| digest == self.templates)
+    }
 }
 
 /// What the render of a [`Key`] produced.
@@ -80,10 +91,12 @@ pub fn key(
     part(source.text.as_bytes());
     part(out_dir.as_os_str().as_encoded_bytes());
     part(env.unwrap_or("\0all").as_bytes());
-    part(&templates_digest(templates)?);
+    let templates = templates_digest(templates)?;
+    part(&templates);
     Some(Key {
         digest: output::manifest::hex(&hasher.finalize()),
         dir,
+        templates,
     })
 }
 
@@ -264,6 +277,23 @@ mod tests {
         assert_eq!(Entry::parse(&entry.to_text()), Some(entry.clone()));
         entry.scope.env = None;
         assert_eq!(Entry::parse(&entry.to_text()), Some(entry));
+    }
+
+    #[test]
+    fn a_key_tells_templates_edited_since_it_was_made() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let template = dir.path().join("kubernetes/namespace.yaml");
+        fs::create_dir_all(template.parent().expect("parent")).expect("mkdir");
+        fs::write(&template, "a").expect("write");
+        let key = Key {
+            digest: String::new(),
+            dir: dir.path().to_path_buf(),
+            templates: templates_digest(Some(dir.path())).expect("readable"),
+        };
+        assert!(key.templates_unchanged(Some(dir.path())));
+        assert!(!key.templates_unchanged(None));
+        fs::write(&template, "b").expect("edit");
+        assert!(!key.templates_unchanged(Some(dir.path())));
     }
 
     #[test]

@@ -12,12 +12,15 @@
 //! record, another fingerprint, a file touched, replaced or removed) renders the file as usual.
 //!
 //! Like `git status`, this trusts the file system's times: an edit that keeps a file's inode,
-//! size, modification and change times is not seen. The change time cannot be set by hand. A
-//! file that changed within the file system's clock tick of the record could change again
-//! without its times changing ("racily clean" in git's terms): its record says so, and such a
-//! file is taken as unchanged only when its bytes hash to what the manifest says. `check` never
-//! relies on the record: it compares every byte. The record is best effort: one that cannot be
-//! read or written is no record.
+//! size, modification and change times is not seen. The change time cannot be set by hand.
+//! Each recorded stat is one taken when the file's bytes were known good ([`Checked`]): read
+//! and compared, taken as unchanged, or just written into a fresh tree. A file that changed
+//! within the file system's clock tick of that moment could change again without its times
+//! changing ("racily clean" in git's terms), and so could a file renamed into place, whose stat
+//! is only taken afterwards: their records say so, and such a file is taken as unchanged only
+//! when its bytes hash to what the manifest says. `check` never relies on the record: it
+//! compares every byte. The record is best effort: one that cannot be read or written is no
+//! record.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -105,8 +108,29 @@ struct Record {
     racy: bool,
 }
 
+/// What `lstat` said of a file at a moment its bytes were known to be good (read and compared,
+/// or just written where nobody else could see them), and whether they could have changed
+/// since without its times changing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    stat: FileStat,
+    racy: bool,
+}
+
+impl Checked {
+    /// `stat`, taken at or after `since`, when the file's bytes were good: racy when the file
+    /// changed within a clock tick of `since` (an edit after the check could then leave every
+    /// time as it was).
+    pub fn since(stat: FileStat, since: SystemTime) -> Self {
+        Self {
+            stat,
+            racy: stat.racy(since),
+        }
+    }
+}
+
 /// A file rendered (or taken as rendered) by a compilation, with its fingerprint, the hash of
-/// its content, and what `lstat` says of it, when known before the commit.
+/// its content, and what `lstat` said of it when its bytes were checked, if known.
 #[derive(Debug, Clone)]
 pub struct Fingerprinted {
     /// Path under the output directory.
@@ -115,9 +139,11 @@ pub struct Fingerprinted {
     pub fingerprint: Digest,
     /// The hex SHA-256 of its content (what the manifest gives it).
     pub hash: String,
-    /// Its `lstat` after the commit, when known before: taken as rendered without rendering,
-    /// or staged in a fresh tree.
-    pub stat: Option<FileStat>,
+    /// What `lstat` said when its bytes were known good: taken as unchanged, read and found the
+    /// same, or staged in a fresh tree (which keeps inode and times when renamed into place).
+    /// Not known for a file renamed into place by the commit (the rename changes its change
+    /// time): that one is recorded as racy, to be vouched for by its bytes next time.
+    pub checked: Option<Checked>,
 }
 
 /// What the last render into an output directory recorded of its files.
@@ -125,6 +151,8 @@ pub struct Fingerprinted {
 pub struct Known {
     /// Identifies the build and the templates: part of every fingerprint.
     salt: Vec<u8>,
+    /// The `--templates` overrides, to tell whether they changed while rendering.
+    templates: Option<PathBuf>,
     /// Where the record lives.
     file: PathBuf,
     records: HashMap<String, Record>,
@@ -136,8 +164,7 @@ impl Known {
     /// directory's parent does not exist.
     pub fn load(out_dir: &Path, templates: Option<&Path>) -> Option<Self> {
         let dir = crate::cache::directory()?;
-        let mut salt = crate::render::BUILD_ID.as_bytes().to_vec();
-        salt.extend(crate::cache::templates_digest(templates)?);
+        let salt = salt(templates)?;
         // An output directory not made yet is named by its parent's canonical path.
         let canonical = fs::canonicalize(out_dir).ok().or_else(|| {
             let parent = match out_dir.parent() {
@@ -154,6 +181,7 @@ impl Known {
             .unwrap_or_default();
         Some(Self {
             salt,
+            templates: templates.map(Path::to_path_buf),
             file,
             records,
         })
@@ -201,20 +229,28 @@ impl Known {
     /// `manifest`: this render's fingerprinted files, and the earlier records of files it did
     /// not render (another environment's) that the manifest still lists. Best effort.
     pub fn record(self, out_dir: &Path, rendered: &[Fingerprinted], manifest: &Manifest) {
-        let now = SystemTime::now();
+        // Templates load while rendering: if one changed meanwhile, some files may come from
+        // it, and the fingerprints (salted before) would vouch for them wrongly.
+        if salt(self.templates.as_deref()).as_ref() != Some(&self.salt) {
+            return;
+        }
+        // A stat taken only now says nothing of when the bytes were good: racy.
         let stats = crate::parallel::map(rendered, |f| {
-            f.stat.or_else(|| FileStat::of(&out_dir.join(&f.path)))
+            f.checked.or_else(|| {
+                let stat = FileStat::of(&out_dir.join(&f.path))?;
+                Some(Checked { stat, racy: true })
+            })
         });
         let mut lines: Vec<(&str, Record)> = Vec::with_capacity(rendered.len());
-        for (f, stat) in rendered.iter().zip(stats) {
-            let (Some(stat), Some(hash)) = (stat, hash_prefix(&f.hash)) else {
+        for (f, checked) in rendered.iter().zip(stats) {
+            let (Some(Checked { stat, racy }), Some(hash)) = (checked, hash_prefix(&f.hash)) else {
                 continue;
             };
             let record = Record {
                 fingerprint: short(&f.fingerprint),
                 hash,
                 stat,
-                racy: stat.racy(now),
+                racy,
             };
             lines.push((&f.path, record));
         }
@@ -236,6 +272,13 @@ impl Known {
         let _ = write(&self.file, &to_text(&lines));
         crate::cache::prune(self.file.parent().unwrap_or(Path::new(".")), PREFIX);
     }
+}
+
+/// What identifies this build and the `--templates` overrides; `None` when one cannot be read.
+fn salt(templates: Option<&Path>) -> Option<Vec<u8>> {
+    let mut salt = crate::render::BUILD_ID.as_bytes().to_vec();
+    salt.extend(crate::cache::templates_digest(templates)?);
+    Some(salt)
 }
 
 fn short(fingerprint: &Digest) -> Fingerprint {
@@ -413,6 +456,7 @@ mod tests {
         let fingerprint = [7; 32];
         let known = |racy| Known {
             salt: Vec::new(),
+            templates: None,
             file: dir.path().join("record"),
             records: HashMap::from([(
                 "f.yaml".to_owned(),
@@ -447,6 +491,39 @@ mod tests {
             None,
             "another fingerprint"
         );
+    }
+
+    #[test]
+    fn a_render_whose_templates_changed_meanwhile_is_not_recorded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (out, templates) = (dir.path().join("out"), dir.path().join("templates"));
+        fs::create_dir_all(templates.join("kubernetes")).expect("mkdir");
+        fs::create_dir_all(&out).expect("mkdir");
+        let template = templates.join("kubernetes/namespace.yaml");
+        fs::write(&template, "a").expect("write");
+        fs::write(out.join("f.yaml"), "x").expect("write");
+        let hash = crate::output::manifest::hash(b"x");
+        let manifest = Manifest {
+            entries: [("f.yaml".to_owned(), hash.clone())].into(),
+        };
+        let rendered = [Fingerprinted {
+            path: "f.yaml".to_owned(),
+            fingerprint: [1; 32],
+            hash,
+            checked: None,
+        }];
+        let known = || Known {
+            salt: salt(Some(&templates)).expect("readable"),
+            templates: Some(templates.clone()),
+            file: dir.path().join("record"),
+            records: HashMap::new(),
+        };
+        let before = known();
+        fs::write(&template, "b").expect("edit");
+        before.record(&out, &rendered, &manifest);
+        assert!(!dir.path().join("record").exists(), "recorded");
+        known().record(&out, &rendered, &manifest);
+        assert!(dir.path().join("record").exists(), "not recorded");
     }
 
     #[test]

@@ -186,7 +186,9 @@ fn compile_and_remember(
 ) -> Result<(Compiled, output::Changes, Vec<output::Staged>), Failure> {
     let done = compile_inner(source, env, templates, Some(target))?;
     let changes = done.changes.unwrap_or_default();
-    if let Some(key) = target.out.key {
+    if let Some(key) = target.out.key
+        && key.templates_unchanged(templates)
+    {
         timed("cache", || {
             cache::store(key, &cache_entry(&done.compiled, &changes));
         });
@@ -320,6 +322,8 @@ fn compile_with(
         }
         None => None,
     };
+    // Every stat taken from here on is of bytes known good then (see incremental::Checked).
+    let checked_since = std::time::SystemTime::now();
     let results = timed("render, verify, compare", || {
         // Each artifact (and its template context) is dropped once its file is built.
         parallel::map_owned(artifacts, |artifact| {
@@ -395,7 +399,9 @@ fn compile_with(
                 path: b.path.clone(),
                 fingerprint,
                 hash: observed.hash.clone(),
-                stat: b.stat,
+                checked: b
+                    .stat
+                    .map(|stat| incremental::Checked::since(stat, checked_since)),
             });
         }
         if let Some(content) = b.content {
@@ -478,6 +484,7 @@ fn build_file(
             observed: Some(output::Observed {
                 hash: hash.clone(),
                 on_disk: output::OnDisk::Same,
+                stat: Some(stat),
             }),
             staged: None,
             fingerprint: Some(fingerprint),
@@ -517,11 +524,17 @@ fn build_file(
         ),
         _ => None,
     };
+    // What `lstat` says once committed, when known now: the file on disk, read and found the
+    // same, or one staged in a fresh tree. A file renamed into place is not known.
+    let stat = match &staged {
+        Some(staged) => staged.committed_stat(),
+        None => observed.as_ref().and_then(|o| o.stat),
+    };
     Ok(Some(Built {
         content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,
         observed,
-        stat: staged.as_ref().and_then(output::Staged::committed_stat),
+        stat,
         staged,
         fingerprint,
         known_unchanged: false,

@@ -327,6 +327,50 @@ fn right_after_a_render_files_are_taken_as_unchanged_by_their_bytes() {
     assert_eq!(fs::read_to_string(&file).expect("read"), before);
 }
 
+/// A file edited after render compared it (and found it the same) but before the record was
+/// written: the record holds what `lstat` said when the bytes were read, so the edit is seen.
+/// Drives the library as `platgen render --no-cache` does, with the edit between the commit
+/// and the record.
+#[test]
+fn an_edit_between_the_comparison_and_the_record_is_still_seen() {
+    let work = Work::new();
+    work.render_and_record();
+    // The only test here that reads the cache directory in-process.
+    unsafe { std::env::set_var("PLATGEN_CACHE_DIR", work.path("cache")) };
+    let out = work.path("out");
+    let known = platgen::incremental::Known::load(&out, None)
+        .expect("a record")
+        .forget();
+    let source = platgen::read_source(&work.path("platform.toml")).expect("source");
+    let manifest = platgen::output::read_manifest(&out).expect("manifest");
+    let output_dir = platgen::OutputDir {
+        dir: &out,
+        key: None,
+        manifest: Some(&manifest),
+        known: Some(&known),
+    };
+    let (compiled, changes, staged) =
+        platgen::compile_and_stage(source, None, None, output_dir).expect("compiles");
+    platgen::output::commit(&out, staged, &changes).expect("commit");
+    // Someone saves a file while the render finishes.
+    let file = out.join("production/kubernetes/platform-user-configmap.yaml");
+    let before = fs::read_to_string(&file).expect("rendered");
+    let edited = before.replacen("kind: ConfigMap", "kind: ConfigMap # edit", 1);
+    fs::write(&file, edited).expect("edit");
+    std::thread::sleep(Duration::from_millis(300));
+    known.record(&out, &compiled.fingerprinted, &changes.next_manifest);
+
+    work.edit_platform("workers = 4", "workers = 5");
+    let render = work.run(&["render"]);
+    assert!(render.status.success(), "{}", stderr(&render));
+    assert!(
+        stderr(&render).contains("platform-user-configmap.yaml was edited by hand"),
+        "the edit went unseen:\n{}",
+        stderr(&render)
+    );
+    assert_eq!(fs::read_to_string(&file).expect("read"), before);
+}
+
 #[test]
 fn other_templates_render_every_file_again() {
     let work = Work::new();

@@ -136,8 +136,8 @@ pub fn check_dirs<'a>(
 }
 
 /// Opens the regular file at `path` for reading, without following a link there or blocking
-/// on a FIFO; `Ok(None)` when nothing is there.
-pub(super) fn open_regular(path: &Path) -> Result<Option<fs::File>, Diagnostic> {
+/// on a FIFO, with what `fstat` says of it; `Ok(None)` when nothing is there.
+pub(super) fn open_regular(path: &Path) -> Result<Option<(fs::File, fs::Metadata)>, Diagnostic> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(target_os = "linux")]
@@ -167,18 +167,21 @@ pub(super) fn open_regular(path: &Path) -> Result<Option<fs::File>, Diagnostic> 
     if !meta.is_file() {
         return Err(special_error(path));
     }
-    Ok(Some(file))
+    Ok(Some((file, meta)))
 }
 
-/// Reads the regular file at `path` into `buffer` (see [`open_regular`]); `false` when there is
-/// none.
-pub(super) fn read_regular(path: &Path, buffer: &mut Vec<u8>) -> Result<bool, Diagnostic> {
-    let Some(mut file) = open_regular(path)? else {
-        return Ok(false);
+/// Reads the regular file at `path` into `buffer` (see [`open_regular`]); what `fstat` said of
+/// it before it was read, or `None` when there is none.
+pub(super) fn read_regular(
+    path: &Path,
+    buffer: &mut Vec<u8>,
+) -> Result<Option<fs::Metadata>, Diagnostic> {
+    let Some((mut file, meta)) = open_regular(path)? else {
+        return Ok(None);
     };
     file.read_to_end(buffer)
         .map_err(|e| io_error(format!("cannot read {}", path.display()), e))?;
-    Ok(true)
+    Ok(Some(meta))
 }
 
 #[cfg(all(test, unix))]
@@ -257,9 +260,17 @@ mod tests {
         let fifo = dir.path().join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         let mut buffer = Vec::new();
-        assert!(read_regular(&dir.path().join("target"), &mut buffer).expect("read"));
+        assert!(
+            read_regular(&dir.path().join("target"), &mut buffer)
+                .expect("read")
+                .is_some()
+        );
         assert_eq!(buffer, b"x");
-        assert!(!read_regular(&dir.path().join("none"), &mut buffer).expect("none"));
+        assert!(
+            read_regular(&dir.path().join("none"), &mut buffer)
+                .expect("none")
+                .is_none()
+        );
         let link = read_regular(&dir.path().join("link"), &mut buffer).expect_err("link");
         assert!(link.message.ends_with("is a symbolic link"), "{link:?}");
         if made.is_ok_and(|s| s.success()) {

@@ -184,6 +184,7 @@ mod tests {
         let a3 = Observed {
             hash: hash(b"a3"),
             on_disk: OnDisk::Different(hash(b"a1")),
+            stat: None,
         };
         let scope = Scope {
             env: None,

@@ -174,7 +174,7 @@ fn read_bookkeeping(path: &Path) -> Result<Option<String>, Diagnostic> {
     let mut bytes = Vec::new();
     Ok(
         guard::read_regular(path, &mut bytes)?
-            .then(|| String::from_utf8_lossy(&bytes).into_owned()),
+            .map(|_| String::from_utf8_lossy(&bytes).into_owned()),
     )
 }
 
@@ -183,13 +183,21 @@ fn read_bookkeeping(path: &Path) -> Result<Option<String>, Diagnostic> {
 /// into this thread's buffer, which keeps its capacity from file to file: files on disk are
 /// compared and hashed by the ten thousand, and rarely kept.
 fn with_file<R>(path: &Path, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, Diagnostic> {
+    with_file_stat(path, |found| f(found.map(|(bytes, _)| bytes)))
+}
+
+/// [`with_file`], with what `fstat` said of the file before its bytes were read.
+fn with_file_stat<R>(
+    path: &Path,
+    f: impl FnOnce(Option<(&[u8], &std::fs::Metadata)>) -> R,
+) -> Result<R, Diagnostic> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
         let found = guard::read_regular(path, buffer)?;
-        Ok(f(found.then_some(buffer.as_slice())))
+        Ok(f(found.as_ref().map(|meta| (buffer.as_slice(), meta))))
     })
 }
 
@@ -220,19 +228,26 @@ pub struct Observed {
     pub hash: String,
     /// What is on disk at its path.
     pub on_disk: OnDisk,
+    /// When it is [`OnDisk::Same`]: what `fstat` said of the file just before the bytes that
+    /// proved it the same were read (see [`crate::incremental`]).
+    pub stat: Option<crate::incremental::FileStat>,
 }
 
 /// Reads what is at `file`'s path under `out_dir` and compares it with the rendered content.
 pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
-    let on_disk = with_file(&out_dir.join(&file.path), |bytes| match bytes {
-        None => OnDisk::Missing,
-        Some(bytes) if bytes == file.content.as_bytes() => OnDisk::Same,
-        Some(bytes) => OnDisk::Different(hash(bytes)),
+    let (on_disk, stat) = with_file_stat(&out_dir.join(&file.path), |found| match found {
+        None => (OnDisk::Missing, None),
+        Some((bytes, meta)) if bytes == file.content.as_bytes() => (
+            OnDisk::Same,
+            crate::incremental::FileStat::from_metadata(meta),
+        ),
+        Some((bytes, _)) => (OnDisk::Different(hash(bytes)), None),
     })?;
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
         on_disk,
+        stat,
     })
 }
 
@@ -243,6 +258,7 @@ pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
         on_disk: OnDisk::Missing,
+        stat: None,
     })
 }
 
