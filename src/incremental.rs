@@ -139,11 +139,15 @@ pub struct Fingerprinted {
     pub fingerprint: Digest,
     /// The hex SHA-256 of its content (what the manifest gives it).
     pub hash: String,
-    /// What `lstat` said when its bytes were known good: taken as unchanged, read and found the
-    /// same, or staged in a fresh tree (which keeps inode and times when renamed into place).
-    /// Not known for a file renamed into place by the commit (the rename changes its change
-    /// time): that one is recorded as racy, to be vouched for by its bytes next time.
+    /// What `lstat` said when its bytes were known good: taken as unchanged, or read and found
+    /// the same.
     pub checked: Option<Checked>,
+    /// For a file staged in a fresh tree: what `fstat` said once it was written. The tree is
+    /// renamed into place whole, which keeps the file's inode and times; the file is visible
+    /// (and could be edited) only from the commit on. A file renamed into place by itself has
+    /// neither (the rename changes its change time): it is recorded as racy, to be vouched for
+    /// by its bytes next time.
+    pub staged: Option<FileStat>,
 }
 
 /// What the last render into an output directory recorded of its files.
@@ -227,8 +231,15 @@ impl Known {
 
     /// Records the files of a render just committed to `out_dir`, whose manifest is now
     /// `manifest`: this render's fingerprinted files, and the earlier records of files it did
-    /// not render (another environment's) that the manifest still lists. Best effort.
-    pub fn record(self, out_dir: &Path, rendered: &[Fingerprinted], manifest: &Manifest) {
+    /// not render (another environment's) that the manifest still lists. `committing` is a
+    /// moment before the commit began. Best effort.
+    pub fn record(
+        self,
+        out_dir: &Path,
+        rendered: &[Fingerprinted],
+        manifest: &Manifest,
+        committing: SystemTime,
+    ) {
         // Templates load while rendering: if one changed meanwhile, some files may come from
         // it, and the fingerprints (salted before) would vouch for them wrongly.
         if salt(self.templates.as_deref()).as_ref() != Some(&self.salt) {
@@ -236,10 +247,13 @@ impl Known {
         }
         // A stat taken only now says nothing of when the bytes were good: racy.
         let stats = crate::parallel::map(rendered, |f| {
-            f.checked.or_else(|| {
-                let stat = FileStat::of(&out_dir.join(&f.path))?;
-                Some(Checked { stat, racy: true })
-            })
+            f.checked
+                // Nobody could touch it before the commit.
+                .or_else(|| Some(Checked::since(f.staged?, committing)))
+                .or_else(|| {
+                    let stat = FileStat::of(&out_dir.join(&f.path))?;
+                    Some(Checked { stat, racy: true })
+                })
         });
         let mut lines: Vec<(&str, Record)> = Vec::with_capacity(rendered.len());
         for (f, checked) in rendered.iter().zip(stats) {
@@ -511,6 +525,7 @@ mod tests {
             fingerprint: [1; 32],
             hash,
             checked: None,
+            staged: None,
         }];
         let known = || Known {
             salt: salt(Some(&templates)).expect("readable"),
@@ -520,9 +535,9 @@ mod tests {
         };
         let before = known();
         fs::write(&template, "b").expect("edit");
-        before.record(&out, &rendered, &manifest);
+        before.record(&out, &rendered, &manifest, SystemTime::now());
         assert!(!dir.path().join("record").exists(), "recorded");
-        known().record(&out, &rendered, &manifest);
+        known().record(&out, &rendered, &manifest, SystemTime::now());
         assert!(dir.path().join("record").exists(), "not recorded");
     }
 

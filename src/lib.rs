@@ -393,6 +393,7 @@ fn compile_with(
     let mut files = Vec::new();
     let mut fingerprinted = Vec::new();
     for b in built {
+        let staged_stat = b.staged.as_ref().and_then(output::Staged::committed_stat);
         staged.extend(b.staged);
         if let (Some(fingerprint), Some(observed)) = (b.fingerprint, &b.observed) {
             fingerprinted.push(incremental::Fingerprinted {
@@ -402,6 +403,7 @@ fn compile_with(
                 checked: b
                     .stat
                     .map(|stat| incremental::Checked::since(stat, checked_since)),
+                staged: staged_stat,
             });
         }
         if let Some(content) = b.content {
@@ -433,7 +435,8 @@ struct Built {
     staged: Option<output::Staged>,
     /// Its fingerprint (see [`incremental`]), when it has one and there is a record to keep it.
     fingerprint: Option<plan::inputs::Digest>,
-    /// Its `lstat` after the commit, when known before (see [`incremental::Fingerprinted`]).
+    /// Its `lstat` when its bytes were checked: taken as unchanged, or read and found the same
+    /// (see [`incremental::Fingerprinted`]).
     stat: Option<incremental::FileStat>,
     /// Whether it was taken as rendered, without rendering (see [`incremental`]).
     known_unchanged: bool,
@@ -524,12 +527,8 @@ fn build_file(
         ),
         _ => None,
     };
-    // What `lstat` says once committed, when known now: the file on disk, read and found the
-    // same, or one staged in a fresh tree. A file renamed into place is not known.
-    let stat = match &staged {
-        Some(staged) => staged.committed_stat(),
-        None => observed.as_ref().and_then(|o| o.stat),
-    };
+    // Known only for a file read and found the same.
+    let stat = observed.as_ref().and_then(|o| o.stat);
     Ok(Some(Built {
         content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,

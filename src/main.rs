@@ -329,11 +329,13 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
             input.out.join(path).display()
         );
     }
+    let committing = std::time::SystemTime::now();
     platgen::timing::timed("write", || output::commit(&input.out, staged, &changes))
         .map_err(Failure::Environment)?;
     if let Some(known) = known {
         platgen::timing::timed("record", || {
-            known.record(&input.out, &compiled.fingerprinted, &changes.next_manifest);
+            let manifest = &changes.next_manifest;
+            known.record(&input.out, &compiled.fingerprinted, manifest, committing);
         });
     }
     render_summary(

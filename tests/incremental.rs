@@ -395,7 +395,13 @@ fn an_edit_between_the_comparison_and_the_record_is_still_seen() {
     let edited = before.replacen("kind: ConfigMap", "kind: ConfigMap # edit", 1);
     fs::write(&file, edited).expect("edit");
     std::thread::sleep(Duration::from_millis(300));
-    known.record(&out, &compiled.fingerprinted, &changes.next_manifest);
+    let committing = std::time::SystemTime::now() - Duration::from_millis(300);
+    known.record(
+        &out,
+        &compiled.fingerprinted,
+        &changes.next_manifest,
+        committing,
+    );
 
     work.edit_platform("workers = 4", "workers = 5");
     let render = work.run(&["render"]);
