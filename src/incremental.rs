@@ -28,7 +28,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::output::manifest::{Manifest, hex};
+use crate::output::manifest::Manifest;
 use crate::plan::inputs::Digest;
 
 /// First line of every record; a record without it is ignored.
@@ -169,8 +169,10 @@ impl Known {
     pub fn load(out_dir: &Path, templates: Option<&Path>) -> Option<Self> {
         let dir = crate::cache::directory()?;
         let salt = salt(templates)?;
-        // An output directory not made yet is named by its parent's canonical path.
-        let canonical = fs::canonicalize(out_dir).ok().or_else(|| {
+        let existing = fs::canonicalize(out_dir).ok();
+        // An output directory not made yet is named by its parent's canonical path, and has no
+        // file to vouch for: what a record says of an earlier one there is not read.
+        let canonical = existing.clone().or_else(|| {
             let parent = match out_dir.parent() {
                 Some(p) if !p.as_os_str().is_empty() => p,
                 _ => Path::new("."),
@@ -179,8 +181,8 @@ impl Known {
         })?;
         let name = crate::output::manifest::hash(canonical.as_os_str().as_encoded_bytes());
         let file = dir.join(format!("{PREFIX}{}", &name[..2 * FINGERPRINT_BYTES]));
-        let records = fs::read_to_string(&file)
-            .ok()
+        let records = existing
+            .and_then(|_| fs::read_to_string(&file).ok())
             .and_then(|text| parse(&text))
             .unwrap_or_default();
         Some(Self {
@@ -268,7 +270,11 @@ impl Known {
             };
             lines.push((&f.path, record));
         }
-        let rendered: HashSet<&str> = rendered.iter().map(|f| f.path.as_str()).collect();
+        let rendered: HashSet<&str> = if self.records.is_empty() {
+            HashSet::new()
+        } else {
+            rendered.iter().map(|f| f.path.as_str()).collect()
+        };
         for (path, record) in &self.records {
             if rendered.contains(path.as_str()) {
                 continue;
@@ -324,29 +330,57 @@ fn from_hex(text: &str, out: &mut [u8]) -> Option<()> {
 }
 
 fn to_text(lines: &[(&str, Record)]) -> String {
-    use std::fmt::Write as _;
     let mut text = String::with_capacity(64 + lines.len() * 160);
     text.push_str(HEADER);
     text.push('\n');
     for (path, r) in lines {
         let s = &r.stat;
-        text.push_str(&hex(&r.fingerprint));
+        push_hex(&mut text, &r.fingerprint);
         text.push(' ');
-        text.push_str(&hex(&r.hash));
-        // Writing to a String cannot fail.
-        let _ = writeln!(
-            text,
-            " {} {} {} {} {} {} {} {path}",
-            s.ino,
-            s.size,
-            s.mtime.0,
-            s.mtime.1,
-            s.ctime.0,
-            s.ctime.1,
-            u8::from(r.racy)
-        );
+        push_hex(&mut text, &r.hash);
+        for number in [s.ino, s.size] {
+            text.push(' ');
+            push_decimal(&mut text, number);
+        }
+        for number in [s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1] {
+            text.push(' ');
+            if number < 0 {
+                text.push('-');
+            }
+            push_decimal(&mut text, number.unsigned_abs());
+        }
+        text.push_str(if r.racy { " 1 " } else { " 0 " });
+        text.push_str(path);
+        text.push('\n');
     }
     text
+}
+
+fn push_hex(text: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
+/// Appends `n` in decimal (a record holds tens of thousands of numbers).
+fn push_decimal(text: &mut String, n: u64) {
+    let mut magnitude = n;
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // A digit: the remainder is below 10.
+        digits[start] = b'0' + (magnitude % 10) as u8;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
+        }
+    }
+    for &d in &digits[start..] {
+        text.push(char::from(d));
+    }
 }
 
 /// The records of `text`; `None` when it is not a record.
