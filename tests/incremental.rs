@@ -228,6 +228,20 @@ impl Work {
         assert!(again.status.success(), "{}", stderr(&again));
     }
 
+    /// Renders; asserts that render said `file` was edited by hand and put `before` back.
+    fn render_puts_back(&self, file: &Path, before: &str) -> Output {
+        let render = self.run(&["render"]);
+        assert!(render.status.success(), "{}", stderr(&render));
+        let name = file.file_name().expect("a file").to_string_lossy();
+        assert!(
+            stderr(&render).contains(&format!("{name} was edited by hand")),
+            "the edit went unseen:\n{}",
+            stderr(&render)
+        );
+        assert_eq!(fs::read_to_string(file).expect("read"), before);
+        render
+    }
+
     fn edit_platform(&self, from: &str, to: &str) {
         let path = self.path("platform.toml");
         let text = fs::read_to_string(&path).expect("read");
@@ -329,14 +343,7 @@ fn a_file_changed_behind_the_record_is_seen_even_with_its_times_put_back() {
         String::from_utf8_lossy(&diff.stdout)
     );
     // The record is used (not --no-cache), and still the file is rendered and put back.
-    let render = work.run(&["render"]);
-    assert!(render.status.success());
-    assert!(
-        stderr(&render).contains("was edited by hand"),
-        "{}",
-        stderr(&render)
-    );
-    assert_eq!(fs::read_to_string(&file).expect("read"), before);
+    work.render_puts_back(&file, &before);
 }
 
 #[test]
@@ -349,19 +356,12 @@ fn right_after_a_render_files_are_taken_as_unchanged_by_their_bytes() {
     // An edit in the same tick could keep every time; the bytes still tell.
     fs::write(&file, before.replacen("replicas: 2", "replicas: 9", 1)).expect("edit");
     work.edit_platform("workers = 4", "workers = 5");
-    let render = work.run(&["render"]);
-    assert!(render.status.success(), "{}", stderr(&render));
+    let render = work.render_puts_back(&file, &before);
     let (unchanged, rendered) = counts(&render);
     assert!(
         unchanged > rendered,
         "{unchanged} taken as unchanged, {rendered} rendered"
     );
-    assert!(
-        stderr(&render).contains("platform-auth-deployment.yaml was edited by hand"),
-        "{}",
-        stderr(&render)
-    );
-    assert_eq!(fs::read_to_string(&file).expect("read"), before);
 }
 
 /// A file edited after render compared it (and found it the same) but before the record was
@@ -404,14 +404,7 @@ fn an_edit_between_the_comparison_and_the_record_is_still_seen() {
     );
 
     work.edit_platform("workers = 4", "workers = 5");
-    let render = work.run(&["render"]);
-    assert!(render.status.success(), "{}", stderr(&render));
-    assert!(
-        stderr(&render).contains("platform-user-configmap.yaml was edited by hand"),
-        "the edit went unseen:\n{}",
-        stderr(&render)
-    );
-    assert_eq!(fs::read_to_string(&file).expect("read"), before);
+    work.render_puts_back(&file, &before);
 }
 
 #[test]
