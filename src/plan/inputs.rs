@@ -170,16 +170,20 @@ pub fn digest_value(value: &Value, hasher: &mut Sha256) -> Option<()> {
             {
                 return None;
             }
-            let map = value.kind() == ValueKind::Map;
-            let items: Vec<Value> = value.try_iter().ok()?.collect();
-            hasher.update([if map { 8 } else { 7 }]);
-            hasher.update((items.len() as u64).to_le_bytes());
-            for item in &items {
-                digest_value(item, hasher)?;
-                if map {
-                    digest_value(&value.get_item(item).ok()?, hasher)?;
+            // Items (or key and value pairs) between a start and an end tag no value starts with.
+            if value.kind() == ValueKind::Map {
+                hasher.update([8]);
+                for (key, item) in value.as_object()?.try_iter_pairs()? {
+                    digest_value(&key, hasher)?;
+                    digest_value(&item, hasher)?;
+                }
+            } else {
+                hasher.update([7]);
+                for item in value.try_iter().ok()? {
+                    digest_value(&item, hasher)?;
                 }
             }
+            hasher.update([9]);
         }
         _ => return None,
     }
