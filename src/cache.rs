@@ -147,16 +147,20 @@ pub fn lookup(key: &Key) -> Option<Entry> {
 /// Records what the render of `key` produced. Best effort: a cache that cannot be written is
 /// no cache. Written to a temporary file and renamed, so a reader sees a whole entry or none.
 pub fn store(key: &Key, entry: &Entry) {
-    let write = || -> std::io::Result<()> {
-        fs::create_dir_all(&key.dir)?;
-        let mut file = tempfile::NamedTempFile::new_in(&key.dir)?;
-        file.write_all(entry.to_text().as_bytes())?;
-        file.persist(key.dir.join(&key.digest))?;
-        Ok(())
-    };
-    if write().is_ok() {
+    if write_whole(&key.dir.join(&key.digest), &entry.to_text()).is_ok() {
         prune_entries(&key.dir);
     }
+}
+
+/// Writes `text` to `file` in the cache directory through a temporary file renamed over it, so
+/// a reader sees a whole file or none.
+pub(crate) fn write_whole(file: &Path, text: &str) -> std::io::Result<()> {
+    let dir = file.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(text.as_bytes())?;
+    temp.persist(file)?;
+    Ok(())
 }
 
 /// A digest of the `--templates` overrides (every file's path and bytes, links followed as the

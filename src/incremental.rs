@@ -24,11 +24,10 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::output::manifest::Manifest;
+use crate::output::manifest::{Manifest, push_hex};
 use crate::plan::inputs::Digest;
 
 /// First line of every record; a record without it is ignored.
@@ -289,7 +288,7 @@ impl Known {
             return;
         }
         lines.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let _ = write(&self.file, &to_text(&lines));
+        let _ = crate::cache::write_whole(&self.file, &to_text(&lines));
         crate::cache::prune(self.file.parent().unwrap_or(Path::new(".")), PREFIX);
     }
 }
@@ -356,14 +355,6 @@ fn to_text(lines: &[(&str, Record)]) -> String {
     text
 }
 
-fn push_hex(text: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        text.push(char::from(DIGITS[usize::from(b >> 4)]));
-        text.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-}
-
 /// Appends `n` in decimal (a record holds tens of thousands of numbers).
 fn push_decimal(text: &mut String, n: u64) {
     let mut magnitude = n;
@@ -426,16 +417,6 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
         racy,
     };
     Some((path, record))
-}
-
-/// Writes `text` to `file` through a temporary file, so a reader sees a whole record or none.
-fn write(file: &Path, text: &str) -> std::io::Result<()> {
-    let dir = file.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(text.as_bytes())?;
-    temp.persist(file)?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -21,13 +21,18 @@ pub fn hash(content: &[u8]) -> String {
 
 /// A digest in lower-case hex.
 pub(crate) fn hex(digest: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(digest.len() * 2);
-    for b in digest {
+    push_hex(&mut text, digest);
+    text
+}
+
+/// Appends `bytes` in lower-case hex, two digits a byte.
+pub(crate) fn push_hex(text: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
         text.push(char::from(DIGITS[usize::from(b >> 4)]));
         text.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
-    text
 }
 
 /// Appends one `sha256  path` line (the form of the manifest and of the cache's entries).
