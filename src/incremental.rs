@@ -101,10 +101,8 @@ impl FileStat {
 struct Record {
     fingerprint: Fingerprint,
     hash: HashPrefix,
-    stat: FileStat,
-    /// Changed within a clock tick of the record (see [`FileStat::racy`]): its times alone do
-    /// not tell, its bytes must.
-    racy: bool,
+    /// Its stat, and whether its times alone tell (when racy, its bytes must).
+    checked: Checked,
 }
 
 /// What `lstat` said of a file at a moment its bytes were known to be good (read and compared,
@@ -221,10 +219,11 @@ impl Known {
         }
         let file = out_dir.join(path);
         let stat = FileStat::of(&file)?;
-        if stat != record.stat {
+        if stat != record.checked.stat {
             return None;
         }
-        if record.racy && crate::output::hash_on_disk(&file).ok()?.as_deref() != Some(hash) {
+        if record.checked.racy && crate::output::hash_on_disk(&file).ok()?.as_deref() != Some(hash)
+        {
             return None;
         }
         Some(stat)
@@ -258,14 +257,13 @@ impl Known {
         });
         let mut lines: Vec<(&str, Record)> = Vec::with_capacity(rendered.len());
         for (f, checked) in rendered.iter().zip(stats) {
-            let (Some(Checked { stat, racy }), Some(hash)) = (checked, hash_prefix(&f.hash)) else {
+            let (Some(checked), Some(hash)) = (checked, hash_prefix(&f.hash)) else {
                 continue;
             };
             let record = Record {
                 fingerprint: short(&f.fingerprint),
                 hash,
-                stat,
-                racy,
+                checked,
             };
             lines.push((&f.path, record));
         }
@@ -333,7 +331,7 @@ fn to_text(lines: &[(&str, Record)]) -> String {
     text.push_str(HEADER);
     text.push('\n');
     for (path, r) in lines {
-        let s = &r.stat;
+        let s = &r.checked.stat;
         push_hex(&mut text, &r.fingerprint);
         text.push(' ');
         push_hex(&mut text, &r.hash);
@@ -348,7 +346,7 @@ fn to_text(lines: &[(&str, Record)]) -> String {
             }
             push_decimal(&mut text, number.unsigned_abs());
         }
-        text.push_str(if r.racy { " 1 " } else { " 0 " });
+        text.push_str(if r.checked.racy { " 1 " } else { " 0 " });
         text.push_str(path);
         text.push('\n');
     }
@@ -413,8 +411,7 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
     let record = Record {
         fingerprint,
         hash,
-        stat,
-        racy,
+        checked: Checked { stat, racy },
     };
     Some((path, record))
 }
@@ -437,8 +434,10 @@ mod tests {
         let record = |n: u8| Record {
             fingerprint: [n; FINGERPRINT_BYTES],
             hash: [0xab; HASH_BYTES],
-            stat: stat(1_700_000_000, 123_456_789),
-            racy: n.is_multiple_of(2),
+            checked: Checked {
+                stat: stat(1_700_000_000, 123_456_789),
+                racy: n.is_multiple_of(2),
+            },
         };
         let lines = [("a b/c.yaml", record(1)), ("d/é.yaml", record(2))];
         let parsed = parse(&to_text(&lines)).expect("a record");
@@ -492,8 +491,7 @@ mod tests {
                 Record {
                     fingerprint: short(&fingerprint),
                     hash: hash_prefix(&written).expect("hex"),
-                    stat,
-                    racy,
+                    checked: Checked { stat, racy },
                 },
             )]),
         };
@@ -510,7 +508,7 @@ mod tests {
         fs::write(dir.path().join("f.yaml"), "written").expect("write");
         let stat_now = FileStat::of(&dir.path().join("f.yaml")).expect("a file");
         let mut racy = known(true);
-        racy.records.get_mut("f.yaml").expect("record").stat = stat_now;
+        racy.records.get_mut("f.yaml").expect("record").checked.stat = stat_now;
         assert_eq!(
             racy.unchanged(dir.path(), "f.yaml", &fingerprint, &written),
             Some(stat_now)

@@ -122,18 +122,6 @@ pub struct OutputDir<'a> {
     pub known: Option<&'a incremental::Known>,
 }
 
-impl<'a> OutputDir<'a> {
-    /// `dir`, with nothing known of it.
-    pub fn new(dir: &'a Path) -> Self {
-        Self {
-            dir,
-            key: None,
-            manifest: None,
-            known: None,
-        }
-    }
-}
-
 /// [`compile`], set against the output directory in the same pass: each file is compared with
 /// what is on disk as soon as it is rendered, in parallel. A file that is on disk byte for byte
 /// and recorded in the manifest with its hash is not verified again: platgen verified it when it
@@ -400,7 +388,7 @@ fn compile_with(
                 path: b.path.clone(),
                 fingerprint,
                 hash: observed.hash.clone(),
-                checked: b
+                checked: observed
                     .stat
                     .map(|stat| incremental::Checked::since(stat, checked_since)),
                 staged: staged_stat,
@@ -435,9 +423,6 @@ struct Built {
     staged: Option<output::Staged>,
     /// Its fingerprint (see [`incremental`]), when it has one and there is a record to keep it.
     fingerprint: Option<plan::inputs::Digest>,
-    /// Its `lstat` when its bytes were checked: taken as unchanged, or read and found the same
-    /// (see [`incremental::Fingerprinted`]).
-    stat: Option<incremental::FileStat>,
     /// Whether it was taken as rendered, without rendering (see [`incremental`]).
     known_unchanged: bool,
 }
@@ -491,7 +476,6 @@ fn build_file(
             }),
             staged: None,
             fingerprint: Some(fingerprint),
-            stat: Some(stat),
             known_unchanged: true,
         }));
     }
@@ -527,13 +511,10 @@ fn build_file(
         ),
         _ => None,
     };
-    // Known only for a file read and found the same.
-    let stat = observed.as_ref().and_then(|o| o.stat);
     Ok(Some(Built {
         content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,
         observed,
-        stat,
         staged,
         fingerprint,
         known_unchanged: false,
