@@ -194,11 +194,12 @@ fn report(
 /// With `known`, files it says are unchanged are not rendered (see `platgen::incremental`).
 fn compile(
     input: &Input,
+    source: SourceFile,
     read: &Read,
     known: Option<&Known>,
 ) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
     compile_against(
-        read.source.clone(),
+        source,
         input.env.as_deref(),
         input.templates.as_deref(),
         read.output_dir(input, known),
@@ -221,15 +222,14 @@ fn known_files(input: &Input) -> Option<Known> {
 enum Cached {
     /// It is exactly what render would leave; what render produces.
     UpToDate(platgen::cache::Entry),
-    /// Only a render can tell.
-    Unknown(Read),
+    /// Only a render can tell: the platform file, and what else was read.
+    Unknown(SourceFile, Read),
 }
 
-/// What a run read before compiling: the platform file, its cache key (to record the render
-/// under; none when the cache is off) and the output directory's manifest (none when it could
-/// not be read: compiling reads it again, for the error).
+/// What a run read before compiling, besides the platform file: its cache key (to record the
+/// render under; none when the cache is off) and the output directory's manifest (none when it
+/// could not be read: compiling reads it again, for the error).
 struct Read {
-    source: SourceFile,
     key: Option<Key>,
     manifest: Option<output::ManifestOnDisk>,
 }
@@ -278,11 +278,7 @@ fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
     };
     Ok(match known {
         Some(entry) => Cached::UpToDate(entry),
-        None => Cached::Unknown(Read {
-            source,
-            key,
-            manifest,
-        }),
+        None => Cached::Unknown(source, Read { key, manifest }),
     })
 }
 
@@ -297,8 +293,8 @@ fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
 fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     let _lock = output::lock(&input.out, output::Access::Exclusive);
     let (cached, known) = read_and_ask_cache_knowing(input);
-    let read = match cached? {
-        Cached::Unknown(read) => read,
+    let (source, read) = match cached? {
+        Cached::Unknown(source, read) => (source, read),
         Cached::UpToDate(entry) => {
             // Nothing to write; only the leftovers of an interrupted render to tidy.
             output::remove_leftovers_below(&input.out);
@@ -308,7 +304,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     };
     // Every file to write is staged as it is built; nothing is visible until the commit.
     let (compiled, changes, staged) = platgen::compile_and_stage(
-        read.source.clone(),
+        source,
         input.env.as_deref(),
         input.templates.as_deref(),
         read.output_dir(input, known.as_ref()),
@@ -364,12 +360,12 @@ fn check_summary(input: &Input, format: Format, files: usize) -> ExitCode {
 
 fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Failure> {
     let _lock = output::lock(&input.out, output::Access::Shared);
-    let read = match read_and_ask_cache(input, strict)? {
-        Cached::Unknown(read) => read,
+    let (source, read) = match read_and_ask_cache(input, strict)? {
+        Cached::Unknown(source, read) => (source, read),
         Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.files.len())),
     };
     // Every byte compared: check never takes a file as unchanged on its times.
-    let compiled = compile(input, &read, None)?;
+    let compiled = compile(input, source, &read, None)?;
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let unowned = if strict {
         let rendered = compiled.rendered.iter().map(String::as_str).collect();
@@ -423,8 +419,8 @@ fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, F
     let review = match cached? {
         // Up to date: the review of no change at all.
         Cached::UpToDate(_) => diff::review(&input.out, &[], &output::Changes::default()),
-        Cached::Unknown(read) => {
-            compiled = compile(input, &read, known.as_ref())?;
+        Cached::Unknown(source, read) => {
+            compiled = compile(input, source, &read, known.as_ref())?;
             diff::review(&input.out, &compiled.0.files, &compiled.1)
         }
     }
