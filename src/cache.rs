@@ -30,7 +30,7 @@ use crate::render::BUILD_ID;
 pub const KEEP: usize = 32;
 
 /// First line of every entry; an entry without it is ignored.
-const HEADER: &str = "platgen up-to-date cache 1";
+const HEADER: &str = "platgen up-to-date cache 2";
 
 /// Everything that decides what render writes, hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,8 +103,7 @@ pub fn key(
 impl Entry {
     fn to_text(&self) -> String {
         let mut text = format!(
-            "{HEADER}\nenvs {}\nscope {}\n",
-            self.scope.all_envs.join(" "),
+            "{HEADER}\nscope {}\n",
             self.scope.env.as_deref().unwrap_or("")
         );
         for (path, hash) in &self.files {
@@ -116,13 +115,6 @@ impl Entry {
     fn parse(text: &str) -> Option<Self> {
         let mut lines = text.lines();
         (lines.next()? == HEADER).then_some(())?;
-        let all_envs = lines
-            .next()?
-            .strip_prefix("envs ")?
-            .split(' ')
-            .filter(|e| !e.is_empty())
-            .map(str::to_owned)
-            .collect();
         let env = lines.next()?.strip_prefix("scope ")?;
         let env = (!env.is_empty()).then(|| env.to_owned());
         let files = lines
@@ -132,7 +124,7 @@ impl Entry {
             })
             .collect::<Option<Vec<_>>>()?;
         Some(Self {
-            scope: Scope { env, all_envs },
+            scope: Scope { env },
             files,
         })
     }
@@ -271,7 +263,6 @@ mod tests {
         let mut entry = Entry {
             scope: Scope {
                 env: Some("production".into()),
-                all_envs: vec!["development".into(), "production".into()],
             },
             files: vec![
                 ("a b/c.yaml".into(), hash(b"x")),

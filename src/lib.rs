@@ -264,17 +264,13 @@ fn compile_with(
     target: Option<&Target<'_>>,
 ) -> Result<Done, Failure> {
     let (source, platform) = analyse(source)?;
-    let all_envs: Vec<String> = platform
-        .environments
-        .iter()
-        .map(|e| e.name.clone())
-        .collect();
     if let Some(name) = env
-        && !all_envs.iter().any(|e| e == name)
+        && !platform.environments.iter().any(|e| e.name == name)
     {
-        let help = match did_you_mean(name, all_envs.iter().map(String::as_str)) {
+        let names = || platform.environments.iter().map(|e| e.name.as_str());
+        let help = match did_you_mean(name, names()) {
             Some(s) => format!("did you mean `{s}`?"),
-            None => format!("environments: {}", all_envs.join(", ")),
+            None => format!("environments: {}", names().collect::<Vec<_>>().join(", ")),
         };
         return Err(Failure::Environment(vec![
             Diagnostic::error("E0001", format!("no environment named `{name}`")).help(help),
@@ -282,7 +278,6 @@ fn compile_with(
     }
     let scope = Scope {
         env: env.map(str::to_owned),
-        all_envs,
     };
     let artifacts = timed("plan", || plan::plan(&platform, env));
     let stager = target.and_then(|t| t.stager);

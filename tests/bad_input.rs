@@ -84,6 +84,7 @@ const CASES: &[Case] = &[
     case("quota-without-limits.toml", "E0202", 19, 1, "missing required key `limits` in `environments.production.quota`", Some("add `limits = …`")),
     case("service-named-like-dependency.toml", "E0317", 33, 11, "service `postgres` has the name of a dependency", Some("rename one of them")),
     case("service-named-grafana.toml", "E0317", 37, 11, "service `grafana` has the name of a container compose runs in `development`", Some("set `observability = false` there")),
+    case("environment-named-docs.toml", "E0317", 12, 15, "environment `docs` has the name of a folder every environment shares", Some("rename the environment")),
     case("namespace-too-long.toml", "E0318", 12, 15, "74 characters long", Some("Kubernetes allows 63")),
     case("replicas-under-autoscaling.toml", "E0313", 29, 12, "`replicas = 5` never takes effect: the autoscaler decides the count (`api` in `staging` runs 2–6, `api` in `production` runs 2–6)", Some("set `autoscaling.min = 5`")),
     case("config-list.toml", "E0203", 7, 13, "wrong type for `platform.config.LOG_LEVEL`: expected a string, a number or a boolean, found an array", Some("write it as one string, e.g. `\"INFO,DEBUG\"`")),

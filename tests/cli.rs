@@ -508,6 +508,45 @@ fn env_renders_one_environment_and_prunes_nothing_else() {
 }
 
 #[test]
+fn env_render_keeps_the_files_of_a_removed_environment() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let full = work.tree();
+    let staging: Vec<&String> = full.keys().filter(|p| p.starts_with("staging/")).collect();
+    assert!(!staging.is_empty(), "{full:?}");
+    // staging removed from the platform; rendering production alone must not touch it.
+    let without = work.config(
+        "without-staging.toml",
+        &edit(
+            SMALL,
+            "[environments.staging]\nruntime = \"kubernetes\"\ndomain = \"staging.example.com\"\n",
+            "",
+        ),
+    );
+    let scoped = ["--config", &without, "--out", "out", "--env", "production"];
+    // The shared workflows change (they no longer deploy to staging); staging is not removed.
+    let output = work.run(&[&["diff"][..], &scoped].concat());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(" 0 to remove"), "{stdout}");
+    let (stdout, _) = work.expect(0, &[&["render"][..], &scoped].concat());
+    assert!(stdout.contains(" 0 removed,"), "{stdout}");
+    let after = work.tree();
+    for path in &staging {
+        assert_eq!(after.get(*path), full.get(*path), "{path} changed");
+    }
+    work.expect(0, &[&["check"][..], &scoped].concat());
+    // A render of every environment is what prunes it.
+    let (stdout, _) = work.expect(1, &["check", "--config", &without, "--out", "out"]);
+    assert!(
+        stdout.contains("out/staging/kubernetes/api-configmap.yaml: no longer rendered"),
+        "{stdout}"
+    );
+    work.expect(0, &["render", "--config", &without, "--out", "out"]);
+    assert!(!work.out().join("staging").exists());
+}
+
+#[test]
 fn unknown_env_is_a_usage_error_with_a_suggestion() {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);

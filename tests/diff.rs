@@ -19,10 +19,7 @@ fn file(path: &str, content: &str) -> RenderedFile {
 }
 
 fn scope() -> Scope {
-    Scope {
-        env: None,
-        all_envs: vec!["production".to_owned()],
-    }
+    Scope { env: None }
 }
 
 /// Compares `files` with `out` and writes them, as `platgen render` does.

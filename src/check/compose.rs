@@ -37,6 +37,7 @@ const STACK: &[&str] = &["jaeger", "prometheus", "grafana"];
 /// Services and dependencies share one namespace of names: compose files key both by name, and
 /// a dependency's default selector (`app: <name>`) would pick a service of the same name. Where
 /// a compose environment runs the observability stack, its containers' names are taken too.
+/// An environment's folder in `out/` is named like it, so it cannot be one of the shared folders.
 pub fn check_names(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
     for name in spec.services.keys() {
         if spec.dependencies.contains_key(name) {
@@ -48,6 +49,19 @@ pub fn check_names(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic
                 .at(doc.key_span_of(&service_ptr(name)))
                 .label("also under [dependencies]")
                 .help("rename one of them: compose files name both by it, and the dependency's network policy selects pods by it"),
+            );
+        }
+    }
+    for name in spec.environments.keys() {
+        if crate::plan::SHARED_DIRS.contains(&name.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    "E0317",
+                    format!("environment `{name}` has the name of a folder every environment shares"),
+                )
+                .at(doc.key_span_of(&format!("/environments/{}", pointer_escape(name))))
+                .label(format!("`{name}/` holds files of no one environment"))
+                .help("rename the environment: each environment's files go under a folder of its name, beside `docker/`, `docs/` and `.github/`"),
             );
         }
     }

@@ -186,10 +186,7 @@ mod tests {
             on_disk: OnDisk::Different(hash(b"a1")),
             stat: None,
         };
-        let scope = Scope {
-            env: None,
-            all_envs: Vec::new(),
-        };
+        let scope = Scope { env: None };
         let changes = compare(out, &current, &[("a.yaml", &a3)], &scope).expect("compared");
         assert!(changes.edited_by_hand.is_empty(), "{changes:?}");
         assert_eq!(changes.removed, ["b.yaml"]);

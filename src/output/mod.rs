@@ -74,16 +74,17 @@ impl Changes {
 pub struct Scope {
     /// The environment rendered, when `--env` was given.
     pub env: Option<String>,
-    /// Every environment name (to tell environment folders from shared ones).
-    pub all_envs: Vec<String>,
 }
 
 impl Scope {
-    /// Whether a render in this scope owns (may write or prune) `path`.
+    /// Whether a render in this scope owns (may write or prune) `path`: with `--env`, the files
+    /// under that environment's folder and under the shared ones ([`crate::plan::SHARED_DIRS`]).
+    /// Any other folder is another environment's, even one no longer in `platform.toml`: only a
+    /// render of every environment prunes it.
     pub(crate) fn covers(&self, path: &str) -> bool {
         let Some(env) = &self.env else { return true };
         let first = path.split('/').next().unwrap_or_default();
-        first == env || !self.all_envs.iter().any(|e| e == first)
+        first == env || crate::plan::SHARED_DIRS.contains(&first)
     }
 }
 

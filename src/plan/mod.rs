@@ -15,6 +15,12 @@ use std::sync::Arc;
 use crate::model::{Platform, ResolvedEnv};
 use inputs::{Inputs, Part};
 
+/// The top-level folders of the files no one environment owns: Dockerfiles, runbooks and
+/// workflows. Every other file lives under its environment's folder, named like it; so no
+/// environment may take one of these names (see `check::compose::check_names`), and a render
+/// of one environment owns these folders and its own (see [`crate::output::Scope`]).
+pub const SHARED_DIRS: &[&str] = &["docker", "docs", ".github"];
+
 /// One file to render.
 #[derive(Debug)]
 pub struct Artifact<'a> {
