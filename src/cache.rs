@@ -248,9 +248,7 @@ pub fn up_to_date(
     if !on_disk.into_iter().all(|same| same) {
         return false;
     }
-    !strict
-        || output::unowned(out_dir, &current.manifest, &rendered)
-            .is_ok_and(|unowned| unowned.is_empty())
+    !strict || output::unowned(out_dir, current, &rendered).is_ok_and(|unowned| unowned.is_empty())
 }
 
 #[cfg(test)]

@@ -369,7 +369,15 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
     let (compiled, changes) = (&compiled.0, &compiled.1);
     let unowned = if strict {
         let rendered = compiled.rendered.iter().map(String::as_str).collect();
-        output::unowned(&input.out, &changes.next_manifest, &rendered)
+        // Owned is what the manifest on disk lists: a file it lists that is no longer rendered
+        // is reported as that, not as unowned.
+        let current = match &read.manifest {
+            Some(current) => std::borrow::Cow::Borrowed(current),
+            None => std::borrow::Cow::Owned(
+                output::read_manifest(&input.out).map_err(|d| Failure::Environment(vec![d]))?,
+            ),
+        };
+        output::unowned(&input.out, &current, &rendered)
             .map_err(|d| Failure::Environment(vec![d]))?
     } else {
         Vec::new()

@@ -1255,6 +1255,33 @@ fn check_strict_reports_files_platgen_does_not_own() {
     );
 }
 
+/// A file platgen wrote and no longer renders is owned: `--strict` reports it once, as no longer
+/// rendered, never also as unowned.
+#[test]
+fn check_strict_reports_a_file_no_longer_rendered_once() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let without = work.config("without-jobs.toml", small_without_jobs());
+    for cache in [&[][..], &["--no-cache"][..]] {
+        let args = [
+            &[
+                "check", "--config", &without, "--out", "out", "--strict", "--format", "short",
+            ][..],
+            cache,
+        ]
+        .concat();
+        let (stdout, _) = work.expect(1, &args);
+        assert!(
+            stdout.contains(
+                "out/staging/kubernetes/jobs-deployment.yaml: no longer rendered (run platgen render)\n"
+            ),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("unowned"), "{stdout}");
+    }
+}
+
 /// Temporary files an interrupted render of another platform file left where this one writes
 /// nothing (a `qa` environment since removed) go too, with the directories they leave empty:
 /// what `check --strict` says render fixes, it fixes.

@@ -405,7 +405,7 @@ pub fn read_current(
 /// Temporary files an interrupted render left behind count too: the next render removes them.
 pub fn unowned(
     out_dir: &Path,
-    manifest: &Manifest,
+    current: &ManifestOnDisk,
     rendered: &HashSet<&str>,
 ) -> Result<Vec<String>, Diagnostic> {
     let mut found = Vec::new();
@@ -429,7 +429,7 @@ pub fn unowned(
         let path = relative.to_string_lossy().replace('\\', "/");
         if !journal::is_bookkeeping(&path)
             && !rendered.contains(path.as_str())
-            && !manifest.entries.contains_key(&path)
+            && !current.owns(&path)
         {
             found.push(path);
         }
