@@ -244,6 +244,7 @@ fn build_env(source: &TemplateSource, alternate: bool) -> Result<Environment<'st
     env.add_filter("yaml", yaml_filter);
     env.add_filter("literal", literal_filter);
     env.add_filter("tojson", json_filter);
+    env.add_filter("quoted", |value: Value| shell::quoted_filter(&value));
     if source.overrides.is_some() {
         // Someone else's template can loop for ever; platgen's own are tested not to.
         env.set_fuel(Some(source.fuel));

@@ -52,6 +52,21 @@ pub(super) fn shell_value(value: &Value) -> Result<String, Error> {
     })
 }
 
+/// `value | quoted`: like [`shell_value`], but a string is single-quoted even where it could
+/// stand bare. For the value of an assignment: `deployment=jobs` reads as running `jobs`
+/// (shellcheck SC2209), `deployment='jobs'` does not.
+pub(super) fn quoted_filter(value: &Value) -> Result<Value, Error> {
+    let word = shell_value(value)?;
+    let bare =
+        !word.starts_with('\'') && !matches!(value.kind(), ValueKind::Number | ValueKind::Bool);
+    // A bare word holds only characters that mean nothing to bash: quoting it changes nothing.
+    Ok(Value::from_safe_string(if bare {
+        format!("'{word}'")
+    } else {
+        word
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +93,17 @@ mod tests {
         assert!(shell_value(&Value::from(())).is_err());
         assert_eq!(shell_value(&Value::from(3)).expect("a number"), "3");
         assert_eq!(shell_value(&Value::from("x y")).expect("a string"), "'x y'");
+    }
+
+    #[test]
+    fn quoted_always_quotes_a_string_and_never_a_number() {
+        let quoted = |v: Value| quoted_filter(&v).expect("quoted").to_string();
+        assert_eq!(quoted(Value::from("jobs")), "'jobs'");
+        assert_eq!(quoted(Value::from("a b")), "'a b'");
+        assert_eq!(quoted(Value::from("it's")), r"'it'\''s'");
+        assert_eq!(quoted(Value::from("")), "''");
+        assert_eq!(quoted(Value::from(3)), "3");
+        assert!(quoted_filter(&Value::from("a\nb")).is_err());
     }
 
     /// What bash makes of each quoted word: exactly the original text.

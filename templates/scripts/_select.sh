@@ -23,10 +23,10 @@ select_service() {
   case "$1" in
 {% for s in scripts.services %}
     {{ s.name }})
-      deployment={{ s.deployment }}
-      selector={{ s.selector }}
+      deployment={{ s.deployment | quoted }}
+      selector={{ s.selector | quoted }}
 {% if autoscalers and s.autoscaler %}
-      hpa={{ s.autoscaler.name }}
+      hpa={{ s.autoscaler.name | quoted }}
       hpa_min={{ s.autoscaler.min }}
       hpa_max={{ s.autoscaler.max }}
 {% endif %}

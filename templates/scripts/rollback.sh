@@ -21,7 +21,7 @@ set -euo pipefail
 
 [[ $# -eq 1 ]] || usage
 select_service "$1"
-readonly namespace={{ scripts.namespace }}
+readonly namespace={{ scripts.namespace | quoted }}
 
 printf 'Rolling back deployment/%s in namespace %s (kubectl context: %s)\n' \
   "$deployment" "$namespace" "$(kubectl config current-context)"

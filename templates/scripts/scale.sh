@@ -20,7 +20,7 @@ set -euo pipefail
 
 [[ $# -eq 2 ]] || usage
 select_service "$1"
-readonly namespace={{ scripts.namespace }}
+readonly namespace={{ scripts.namespace | quoted }}
 replicas="$2"
 if [[ ! "$replicas" =~ ^(0|[1-9][0-9]{0,4})$ ]]; then
   printf 'scale.sh: REPLICAS must be a whole number from 0 to 99999, not %s\n' "$replicas" >&2
