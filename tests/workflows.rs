@@ -462,6 +462,33 @@ fn platforms_without_staging_have_no_staging_deploy() {
     );
 }
 
+/// An environment where every service is disabled gets no deploy job: there is no image to set
+/// or pin and no rollout to wait for.
+#[test]
+fn an_environment_that_runs_no_service_gets_no_deploy_job() {
+    let small = include_str!("fixtures/small.toml");
+    let idle = small
+        .replace("replicas = 2\n", "replicas = 2\nenv.staging = { enabled = false }\n")
+        .replace(
+            "health = { command = [\"python\", \"-m\", \"jobs.health\"] }",
+            "health = { command = [\"python\", \"-m\", \"jobs.health\"] }\nenv.staging = { enabled = false }",
+        );
+    assert_ne!(idle, small);
+    for (deploy, gitops) in [("kubectl", false), ("gitops", true)] {
+        let text = format!("{idle}\n[ci]\ndeploy = \"{deploy}\"\n");
+        let files = common::compile_text(&text).expect("compiles");
+        let ci: Value = serde_saphyr::from_str(&files[".github/workflows/ci.yml"]).expect("YAML");
+        assert!(
+            ci["jobs"].get("deploy-staging").is_none(),
+            "gitops: {gitops}"
+        );
+        assert!(!files[".github/workflows/ci.yml"].contains("and deploy\n# to staging"));
+        let release: Value =
+            serde_saphyr::from_str(&files[".github/workflows/release.yml"]).expect("YAML");
+        assert!(release["jobs"].get("deploy-production").is_some());
+    }
+}
+
 #[test]
 fn gitops_deploys_pin_the_tag_and_commit_it() {
     let files = common::compile(&common::root().join("tests/platforms/gitops.toml"));

@@ -1,5 +1,6 @@
 //! `[ci]` settings that never reach a workflow: anything beside `enabled = false`, a deploy
-//! target's kubectl settings where there is no such deploy or it is done by GitOps, the Codecov
+//! target's kubectl settings where there is no such deploy (no such environment, or one that
+//! runs no service) or it is done by GitOps, the Codecov
 //! secret without coverage, registry secrets when the workflow's own token logs in.
 
 use crate::diagnostics::Diagnostic;
@@ -64,12 +65,25 @@ pub(super) fn check_ci_unused(
             if !doc.has(&ptr) {
                 continue;
             }
+            let runs_nothing = target.as_ref().is_some_and(|t| {
+                platform
+                    .environments
+                    .iter()
+                    .any(|env| env.name == t.environment && env.services.is_empty())
+            });
             if target.is_none() {
                 out.push(unused(
                     doc,
                     &ptr,
                     &format!("{workflow} deploys nowhere: there is no Kubernetes environment `{stage}`"),
                     &format!("remove it, or name the Kubernetes environment to deploy to with `[ci.{stage}] environment = \"…\"`"),
+                ));
+            } else if let Some(t) = target.as_ref().filter(|_| runs_nothing) {
+                out.push(unused(
+                    doc,
+                    &ptr,
+                    &format!("`{}` runs no service, so {workflow} has no job deploying to it (and it gets no rollback or scale script)", t.environment),
+                    &format!("remove it, or enable a service in `{}`", t.environment),
                 ));
             } else if ci.strategy == DeployStrategy::Gitops && field == "kubeconfig_secret" {
                 // (`rollout_timeout` still sets how long the environment's rollback and scale
@@ -172,6 +186,21 @@ mod tests {
             found[0]
                 .1
                 .contains("ci.yml deploys nowhere: there is no Kubernetes environment `staging`"),
+            "{found:?}"
+        );
+        // An environment that runs no service gets no deploy job, and no scripts.
+        let idle_staging = fixture
+            .replace("replicas = 2\n", "replicas = 2\nenv.staging = { enabled = false }\n")
+            .replace(
+                "health = { command = [\"python\", \"-m\", \"jobs.health\"] }",
+                "health = { command = [\"python\", \"-m\", \"jobs.health\"] }\nenv.staging = { enabled = false }",
+            )
+            + "\n[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\n";
+        let found = problems_with("E0327", idle_staging);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found.iter().all(|(_, m)| m
+                .contains("`staging` runs no service, so ci.yml has no job deploying to it")),
             "{found:?}"
         );
         // Where the deploy exists and uses kubectl, the settings are read.

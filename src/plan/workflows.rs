@@ -105,26 +105,34 @@ fn secret(name: &str) -> String {
     format!("${{{{ secrets.{name} }}}}")
 }
 
-fn deploy_job(platform: &Platform, target: &DeployTarget, id: &str, tag: &str) -> DeployJob {
-    let services = platform
+/// The deploy job of `target`; none when its environment runs no service: there is no image to
+/// set or pin, and no rollout to wait for.
+fn deploy_job(
+    platform: &Platform,
+    target: &DeployTarget,
+    id: &str,
+    tag: &str,
+) -> Option<DeployJob> {
+    let env = platform
         .environments
         .iter()
-        .find(|env| env.name == target.environment)
-        .map(|env| {
-            env.services
-                .iter()
-                .map(|service| DeployedService {
-                    name: service.name.clone(),
-                    deployment: service.names.workload.clone(),
-                    container: service.names.workload.clone(),
-                    image: service.image_repository.clone(),
-                    set_image_step: format!("Set the image of {}", service.name),
-                    rollout_step: format!("Wait for the rollout of {}", service.name),
-                })
-                .collect()
+        .find(|env| env.name == target.environment)?;
+    if env.services.is_empty() {
+        return None;
+    }
+    let services = env
+        .services
+        .iter()
+        .map(|service| DeployedService {
+            name: service.name.clone(),
+            deployment: service.names.workload.clone(),
+            container: service.names.workload.clone(),
+            image: service.image_repository.clone(),
+            set_image_step: format!("Set the image of {}", service.name),
+            rollout_step: format!("Wait for the rollout of {}", service.name),
         })
-        .unwrap_or_default();
-    DeployJob {
+        .collect();
+    Some(DeployJob {
         id: id.to_owned(),
         name: format!("Deploy to {}", target.environment),
         target: target.clone(),
@@ -132,7 +140,7 @@ fn deploy_job(platform: &Platform, target: &DeployTarget, id: &str, tag: &str) -
         image_tag: tag.to_owned(),
         kubeconfig: secret(&target.kubeconfig_secret),
         services,
-    }
+    })
 }
 
 /// The `uses:` value of a pinned action. A constant of the pinned-actions table whose shape a
@@ -203,11 +211,11 @@ pub(super) fn plan_workflows(
     let staging = ci
         .staging
         .as_ref()
-        .map(|t| deploy_job(platform, t, "deploy-staging", "${{ github.sha }}"));
+        .and_then(|t| deploy_job(platform, t, "deploy-staging", "${{ github.sha }}"));
     let production = ci
         .production
         .as_ref()
-        .map(|t| deploy_job(platform, t, "deploy-production", "${{ github.ref_name }}"));
+        .and_then(|t| deploy_job(platform, t, "deploy-production", "${{ github.ref_name }}"));
     let context = vec![
         ("platform", platform_value.clone()),
         ("ci", Value::from(Serde(ci))),
