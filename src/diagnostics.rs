@@ -268,10 +268,14 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
+    // Jaro-Winkler finds most slips; on a short word one swapped, missing, extra or wrong
+    // letter (`cup` for `cpu`, `fro` for `for`) already scores low, so one edit counts too.
+    let short_slip =
+        |candidate: &str| word.chars().count() >= 3 && strsim::osa_distance(word, candidate) == 1;
     candidates
         .into_iter()
         .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
-        .filter(|(score, _)| *score > 0.8)
+        .filter(|(score, candidate)| *score > 0.8 || short_slip(candidate))
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
 }
@@ -293,6 +297,28 @@ mod tests {
         let keys = ["replicas", "resources", "autoscaling"];
         assert_eq!(did_you_mean("replcas", keys), Some("replicas"));
         assert_eq!(did_you_mean("zzz", keys), None);
+    }
+
+    #[test]
+    fn suggestion_finds_one_slip_in_a_short_word() {
+        let pairs = [
+            ("cup", "cpu"),
+            ("mni", "min"),
+            ("fro", "for"),
+            ("sol", "slo"),
+            ("evn", "env"),
+            ("wbe", "web"),
+            ("cpuu", "cpu"),
+        ];
+        let candidates = [
+            "cpu", "memory", "min", "max", "for", "slo", "env", "web", "worker",
+        ];
+        for (slip, meant) in pairs {
+            assert_eq!(did_you_mean(slip, candidates), Some(meant), "{slip}");
+        }
+        // Two letters are too few to guess from, and two slips in three letters too many.
+        assert_eq!(did_you_mean("mx", ["max", "min"]), None);
+        assert_eq!(did_you_mean("upc", ["cpu"]), None);
     }
 
     #[test]
