@@ -121,6 +121,9 @@ const CASES: &[Case] = &[
     case("runbook-url-template.toml", "E0205", 18, 20, "is not a usable URL", Some("percent-encode them")),
     case("uid-below-10000.toml", "E0206", 5, 7, "`platform.uid` is 1000, below the minimum 10000", Some("at least 10000")),
     case("not-utf8.toml", "E0100", 4, 6, "is not UTF-8 text: byte 0xE9 on line 4, column 6 is not valid UTF-8", Some("save it with that encoding")),
+    case("datetime-value.toml", "E0103", 8, 12, "`platform.config.RELEASED` is a TOML date or time", Some("quote it: `\"1979-05-27\"`")),
+    case("deep-table-header.toml", "E0101", 28, 2, "invalid TOML: key nested too deep", Some("shorten the marked key")),
+    case("bom-column.toml", "E0201", 1, 1, "unknown key `registry` in the file", None),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
