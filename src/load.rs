@@ -16,7 +16,7 @@ use crate::diagnostics::{Diagnostic, SourceFile};
 mod duplicate;
 mod json;
 
-use json::Converter;
+use json::{Converter, Datetime};
 pub use json::{NumberProblem, UnrepresentableNumber};
 
 /// Where a node of the document sits in the source.
@@ -72,10 +72,17 @@ impl Document {
     }
 }
 
-/// The text of a platform file read as `bytes`, and a problem when it is not UTF-8: then the
+/// The byte order mark some editors write at the start of a UTF-8 file.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The text of a platform file read as `bytes` (without a byte order mark), and a problem when it is not UTF-8: then the
 /// text has the invalid bytes replaced (to show it), and an `E0100` diagnostic points at the
 /// first of them.
-pub fn decode(path: &std::path::Path, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
+pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
+    // A UTF-8 byte order mark is not text: kept, it would count as a column of line 1.
+    if bytes.starts_with(UTF8_BOM) {
+        bytes.drain(..UTF8_BOM.len());
+    }
     match String::from_utf8(bytes) {
         Ok(text) => (SourceFile::new(path, text), None),
         Err(error) => {
@@ -126,6 +133,13 @@ pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
     let (value, unrepresentable) = {
         let mut converter = Converter::default();
         let value = converter.table(parsed.get_ref());
+        if !converter.datetimes.is_empty() {
+            return Err(converter
+                .datetimes
+                .iter()
+                .map(|datetime| datetime_diagnostic(&source.text, datetime))
+                .collect());
+        }
         (value, converter.unrepresentable)
     };
     drop(parsed);
@@ -137,10 +151,32 @@ pub fn load(source: SourceFile) -> Result<Document, Vec<Diagnostic>> {
     })
 }
 
-/// A TOML syntax error; a duplicate key also points at its first definition.
+/// A TOML datetime: no setting takes one, and turned into a string it would be a value the
+/// file does not spell out (`1979-05-27` written unquoted).
+fn datetime_diagnostic(text: &str, datetime: &Datetime) -> Diagnostic {
+    let written = text.get(datetime.span.clone()).unwrap_or_default().trim();
+    Diagnostic::error(
+        "E0103",
+        format!(
+            "`{}` is a TOML date or time, which no platgen setting takes",
+            datetime.path
+        ),
+    )
+    .at(Some(datetime.span.clone()))
+    .label("a TOML datetime")
+    .help(format!("to write it as text, quote it: `\"{written}\"`"))
+}
+
+/// A TOML syntax error; a duplicate key also points at its first definition, and a key nested
+/// too deep for the reader (which gives no place) at the deepest key of the file.
 fn syntax_diagnostic(text: &str, error: &toml::de::Error) -> Diagnostic {
     let message = error.message().trim();
-    let span = error.span();
+    let span = error.span().or_else(|| {
+        message
+            .contains("recursion limit")
+            .then(|| deepest_key(text))
+            .flatten()
+    });
     let first = span
         .clone()
         .filter(|_| message.starts_with("duplicate key"))
@@ -163,10 +199,54 @@ fn syntax_diagnostic(text: &str, error: &toml::de::Error) -> Diagnostic {
                 .secondary(first, "first defined here")
                 .help(format!("`{name}` is already defined on line {line}: {fix}"))
         }
+        (_, span) if message.contains("recursion limit") => Diagnostic::error(
+            "E0101",
+            format!("invalid TOML: key nested too deep ({message})"),
+        )
+        .at(span)
+        .label("too many dotted parts")
+        .help("platform.toml needs only a few levels of tables: shorten the marked key"),
         (_, span) => Diagnostic::error("E0101", format!("invalid TOML: {message}"))
             .at(span)
             .help("fix the TOML syntax at the marked place"),
     }
+}
+
+/// The span of the dotted key (a table header's or a key/value line's) with the most parts: the
+/// TOML reader reports a key nested too deep without saying where.
+fn deepest_key(text: &str) -> Option<Range<usize>> {
+    let mut deepest: Option<(usize, Range<usize>)> = None;
+    let mut start = 0;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start().len();
+        let rest = &line[indent..];
+        let (open, end) = if rest.starts_with('[') {
+            let open = if rest.starts_with("[[") { 2 } else { 1 };
+            (open, rest.find(']').unwrap_or(rest.trim_end().len()))
+        } else {
+            (0, rest.find('=').unwrap_or(0))
+        };
+        let key = rest.get(open..end).unwrap_or_default();
+        let mut quote = None;
+        let mut parts = 1;
+        for c in key.chars() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '.') => parts += 1,
+                _ => {}
+            }
+        }
+        let trimmed = key.trim_end();
+        if !trimmed.is_empty() && deepest.as_ref().is_none_or(|(most, _)| parts > *most) {
+            let at = start + indent + open + (key.len() - key.trim_start().len());
+            deepest = Some((parts, at..start + indent + open + trimmed.len()));
+        }
+        start += line.len();
+    }
+    deepest
+        .filter(|(parts, _)| *parts > 1)
+        .map(|(_, span)| span)
 }
 
 /// The span of every node of the TOML `text` by JSON pointer (only the root's when it does not
@@ -313,6 +393,68 @@ mod tests {
                 .unwrap_or_default()
                 .contains("a table is defined once")
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_text() {
+        let (source, error) = decode(
+            std::path::Path::new("p.toml"),
+            b"\xEF\xBB\xBFa = 1\n".to_vec(),
+        );
+        assert!(error.is_none());
+        assert_eq!(source.text, "a = 1\n");
+        assert_eq!(source.line_col(4), (1, 5));
+        let (source, error) = decode(
+            std::path::Path::new("p.toml"),
+            b"\xEF\xBB\xBFa = \"\xe9\"\n".to_vec(),
+        );
+        let error = error.expect("not UTF-8");
+        assert_eq!(source.line_col(error.span.expect("a span").start), (1, 6));
+    }
+
+    #[test]
+    fn a_datetime_is_an_error_where_it_is_written() {
+        let text = "[a]\nb = 1979-05-27\nc = [\"x\", 07:32:00]\n";
+        let errors = load(SourceFile::new("p.toml", text)).unwrap_err();
+        let found: Vec<(&str, &str)> = errors
+            .iter()
+            .map(|d| (d.message.as_str(), &text[d.span.clone().expect("located")]))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "`a.b` is a TOML date or time, which no platgen setting takes",
+                    "1979-05-27"
+                ),
+                (
+                    "`a.c.1` is a TOML date or time, which no platgen setting takes",
+                    "07:32:00"
+                ),
+            ]
+        );
+        assert_eq!(errors[0].code.0, "E0103");
+        assert_eq!(
+            errors[1].help.as_deref(),
+            Some("to write it as text, quote it: `\"07:32:00\"`")
+        );
+    }
+
+    #[test]
+    fn a_key_nested_too_deep_is_located() {
+        let deep = vec!["a"; 200].join(".");
+        let text = format!("[b]\nc = 1\n\n  [{deep}]\nx = 1\n");
+        let errors = load(SourceFile::new("p.toml", text.clone())).unwrap_err();
+        let span = errors[0].span.clone().expect("located");
+        assert_eq!(&text[span], deep);
+        assert!(
+            errors[0].message.contains("nested too deep"),
+            "{}",
+            errors[0].message
+        );
+        let text = format!("{deep} = 1\n");
+        let errors = load(SourceFile::new("p.toml", text.clone())).unwrap_err();
+        assert_eq!(&text[errors[0].span.clone().expect("located")], deep);
     }
 
     #[test]

@@ -122,6 +122,21 @@ const CASES: &[Case] = &[
     case("runbook-url-template.toml", "E0205", 18, 20, "is not a usable URL", Some("percent-encode them")),
     case("uid-below-10000.toml", "E0206", 5, 7, "`platform.uid` is 1000, below the minimum 10000", Some("at least 10000")),
     case("not-utf8.toml", "E0100", 4, 6, "is not UTF-8 text: byte 0xE9 on line 4, column 6 is not valid UTF-8", Some("save it with that encoding")),
+    case("dependency-name-too-long.toml", "E0206", 9, 15, "key `postgres-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx` in `dependencies` is 64 characters long, longer than the 63 allowed", Some("a Kubernetes name or label value and a DNS label, which hold at most 63")),
+    case("compose-project-too-long.toml", "E0318", 12, 15, "the compose project of `development-on-the-laptops-of-the-team` would be `shop-platform-of-the-company-development-on-the-laptops-of-the-team`, 67 characters long", Some("a DNS label, which holds at most 63")),
+    case("secret-name-too-long.toml", "E0206", 25, 28, "`services.api.secrets.1` is 254 characters long, longer than the 253 allowed", Some("ConfigMap or Secret key")),
+    case("config-key-too-long.toml", "E0206", 8, 1, "in `platform.config` is 254 characters long, longer than the 253 allowed", Some("ConfigMap or Secret key")),
+    case("domain-label-too-long.toml", "E0206", 14, 10, "is 64 characters long, longer than the 63 a DNS label may be", Some("each dot-separated part of a host name holds at most 63 characters")),
+    case("composed-host-too-long.toml", "E0309", 26, 10, "the host of `api` in `staging` would be 262 characters long, longer than the 253 of a DNS name", Some("shorten `expose.subdomain` or the environment's `domain`")),
+    case("registry-bad-port.toml", "E0205", 4, 12, "`platform.registry`: \"reg:abc\" is not a registry address", Some("a port of digits")),
+    case("libs-parent-dir.toml", "E0205", 5, 9, "`platform.libs.0`: \"libs/../../etc\" is not a relative folder", Some("no `.` or `..`")),
+    case("libs-duplicate.toml", "E0211", 5, 27, "`platform.libs` lists \"libs\" twice", Some("remove the duplicate")),
+    case("duplicate-uses.toml", "E0345", 23, 21, "service `api` lists `postgres` in `uses` twice", Some("remove the duplicate")),
+    case("selector-empty.toml", "E0207", 11, 12, "`dependencies.postgres.selector` must not be empty", Some("an empty selector matches every pod")),
+    case("datetime-value.toml", "E0103", 8, 12, "`platform.config.RELEASED` is a TOML date or time", Some("quote it: `\"1979-05-27\"`")),
+    case("too-many-uses.toml", "E0206", 23, 8, "`services.api.uses` has 65 entries, more than the 64 allowed", Some("list at most 64 entries")),
+    case("deep-table-header.toml", "E0101", 28, 2, "invalid TOML: key nested too deep", Some("shorten the marked key")),
+    case("bom-column.toml", "E0201", 1, 1, "unknown key `registry` in the file", None),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

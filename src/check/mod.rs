@@ -101,8 +101,19 @@ fn check_references(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnosti
     let deps: Vec<&str> = spec.dependencies.keys().map(String::as_str).collect();
     for (name, service) in &spec.services {
         let base = service_ptr(name);
+        let mut listed = BTreeSet::new();
         for (i, dep) in service.uses.iter().enumerate() {
-            if !spec.dependencies.contains_key(dep) {
+            if !listed.insert(dep.as_str()) {
+                out.push(
+                    Diagnostic::error(
+                        "E0345",
+                        format!("service `{name}` lists `{dep}` in `uses` twice"),
+                    )
+                    .at(doc.span_of(&format!("{base}/uses/{i}")))
+                    .label("listed again here")
+                    .help("remove the duplicate"),
+                );
+            } else if !spec.dependencies.contains_key(dep) {
                 out.push(
                     Diagnostic::error(
                         "E0301",

@@ -5,7 +5,12 @@ use std::collections::BTreeMap;
 use super::service_ptr;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Document, pointer_escape};
-use crate::model::{Compute, Platform, PlatformSpec};
+use crate::model::{Compute, Platform, PlatformSpec, spec};
+
+/// Longest DNS label: a compose project name.
+const NAME_MAX: usize = spec::NAME_MAX as usize;
+/// Longest DNS name: an Ingress host.
+const HOST_MAX: usize = spec::SUBDOMAIN_MAX as usize;
 
 /// CPU in millicores (`500m` → 500, `2` → 2000, `0.5` → 500).
 pub fn cpu_millis(q: &str) -> Option<f64> {
@@ -112,6 +117,26 @@ pub fn check_environments(
             out.push(d);
         }
     };
+    // A compose project name is a DNS label too: its network and containers are named after it.
+    for (env, project) in platform.compose_projects() {
+        if project.len() > NAME_MAX {
+            let env_ptr = format!("/environments/{}", pointer_escape(&env.name));
+            push(
+                Diagnostic::error(
+                    "E0318",
+                    format!(
+                        "the compose project of `{}` would be `{project}`, {} characters long",
+                        env.name,
+                        project.len()
+                    ),
+                )
+                .at(doc.key_span_of(&env_ptr))
+                .label("project named `<platform>-<environment>`")
+                .help(format!("a compose project name is a DNS label, which holds at most {NAME_MAX}: shorten the environment's name or the platform's")),
+                out,
+            );
+        }
+    }
     for (env_ptr, env) in platform
         .environments
         .iter()
@@ -242,6 +267,23 @@ pub fn check_environments(
                         out,
                     );
                     continue;
+                }
+                // `host` is held to a DNS name by validation; `<subdomain>.<domain>` is not.
+                if expose.host.len() > HOST_MAX {
+                    push(
+                        Diagnostic::error(
+                            "E0309",
+                            format!(
+                                "the host of `{name}` in `{}` would be {} characters long, longer than the {HOST_MAX} of a DNS name",
+                                env.name,
+                                expose.host.len()
+                            ),
+                        )
+                        .at(at())
+                        .label("host `<subdomain>.<domain>`")
+                        .help(format!("an Ingress host is a DNS name of at most {HOST_MAX} characters: shorten `expose.subdomain` or the environment's `domain`, or set a shorter `expose.host`")),
+                        out,
+                    );
                 }
                 let key = (expose.host.clone(), expose.path.clone());
                 if let Some(other) = hosts.insert(key, name.clone()) {

@@ -33,12 +33,22 @@ pub enum NumberProblem {
     FloatOverflow,
 }
 
-/// Converts TOML to JSON, noting each number JSON cannot hold (and where it is).
+/// A TOML date or time in the file: no setting takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Datetime {
+    /// Dotted path of the value, `services.api.description`.
+    pub(super) path: String,
+    /// Where it is written.
+    pub(super) span: Range<usize>,
+}
+
+/// Converts TOML to JSON, noting each number JSON cannot hold and each datetime (and where).
 #[derive(Default)]
 pub(super) struct Converter<'a> {
     /// Keys and indexes from the root to the value being converted.
     path: Vec<Cow<'a, str>>,
     pub(super) unrepresentable: Vec<UnrepresentableNumber>,
+    pub(super) datetimes: Vec<Datetime>,
 }
 
 impl<'a> Converter<'a> {
@@ -89,7 +99,13 @@ impl<'a> Converter<'a> {
                 number(converted, self)
             }
             DeValue::Boolean(b) => Value::Bool(*b),
-            DeValue::Datetime(d) => Value::String(d.to_string()),
+            DeValue::Datetime(_) => {
+                self.datetimes.push(Datetime {
+                    path: self.path.join("."),
+                    span: value.span(),
+                });
+                Value::Null
+            }
             DeValue::Array(items) => Value::Array(
                 items
                     .iter()

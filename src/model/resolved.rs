@@ -43,6 +43,38 @@ pub struct Platform {
     pub environments: Vec<ResolvedEnv>,
 }
 
+impl Platform {
+    /// The Kubernetes environment the compose environments simulate in
+    /// `docker-compose.prod.yml`: the one named `production`, else the last one.
+    pub fn production_env(&self) -> Option<&ResolvedEnv> {
+        let kubernetes = || self.environments.iter().filter(|e| e.is_kubernetes());
+        kubernetes()
+            .find(|e| e.name == "production")
+            .or_else(|| kubernetes().next_back())
+    }
+
+    /// The compose project (`name:` of a compose file) of the stack of `env`.
+    pub fn compose_project(&self, env: &ResolvedEnv) -> String {
+        format!("{}-{}", self.name, env.name)
+    }
+
+    /// Every compose project the platform renders, with its environment: each compose
+    /// environment's, and the production simulation's beside them.
+    pub fn compose_projects(&self) -> Vec<(&ResolvedEnv, String)> {
+        let compose: Vec<&ResolvedEnv> = self
+            .environments
+            .iter()
+            .filter(|e| !e.is_kubernetes())
+            .collect();
+        let simulated = self.production_env().filter(|_| !compose.is_empty());
+        compose
+            .into_iter()
+            .chain(simulated)
+            .map(|env| (env, self.compose_project(env)))
+            .collect()
+    }
+}
+
 /// Pinned image references (`name:tag`, with `@sha256:…` when a digest is configured).
 #[derive(Debug, Clone, Serialize)]
 pub struct ContainerImages {

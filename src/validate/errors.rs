@@ -120,7 +120,7 @@ fn key_diagnostic(field: &str, name: &str, kind: &ValidationErrorKind) -> Diagno
             ),
         )
         .label("too long")
-        .help(format!("shorten it to at most {limit} characters")),
+        .help(length_help(*limit)),
         ValidationErrorKind::Not { .. } if RESERVED_LABELS.contains(&name) => Diagnostic::error(
             "E0210",
             format!("label `{name}` in {field} is set by platgen itself"),
@@ -138,6 +138,20 @@ fn key_diagnostic(field: &str, name: &str, kind: &ValidationErrorKind) -> Diagno
             .label("invalid name")
             .help(name_help(name)),
     }
+}
+
+/// How to shorten a value or key to `limit` characters, and which rule sets the limit.
+fn length_help(limit: u64) -> String {
+    let rule = match limit {
+        63 => {
+            ": it becomes a Kubernetes name or label value and a DNS label, which hold at most 63"
+        }
+        253 => {
+            ": it becomes a Kubernetes object name, ConfigMap or Secret key or a DNS name, which hold at most 253"
+        }
+        _ => "",
+    };
+    format!("shorten it to at most {limit} characters{rule}")
 }
 
 /// How to add a missing key: its allowed values when it has a few, else its description.
@@ -256,13 +270,46 @@ pub fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Di
                     format!("{field} is {length} characters long, longer than the {limit} allowed"),
                 )
                 .at(span)
-                .help(format!("shorten it to at most {limit} characters")),
+                .help(length_help(*limit)),
+            ]
+        }
+        ValidationErrorKind::MinProperties { .. } if pointer.ends_with("/selector") => {
+            vec![
+                Diagnostic::error("E0207", format!("{field} must not be empty"))
+                    .at(span)
+                    .label("selects every pod")
+                    .help("an empty selector matches every pod of the namespace, so the network policy would let the service reach all of them: name at least one label of the dependency's pods, e.g. `selector = { app = \"postgres\" }`, or remove `selector` for the default `{ app = \"<name>\" }`"),
             ]
         }
         ValidationErrorKind::MinProperties { .. }
         | ValidationErrorKind::MinItems { .. }
         | ValidationErrorKind::MinLength { .. } => {
             vec![Diagnostic::error("E0207", format!("{field} must not be empty")).at(span)]
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            let count = instance.as_array().map_or(0, Vec::len);
+            vec![
+                Diagnostic::error(
+                    "E0206",
+                    format!("{field} has {count} entries, more than the {limit} allowed"),
+                )
+                .at(span)
+                .help(format!("list at most {limit} entries, each once")),
+            ]
+        }
+        ValidationErrorKind::UniqueItems => {
+            let items = instance.as_array().map(Vec::as_slice).unwrap_or_default();
+            let twice = (1..items.len()).find(|&i| items[..i].contains(&items[i]));
+            let whole: &Value = instance;
+            let (at, item) = twice.map_or((span, whole), |i| {
+                (doc.span_of(&format!("{pointer}/{i}")), &items[i])
+            });
+            vec![
+                Diagnostic::error("E0211", format!("{field} lists {item} twice"))
+                    .at(at)
+                    .label("listed again here")
+                    .help("remove the duplicate"),
+            ]
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             // Variants documented one by one become a `oneOf` of constants: report a choice.

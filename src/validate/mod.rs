@@ -3,6 +3,7 @@
 
 mod errors;
 mod help;
+mod hosts;
 mod labels;
 mod numbers;
 mod patterns;
@@ -79,6 +80,7 @@ pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
         .collect();
     diagnostics.extend(numbers::unrepresentable(doc));
     diagnostics.extend(labels::long_prefixes(doc));
+    diagnostics.extend(hosts::long_labels(doc));
     if diagnostics.is_empty() {
         // Read from the document in place: a large platform is not copied for it.
         match <PlatformSpec as serde::Deserialize>::deserialize(&doc.value) {

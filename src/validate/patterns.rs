@@ -7,7 +7,10 @@ use serde_json::Value;
 use super::help::{env_name_fix, env_name_help, name_help};
 use super::schema_nav::Place;
 use crate::diagnostics::Diagnostic;
-use crate::model::spec::{ENV_KEY_PATTERN, NAME_PATTERN, pattern_rule};
+use crate::model::spec::{
+    DIGEST_PATTERN, ENV_KEY_PATTERN, GIT_URL_PATTERN, NAME_PATTERN, REGISTRY_PATTERN, URL_PATTERN,
+    pattern_rule,
+};
 
 /// Whether `text` matches the schema `pattern`.
 pub fn matches(pattern: &str, text: &str) -> bool {
@@ -75,9 +78,51 @@ fn dashed(text: &str) -> String {
         .to_owned()
 }
 
-/// Corrections of usual mistakes, most specific first.
-fn candidates(text: &str, unit: Option<&str>) -> Vec<String> {
+/// A registry address with the usual slips undone: scheme, upper case, a trailing `/`, and
+/// separators doubled or at either end of a host label or path part (`-x` → `x`, `a..b` →
+/// `a.b`). A port that is not a number has no correction.
+fn registry_candidate(text: &str) -> String {
+    fn tidy(part: &str, separators: &[char]) -> String {
+        let mut out = String::new();
+        for c in part.chars() {
+            let repeated = separators.contains(&c) && out.ends_with(c);
+            if !repeated {
+                out.push(c);
+            }
+        }
+        out.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .to_owned()
+    }
+    let lower = without_scheme(text).to_ascii_lowercase();
+    let (host, path) = lower.split_once('/').unwrap_or((&lower, ""));
+    let (host, port) = host
+        .split_once(':')
+        .map_or((host, None), |(h, p)| (h, Some(p)));
+    let mut fixed = host
+        .split('.')
+        .map(|label| tidy(label, &['-']))
+        .filter(|label| !label.is_empty())
+        .collect::<Vec<_>>()
+        .join(".");
+    if let Some(port) = port {
+        fixed = format!("{fixed}:{port}");
+    }
+    for part in path.split('/').map(|part| tidy(part, &['.'])) {
+        if !part.is_empty() {
+            fixed = format!("{fixed}/{part}");
+        }
+    }
+    fixed
+}
+
+/// Corrections of usual mistakes for values of `pattern`, most specific first. Each
+/// correction applies where that mistake can happen: a digest prefix only before 64 hex
+/// digits, a scheme only on a URL, a registry only as a registry address.
+fn candidates(text: &str, pattern: &str, unit: Option<&str>) -> Vec<String> {
     let trimmed = text.trim();
+    if pattern == REGISTRY_PATTERN {
+        return vec![registry_candidate(trimmed)];
+    }
     let bare_number = !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit());
     let mut out = vec![trimmed.to_owned(), short_units(trimmed)];
     if bare_number && let Some(unit) = unit {
@@ -95,8 +140,6 @@ fn candidates(text: &str, unit: Option<&str>) -> Vec<String> {
             .replace("MB", "Mi")
             .replace("GB", "Gi")
             .replace("KB", "Ki"),
-        format!("sha256:{trimmed}"),
-        format!("https://{}", without_scheme(trimmed)),
         percent_encode(trimmed),
         dashed(trimmed),
         trimmed.replace(' ', ""),
@@ -110,6 +153,15 @@ fn candidates(text: &str, unit: Option<&str>) -> Vec<String> {
         _ => None,
     };
     out.extend(cron.map(str::to_owned));
+    if pattern == DIGEST_PATTERN
+        && trimmed.len() == 64
+        && trimmed.chars().all(|c| c.is_ascii_hexdigit())
+    {
+        out.push(format!("sha256:{}", trimmed.to_ascii_lowercase()));
+    }
+    if pattern == GIT_URL_PATTERN || pattern == URL_PATTERN {
+        out.push(format!("https://{}", without_scheme(trimmed)));
+    }
     out
 }
 
@@ -121,7 +173,7 @@ pub fn fixed_for(pattern: Option<&str>, text: &str) -> Option<String> {
         return None;
     }
     let unit = pattern_rule(pattern).and_then(|rule| rule.bare_number_unit);
-    candidates(text, unit)
+    candidates(text, pattern, unit)
         .into_iter()
         .find(|candidate| candidate != text && !candidate.is_empty() && matches(pattern, candidate))
 }
@@ -247,7 +299,52 @@ mod tests {
             Some("https://wiki/%7B%7B.Value%7D%7D")
         );
         assert_eq!(fix("/platform/labels/team", "a b").as_deref(), Some("a-b"));
+        assert_eq!(
+            fix("/platform/python_digest", &"AB".repeat(32)),
+            Some(format!("sha256:{}", "ab".repeat(32)))
+        );
+        assert_eq!(
+            fix("/ci/platgen/git", "github.com/acme/platgen").as_deref(),
+            Some("https://github.com/acme/platgen")
+        );
         assert_eq!(fix("/secret_store/refresh", "1h"), None);
+    }
+
+    /// A registry is corrected only into a registry address, never into another format the
+    /// pattern happens to accept (`-x` once became `sha256:-x`, a host and a "port").
+    #[test]
+    fn registry_corrections_are_registry_addresses() {
+        let registry = "/platform/registry";
+        assert_eq!(fix(registry, "-x").as_deref(), Some("x"));
+        assert_eq!(fix(registry, "a..b").as_deref(), Some("a.b"));
+        assert_eq!(
+            fix(registry, "Registry.io/Team/").as_deref(),
+            Some("registry.io/team")
+        );
+        assert_eq!(
+            fix(registry, "reg.io/team-/x..y").as_deref(),
+            Some("reg.io/team/x.y")
+        );
+        assert_eq!(fix(registry, "reg:abc"), None);
+        assert_eq!(fix(registry, "reg.io:5000/team"), None);
+        for bad in [
+            "reg:abc",
+            "a..b",
+            "-x",
+            "reg.io:123456",
+            "reg.io/_team",
+            "reg.io/a..b",
+        ] {
+            assert!(!matches(REGISTRY_PATTERN, bad), "{bad}");
+        }
+        for good in [
+            "localhost:5000",
+            "ghcr.io/acme",
+            "reg.io/a__b/c-d.e",
+            "10.0.0.1:5000/x",
+        ] {
+            assert!(matches(REGISTRY_PATTERN, good), "{good}");
+        }
     }
 
     #[test]

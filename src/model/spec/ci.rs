@@ -128,7 +128,7 @@ pub struct DeployTargetSpec {
     /// the job runs in. Default `staging` / `production` when such a Kubernetes environment
     /// exists; no deploy job otherwise.
     #[serde(default)]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub environment: Option<String>,
     /// Longest wait for each service's rollout (`kubectl` strategy), e.g. `5m`; default `300s`
     /// for staging and `600s` for production.

@@ -25,7 +25,7 @@ pub struct DependencySpec {
     /// Environment variable that carries its connection URL to services (a secret in Kubernetes);
     /// defaults to `DATABASE_URL`, `REDIS_URL` or `RABBITMQ_URL` by kind.
     #[serde(default)]
-    #[schemars(extend("pattern" = ENV_KEY_PATTERN))]
+    #[schemars(extend("pattern" = ENV_KEY_PATTERN), length(max = KEY_MAX))]
     pub url_variable: Option<String>,
     /// URL scheme of that connection URL in compose environments, e.g. `postgresql+asyncpg`;
     /// defaults to `postgresql`, `redis` or `amqp` by kind.
@@ -53,7 +53,7 @@ pub struct ReachSpec {
     pub selector: Option<BTreeMap<String, String>>,
     /// Namespace of its pods when it is not the service's own.
     #[serde(default)]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub namespace: Option<String>,
     /// Address range when it runs outside the cluster (managed database), e.g. `10.20.0.0/16`.
     #[serde(default)]

@@ -20,11 +20,11 @@ pub struct EnvironmentSpec {
     pub runtime: Runtime,
     /// Base domain; an exposed service is served at `<subdomain>.<domain>`, or at `<domain>` without a subdomain.
     #[serde(default)]
-    #[schemars(extend("pattern" = HOST_PATTERN))]
+    #[schemars(extend("pattern" = HOST_PATTERN), length(max = SUBDOMAIN_MAX))]
     pub domain: Option<String>,
     /// Kubernetes namespace; defaults to `<platform>` for `production` and `<platform>-<env>` otherwise.
     #[serde(default)]
-    #[schemars(extend("pattern" = NAME_PATTERN), length(max = 63))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub namespace: Option<String>,
     /// Number of cluster nodes (documentation; with `nodes = 1`, a disruption budget that keeps
     /// any pod up during a drain is an error, since evicted pods could not be rescheduled); at
@@ -55,7 +55,7 @@ pub struct EnvironmentSpec {
     pub ingress: IngressEnvSpec,
     /// Namespace of the Prometheus that scrapes the services (allowed in by network policy).
     #[serde(default = "default_monitoring_namespace")]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub monitoring_namespace: String,
     /// Alertmanager (`host:port`) the environment's Prometheus sends alerts to; default
     /// `alertmanager.<monitoring_namespace>.svc:9093` on Kubernetes, none in compose.
@@ -67,7 +67,7 @@ pub struct EnvironmentSpec {
     pub secret_store: Option<SecretStoreSpec>,
     /// Configuration for every service in this environment (e.g. `APP_ENV`).
     #[serde(default)]
-    #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN }))]
+    #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN, "maxLength": KEY_MAX }))]
     pub config: BTreeMap<String, ConfigValue>,
     /// Overrides applied to every service in this environment (e.g. `replicas = 1` in staging); a service's own `env.<name>` wins.
     #[serde(default)]
@@ -120,15 +120,15 @@ pub struct ResourcesSpec {
 pub struct IngressEnvSpec {
     /// IngressClass name (`spec.ingressClassName`).
     #[serde(default = "default_ingress_class")]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = SUBDOMAIN_MAX))]
     pub class: String,
     /// Namespace the ingress controller runs in (allowed in by network policy).
     #[serde(default = "default_ingress_namespace")]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub namespace: String,
     /// cert-manager ClusterIssuer for TLS certificates; no TLS when absent.
     #[serde(default)]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = SUBDOMAIN_MAX))]
     pub issuer: Option<String>,
 }
 

@@ -43,6 +43,8 @@ pub(crate) fn service_labels_schema(_: &mut SchemaGenerator) -> Schema {
 pub(crate) fn selector_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": ["object", "null"],
+        // An empty selector selects every pod: the network policy would open to all of them.
+        "minProperties": 1,
         "propertyNames": {
             "pattern": LABEL_KEY_PATTERN,
             "maxLength": LABEL_KEY_MAX,

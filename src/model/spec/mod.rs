@@ -23,6 +23,13 @@ pub use observability::*;
 pub use patterns::*;
 pub use service::*;
 
+/// Longest DNS-1035 label, Kubernetes label value and compose host name: a name the platform
+/// chooses (service, dependency, environment, namespace) is at most this long.
+pub const NAME_MAX: u64 = 63;
+/// Longest DNS-1123 subdomain (most Kubernetes object names, an Ingress host).
+pub const SUBDOMAIN_MAX: u64 = 253;
+/// Longest ConfigMap or Secret key (and so config and secret variable names).
+pub const KEY_MAX: u64 = 253;
 /// A DNS-1035 label: lower-case letters, digits and `-`, starting with a letter, ending alphanumeric.
 pub const NAME_PATTERN: &str = "^[a-z]([-a-z0-9]*[a-z0-9])?$";
 /// An environment variable name, as used for config and secret keys.
@@ -55,13 +62,13 @@ pub struct PlatformSpec {
     pub secret_store: SecretStoreSpec,
     /// Backing services (PostgreSQL, Redis, RabbitMQ) that services may `use`, keyed by name.
     #[serde(default)]
-    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }))]
+    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN, "maxLength": NAME_MAX }))]
     pub dependencies: BTreeMap<String, DependencySpec>,
     /// Deployment environments keyed by name, in the order they are promoted (e.g. development, staging, production).
-    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }, "minProperties" = 1))]
+    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN, "maxLength": NAME_MAX }, "minProperties" = 1))]
     pub environments: IndexMap<String, EnvironmentSpec>,
     /// The services of the platform keyed by name; the name becomes the Deployment, image and DNS name.
-    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN }, "minProperties" = 1))]
+    #[schemars(extend("propertyNames" = { "pattern": NAME_PATTERN, "maxLength": NAME_MAX }, "minProperties" = 1))]
     pub services: IndexMap<String, ServiceSpec>,
     /// Monitoring: SLI metrics, burn-rate alert tiers, operational alert thresholds, runbooks.
     #[serde(default)]
@@ -76,7 +83,7 @@ pub struct PlatformSpec {
 #[serde(deny_unknown_fields)]
 pub struct PlatformInfo {
     /// Platform name (DNS-1035 label); used as `app.kubernetes.io/part-of` and the default namespace.
-    #[schemars(extend("pattern" = NAME_PATTERN), length(max = 63))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub name: String,
     /// Container registry images are pushed to and pulled from, e.g. `registry.example.com/team`.
     #[schemars(extend("pattern" = REGISTRY_PATTERN))]
@@ -91,11 +98,11 @@ pub struct PlatformInfo {
     pub python: String,
     /// Shared library folders copied into every image, relative to the repository root.
     #[serde(default = "default_libs")]
-    #[schemars(extend("items" = { "type": "string", "pattern": RELATIVE_PATH_PATTERN }))]
+    #[schemars(extend("items" = { "type": "string", "pattern": FOLDER_PATTERN }, "uniqueItems" = true))]
     pub libs: Vec<String>,
     /// Folder holding one sub-folder per service (`<services_dir>/<service>/`).
     #[serde(default = "default_services_dir")]
-    #[schemars(extend("pattern" = RELATIVE_PATH_PATTERN))]
+    #[schemars(extend("pattern" = FOLDER_PATTERN))]
     pub services_dir: String,
     /// Numeric user and group id the containers run as (≥ 10000 so it never maps to a host
     /// user; checkov CKV_K8S_40), default 10001.
@@ -126,7 +133,7 @@ pub struct PlatformInfo {
     pub labels: BTreeMap<String, String>,
     /// Configuration shared by every service in every environment (environment variables).
     #[serde(default)]
-    #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN }))]
+    #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN, "maxLength": KEY_MAX }))]
     pub config: BTreeMap<String, ConfigValue>,
 }
 
@@ -150,7 +157,7 @@ pub enum ConfigValue {
 pub struct SecretStoreSpec {
     /// Name of the SecretStore or ClusterSecretStore.
     #[serde(default = "default_store_name")]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = SUBDOMAIN_MAX))]
     pub name: String,
     /// Kind of the store.
     #[serde(default)]

@@ -5,9 +5,9 @@
 
 use super::*;
 
-/// A container registry host with an optional path, e.g. `registry.example.com/team`.
-pub const REGISTRY_PATTERN: &str =
-    "^[a-z0-9]([a-z0-9.:-]*[a-z0-9])?(/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$";
+/// A container registry `host[:port][/path]`, e.g. `registry.example.com/team`: the domain and
+/// path components of the distribution reference grammar (lower-case, as image names are).
+pub const REGISTRY_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?(/[a-z0-9]+((\\.|_|__|-+)[a-z0-9]+)*)*$";
 /// An image tag: `v1.0.0`, `latest`.
 pub const IMAGE_TAG_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$";
 /// A Python 3 version: `3.12`.
@@ -192,7 +192,7 @@ pub const PATTERN_RULES: &[PatternRule] = &[
     rule(
         REGISTRY_PATTERN,
         "a registry address",
-        "write the host and an optional path, without a scheme, e.g. `registry.example.com/team` or `ghcr.io/acme`",
+        "write `host[:port][/path]` in lower case: dot-separated host labels of letters, digits and `-`, a port of digits, path parts of letters and digits joined by `.`, `_`, `__` or `-`, without a scheme, e.g. `registry.example.com/team` or `ghcr.io/acme`",
         "registry.example.com/team",
     ),
     rule(
@@ -216,7 +216,7 @@ pub const PATTERN_RULES: &[PatternRule] = &[
     rule(
         FOLDER_PATTERN,
         "a relative folder",
-        "write `/`-separated names of letters, digits, `_`, `.` and `-`, e.g. `out` or `deploy/out`",
+        "write a path inside the repository: `/`-separated names of letters, digits, `_`, `.` and `-`, each starting with a letter, digit or `_` (no `.` or `..`, no leading or trailing `/`), e.g. `out` or `deploy/out`",
         "deploy/out",
     ),
     rule(

@@ -46,8 +46,10 @@ pub struct ServiceSpec {
     #[serde(default)]
     #[schemars(schema_with = "service_labels_schema")]
     pub labels: BTreeMap<String, String>,
-    /// Backing services this service talks to, by name from `[dependencies]`.
+    /// Backing services this service talks to, by name from `[dependencies]`, each once (at
+    /// most 64).
     #[serde(default)]
+    #[schemars(length(max = 64))]
     pub uses: Vec<String>,
     /// Other web services of the platform this one sends requests to, by name: in Kubernetes the
     /// NetworkPolicies let exactly this traffic through (egress here, ingress there), and no
@@ -97,7 +99,7 @@ pub struct ServiceOverride {
     pub workers: Option<u32>,
     /// Plain configuration (environment variables), merged over platform and environment config.
     #[serde(default)]
-    #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN }))]
+    #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN, "maxLength": KEY_MAX }))]
     pub config: BTreeMap<String, ConfigValue>,
     /// Seconds Kubernetes waits for a graceful shutdown.
     #[serde(default)]
@@ -132,7 +134,7 @@ pub struct HealthSpec {
 #[serde(untagged)]
 pub enum SecretSpec {
     /// The variable name; the value is read from key `<platform>/<service>`, property = the name.
-    Name(#[schemars(extend("pattern" = ENV_KEY_PATTERN))] String),
+    Name(#[schemars(extend("pattern" = ENV_KEY_PATTERN), length(max = KEY_MAX))] String),
     /// The variable name and where its value lives in the store.
     Ref(SecretRefSpec),
 }
@@ -152,7 +154,7 @@ impl SecretSpec {
 #[serde(deny_unknown_fields)]
 pub struct SecretRefSpec {
     /// Environment variable name the service reads.
-    #[schemars(extend("pattern" = ENV_KEY_PATTERN))]
+    #[schemars(extend("pattern" = ENV_KEY_PATTERN), length(max = KEY_MAX))]
     pub name: String,
     /// Key of the secret in the store, e.g. `platform/database`.
     #[schemars(extend("pattern" = RELATIVE_PATH_PATTERN))]
@@ -239,11 +241,11 @@ pub struct ExposeSpec {
     pub enabled: Option<bool>,
     /// Sub-domain of the environment's domain (`auth` → `auth.<domain>`).
     #[serde(default)]
-    #[schemars(extend("pattern" = NAME_PATTERN))]
+    #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub subdomain: Option<String>,
     /// Full host name; overrides `subdomain` and the domain.
     #[serde(default)]
-    #[schemars(extend("pattern" = HOST_PATTERN))]
+    #[schemars(extend("pattern" = HOST_PATTERN), length(max = SUBDOMAIN_MAX))]
     pub host: Option<String>,
     /// URL path prefix routed to the service, default `/`.
     #[serde(default)]

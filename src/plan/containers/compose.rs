@@ -237,13 +237,6 @@ fn project(
 
 /// The environment the production simulation mirrors: `production` when it runs on Kubernetes,
 /// else the last Kubernetes environment; none without one.
-pub(crate) fn production_env(platform: &Platform) -> Option<&ResolvedEnv> {
-    let kubernetes = || platform.environments.iter().filter(|e| e.is_kubernetes());
-    kubernetes()
-        .find(|e| e.name == "production")
-        .or_else(|| kubernetes().next_back())
-}
-
 fn project_value(project: Project) -> [(&'static str, Value); 3] {
     [
         ("services", Value::from(Serde(&project.services))),
@@ -289,10 +282,7 @@ pub(super) fn plan_compose(
         grafana: vec![ports.publish(3000, 3000)],
     };
     let mut dev_context: Vec<(&'static str, Value)> = project_value(dev).into();
-    dev_context.push((
-        "project",
-        Value::from(format!("{}-{}", platform.name, env.name)),
-    ));
+    dev_context.push(("project", Value::from(platform.compose_project(env))));
     dev_context.push(("stack", Value::from(stack)));
     dev_context.push((
         "prometheus_rules",
@@ -305,7 +295,7 @@ pub(super) fn plan_compose(
     ));
     push("docker-compose.yml", "docker-compose.yml", dev_context);
 
-    let prod = production_env(platform);
+    let prod = platform.production_env();
     if let Some(prod) = prod {
         let mut prod_context: Vec<(&'static str, Value)> = project_value(project(
             platform,
@@ -315,10 +305,7 @@ pub(super) fn plan_compose(
             &mut HostPorts::default(),
         ))
         .into();
-        prod_context.push((
-            "project",
-            Value::from(format!("{}-{}", platform.name, prod.name)),
-        ));
+        prod_context.push(("project", Value::from(platform.compose_project(prod))));
         prod_context.push(("prod", Value::from(Serde(prod))));
         push(
             "docker-compose.prod.yml",
