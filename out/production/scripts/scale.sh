@@ -31,22 +31,22 @@ select_service() {
   hpa_max=""
   case "$1" in
     platform-api)
-      deployment=platform-api
+      deployment='platform-api'
       selector='app=platform-api'
-      hpa=platform-api-hpa
+      hpa='platform-api-hpa'
       hpa_min=3
       hpa_max=10
       ;;
     platform-auth)
-      deployment=platform-auth
+      deployment='platform-auth'
       selector='app=platform-auth'
       ;;
     platform-user)
-      deployment=platform-user
+      deployment='platform-user'
       selector='app=platform-user'
       ;;
     platform-worker)
-      deployment=platform-worker
+      deployment='platform-worker'
       selector='app=platform-worker'
       ;;
     *)
@@ -58,7 +58,7 @@ select_service() {
 
 [[ $# -eq 2 ]] || usage
 select_service "$1"
-readonly namespace=platform
+readonly namespace='platform'
 replicas="$2"
 if [[ ! "$replicas" =~ ^(0|[1-9][0-9]{0,4})$ ]]; then
   printf 'scale.sh: REPLICAS must be a whole number from 0 to 99999, not %s\n' "$replicas" >&2

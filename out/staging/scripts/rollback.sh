@@ -29,19 +29,19 @@ usage() {
 select_service() {
   case "$1" in
     platform-api)
-      deployment=platform-api
+      deployment='platform-api'
       selector='app=platform-api'
       ;;
     platform-auth)
-      deployment=platform-auth
+      deployment='platform-auth'
       selector='app=platform-auth'
       ;;
     platform-user)
-      deployment=platform-user
+      deployment='platform-user'
       selector='app=platform-user'
       ;;
     platform-worker)
-      deployment=platform-worker
+      deployment='platform-worker'
       selector='app=platform-worker'
       ;;
     *)
@@ -53,7 +53,7 @@ select_service() {
 
 [[ $# -eq 1 ]] || usage
 select_service "$1"
-readonly namespace=platform-staging
+readonly namespace='platform-staging'
 
 printf 'Rolling back deployment/%s in namespace %s (kubectl context: %s)\n' \
   "$deployment" "$namespace" "$(kubectl config current-context)"
