@@ -121,6 +121,10 @@ const CASES: &[Case] = &[
     case("runbook-url-template.toml", "E0205", 18, 20, "is not a usable URL", Some("percent-encode them")),
     case("uid-below-10000.toml", "E0206", 5, 7, "`platform.uid` is 1000, below the minimum 10000", Some("at least 10000")),
     case("not-utf8.toml", "E0100", 4, 6, "is not UTF-8 text: byte 0xE9 on line 4, column 6 is not valid UTF-8", Some("save it with that encoding")),
+    case("config-url-with-password.toml", "E0332", 25, 45, "`DATABASE_URL` in `services.api.config` is a URL with a password in plain config: `postgresql://app:***@db.internal:5432/shop`", Some("move it to `secrets`")),
+    case("config-nul.toml", "E0333", 26, 23, "`GREETING` in `services.api.config` contains a NUL character", Some("remove the `\\u0000`")),
+    case("command-nul.toml", "E0333", 30, 28, "item 2 of `services.jobs.command` contains a NUL character", Some("the program would see a cut argument")),
+    case("config-platgen-variable.toml", "E0311", 8, 1, "`PATH` in `platform.config` is set by platgen", Some("the image puts the virtualenv's `bin` first on it")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
