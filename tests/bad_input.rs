@@ -125,6 +125,8 @@ const CASES: &[Case] = &[
     case("config-nul.toml", "E0333", 26, 23, "`GREETING` in `services.api.config` contains a NUL character", Some("remove the `\\u0000`")),
     case("command-nul.toml", "E0333", 30, 28, "item 2 of `services.jobs.command` contains a NUL character", Some("the program would see a cut argument")),
     case("config-platgen-variable.toml", "E0311", 8, 1, "`PATH` in `platform.config` is set by platgen", Some("the image puts the virtualenv's `bin` first on it")),
+    case("unused-dependency.toml", "E0326", 33, 15, "dependency `redis` never takes effect: no service `uses` it", Some("or remove `[dependencies.redis]`")),
+    case("disruption-scaled-to-zero.toml", "E0310", 26, 14, "disruption budget of `api` has no effect: `api` runs no pods (`replicas = 0`) in `staging` and `production`", Some("remove `disruption`")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

@@ -54,6 +54,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     quota::check_quotas(doc, platform, &mut diagnostics);
     nodes::check_nodes(doc, platform, &mut diagnostics);
     unused::check_unused(doc, spec, platform, &mut diagnostics);
+    unused::check_unused_dependencies(doc, spec, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
     ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
