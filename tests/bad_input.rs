@@ -127,6 +127,7 @@ const CASES: &[Case] = &[
     case("config-platgen-variable.toml", "E0311", 8, 1, "`PATH` in `platform.config` is set by platgen", Some("the image puts the virtualenv's `bin` first on it")),
     case("unused-dependency.toml", "E0326", 33, 15, "dependency `redis` never takes effect: no service `uses` it", Some("or remove `[dependencies.redis]`")),
     case("disruption-scaled-to-zero.toml", "E0310", 26, 14, "disruption budget of `api` has no effect: `api` runs no pods (`replicas = 0`) in `staging` and `production`", Some("remove `disruption`")),
+    case("termination-grace-too-short.toml", "E0334", 26, 21, "`termination_grace = 5` must be at least 20 (`api` in `staging`, `api` in `production`): the 10s preStop sleep plus 10s to drain after SIGTERM", Some("set `termination_grace = 20` or more")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

@@ -12,6 +12,7 @@ mod nodes;
 mod quota;
 mod replicas;
 mod resources;
+mod shutdown;
 mod slo;
 mod unused;
 mod variables;
@@ -53,6 +54,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     replicas::check_replicas(doc, platform, &mut diagnostics);
     quota::check_quotas(doc, platform, &mut diagnostics);
     nodes::check_nodes(doc, platform, &mut diagnostics);
+    shutdown::check_shutdown(doc, platform, &mut diagnostics);
     unused::check_unused(doc, spec, platform, &mut diagnostics);
     unused::check_unused_dependencies(doc, spec, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
