@@ -128,6 +128,9 @@ const CASES: &[Case] = &[
     case("unused-dependency.toml", "E0326", 33, 15, "dependency `redis` never takes effect: no service `uses` it", Some("or remove `[dependencies.redis]`")),
     case("disruption-scaled-to-zero.toml", "E0310", 26, 14, "disruption budget of `api` has no effect: `api` runs no pods (`replicas = 0`) in `staging` and `production`", Some("remove `disruption`")),
     case("termination-grace-too-short.toml", "E0334", 26, 21, "`termination_grace = 5` must be at least 20 (`api` in `staging`, `api` in `production`): the 10s preStop sleep plus 10s to drain after SIGTERM", Some("set `termination_grace = 20` or more")),
+    case("slo-window-too-long.toml", "E0206", 26, 39, "`services.api.slo.window` is 16000w, longer than the maximum 365d", Some("use at most 365d (a year)")),
+    case("alert-for-overflow.toml", "E0206", 34, 7, "`observability.alerts.for` is 99999999999999999999m, longer than the maximum 365d", Some("reject durations beyond about 292 years")),
+    case("scrape-interval-overflow.toml", "E0206", 34, 19, "`observability.scrape_interval` is 99999999999999999999s, longer than the maximum 365d", Some("use at most 365d")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.
