@@ -131,6 +131,7 @@ const CASES: &[Case] = &[
     case("slo-window-too-long.toml", "E0206", 26, 39, "`services.api.slo.window` is 16000w, longer than the maximum 365d", Some("use at most 365d (a year)")),
     case("alert-for-overflow.toml", "E0206", 34, 7, "`observability.alerts.for` is 99999999999999999999m, longer than the maximum 365d", Some("reject durations beyond about 292 years")),
     case("scrape-interval-overflow.toml", "E0206", 34, 19, "`observability.scrape_interval` is 99999999999999999999s, longer than the maximum 365d", Some("use at most 365d")),
+    case("scrape-interval-too-coarse.toml", "E0335", 34, 19, "`scrape_interval = \"10m\"` is too coarse for the rules' shortest rate window, 5m: a rate needs at least 4 scrapes in its window", Some("scrape at least every 75s (5m / 4)")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

@@ -7,6 +7,7 @@ mod ci_unused;
 mod compose;
 mod connections;
 mod cron;
+mod intervals;
 mod metrics;
 mod nodes;
 mod quota;
@@ -61,6 +62,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     ci::check_ci(doc, spec, &mut diagnostics);
     ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
     metrics::check_metrics(doc, spec, &mut diagnostics);
+    intervals::check_intervals(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     diagnostics
 }
