@@ -137,6 +137,17 @@ const CASES: &[Case] = &[
     case("too-many-uses.toml", "E0206", 23, 8, "`services.api.uses` has 65 entries, more than the 64 allowed", Some("list at most 64 entries")),
     case("deep-table-header.toml", "E0101", 28, 2, "invalid TOML: key nested too deep", Some("shorten the marked key")),
     case("bom-column.toml", "E0201", 1, 1, "unknown key `registry` in the file", None),
+    case("config-url-with-password.toml", "E0332", 25, 45, "`DATABASE_URL` in `services.api.config` is a URL with a password in plain config: `postgresql://app:***@db.internal:5432/shop`", Some("move it to `secrets`")),
+    case("config-nul.toml", "E0333", 26, 23, "`GREETING` in `services.api.config` contains a NUL character", Some("remove the `\\u0000`")),
+    case("command-nul.toml", "E0333", 30, 28, "item 2 of `services.jobs.command` contains a NUL character", Some("the program would see a cut argument")),
+    case("config-platgen-variable.toml", "E0311", 8, 1, "`PATH` in `platform.config` is set by platgen", Some("the image puts the virtualenv's `bin` first on it")),
+    case("unused-dependency.toml", "E0326", 33, 15, "dependency `redis` never takes effect: no service `uses` it", Some("or remove `[dependencies.redis]`")),
+    case("disruption-scaled-to-zero.toml", "E0310", 26, 14, "disruption budget of `api` has no effect: `api` runs no pods (`replicas = 0`) in `staging` and `production`", Some("remove `disruption`")),
+    case("termination-grace-too-short.toml", "E0334", 26, 21, "`termination_grace = 5` must be at least 20 (`api` in `staging`, `api` in `production`): the 10s preStop sleep plus 10s to drain after SIGTERM", Some("set `termination_grace = 20` or more")),
+    case("slo-window-too-long.toml", "E0206", 26, 39, "`services.api.slo.window` is 16000w, longer than the maximum 365d", Some("use at most 365d (a year)")),
+    case("alert-for-overflow.toml", "E0206", 34, 7, "`observability.alerts.for` is 99999999999999999999m, longer than the maximum 365d", Some("reject durations beyond about 292 years")),
+    case("scrape-interval-overflow.toml", "E0206", 34, 19, "`observability.scrape_interval` is 99999999999999999999s, longer than the maximum 365d", Some("use at most 365d")),
+    case("scrape-interval-too-coarse.toml", "E0335", 34, 19, "`scrape_interval = \"10m\"` is too coarse for the rules' shortest rate window, 5m: a rate needs at least 4 scrapes in its window", Some("scrape at least every 75s (5m / 4)")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

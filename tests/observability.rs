@@ -212,7 +212,10 @@ fn database_and_redis_alerts_only_where_those_are_used() {
     assert!(!files.contains_key("development/prometheus/rules/_platform.yml"));
     assert!(files.contains_key("docs/runbooks/RedisHighMemoryUsage.md"));
 
-    let without_redis = SHAPES.replace("uses = [\"redis\"]\n", "");
+    // (A dependency no service uses is an error: the declaration goes too.)
+    let without_redis = SHAPES
+        .replace("uses = [\"redis\"]\n", "")
+        .replace("[dependencies.redis]\nversion = \"7\"\n", "");
     let files = compile_text(&without_redis).expect("compiles");
     let platform = alert_names(&yaml(&files, "production/prometheus/rules/_platform.yml"));
     assert_eq!(platform, BTreeSet::from(["PodRestarting".to_owned()]));

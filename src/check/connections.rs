@@ -1,7 +1,8 @@
 //! Rules on how a service receives the connection URL of each dependency it `uses`: as a secret
 //! named like the dependency's `url_variable` (compose writes the development URL into it,
 //! Kubernetes reads it from the secret store) or, for a URL without credentials, as a plain
-//! `config` value of that name; never as a variable platgen sets itself.
+//! `config` value of that name (a config value with credentials is E0332, `variables.rs`);
+//! never as a variable platgen sets itself.
 
 use super::{config_keys, service_ptr};
 use crate::diagnostics::Diagnostic;

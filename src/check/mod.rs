@@ -7,13 +7,16 @@ mod ci_unused;
 mod compose;
 mod connections;
 mod cron;
+mod intervals;
 mod metrics;
 mod nodes;
 mod quota;
 mod replicas;
 mod resources;
+mod shutdown;
 mod slo;
 mod unused;
+mod variables;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +25,7 @@ use crate::load::{Document, pointer_escape};
 use crate::model::spec::ServiceKind;
 use crate::model::{Platform, PlatformSpec};
 use crate::resolve::dependency_kind;
+use connections::PLATGEN_VARIABLES;
 
 /// Service settings only web services have (JSON pointers under the service).
 const WEB_ONLY: &[&str] = &[
@@ -44,17 +48,21 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     calls::check_calls(doc, spec, platform, &mut diagnostics);
     check_services(doc, spec, &mut diagnostics);
     connections::check_connections(doc, spec, &mut diagnostics);
+    variables::check_variables(doc, spec, &mut diagnostics);
     compose::check_compose(doc, spec, platform, &mut diagnostics);
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
     replicas::check_replicas(doc, platform, &mut diagnostics);
     quota::check_quotas(doc, platform, &mut diagnostics);
     nodes::check_nodes(doc, platform, &mut diagnostics);
+    shutdown::check_shutdown(doc, platform, &mut diagnostics);
     unused::check_unused(doc, spec, platform, &mut diagnostics);
+    unused::check_unused_dependencies(doc, spec, &mut diagnostics);
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
     ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
     metrics::check_metrics(doc, spec, &mut diagnostics);
+    intervals::check_intervals(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     diagnostics
 }
@@ -164,7 +172,6 @@ fn check_references(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnosti
 }
 
 fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
-    let reserved = ["WEB_CONCURRENCY"];
     for (name, service) in &spec.services {
         let base = service_ptr(name);
         // Located only when a problem is reported: the span map is made on demand.
@@ -270,11 +277,18 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                     .help("remove the duplicate"),
                 );
             }
-            if reserved.contains(&var) {
+            if PLATGEN_VARIABLES.contains(&var) {
+                let help = if var == "WEB_CONCURRENCY" {
+                    "platgen sets it from `workers`".to_owned()
+                } else {
+                    format!(
+                        "remove `{var}` from `secrets`: platgen sets it in the image or the compose file, and replacing it breaks the container"
+                    )
+                };
                 out.push(
                     Diagnostic::error("E0311", format!("`{var}` is set by platgen"))
                         .at(doc.span_of(&ptr))
-                        .help("platgen sets it from `workers`"),
+                        .help(help),
                 );
             }
         }
@@ -285,15 +299,6 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                     .at(doc.key_span_of(&config_keys[var.as_str()]))
                     .help("a variable comes from one place: keep it in `secrets` or in `config`, not both"),
             );
-        }
-        for (var, ptr) in &config_keys {
-            if reserved.contains(var) {
-                out.push(
-                    Diagnostic::error("E0311", format!("`{var}` is set by platgen"))
-                        .at(doc.key_span_of(ptr))
-                        .help("set `workers = N` instead; platgen passes it to gunicorn as WEB_CONCURRENCY"),
-                );
-            }
         }
     }
 }
@@ -308,15 +313,21 @@ fn config_keys<'a>(spec: &'a PlatformSpec, service: &str) -> BTreeMap<&'a str, S
         );
     }
     for (env_name, env) in &spec.environments {
-        for key in env.config.keys().chain(env.service_overrides.config.keys()) {
-            keys.insert(
-                key.as_str(),
-                format!(
-                    "/environments/{}/config/{}",
-                    pointer_escape(env_name),
-                    pointer_escape(key)
-                ),
-            );
+        let tables = [
+            ("config", &env.config),
+            ("service_overrides/config", &env.service_overrides.config),
+        ];
+        for (table, config) in tables {
+            for key in config.keys() {
+                keys.insert(
+                    key.as_str(),
+                    format!(
+                        "/environments/{}/{table}/{}",
+                        pointer_escape(env_name),
+                        pointer_escape(key)
+                    ),
+                );
+            }
         }
     }
     if let Some(s) = spec.services.get(service) {

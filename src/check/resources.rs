@@ -137,6 +137,9 @@ pub fn check_environments(
             );
         }
     }
+    // Where each disruption budget is written → (service, the Kubernetes environments it
+    // reaches where the service runs no pods, whether it reaches one where it runs some).
+    let mut budgets: BTreeMap<String, (String, Vec<String>, bool)> = BTreeMap::new();
     for (env_ptr, env) in platform
         .environments
         .iter()
@@ -239,12 +242,26 @@ pub fn check_environments(
                 }
             }
             if let Some(d) = service.disruption.as_ref().filter(|_| env.is_kubernetes()) {
-                let at = || doc.span_of(&setting_ptr(doc, name, &env.name, "disruption"));
+                let place = setting_ptr(doc, name, &env.name, "disruption");
+                let at = || doc.span_of(&place);
                 let floor = service.min_replicas();
+                let scaled_to_zero = service.max_replicas() == 0;
+                if d.min_available.is_some() != d.max_unavailable.is_some() {
+                    let budget = budgets
+                        .entry(place.clone())
+                        .or_insert_with(|| (name.clone(), Vec::new(), false));
+                    if scaled_to_zero {
+                        budget.1.push(format!("`{}`", env.name));
+                    } else {
+                        budget.2 = true;
+                    }
+                }
                 match (d.min_available, d.max_unavailable) {
                     (Some(_), Some(_)) | (None, None) => push(Diagnostic::error("E0310", format!("disruption budget of `{name}` must set exactly one of `min_available` and `max_unavailable`"))
                         .at(at())
                         .help("keep one of the two"), out),
+                    // Judged below, over every environment the budget reaches.
+                    _ if scaled_to_zero => {}
                     (Some(min), None) if min >= floor => push(Diagnostic::error("E0310", format!("disruption budget of `{name}` in `{}` keeps {min} pods available but it runs only {floor}", env.name))
                         .at(at())
                         .help("no pod could ever be evicted and node drains would hang: lower `min_available` below the replica count, or use `max_unavailable = 1`"), out),
@@ -304,6 +321,27 @@ pub fn check_environments(
             }
         }
     }
+    // A budget protects running pods from voluntary evictions: one that reaches only
+    // environments where the service is scaled to zero protects nothing.
+    for (place, (name, envs, runs_pods)) in budgets {
+        if runs_pods || envs.is_empty() {
+            continue;
+        }
+        let envs = match envs.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => continue,
+        };
+        out.push(
+            Diagnostic::error(
+                "E0310",
+                format!("disruption budget of `{name}` has no effect: `{name}` runs no pods (`replicas = 0`) in {envs}"),
+            )
+            .at(doc.span_of(&place))
+            .label("nothing to keep available")
+            .help("remove `disruption`: a budget limits evictions of running pods, and a service scaled to zero has none; set it where the service runs pods"),
+        );
+    }
 }
 
 #[cfg(test)]
@@ -326,6 +364,37 @@ mod tests {
         let found = super::super::problems_with("E0310", text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(!found[0].1.contains("development"), "{found:?}");
+    }
+
+    #[test]
+    fn a_budget_of_a_service_scaled_to_zero_is_pointless() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let zero = fixture.replace(
+            "replicas = 2\n",
+            "replicas = 0\ndisruption = { min_available = 0 }\n",
+        );
+        let found = super::super::problems_with("E0310", zero.clone());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 25);
+        assert_eq!(
+            found[0].1,
+            "disruption budget of `api` has no effect: `api` runs no pods (`replicas = 0`) in `staging` and `production`"
+        );
+        let unavailable = fixture.replace(
+            "replicas = 2\n",
+            "replicas = 0\ndisruption = { max_unavailable = 1 }\n",
+        );
+        assert_eq!(super::super::problems_with("E0310", unavailable).len(), 1);
+        // Scaled to zero in staging only: the budget protects production's pods.
+        let production = "\n[services.api.env.staging]\nreplicas = 0\n";
+        let text = fixture.replace(
+            "replicas = 2\n",
+            "replicas = 2\ndisruption = { max_unavailable = 1 }\n",
+        ) + production;
+        assert_eq!(super::super::problems_with("E0310", text), []);
+        // Without a budget, zero replicas are fine.
+        let plain = fixture.replace("replicas = 2\n", "replicas = 0\n");
+        assert_eq!(super::super::problems_with("E0310", plain), []);
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! ingress class cannot be told from its name — ingress-nginx is often installed as `public` or
 //! `internal` — so `body_size` and `timeout` are never judged by it.) Each place a setting is written is judged over every Kubernetes
 //! environment it reaches (overrides merge field by field), so a service-wide value that one
-//! environment overrides is fine as long as another uses it.
+//! environment overrides is fine as long as another uses it. A dependency no service uses is
+//! reported too.
 
 use std::collections::BTreeMap;
 
 use super::resources::setting_source;
 use crate::diagnostics::Diagnostic;
-use crate::load::Document;
+use crate::load::{Document, pointer_escape};
 use crate::model::spec::{ServiceKind, ServiceOverride};
 use crate::model::{Platform, PlatformSpec};
 use crate::resolve::merged_settings;
@@ -193,6 +194,41 @@ pub(super) fn check_unused(
     }
 }
 
+/// Reports each dependency no service `uses`: compose starts only the dependencies some
+/// service uses, Kubernetes opens egress only to them and CI starts only their databases, so
+/// an unused one changes no file.
+pub(super) fn check_unused_dependencies(
+    doc: &Document,
+    spec: &PlatformSpec,
+    out: &mut Vec<Diagnostic>,
+) {
+    // A misspelt `uses` entry (E0301) most likely means the dependency it does not name.
+    let misspelt = spec
+        .services
+        .values()
+        .flat_map(|s| &s.uses)
+        .any(|used| !spec.dependencies.contains_key(used));
+    if misspelt {
+        return;
+    }
+    for name in spec.dependencies.keys() {
+        if spec.services.values().any(|s| s.uses.contains(name)) {
+            continue;
+        }
+        out.push(
+            Diagnostic::error(
+                "E0326",
+                format!("dependency `{name}` never takes effect: no service `uses` it"),
+            )
+            .at(doc.key_span_of(&format!("/dependencies/{}", pointer_escape(name))))
+            .label("used by no service")
+            .help(format!(
+                "add `\"{name}\"` to `uses` of each service that connects to it, or remove `[dependencies.{name}]`"
+            )),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The small fixture with `api`'s `expose` line replaced by `api`, and `extra` appended.
@@ -200,6 +236,28 @@ mod tests {
         let fixture = include_str!("../../tests/fixtures/small.toml");
         let text = fixture.replace("expose = { subdomain = \"api\" }\n", api) + extra;
         super::super::problems_with("E0326", text)
+    }
+
+    #[test]
+    fn a_dependency_no_service_uses_is_reported_at_its_table() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let extra = "\n[dependencies.redis]\nversion = \"7\"\n";
+        let found = super::super::problems_with("E0326", fixture.to_owned() + extra);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 32);
+        assert_eq!(
+            found[0].1,
+            "dependency `redis` never takes effect: no service `uses` it"
+        );
+        // Used by the worker only: it takes effect.
+        let used = fixture.replace(
+            "kind = \"worker\"\n",
+            "kind = \"worker\"\nuses = [\"redis\"]\nsecrets = [\"REDIS_URL\"]\n",
+        ) + extra;
+        assert_eq!(super::super::problems_with("E0326", used), []);
+        // Beside a misspelt `uses` entry, only the misspelling is reported (E0301).
+        let misspelt = fixture.replace("uses = [\"postgres\"]", "uses = [\"postgress\"]");
+        assert_eq!(super::super::problems_with("E0326", misspelt), []);
     }
 
     #[test]

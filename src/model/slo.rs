@@ -122,6 +122,21 @@ pub const BURN_TIERS: [BurnTier; 4] = [
 /// The windows every SLO's error ratio is recorded over.
 pub const SLI_WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
 
+/// The window of every current rate: the recorded bad and total event rates
+/// (`slo:sli_bad:rate5m`), the operational alerts' error ratio and P99, and the dashboards.
+pub const RATE_WINDOW: &str = "5m";
+
+/// The shortest range any rule or dashboard takes a `rate(…[window])` over, in seconds: the
+/// scrape and evaluation intervals are judged against it.
+pub fn shortest_rate_window() -> (&'static str, Decimal) {
+    SLI_WINDOWS
+        .iter()
+        .chain([&RATE_WINDOW])
+        .filter_map(|w| Some((*w, duration_seconds(w)?)))
+        .min_by(|a, b| a.1.cmp(&b.1))
+        .unwrap_or((RATE_WINDOW, Decimal::int(300)))
+}
+
 /// Thresholds of the operational alerts.
 #[derive(Debug, Clone, Serialize)]
 pub struct AlertThresholds {

@@ -1,6 +1,7 @@
 //! Stage 2: check the document against the JSON schema (generated from [`PlatformSpec`]) and
 //! deserialise it. Schema errors are mapped back to spans in `platform.toml`.
 
+mod durations;
 mod errors;
 mod help;
 mod hosts;
@@ -81,6 +82,7 @@ pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
     diagnostics.extend(numbers::unrepresentable(doc));
     diagnostics.extend(labels::long_prefixes(doc));
     diagnostics.extend(hosts::long_labels(doc));
+    diagnostics.extend(durations::too_long(doc));
     if diagnostics.is_empty() {
         // Read from the document in place: a large platform is not copied for it.
         match <PlatformSpec as serde::Deserialize>::deserialize(&doc.value) {

@@ -13,11 +13,13 @@ pub struct ObservabilitySpec {
     #[serde(default)]
     #[schemars(extend("pattern" = URL_PATTERN))]
     pub runbook_base_url: Option<String>,
-    /// How often Prometheus scrapes the services, e.g. `15s`.
+    /// How often Prometheus scrapes the services, e.g. `15s`: at most a quarter of the rules'
+    /// shortest rate window (`5m`), so every rate spans at least 4 scrapes.
     #[serde(default = "default_interval")]
     #[schemars(extend("pattern" = DURATION_PATTERN))]
     pub scrape_interval: String,
-    /// How often Prometheus evaluates the rules, e.g. `15s`.
+    /// How often Prometheus evaluates the rules, e.g. `15s`: at most the rules' shortest rate
+    /// window (`5m`).
     #[serde(default = "default_interval")]
     #[schemars(extend("pattern" = DURATION_PATTERN))]
     pub evaluation_interval: String,

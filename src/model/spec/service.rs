@@ -101,7 +101,9 @@ pub struct ServiceOverride {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": ENV_KEY_PATTERN, "maxLength": KEY_MAX }))]
     pub config: BTreeMap<String, ConfigValue>,
-    /// Seconds Kubernetes waits for a graceful shutdown.
+    /// Seconds a container gets to shut down gracefully (default 30; compose's
+    /// `stop_grace_period`). On Kubernetes they count from the start of the 10-second preStop
+    /// sleep, so at least 20: the sleep plus 10 seconds to drain after SIGTERM.
     #[serde(default)]
     #[schemars(range(min = 1, max = 3600))]
     pub termination_grace: Option<u32>,

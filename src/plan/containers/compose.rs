@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::quantities::{compose_cpus, compose_memory};
 use super::variables::{
-    Mode, credentials, dev_secret, dev_url, dev_variables, literal, prod_variables, required,
-    used_dependencies,
+    Mode, credentials, dev_secret, dev_url, dev_variables, literal, prod_defaults, prod_variables,
+    required, used_dependencies,
 };
 use super::{Artifact, dockerfile_path};
 use crate::model::spec::{DependencyKind, ServiceKind};
@@ -322,6 +322,12 @@ pub(super) fn plan_compose(
             (
                 "required",
                 Value::from(Serde(&prod.map(prod_variables).unwrap_or_default())),
+            ),
+            (
+                "defaults",
+                Value::from(Serde(
+                    &prod.map(|p| prod_defaults(env, p)).unwrap_or_default(),
+                )),
             ),
             ("prod", Value::from(Serde(&prod.map(|p| p.name.clone())))),
         ],

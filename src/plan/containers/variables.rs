@@ -196,6 +196,25 @@ pub(super) fn prod_variables(prod: &ResolvedEnv) -> Vec<Variable> {
     variables.0
 }
 
+/// Variables the production simulation reads with a default that development does not read:
+/// the user and database names of a dependency only the simulated environment's services use.
+pub(super) fn prod_defaults(dev: &ResolvedEnv, prod: &ResolvedEnv) -> Vec<Variable> {
+    let in_dev: BTreeSet<&str> = used_dependencies(dev)
+        .iter()
+        .map(|dep| dep.name.as_str())
+        .collect();
+    let mut variables = Variables::default();
+    for dep in used_dependencies(prod) {
+        if in_dev.contains(dep.name.as_str()) {
+            continue;
+        }
+        for c in credentials(dep).into_iter().filter(|c| !c.secret) {
+            variables.add(&c.var, c.default, format!("{} {}", dep.name, c.role));
+        }
+    }
+    variables.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

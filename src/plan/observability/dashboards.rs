@@ -9,7 +9,7 @@ use super::promql::{
     self, BUDGET_REMAINING, ENV_LABEL, ERROR_BUDGET, SERVICE_LABEL, ServiceSeries,
     error_ratio_name, one_line,
 };
-use crate::model::slo::Objective;
+use crate::model::slo::{Objective, RATE_WINDOW};
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 
 fn slo_panels(
@@ -120,7 +120,7 @@ pub fn service_dashboard(
         "Requests per second over 5m, by status.",
         vec![Query::new(
             format!(
-                "sum by ({}) (rate({}[5m]))",
+                "sum by ({}) (rate({}[{RATE_WINDOW}]))",
                 metrics.status_label,
                 series.requests()
             ),
@@ -138,7 +138,11 @@ pub fn service_dashboard(
             super::rules::percent(platform.observability.alerts.error_rate)
         ),
         vec![Query::new(
-            one_line(&series.error_ratio(crate::model::slo::SloKind::Availability, None, "5m")),
+            one_line(&series.error_ratio(
+                crate::model::slo::SloKind::Availability,
+                None,
+                RATE_WINDOW,
+            )),
             "error rate",
         )],
         Look::alert_above("percentunit", platform.observability.alerts.error_rate),
@@ -196,7 +200,7 @@ pub fn overview_dashboard(platform: &Platform, env: &ResolvedEnv) -> Dashboard {
         "Request rate by service",
         "Requests per second over 5m.",
         vec![Query::new(
-            format!("sum by ({SERVICE_LABEL}) (rate({requests}{scope}[5m]))"),
+            format!("sum by ({SERVICE_LABEL}) (rate({requests}{scope}[{RATE_WINDOW}]))"),
             "{{service}}",
         )],
         Look::unit("reqps"),
@@ -207,7 +211,7 @@ pub fn overview_dashboard(platform: &Platform, env: &ResolvedEnv) -> Dashboard {
         "Error rate by service",
         &format!("Share of requests with status {} over 5m.", metrics.error_status),
         vec![Query::new(
-            format!("sum by ({SERVICE_LABEL}) (rate({requests}{errors}[5m])) / sum by ({SERVICE_LABEL}) (rate({requests}{scope}[5m]))"),
+            format!("sum by ({SERVICE_LABEL}) (rate({requests}{errors}[{RATE_WINDOW}])) / sum by ({SERVICE_LABEL}) (rate({requests}{scope}[{RATE_WINDOW}]))"),
             "{{service}}",
         )],
         Look::alert_above("percentunit", platform.observability.alerts.error_rate),
@@ -218,7 +222,7 @@ pub fn overview_dashboard(platform: &Platform, env: &ResolvedEnv) -> Dashboard {
         "P99 latency by service",
         "99th percentile request duration over 5m.",
         vec![Query::new(
-            format!("histogram_quantile(0.99, sum by ({SERVICE_LABEL}, le) (rate({}_bucket{scope}[5m])))", metrics.duration),
+            format!("histogram_quantile(0.99, sum by ({SERVICE_LABEL}, le) (rate({}_bucket{scope}[{RATE_WINDOW}])))", metrics.duration),
             "{{service}}",
         )],
         Look::alert_above("s", platform.observability.alerts.latency_p99),

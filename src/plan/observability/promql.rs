@@ -1,7 +1,7 @@
 //! PromQL, built once from the model: the rules, their tests, the dashboards and the runbooks all
 //! take their expressions (metric names, labels, selectors, thresholds) from here.
 
-use crate::model::slo::{Decimal, SliMetrics, SloKind};
+use crate::model::slo::{Decimal, RATE_WINDOW, SliMetrics, SloKind};
 
 /// Label added to every scraped series naming the service (from the pod's selector label in
 /// Kubernetes, a static label in compose).
@@ -133,26 +133,26 @@ impl ServiceSeries<'_> {
     pub fn bad_rate(&self, kind: SloKind, threshold: Option<Decimal>) -> String {
         match (kind, threshold) {
             (SloKind::Latency, Some(bound)) => format!(
-                "sum(rate({}[5m])) - sum(rate({}[5m]))",
+                "sum(rate({}[{RATE_WINDOW}])) - sum(rate({}[{RATE_WINDOW}]))",
                 self.count(),
                 self.bucket(bound)
             ),
-            _ => format!("sum(rate({}[5m]))", self.errors()),
+            _ => format!("sum(rate({}[{RATE_WINDOW}]))", self.errors()),
         }
     }
 
     /// Rate of all events of an SLI (per second, over 5m).
     pub fn total_rate(&self, kind: SloKind) -> String {
         match kind {
-            SloKind::Latency => format!("sum(rate({}[5m]))", self.count()),
-            SloKind::Availability => format!("sum(rate({}[5m]))", self.requests()),
+            SloKind::Latency => format!("sum(rate({}[{RATE_WINDOW}]))", self.count()),
+            SloKind::Availability => format!("sum(rate({}[{RATE_WINDOW}]))", self.requests()),
         }
     }
 
     /// A latency quantile over 5m, e.g. `0.99`.
     pub fn quantile(&self, q: &str) -> String {
         format!(
-            "histogram_quantile({q}, sum by (le) (rate({}[5m])))",
+            "histogram_quantile({q}, sum by (le) (rate({}[{RATE_WINDOW}])))",
             self.buckets()
         )
     }
@@ -203,6 +203,12 @@ pub fn one_line(expr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_recorded_rates_are_named_after_their_window() {
+        assert!(BAD_RATE.ends_with(&format!("rate{RATE_WINDOW}")));
+        assert!(TOTAL_RATE.ends_with(&format!("rate{RATE_WINDOW}")));
+    }
 
     fn metrics() -> SliMetrics {
         SliMetrics {

@@ -6,7 +6,7 @@ use super::{
     VALUE_DURATION, VALUE_PERCENT, percent,
 };
 use crate::model::ResolvedService;
-use crate::model::slo::{SloKind, latency_text};
+use crate::model::slo::{RATE_WINDOW, SloKind, latency_text};
 use crate::model::spec::DependencyKind;
 use crate::plan::observability::promql::{self, ENV_LABEL, SERVICE_LABEL};
 
@@ -24,7 +24,7 @@ impl<'a> RuleBuilder<'a> {
                 AlertKind::HighErrorRate,
                 format!(
                     "{}\n> {}",
-                    series.error_ratio(SloKind::Availability, None, "5m"),
+                    series.error_ratio(SloKind::Availability, None, RATE_WINDOW),
                     thresholds.error_rate
                 ),
                 pending,
