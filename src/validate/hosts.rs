@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::display_path;
 use crate::diagnostics::Diagnostic;
-use crate::load::{Document, pointer_escape};
+use crate::load::Document;
 
 /// Longest label of a DNS name (RFC 1035).
 const LABEL_MAX: usize = 63;
@@ -15,13 +15,7 @@ const LABEL_MAX: usize = 63;
 /// addresses, and every `expose.host` (a service's own, per environment, and each
 /// environment's `service_overrides`).
 fn host_fields(doc: &Document) -> Vec<String> {
-    let names = |pointer: &str| -> Vec<String> {
-        doc.value
-            .pointer(pointer)
-            .and_then(Value::as_object)
-            .map(|map| map.keys().map(|k| pointer_escape(k)).collect())
-            .unwrap_or_default()
-    };
+    let names = |pointer: &str| super::keys_at(doc, pointer);
     let mut fields = Vec::new();
     for env in names("/environments") {
         let base = format!("/environments/{env}");

@@ -15,13 +15,7 @@ const PREFIX_MAX: usize = 253;
 /// selectors (also per environment).
 fn label_maps(doc: &Document) -> Vec<String> {
     let mut maps = vec!["/platform/labels".to_owned()];
-    let names = |pointer: &str| -> Vec<String> {
-        doc.value
-            .pointer(pointer)
-            .and_then(Value::as_object)
-            .map(|map| map.keys().map(|k| pointer_escape(k)).collect())
-            .unwrap_or_default()
-    };
+    let names = |pointer: &str| super::keys_at(doc, pointer);
     for service in names("/services") {
         maps.push(format!("/services/{service}/labels"));
     }

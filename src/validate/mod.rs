@@ -118,6 +118,15 @@ pub fn display_path(pointer: &str) -> String {
         .join(".")
 }
 
+/// The keys of the table at `pointer` (none when there is none), each escaped for a pointer.
+fn keys_at(doc: &Document, pointer: &str) -> Vec<String> {
+    doc.value
+        .pointer(pointer)
+        .and_then(serde_json::Value::as_object)
+        .map(|map| map.keys().map(|k| crate::load::pointer_escape(k)).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
