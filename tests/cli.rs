@@ -1054,6 +1054,44 @@ fn diff_markdown_is_a_collapsed_pr_comment() {
     );
 }
 
+/// SMALL with `count` more services: a change far larger than a pull-request comment.
+fn small_with_services(count: usize) -> String {
+    let mut text = SMALL.to_owned();
+    for i in 0..count {
+        text.push_str(&format!(
+            "\n[services.svc{i:03}]\nkind = \"worker\"\ncommand = [\"python\", \"-m\", \"svc{i:03}\"]\n\
+             health = {{ command = [\"python\", \"-m\", \"svc{i:03}.health\"] }}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn diff_markdown_of_a_large_change_stays_under_the_comment_limit() {
+    let work = Work::new();
+    let config = work.config("platform.toml", &small_with_services(150));
+    for (mode, said) in [
+        (
+            None,
+            "left out to keep this under 60 KB; run `platgen diff` for them:",
+        ),
+        (
+            Some("--stat"),
+            "not listed, to keep this comment under 60 KB",
+        ),
+    ] {
+        let mut args = vec![
+            "diff", "--config", &config, "--out", "out", "--format", "markdown",
+        ];
+        args.extend(mode);
+        let (stdout, _) = work.expect(1, &args);
+        // GitHub counts characters and refuses more than 65,536; the docs promise under 60 KB.
+        assert!(stdout.len() <= 60_000, "{mode:?}: {} bytes", stdout.len());
+        assert!(stdout.contains(said), "{mode:?}: {said:?} not in\n{stdout}");
+        assert!(stdout.starts_with("### platgen diff\n\n**"), "{stdout}");
+    }
+}
+
 #[test]
 fn diff_shows_hand_edits_and_object_changes() {
     let work = changed_work();
