@@ -311,6 +311,12 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     )?;
     // Never dropped (see compile()): the process ends right after.
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
+    if let Some(malformed) = &changes.manifest_malformed {
+        eprintln!(
+            "warning: {}: {malformed}; platgen is rewriting it (the line is ignored)",
+            input.out.join(output::manifest::MANIFEST_NAME).display()
+        );
+    }
     // Said before anything is written: the hand edits are about to be lost.
     for path in &changes.edited_by_hand {
         let done = if changes.removed.contains(path) {

@@ -1312,6 +1312,83 @@ fn a_lost_manifest_is_stale_and_render_restores_it() {
     assert_eq!(fs::read(&manifest).expect("manifest"), text);
 }
 
+#[test]
+fn a_junk_line_in_the_manifest_is_reported_and_render_rewrites_it() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let manifest = work.out().join(".platgen-manifest");
+    let clean = fs::read_to_string(&manifest).expect("manifest");
+    let lines = clean.lines().count();
+    let victim = work.path("victim.txt");
+    fs::write(&victim, "precious\n").expect("write victim");
+    let mine = work.out().join("mine.txt");
+    fs::write(&mine, "mine\n").expect("write own file");
+    let hash = platgen::output::manifest::hash(b"precious\n");
+    for (junk, said) in [
+        (
+            "not a manifest line".to_owned(),
+            format!(
+                "line {} is not `sha256  path`: \"not a manifest line\"",
+                lines + 1
+            ),
+        ),
+        (
+            format!("{hash}  ../victim.txt"),
+            format!(
+                "line {} names a path outside the output directory: \"../victim.txt\"",
+                lines + 1
+            ),
+        ),
+        // A bad hash: the path is not platgen's, so render never prunes it.
+        (
+            "0123  mine.txt".to_owned(),
+            format!(
+                "line {} is not `sha256  path`: \"0123  mine.txt\"",
+                lines + 1
+            ),
+        ),
+    ] {
+        fs::write(&manifest, format!("{clean}{junk}\n")).expect("edit manifest");
+        // Right after a render: the up-to-date cache must not vouch for the manifest either.
+        let (stdout, _) = work.expect(
+            1,
+            &[
+                "check", "--config", &config, "--out", "out", "--format", "short",
+            ],
+        );
+        assert_eq!(
+            stdout,
+            format!("out/.platgen-manifest: {said} (run platgen render, which rewrites it)\n")
+        );
+        let (stdout, _) = work.expect(1, &["diff", "--config", &config, "--out", "out"]);
+        assert!(
+            stdout.contains(&format!(
+                "note: out/.platgen-manifest: {said}; render will rewrite it"
+            )),
+            "{stdout}"
+        );
+        let (stdout, stderr) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
+        assert!(
+            stderr.contains(&format!(
+                "warning: out/.platgen-manifest: {said}; platgen is rewriting it"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stdout.contains(": 0 added, 0 changed, 0 removed,"),
+            "{stdout}"
+        );
+        // Exactly what a fresh render writes; nothing deleted, inside out/ or outside it.
+        assert_eq!(fs::read_to_string(&manifest).expect("manifest"), clean);
+        assert!(
+            victim.exists() && mine.exists(),
+            "render acted on a junk line"
+        );
+        work.expect(0, &["check", "--config", &config, "--out", "out"]);
+    }
+}
+
 /// A full disk, as far as platgen can tell: a file-size limit makes every write past 2 KiB fail
 /// (EFBIG, the signal ignored), so some files stage and others do not. The staged ones must go.
 #[cfg(unix)]
