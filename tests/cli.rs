@@ -1312,6 +1312,23 @@ fn a_lost_manifest_is_stale_and_render_restores_it() {
     assert_eq!(fs::read(&manifest).expect("manifest"), text);
 }
 
+/// An output directory that cannot be created is one error, not one per file or directory.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_directory_that_cannot_be_created_is_reported_once() {
+    let work = Work::new();
+    let config = work.config("platform.toml", &reference());
+    // Nothing can be created in /proc, not even by root.
+    let (stdout, stderr) = work.expect(2, &["render", "--config", &config, "--out", "/proc/x"]);
+    assert_eq!(stdout, "");
+    assert_eq!(stderr.matches("error[").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("error[E0501]: cannot create the output directory /proc/x: "),
+        "{stderr}"
+    );
+    assert!(!Path::new("/proc/x").exists());
+}
+
 #[test]
 fn a_junk_line_in_the_manifest_is_reported_and_render_rewrites_it() {
     let work = Work::new();
