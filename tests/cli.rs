@@ -1731,13 +1731,170 @@ fn completions_and_man_page_know_every_flag() {
             assert!(stdout.contains(word), "{shell} completions lack {word}");
         }
     }
-    let (man, _) = work.expect(0, &["man"]);
-    assert!(man.contains("Exit codes"), "{man}");
     let (help, _) = work.expect(0, &["diff", "--help"]);
     assert!(
-        help.contains("Exit codes: 0 no difference, 1 differences, 2 error"),
+        help.contains("Exit codes:\n  0  no difference\n  1  there are differences"),
         "{help}"
     );
+}
+
+/// The subcommands `platgen --help` lists (without clap's `help`).
+fn subcommands(work: &Work) -> Vec<String> {
+    let (help, _) = work.expect(0, &["--help"]);
+    let listed = help
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a Commands: section");
+    let names: Vec<String> = listed
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 6, "{help}");
+    names
+}
+
+/// The long options `platgen ARGS --help` lists.
+fn long_options(work: &Work, args: &[&str]) -> Vec<String> {
+    let mut args = args.to_vec();
+    args.push("--help");
+    let (help, _) = work.expect(0, &args);
+    help.lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with('-'))
+        .filter_map(|line| {
+            line.split([' ', ','])
+                .find(|word| word.starts_with("--"))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The `name(1)` pages a man page refers to.
+fn references(roff: &str) -> Vec<String> {
+    let plain = roff
+        .replace("\\fB", "")
+        .replace("\\fR", "")
+        .replace("\\-", "-");
+    let mut found: Vec<String> = plain
+        .split("(1)")
+        .filter_map(|before| before.rsplit([' ', '\n']).next())
+        .filter(|name| name.starts_with("platgen"))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn man_pages_document_every_option_and_exist_for_every_reference() {
+    let work = Work::new();
+    let commands = subcommands(&work);
+    let (top, _) = work.expect(0, &["man"]);
+    assert!(
+        top.starts_with(".ie") && top.contains("\n.TH platgen 1 "),
+        "{top}"
+    );
+    let mut pages = vec![("platgen".to_owned(), top)];
+    for command in &commands {
+        let (page, _) = work.expect(0, &["man", command]);
+        assert!(
+            page.contains(&format!("\n.TH platgen-{command} 1 ")),
+            "{page}"
+        );
+        // Every option the command's --help lists, as roff writes it (`\-\-env`).
+        for option in long_options(&work, &[command]) {
+            let roff = format!("\\fB{}\\fR", option.replace('-', "\\-"));
+            assert!(page.contains(&roff), "platgen-{command}(1) lacks {option}");
+        }
+        pages.push((format!("platgen-{command}"), page));
+    }
+    for option in [
+        "--env",
+        "--out",
+        "--config",
+        "--strict",
+        "--stat",
+        "--format",
+        "--color",
+        "--no-cache",
+    ] {
+        let roff = format!("\\fB{}\\fR", option.replace('-', "\\-"));
+        assert!(
+            pages.iter().any(|(_, page)| page.contains(&roff)),
+            "no page has {option}"
+        );
+    }
+    // Every page referred to is one `platgen man` prints, and every page is referred to.
+    let names: Vec<&str> = pages.iter().map(|(name, _)| name.as_str()).collect();
+    for (name, page) in &pages {
+        let referred = references(page);
+        for reference in &referred {
+            assert!(
+                names.contains(&reference.as_str()),
+                "{name}(1) refers to {reference}(1)"
+            );
+        }
+        let others = names.iter().filter(|n| *n != name);
+        for other in others {
+            assert!(
+                referred.iter().any(|r| r == other),
+                "{name}(1) does not refer to {other}(1)"
+            );
+        }
+    }
+    work.expect(2, &["man", "help"]);
+}
+
+#[test]
+fn exit_codes_are_a_list_that_survives_man_formatting() {
+    let work = Work::new();
+    let (top, _) = work.expect(0, &["man"]);
+    // Each code a tagged paragraph; each command's meaning on a line of its own.
+    assert!(
+        top.contains(
+            "\n.SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR\n\\fBrender\\fR: written\n.br\n\\fBcheck\\fR: "
+        ),
+        "{top}"
+    );
+    assert!(
+        !top.contains("Exit codes:"),
+        "the --help text is not the man page's: {top}"
+    );
+    let (diff, _) = work.expect(0, &["man", "diff"]);
+    assert!(
+        diff.contains("\n.SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR\nno difference\n.TP\n\\fB1\\fR\n"),
+        "{diff}"
+    );
+    // As a formatter lays it out, when there is one (groff, as man -l uses).
+    let groff = Command::new("groff")
+        .args(["-man", "-Tutf8", "-P-cbou"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut groff) = groff else { return };
+    std::io::Write::write_all(&mut groff.stdin.take().expect("stdin"), top.as_bytes())
+        .expect("write");
+    let output = groff.wait_with_output().expect("groff");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for expected in [
+        "0      render: written",
+        "check: the output directory is exactly what render writes",
+        "diff: no difference",
+        "check: usage or I/O error",
+    ] {
+        assert!(
+            lines.contains(&expected),
+            "{expected:?} is not a line of:\n{text}"
+        );
+    }
+    let render_2 = lines.iter().position(|l| l.starts_with("2      render:"));
+    let check_2 = lines.iter().position(|l| *l == "check: usage or I/O error");
+    assert!(render_2.is_some() && render_2 < check_2, "{text}");
 }
 
 /// Files are staged as they are rendered: a template that fails once others were staged must
