@@ -224,7 +224,7 @@ pub fn up_to_date(
     entry: &Entry,
     strict: bool,
 ) -> bool {
-    if !current.exists || current.interrupted.is_some() {
+    if !current.exists || current.interrupted.is_some() || current.malformed.is_some() {
         return false;
     }
     let scope = &entry.scope;

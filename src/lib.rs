@@ -348,6 +348,9 @@ fn compile_with(
         return Err(invalid(invalid_diags));
     }
     if !io_diags.is_empty() {
+        // Files that fail for one reason (a directory that cannot be created) say it once.
+        io_diags.sort_by(|a, b| a.message.cmp(&b.message));
+        io_diags.dedup();
         return Err(Failure::Environment(io_diags));
     }
     built.sort_by(|a, b| a.path.cmp(&b.path));

@@ -1,12 +1,14 @@
 //! The `platgen` command line: parses arguments, runs the library, prints, and maps results to
-//! exit codes (see [`EXIT_CODES`]).
+//! exit codes (see [`manual::EXIT_STATUS`]).
+
+mod manual;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::mem::ManuallyDrop;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 use platgen::cache::Key;
 use platgen::diagnostics::{Diagnostic, DiagnosticFormat, SourceFile, render_diagnostics};
 use platgen::incremental::Known;
@@ -17,19 +19,10 @@ use platgen::{Failure, OutputDir, compile_against, diff, output, read_source};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Shown under `--help` and in the man page.
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  success; for check and diff: out/ is exactly what render writes
-  1  render, check: platform.toml is invalid (nothing was written);
-     check: out/ differs from what render writes; diff: there are differences
-  2  usage or I/O error (unknown --env, unreadable file, a file platgen does not own in the
-     way); for diff also an invalid platform.toml";
-
 /// Declarative infrastructure compiler: renders Dockerfiles, compose files, Kubernetes
 /// manifests, CI workflows, Prometheus rules and Grafana dashboards from one platform.toml.
 #[derive(Debug, Parser)]
-#[command(name = "platgen", version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(name = "platgen", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -110,7 +103,6 @@ enum Command {
         format: Format,
     },
     /// Validate platform.toml and verify the output directory is exactly what render would write.
-    #[command(after_help = "Exit codes: 0 consistent, 1 a problem found, 2 usage or I/O error.")]
     Check {
         #[command(flatten)]
         input: Input,
@@ -122,9 +114,6 @@ enum Command {
         strict: bool,
     },
     /// Show what render would change in the output directory.
-    #[command(
-        after_help = "Exit codes: 0 no difference, 1 differences, 2 error (usage, I/O, invalid input)."
-    )]
     Diff {
         #[command(flatten)]
         input: Input,
@@ -142,8 +131,25 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff; e.g. `platgen man > /usr/local/share/man/man1/platgen.1`).
-    Man,
+    /// Print a man page (roff; e.g. `platgen man > /usr/local/share/man/man1/platgen.1`).
+    Man {
+        /// Print this command's own page instead of platgen's (the one for its options).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(COMMANDS))]
+        command: Option<String>,
+    },
+}
+
+/// The subcommands, each with a man page (a test holds this to the definition).
+const COMMANDS: [&str; 6] = ["render", "check", "diff", "schema", "completions", "man"];
+
+/// The command line as parsed: the derived definition, with the exit codes after each help
+/// (see [`manual`]; the man pages have them as a section of their own).
+fn command() -> clap::Command {
+    let mut cli = Cli::command().after_help(manual::exit_codes_help(None));
+    for name in manual::COMPILING {
+        cli = cli.mut_subcommand(name, |c| c.after_help(manual::exit_codes_help(Some(name))));
+    }
+    cli
 }
 
 /// Whether to colour a stream that is (or is not) a terminal.
@@ -311,6 +317,12 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     )?;
     // Never dropped (see compile()): the process ends right after.
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
+    if let Some(malformed) = &changes.manifest_malformed {
+        eprintln!(
+            "warning: {}: {malformed}; platgen is rewriting it (the line is ignored)",
+            input.out.join(output::manifest::MANIFEST_NAME).display()
+        );
+    }
     // Said before anything is written: the hand edits are about to be lost.
     for path in &changes.edited_by_hand {
         let done = if changes.removed.contains(path) {
@@ -492,7 +504,7 @@ fn declared_output_dir(config: &Path, source: Option<&SourceFile>) -> PathBuf {
 
 fn main() -> ExitCode {
     platgen::timing::mark("start");
-    let mut cli = Cli::parse();
+    let mut cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     if let Command::Render { input, .. }
     | Command::Check { input, .. }
     | Command::Diff { input, .. } = &mut cli.command
@@ -523,16 +535,13 @@ fn main() -> ExitCode {
         Command::Schema => print_stdout(platgen::validate::schema_text().as_bytes()),
         Command::Completions { shell } => {
             let mut text = Vec::new();
-            clap_complete::generate(*shell, &mut Cli::command(), "platgen", &mut text);
+            clap_complete::generate(*shell, &mut command(), "platgen", &mut text);
             print_stdout(&text)
         }
-        Command::Man => {
-            let mut text = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut text) {
-                Ok(()) => print_stdout(&text),
-                Err(_) => ExitCode::from(2),
-            }
-        }
+        Command::Man { command } => match manual::render(&Cli::command(), command.as_deref()) {
+            Some(text) => print_stdout(&text),
+            None => ExitCode::from(2),
+        },
     };
     platgen::timing::mark("done");
     code

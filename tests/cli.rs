@@ -1093,6 +1093,44 @@ fn diff_markdown_is_a_collapsed_pr_comment() {
     );
 }
 
+/// SMALL with `count` more services: a change far larger than a pull-request comment.
+fn small_with_services(count: usize) -> String {
+    let mut text = SMALL.to_owned();
+    for i in 0..count {
+        text.push_str(&format!(
+            "\n[services.svc{i:03}]\nkind = \"worker\"\ncommand = [\"python\", \"-m\", \"svc{i:03}\"]\n\
+             health = {{ command = [\"python\", \"-m\", \"svc{i:03}.health\"] }}\n"
+        ));
+    }
+    text
+}
+
+#[test]
+fn diff_markdown_of_a_large_change_stays_under_the_comment_limit() {
+    let work = Work::new();
+    let config = work.config("platform.toml", &small_with_services(150));
+    for (mode, said) in [
+        (
+            None,
+            "left out to keep this under 60 KB; run `platgen diff` for them:",
+        ),
+        (
+            Some("--stat"),
+            "not listed, to keep this comment under 60 KB",
+        ),
+    ] {
+        let mut args = vec![
+            "diff", "--config", &config, "--out", "out", "--format", "markdown",
+        ];
+        args.extend(mode);
+        let (stdout, _) = work.expect(1, &args);
+        // GitHub counts characters and refuses more than 65,536; the docs promise under 60 KB.
+        assert!(stdout.len() <= 60_000, "{mode:?}: {} bytes", stdout.len());
+        assert!(stdout.contains(said), "{mode:?}: {said:?} not in\n{stdout}");
+        assert!(stdout.starts_with("### platgen diff\n\n**"), "{stdout}");
+    }
+}
+
 #[test]
 fn diff_shows_hand_edits_and_object_changes() {
     let work = changed_work();
@@ -1338,6 +1376,100 @@ fn a_lost_manifest_is_stale_and_render_restores_it() {
         "{stdout}"
     );
     assert_eq!(fs::read(&manifest).expect("manifest"), text);
+}
+
+/// An output directory that cannot be created is one error, not one per file or directory.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_output_directory_that_cannot_be_created_is_reported_once() {
+    let work = Work::new();
+    let config = work.config("platform.toml", &reference());
+    // Nothing can be created in /proc, not even by root.
+    let (stdout, stderr) = work.expect(2, &["render", "--config", &config, "--out", "/proc/x"]);
+    assert_eq!(stdout, "");
+    assert_eq!(stderr.matches("error[").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("error[E0501]: cannot create the output directory /proc/x: "),
+        "{stderr}"
+    );
+    assert!(!Path::new("/proc/x").exists());
+}
+
+#[test]
+fn a_junk_line_in_the_manifest_is_reported_and_render_rewrites_it() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let manifest = work.out().join(".platgen-manifest");
+    let clean = fs::read_to_string(&manifest).expect("manifest");
+    let lines = clean.lines().count();
+    let victim = work.path("victim.txt");
+    fs::write(&victim, "precious\n").expect("write victim");
+    let mine = work.out().join("mine.txt");
+    fs::write(&mine, "mine\n").expect("write own file");
+    let hash = platgen::output::manifest::hash(b"precious\n");
+    for (junk, said) in [
+        (
+            "not a manifest line".to_owned(),
+            format!(
+                "line {} is not `sha256  path`: \"not a manifest line\"",
+                lines + 1
+            ),
+        ),
+        (
+            format!("{hash}  ../victim.txt"),
+            format!(
+                "line {} names a path outside the output directory: \"../victim.txt\"",
+                lines + 1
+            ),
+        ),
+        // A bad hash: the path is not platgen's, so render never prunes it.
+        (
+            "0123  mine.txt".to_owned(),
+            format!(
+                "line {} is not `sha256  path`: \"0123  mine.txt\"",
+                lines + 1
+            ),
+        ),
+    ] {
+        fs::write(&manifest, format!("{clean}{junk}\n")).expect("edit manifest");
+        // Right after a render: the up-to-date cache must not vouch for the manifest either.
+        let (stdout, _) = work.expect(
+            1,
+            &[
+                "check", "--config", &config, "--out", "out", "--format", "short",
+            ],
+        );
+        assert_eq!(
+            stdout,
+            format!("out/.platgen-manifest: {said} (run platgen render, which rewrites it)\n")
+        );
+        let (stdout, _) = work.expect(1, &["diff", "--config", &config, "--out", "out"]);
+        assert!(
+            stdout.contains(&format!(
+                "note: out/.platgen-manifest: {said}; render will rewrite it"
+            )),
+            "{stdout}"
+        );
+        let (stdout, stderr) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
+        assert!(
+            stderr.contains(&format!(
+                "warning: out/.platgen-manifest: {said}; platgen is rewriting it"
+            )),
+            "{stderr}"
+        );
+        assert!(
+            stdout.contains(": 0 added, 0 changed, 0 removed,"),
+            "{stdout}"
+        );
+        // Exactly what a fresh render writes; nothing deleted, inside out/ or outside it.
+        assert_eq!(fs::read_to_string(&manifest).expect("manifest"), clean);
+        assert!(
+            victim.exists() && mine.exists(),
+            "render acted on a junk line"
+        );
+        work.expect(0, &["check", "--config", &config, "--out", "out"]);
+    }
 }
 
 /// A full disk, as far as platgen can tell: a file-size limit makes every write past 2 KiB fail
@@ -1665,13 +1797,170 @@ fn completions_and_man_page_know_every_flag() {
             assert!(stdout.contains(word), "{shell} completions lack {word}");
         }
     }
-    let (man, _) = work.expect(0, &["man"]);
-    assert!(man.contains("Exit codes"), "{man}");
     let (help, _) = work.expect(0, &["diff", "--help"]);
     assert!(
-        help.contains("Exit codes: 0 no difference, 1 differences, 2 error"),
+        help.contains("Exit codes:\n  0  no difference\n  1  there are differences"),
         "{help}"
     );
+}
+
+/// The subcommands `platgen --help` lists (without clap's `help`).
+fn subcommands(work: &Work) -> Vec<String> {
+    let (help, _) = work.expect(0, &["--help"]);
+    let listed = help
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .expect("a Commands: section");
+    let names: Vec<String> = listed
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(names.len() >= 6, "{help}");
+    names
+}
+
+/// The long options `platgen ARGS --help` lists.
+fn long_options(work: &Work, args: &[&str]) -> Vec<String> {
+    let mut args = args.to_vec();
+    args.push("--help");
+    let (help, _) = work.expect(0, &args);
+    help.lines()
+        .map(str::trim_start)
+        .filter(|line| line.starts_with('-'))
+        .filter_map(|line| {
+            line.split([' ', ','])
+                .find(|word| word.starts_with("--"))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The `name(1)` pages a man page refers to.
+fn references(roff: &str) -> Vec<String> {
+    let plain = roff
+        .replace("\\fB", "")
+        .replace("\\fR", "")
+        .replace("\\-", "-");
+    let mut found: Vec<String> = plain
+        .split("(1)")
+        .filter_map(|before| before.rsplit([' ', '\n']).next())
+        .filter(|name| name.starts_with("platgen"))
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+fn man_pages_document_every_option_and_exist_for_every_reference() {
+    let work = Work::new();
+    let commands = subcommands(&work);
+    let (top, _) = work.expect(0, &["man"]);
+    assert!(
+        top.starts_with(".ie") && top.contains("\n.TH platgen 1 "),
+        "{top}"
+    );
+    let mut pages = vec![("platgen".to_owned(), top)];
+    for command in &commands {
+        let (page, _) = work.expect(0, &["man", command]);
+        assert!(
+            page.contains(&format!("\n.TH platgen-{command} 1 ")),
+            "{page}"
+        );
+        // Every option the command's --help lists, as roff writes it (`\-\-env`).
+        for option in long_options(&work, &[command]) {
+            let roff = format!("\\fB{}\\fR", option.replace('-', "\\-"));
+            assert!(page.contains(&roff), "platgen-{command}(1) lacks {option}");
+        }
+        pages.push((format!("platgen-{command}"), page));
+    }
+    for option in [
+        "--env",
+        "--out",
+        "--config",
+        "--strict",
+        "--stat",
+        "--format",
+        "--color",
+        "--no-cache",
+    ] {
+        let roff = format!("\\fB{}\\fR", option.replace('-', "\\-"));
+        assert!(
+            pages.iter().any(|(_, page)| page.contains(&roff)),
+            "no page has {option}"
+        );
+    }
+    // Every page referred to is one `platgen man` prints, and every page is referred to.
+    let names: Vec<&str> = pages.iter().map(|(name, _)| name.as_str()).collect();
+    for (name, page) in &pages {
+        let referred = references(page);
+        for reference in &referred {
+            assert!(
+                names.contains(&reference.as_str()),
+                "{name}(1) refers to {reference}(1)"
+            );
+        }
+        let others = names.iter().filter(|n| *n != name);
+        for other in others {
+            assert!(
+                referred.iter().any(|r| r == other),
+                "{name}(1) does not refer to {other}(1)"
+            );
+        }
+    }
+    work.expect(2, &["man", "help"]);
+}
+
+#[test]
+fn exit_codes_are_a_list_that_survives_man_formatting() {
+    let work = Work::new();
+    let (top, _) = work.expect(0, &["man"]);
+    // Each code a tagged paragraph; each command's meaning on a line of its own.
+    assert!(
+        top.contains(
+            "\n.SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR\n\\fBrender\\fR: written\n.br\n\\fBcheck\\fR: "
+        ),
+        "{top}"
+    );
+    assert!(
+        !top.contains("Exit codes:"),
+        "the --help text is not the man page's: {top}"
+    );
+    let (diff, _) = work.expect(0, &["man", "diff"]);
+    assert!(
+        diff.contains("\n.SH \"EXIT STATUS\"\n.TP\n\\fB0\\fR\nno difference\n.TP\n\\fB1\\fR\n"),
+        "{diff}"
+    );
+    // As a formatter lays it out, when there is one (groff, as man -l uses).
+    let groff = Command::new("groff")
+        .args(["-man", "-Tutf8", "-P-cbou"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut groff) = groff else { return };
+    std::io::Write::write_all(&mut groff.stdin.take().expect("stdin"), top.as_bytes())
+        .expect("write");
+    let output = groff.wait_with_output().expect("groff");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for expected in [
+        "0      render: written",
+        "check: the output directory is exactly what render writes",
+        "diff: no difference",
+        "check: usage or I/O error",
+    ] {
+        assert!(
+            lines.contains(&expected),
+            "{expected:?} is not a line of:\n{text}"
+        );
+    }
+    let render_2 = lines.iter().position(|l| l.starts_with("2      render:"));
+    let check_2 = lines.iter().position(|l| *l == "check: usage or I/O error");
+    assert!(render_2.is_some() && render_2 < check_2, "{text}");
 }
 
 /// Files are staged as they are rendered: a template that fails once others were staged must

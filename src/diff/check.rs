@@ -35,12 +35,20 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
     for (paths, what) in lists {
         found.extend(paths.into_iter().map(|p| (p.as_str(), what)));
     }
+    // A malformed manifest is named whatever else is found: which line is bad.
+    let malformed = changes
+        .manifest_malformed
+        .as_ref()
+        .map(|m| format!("{m} (run platgen render, which rewrites it)"));
     if changes.interrupted {
         found.push((
             JOURNAL_NAME,
             "a render was interrupted while replacing files (run platgen render)",
         ));
-    } else if found.is_empty() && changes.manifest_stale {
+    }
+    if let Some(malformed) = &malformed {
+        found.push((MANIFEST_NAME, malformed));
+    } else if !changes.interrupted && found.is_empty() && changes.manifest_stale {
         found.push((MANIFEST_NAME, "stale (run platgen render)"));
     }
     for path in unowned {
@@ -77,6 +85,26 @@ mod tests {
         assert_eq!(
             problems("out", &changes, &[]),
             ["out/a.yaml: missing (run platgen render)"]
+        );
+    }
+
+    #[test]
+    fn a_malformed_manifest_is_reported_with_its_line_beside_other_problems() {
+        let changes = Changes {
+            manifest_stale: true,
+            manifest_malformed: Some(crate::output::manifest::Malformed {
+                line: 7,
+                problem: "is not `sha256  path`: \"junk\"".to_owned(),
+            }),
+            added: vec!["a.yaml".to_owned()],
+            ..Changes::default()
+        };
+        assert_eq!(
+            problems("out", &changes, &[]),
+            [
+                "out/.platgen-manifest: line 7 is not `sha256  path`: \"junk\" (run platgen render, which rewrites it)",
+                "out/a.yaml: missing (run platgen render)",
+            ]
         );
     }
 

@@ -190,6 +190,11 @@ pub fn review(
             format!("{out}/{p} was edited by hand to exactly what render writes: render will record it in {MANIFEST_NAME}")
         })
         .collect();
+    if let Some(malformed) = &changes.manifest_malformed {
+        notes.push(format!(
+            "{out}/{MANIFEST_NAME}: {malformed}; render will rewrite it"
+        ));
+    }
     if changes.interrupted {
         notes.push(format!(
             "a render of {out} was interrupted while it replaced files: render will finish the job"

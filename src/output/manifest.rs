@@ -43,26 +43,124 @@ pub(crate) fn push_line(text: &mut String, path: &str, hash: &str) {
     text.push('\n');
 }
 
+/// The first line of every manifest platgen writes.
+const HEADER: &str =
+    "# Files written by platgen: `sha256  path`. platgen prunes and checks these; do not edit.";
+
+/// Characters of a bad line quoted in the report.
+const QUOTED_CHARS: usize = 60;
+
+/// The first line of a manifest that is not as platgen writes it (see [`Manifest::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// Its number, from 1.
+    pub line: usize,
+    /// What is wrong with it: `is not \`sha256  path\`: "junk"`.
+    pub problem: String,
+}
+
+impl std::fmt::Display for Malformed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {} {}", self.line, self.problem)
+    }
+}
+
+/// `text` quoted, cut at [`QUOTED_CHARS`] characters.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        Some((end, _)) => format!("{:?}…", &text[..end]),
+        None => format!("{text:?}"),
+    }
+}
+
+/// Whether `hash` is a SHA-256 as platgen writes it: 64 lower-case hex digits.
+fn is_hash(hash: &str) -> bool {
+    hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 impl Manifest {
-    /// Parses the manifest; unreadable lines are ignored (the file is platgen's own), and so are
-    /// paths that could leave the output directory, so an edited manifest cannot make platgen
-    /// prune (delete) files outside it.
-    pub fn parse(text: &str) -> Self {
-        let entries = text
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| line.split_once("  "))
-            .filter(|(_, path)| super::check_path(path).is_ok())
-            .map(|(hash, path)| (path.to_owned(), hash.to_owned()))
-            .collect();
-        Self { entries }
+    /// Parses the manifest. It is well-formed when it is exactly what [`Manifest::to_text`]
+    /// writes: the header, then one `sha256  path` line per file (64 lower-case hex digits, two
+    /// spaces, a path inside the output directory), sorted by path, each path once, every line
+    /// ending in a newline. Anything else is reported as the first [`Malformed`] line, and a
+    /// line that is not a well-formed entry is not an entry: platgen never owns, prunes or
+    /// trusts a path because of it, so an edited manifest cannot make platgen delete files
+    /// outside the output directory (or any file it did not write).
+    pub fn parse(bytes: &[u8]) -> (Self, Option<Malformed>) {
+        let mut manifest = Self::default();
+        let mut first: Option<Malformed> = None;
+        let mut report = |line: usize, problem: String| {
+            first.get_or_insert(Malformed { line, problem });
+        };
+        if bytes.is_empty() {
+            report(1, "is missing: the file is empty".to_owned());
+        }
+        // A last line without its newline may be cut short: it is no entry.
+        let (whole, cut) = match bytes.iter().rposition(|&b| b == b'\n') {
+            Some(end) => bytes.split_at(end + 1),
+            None => (&[][..], bytes),
+        };
+        let mut last: Option<&str> = None;
+        let lines = whole
+            .strip_suffix(b"\n")
+            .map(|body| body.split(|&b| b == b'\n'));
+        for (index, line) in lines.into_iter().flatten().enumerate() {
+            let number = index + 1;
+            let Ok(text) = std::str::from_utf8(line) else {
+                report(number, "is not UTF-8".to_owned());
+                continue;
+            };
+            if index == 0 {
+                if text == HEADER {
+                    continue;
+                }
+                // Even a good entry in its place: the entry still counts.
+                report(number, "is not platgen's header".to_owned());
+            }
+            if let Err(problem) = manifest.add(text, &mut last) {
+                report(number, problem);
+            }
+        }
+        if !cut.is_empty() {
+            let number = whole.iter().filter(|&&b| b == b'\n').count() + 1;
+            report(
+                number,
+                "does not end in a newline (the file is cut short)".to_owned(),
+            );
+        }
+        (manifest, first)
+    }
+
+    /// Adds the entry on a `sha256  path` line; says what is wrong with any other line (which
+    /// adds nothing, unless it is merely out of order). `last` is the path of the line before.
+    fn add<'t>(&mut self, line: &'t str, last: &mut Option<&'t str>) -> Result<(), String> {
+        let Some((hash, path)) = line.split_once("  ").filter(|(hash, _)| is_hash(hash)) else {
+            return Err(format!("is not `sha256  path`: {}", quoted(line)));
+        };
+        if super::check_path(path).is_err() {
+            return Err(format!(
+                "names a path outside the output directory: {}",
+                quoted(path)
+            ));
+        }
+        if self.entries.contains_key(path) {
+            return Err(format!("lists {} again", quoted(path)));
+        }
+        self.entries.insert(path.to_owned(), hash.to_owned());
+        let sorted = last.is_none_or(|before| before < path);
+        *last = Some(path);
+        if sorted {
+            Ok(())
+        } else {
+            Err(format!("is out of order: {}", quoted(path)))
+        }
     }
 
     /// Serialises the manifest, sorted by path.
     pub fn to_text(&self) -> String {
-        let mut text = String::from(
-            "# Files written by platgen: `sha256  path`. platgen prunes and checks these; do not edit.\n",
-        );
+        let mut text = String::with_capacity(HEADER.len() + 1);
+        text.push_str(HEADER);
+        text.push('\n');
         for (path, hash) in &self.entries {
             push_line(&mut text, path, hash);
         }
@@ -83,16 +181,102 @@ mod tests {
     fn round_trips() {
         let mut m = Manifest::default();
         m.entries.insert("a/b.yaml".into(), hash(b"x"));
-        assert_eq!(Manifest::parse(&m.to_text()), m);
+        m.entries.insert("a/c.yaml".into(), hash(b"y"));
+        assert_eq!(Manifest::parse(m.to_text().as_bytes()), (m.clone(), None));
+        let empty = Manifest::default();
+        assert_eq!(Manifest::parse(empty.to_text().as_bytes()), (empty, None));
+    }
+
+    /// The manifest of `lines` (after the header), parsed: its paths and its first bad line.
+    fn parsed(lines: &str) -> (Vec<String>, Option<String>) {
+        let text = format!("{HEADER}\n{lines}");
+        let (manifest, malformed) = Manifest::parse(text.as_bytes());
+        (
+            manifest.entries.into_keys().collect(),
+            malformed.map(|m| m.to_string()),
+        )
     }
 
     #[test]
-    fn ignores_paths_outside_the_output_directory() {
-        let text = format!(
-            "{h}  ../victim.txt\n{h}  /etc/passwd\n{h}  a/../../b\n{h}  ok/file.yaml\n",
-            h = hash(b"x")
+    fn paths_outside_the_output_directory_are_no_entries_and_reported() {
+        let h = hash(b"x");
+        let (paths, bad) = parsed(&format!(
+            "{h}  ../victim.txt\n{h}  /etc/passwd\n{h}  a/../../b\n{h}  ok/file.yaml\n"
+        ));
+        assert_eq!(paths, ["ok/file.yaml"]);
+        assert_eq!(
+            bad.as_deref(),
+            Some("line 2 names a path outside the output directory: \"../victim.txt\"")
         );
-        let parsed = Manifest::parse(&text);
-        assert_eq!(parsed.entries.keys().collect::<Vec<_>>(), ["ok/file.yaml"]);
+    }
+
+    #[test]
+    fn every_departure_from_what_platgen_writes_names_its_line() {
+        let h = hash(b"x");
+        let cases: [(String, &str); 9] = [
+            (
+                format!("{h}  a.yaml\nnot a manifest line\n"),
+                "line 3 is not `sha256  path`: \"not a manifest line\"",
+            ),
+            (
+                format!("{h}  a.yaml\n\n"),
+                "line 3 is not `sha256  path`: \"\"",
+            ),
+            (
+                format!("{}  a.yaml\n", &h[..63]),
+                "line 2 is not `sha256  path`",
+            ),
+            (
+                format!("{}  a.yaml\n", h.to_uppercase()),
+                "line 2 is not `sha256  path`",
+            ),
+            (
+                format!("{h}  b.yaml\n{h}  a.yaml\n"),
+                "line 3 is out of order: \"a.yaml\"",
+            ),
+            (
+                format!("{h}  a.yaml\n{h}  a.yaml\n"),
+                "line 3 lists \"a.yaml\" again",
+            ),
+            (
+                format!("{h}  a.yaml"),
+                "line 2 does not end in a newline (the file is cut short)",
+            ),
+            (
+                format!("{h}  a.yaml\n# a comment\n"),
+                "line 3 is not `sha256  path`",
+            ),
+            (format!("{h}  {}\n", "x".repeat(100)), "line 2 is"),
+        ];
+        for (lines, expected) in &cases[..8] {
+            let (_, bad) = parsed(lines);
+            let bad = bad.unwrap_or_default();
+            assert!(bad.starts_with(expected), "{lines:?}: {bad:?}");
+        }
+        // A long path is a good entry; a long bad line is quoted short.
+        assert_eq!(parsed(&cases[8].0).1, None);
+        let (_, bad) = parsed(&format!("{}\n", "y".repeat(100)));
+        assert!(
+            bad.unwrap_or_default()
+                .ends_with(&format!("{:?}…", "y".repeat(60)))
+        );
+        // Not UTF-8, no header, empty.
+        let mut bytes = format!("{HEADER}\n{h}  a").into_bytes();
+        bytes.extend(b"\xff.yaml\n");
+        assert_eq!(
+            Manifest::parse(&bytes).1.map(|m| m.to_string()).as_deref(),
+            Some("line 2 is not UTF-8")
+        );
+        // Without its header, a manifest's entries are still platgen's.
+        let (manifest, bad) = Manifest::parse(format!("{h}  a.yaml\n").as_bytes());
+        let bad = bad.map(|m| m.to_string());
+        assert_eq!(bad.as_deref(), Some("line 1 is not platgen's header"));
+        assert!(manifest.entries.contains_key("a.yaml"));
+        let bad = Manifest::parse(b"junk\n").1.map(|m| m.to_string());
+        assert_eq!(bad.as_deref(), Some("line 1 is not platgen's header"));
+        assert_eq!(
+            Manifest::parse(b"").1.map(|m| m.to_string()).as_deref(),
+            Some("line 1 is missing: the file is empty")
+        );
     }
 }

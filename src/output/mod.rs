@@ -22,7 +22,7 @@ use crate::render::RenderedFile;
 pub use guard::check_dirs;
 pub use journal::{JOURNAL_NAME, Journal};
 pub use lock::{Access, OutputLock, lock};
-use manifest::{MANIFEST_NAME, Manifest, hash};
+use manifest::{MANIFEST_NAME, Malformed, Manifest, hash};
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
 pub use write::{commit, remove_leftovers_below, write};
 
@@ -45,9 +45,11 @@ pub struct Changes {
     pub unchanged: usize,
     /// The manifest the render leaves behind.
     pub next_manifest: Manifest,
-    /// Whether `out/.platgen-manifest` is missing or lists other entries than `next_manifest`
-    /// (render rewrites it).
+    /// Whether `out/.platgen-manifest` is missing, malformed, or lists other entries than
+    /// `next_manifest` (render rewrites it).
     pub manifest_stale: bool,
+    /// The manifest's first line that is not as platgen writes it (see [`Manifest::parse`]).
+    pub manifest_malformed: Option<Malformed>,
     /// Whether a render was interrupted while it replaced files (its journal is there): the
     /// output directory may hold a mix of old and new files until render runs again.
     pub interrupted: bool,
@@ -102,6 +104,8 @@ pub struct ManifestOnDisk {
     pub manifest: Manifest,
     /// Whether the file exists.
     pub exists: bool,
+    /// Its first line that is not as platgen writes it, if any: render rewrites it.
+    pub malformed: Option<Malformed>,
     /// The journal of a commit that was interrupted (see [`journal`]): files it may have renamed
     /// into place, with their new hashes.
     pub interrupted: Option<Journal>,
@@ -162,15 +166,22 @@ pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
         .help(format!("pass a directory with --out; {UNCHANGED}")));
     }
     // Read as every other file there: never through a link, never blocking on a FIFO.
-    let manifest = read_bookkeeping(&out_dir.join(MANIFEST_NAME))?.map(|t| Manifest::parse(&t));
+    let mut bytes = Vec::new();
+    let found = guard::read_regular(&out_dir.join(MANIFEST_NAME), &mut bytes)?.is_some();
+    let (manifest, malformed) = if found {
+        Manifest::parse(&bytes)
+    } else {
+        (Manifest::default(), None)
+    };
     Ok(ManifestOnDisk {
-        exists: manifest.is_some(),
-        manifest: manifest.unwrap_or_default(),
+        exists: found,
+        manifest,
+        malformed,
         interrupted: read_bookkeeping(&out_dir.join(JOURNAL_NAME))?.map(|t| Journal::parse(&t)),
     })
 }
 
-/// The text of the manifest or journal at `path`, if there is one.
+/// The text of the journal at `path`, if there is one.
 fn read_bookkeeping(path: &Path) -> Result<Option<String>, Diagnostic> {
     let mut bytes = Vec::new();
     Ok(
@@ -353,8 +364,11 @@ pub fn compare(
             .collect(),
     };
     // Entries, not text: what the manifest says is what matters (and it is cheaper).
-    changes.manifest_stale =
-        !current.exists || current.interrupted.is_some() || current.manifest != next;
+    changes.manifest_stale = !current.exists
+        || current.interrupted.is_some()
+        || current.malformed.is_some()
+        || current.manifest != next;
+    changes.manifest_malformed.clone_from(&current.malformed);
     changes.interrupted = current.interrupted.is_some();
     changes.carried = current
         .interrupted

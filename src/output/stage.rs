@@ -152,8 +152,17 @@ impl Stager {
             .map_or(self.out_dir.as_path(), |t| t.path());
         let target = root.join(path);
         let dir = target.parent().unwrap_or(root);
-        self.make_dir(dir).map_err(|e| {
-            io_error(format!("cannot create {}", self.shown(dir).display()), e).help(UNCHANGED)
+        self.make_dir(dir).map_err(|(failed, e)| {
+            // The output directory itself, once, not once per directory under it.
+            let what = if self.out_dir.starts_with(&failed) {
+                format!(
+                    "cannot create the output directory {}",
+                    self.out_dir.display()
+                )
+            } else {
+                format!("cannot create {}", self.shown(&failed).display())
+            };
+            io_error(what, e).help(UNCHANGED)
         })?;
         let cannot_write = |e| {
             io_error(format!("cannot write {}", self.shown(&target).display()), e).help(UNCHANGED)
@@ -178,14 +187,15 @@ impl Stager {
         })
     }
 
-    /// Makes sure `dir` exists, creating it and its missing parents.
-    fn make_dir(&self, dir: &Path) -> std::io::Result<()> {
+    /// Makes sure `dir` exists, creating it and its missing parents; on failure, which
+    /// directory could not be created.
+    fn make_dir(&self, dir: &Path) -> Result<(), (PathBuf, std::io::Error)> {
         let mut known = self.known.lock().unwrap_or_else(PoisonError::into_inner);
         if known.contains(dir) {
             return Ok(());
         }
         if self.tree.is_some() {
-            fs::create_dir_all(dir)?;
+            fs::create_dir_all(dir).map_err(|e| (dir.to_path_buf(), e))?;
         } else {
             let mut created = self.created.lock().unwrap_or_else(PoisonError::into_inner);
             create_dirs(dir, &mut created)?;
@@ -236,15 +246,16 @@ impl StagedRender {
     }
 }
 
-/// Creates `dir` and its missing parents, recording each directory created.
-fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Creates `dir` and its missing parents, recording each directory created; on failure, the
+/// directory that could not be created (the first missing one, not `dir`, when that fails).
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), (PathBuf, std::io::Error)> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
     if let Some(parent) = dir.parent() {
         create_dirs(parent, created)?;
     }
-    fs::create_dir(dir)?;
+    fs::create_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
     created.push(dir.to_path_buf());
     Ok(())
 }
@@ -252,5 +263,39 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> std::io::Result<()> {
 fn undo_dirs(created: &[PathBuf]) {
     for dir in created.iter().rev() {
         let _ = fs::remove_dir(dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error of staging `path` into `out_dir`.
+    fn stage_error(out_dir: &Path, path: &str) -> String {
+        match Stager::new(out_dir).stage(path, b"x\n") {
+            Ok(staged) => panic!("staged {staged:?}"),
+            Err(diagnostic) => diagnostic.message,
+        }
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_created_is_named_itself() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A file where the output directory's parent goes: the output directory is named.
+        let file = dir.path().join("file");
+        fs::write(&file, "").expect("write");
+        let out = file.join("out");
+        for path in ["a.yaml", "a/b/c.yaml"] {
+            let message = stage_error(&out, path);
+            let expected = format!("cannot create the output directory {}: ", out.display());
+            assert!(message.starts_with(&expected), "{message}");
+        }
+        // A file where a directory inside it goes: that directory, not the file's own.
+        let out = dir.path().join("out");
+        fs::create_dir(&out).expect("mkdir");
+        fs::write(out.join("a"), "").expect("write");
+        let message = stage_error(&out, "a/b/c.yaml");
+        let expected = format!("cannot create {}: ", out.join("a").display());
+        assert!(message.starts_with(&expected), "{message}");
     }
 }
