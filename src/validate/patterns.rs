@@ -172,7 +172,11 @@ pub fn fixed_for(pattern: Option<&str>, text: &str) -> Option<String> {
     if matches(pattern, text) {
         return None;
     }
-    let unit = pattern_rule(pattern).and_then(|rule| rule.bare_number_unit);
+    let rule = pattern_rule(pattern);
+    if rule.is_some_and(|rule| !rule.correctable) {
+        return None;
+    }
+    let unit = rule.and_then(|rule| rule.bare_number_unit);
     candidates(text, pattern, unit)
         .into_iter()
         .find(|candidate| candidate != text && !candidate.is_empty() && matches(pattern, candidate))
@@ -242,6 +246,14 @@ mod tests {
             Value::Array(items) => items.iter().for_each(|item| collect_patterns(item, out)),
             _ => {}
         }
+    }
+
+    #[test]
+    fn a_regular_expression_gets_no_correction() {
+        let status = crate::model::spec::STATUS_REGEX_PATTERN;
+        // Replacing `|` and `"` by `-` and trimming would leave `5`: another expression.
+        assert_eq!(fixed_for(Some(status), "5..|\""), None);
+        assert_eq!(fixed_for(Some(status), "5..|{{$value}}"), None);
     }
 
     #[test]

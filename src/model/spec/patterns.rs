@@ -64,6 +64,9 @@ pub struct PatternRule {
     pub example: &'static str,
     /// The unit a bare number most likely lacks (`500` → `500ms` for a latency).
     pub bare_number_unit: Option<&'static str>,
+    /// Whether a value is worth correcting by the usual slips (spaces, case, a scheme): not a
+    /// regular expression, where dropping or replacing a character changes what it matches.
+    pub correctable: bool,
 }
 
 const fn rule(
@@ -78,12 +81,20 @@ const fn rule(
         help,
         example,
         bare_number_unit: None,
+        correctable: true,
     }
 }
 
 const fn with_unit(rule: PatternRule, unit: &'static str) -> PatternRule {
     PatternRule {
         bare_number_unit: Some(unit),
+        ..rule
+    }
+}
+
+const fn uncorrected(rule: PatternRule) -> PatternRule {
+    PatternRule {
+        correctable: false,
         ..rule
     }
 }
@@ -282,12 +293,12 @@ pub const PATTERN_RULES: &[PatternRule] = &[
         "write the host and port without a scheme, e.g. `alertmanager.monitoring.svc:9093`",
         "alertmanager.monitoring.svc:9093",
     ),
-    rule(
+    uncorrected(rule(
         STATUS_REGEX_PATTERN,
         "a status expression",
         "write a Prometheus regular expression of HTTP statuses, e.g. `5..` or `5..|429`",
         "5..|429",
-    ),
+    )),
     rule(
         URL_PATTERN,
         "a usable URL",
