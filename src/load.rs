@@ -47,6 +47,12 @@ impl Document {
         self.value.pointer(pointer).is_some()
     }
 
+    /// Whether the span map was built (tests: a valid platform never needs it).
+    #[cfg(test)]
+    pub(crate) fn spans_built(&self) -> bool {
+        self.spans.get().is_some()
+    }
+
     /// Span of every node by JSON pointer, from the source parsed again.
     fn spans(&self) -> &HashMap<String, NodeSpan> {
         self.spans.get_or_init(|| spans_of(&self.source.text))

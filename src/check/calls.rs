@@ -2,6 +2,8 @@
 //! that runs wherever the caller runs, or the NetworkPolicies would let through nothing (or the
 //! wrong thing).
 
+use std::collections::HashSet;
+
 use super::{service_ptr, suggest};
 use crate::diagnostics::Diagnostic;
 use crate::load::Document;
@@ -16,14 +18,16 @@ pub(super) fn check_calls(
     out: &mut Vec<Diagnostic>,
 ) {
     for (name, service) in &spec.services {
+        let mut listed = HashSet::new();
         for (i, callee) in service.calls.iter().enumerate() {
-            let at = doc.span_of(&format!("{}/calls/{i}", service_ptr(name)));
+            // Located only for a diagnostic: the span map is built on first use.
+            let at = || doc.span_of(&format!("{}/calls/{i}", service_ptr(name)));
             let problem = if callee == name {
                 Some((
                     format!("service `{name}` calls itself"),
                     "`calls` opens paths between different services: remove it".to_owned(),
                 ))
-            } else if service.calls[..i].contains(callee) {
+            } else if !listed.insert(callee) {
                 Some((
                     format!("service `{name}` lists `{callee}` in `calls` twice"),
                     "remove one of them".to_owned(),
@@ -48,7 +52,7 @@ pub(super) fn check_calls(
             if let Some((message, help)) = problem {
                 out.push(
                     Diagnostic::error("E0330", message)
-                        .at(at)
+                        .at(at())
                         .label("not a path a NetworkPolicy can open")
                         .help(help),
                 );
@@ -72,7 +76,7 @@ pub(super) fn check_calls(
                             missing.join("`, `")
                         ),
                     )
-                    .at(at)
+                    .at(at())
                     .label("not deployed there")
                     .help(format!(
                         "enable `{callee}` there, or disable `{name}` there too"

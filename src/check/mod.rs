@@ -372,3 +372,36 @@ pub(crate) fn problems_with(code: &str, text: String) -> Vec<(usize, String)> {
         Err(other) => panic!("{other:?}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Locating a problem parses the file a second time, into the span map: the rules of a
+    /// valid platform must never ask for a span (the reference platform's `calls` did, on
+    /// every run).
+    #[test]
+    fn a_valid_platform_is_checked_without_the_span_map() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![root.join("platform.toml")];
+        for entry in std::fs::read_dir(root.join("tests/platforms")).expect("examples") {
+            files.push(entry.expect("entry").path());
+        }
+        for path in files {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let source = crate::diagnostics::SourceFile::new(&path, text);
+            let doc = crate::load::load(source).expect("loads");
+            let spec = crate::validate::validate(&doc).expect("valid");
+            let platform = crate::resolve::resolve(&spec);
+            assert_eq!(
+                super::check(&doc, &spec, &platform),
+                [],
+                "{}",
+                path.display()
+            );
+            assert!(
+                !doc.spans_built(),
+                "{}: the span map was built",
+                path.display()
+            );
+        }
+    }
+}
