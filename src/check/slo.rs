@@ -3,7 +3,7 @@
 use super::service_ptr;
 use crate::diagnostics::Diagnostic;
 use crate::load::Document;
-use crate::model::slo::{Decimal, duration_seconds, latency_text};
+use crate::model::slo::{Decimal, Objective, SloKind, duration_seconds, latency_text};
 use crate::model::spec::ServiceKind;
 use crate::model::{Platform, PlatformSpec};
 
@@ -30,6 +30,7 @@ pub fn check_slos(
                     .help("SLOs are computed from the request metrics web services expose; remove `slo`, or make the service `kind = \"web\"`"),
             );
         }
+        check_reachable(doc, platform, name, slo, &base, out);
         if duration_seconds(&slo.window).is_some_and(|w| w <= longest) {
             out.push(
                 Diagnostic::error(
@@ -78,6 +79,107 @@ pub fn check_slos(
             .help(format!(
                 "the share of requests under it cannot be computed exactly; {help}"
             )),
+        );
+    }
+}
+
+/// A burn-rate tier fires above `factor × budget`; a target so low that this is 100 % or more
+/// gives an alert that can never fire, even in a total outage (and a rule test that needs more
+/// errors than requests).
+fn check_reachable(
+    doc: &Document,
+    platform: &Platform,
+    name: &str,
+    slo: &crate::model::spec::SloSpec,
+    base: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut objectives = vec![(
+        Objective::new(SloKind::Availability, slo.availability, None),
+        format!("{base}/availability"),
+        "availability",
+    )];
+    if let Some(latency) = &slo.latency {
+        objectives.push((
+            Objective::new(SloKind::Latency, latency.target, None),
+            format!("{base}/latency/target"),
+            "latency target",
+        ));
+    }
+    for (objective, ptr, what) in objectives {
+        let Some(objective) = objective else { continue };
+        let unreachable: Vec<_> = platform
+            .observability
+            .burn_tiers
+            .iter()
+            .filter(|tier| objective.burn_threshold(tier) >= Decimal::int(1))
+            .collect();
+        let Some(fastest) = unreachable.first() else {
+            continue;
+        };
+        let names: Vec<&str> = unreachable.iter().map(|t| t.name).collect();
+        // The target must leave a budget below 1 / factor of the fastest tier still on: the
+        // least target of two decimals strictly above that bound.
+        let bound = 100.0 * (1.0 - 1.0 / fastest.factor.to_f64());
+        let least = (bound * 100.0).floor() / 100.0 + 0.01;
+        out.push(
+            Diagnostic::error(
+                "E0336",
+                format!(
+                    "{what} {}% of `{name}` leaves a budget so large that its `{}` alert could never fire: it would need an error ratio above {}",
+                    objective.target,
+                    names.join("`, `"),
+                    objective.burn_threshold(fastest),
+                ),
+            )
+            .at(doc.span_of(&ptr))
+            .label("burn-rate alerts fire above factor × budget, and no more than 100 % of requests fail")
+            .help(format!(
+                "raise it to at least {least:.2}%, or switch those tiers off in `[observability.burn_tiers]`"
+            )),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::check::problems_with;
+
+    fn with_slo(slo: &str, extra: &str) -> String {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        fixture.replace("replicas = 2\n", &format!("replicas = 2\nslo = {slo}\n")) + extra
+    }
+
+    #[test]
+    fn a_target_whose_fastest_alert_cannot_fire_is_reported() {
+        let found = problems_with("E0336", with_slo("{ availability = 90 }", ""));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.contains("`page-1h` alert could never fire"),
+            "{found:?}"
+        );
+        assert!(found[0].1.ends_with("above 1.44"), "{found:?}");
+        // Below 83.34 % the 6h tier cannot fire either.
+        let found = problems_with("E0336", with_slo("{ availability = 80 }", ""));
+        assert!(found[0].1.contains("`page-1h`, `page-6h`"), "{found:?}");
+        // The least target the help names works; a hundredth less does not.
+        assert_eq!(
+            problems_with("E0336", with_slo("{ availability = 93.06 }", "")),
+            []
+        );
+        assert_eq!(
+            problems_with("E0336", with_slo("{ availability = 93.05 }", "")).len(),
+            1
+        );
+        // The latency objective is judged the same way.
+        let latency = "{ availability = 99.9, latency = { threshold = \"250ms\", target = 93 } }";
+        let found = problems_with("E0336", with_slo(latency, ""));
+        assert!(found[0].1.starts_with("latency target 93%"), "{found:?}");
+        // With the fast tiers switched off, a low target is the user's choice.
+        let off = "\n[observability.burn_tiers]\npage_1h = false\npage_6h = false\n";
+        assert_eq!(
+            problems_with("E0336", with_slo("{ availability = 80 }", off)),
+            []
         );
     }
 }
