@@ -1,7 +1,7 @@
 //! Service settings that never take effect where they apply: a `subdomain` beside a `host`,
-//! exposure or autoscaling settings beside `enabled = false`. (Which controller serves an
-//! ingress class cannot be told from its name — ingress-nginx is often installed as `public` or
-//! `internal` — so `body_size` and `timeout` are never judged by it.) Each place a setting is written is judged over every Kubernetes
+//! exposure or autoscaling settings beside `enabled = false`, `body_size` and `timeout` where
+//! the ingress controller is not ingress-nginx (`ingress.controller = "other"`; the class name
+//! does not tell, ingress-nginx is often installed as `public` or `internal`). Each place a setting is written is judged over every Kubernetes
 //! environment it reaches (overrides merge field by field), so a service-wide value that one
 //! environment overrides is fine as long as another uses it. A dependency no service uses is
 //! reported too.
@@ -24,6 +24,8 @@ enum Reason {
     NotExposed,
     /// `autoscaling.enabled = false`.
     NotAutoscaled,
+    /// `ingress.controller = "other"`: no ingress-nginx annotation carries it.
+    NotNginx,
 }
 
 impl Reason {
@@ -35,6 +37,9 @@ impl Reason {
             }
             Reason::NotAutoscaled => {
                 "autoscaling is off (`autoscaling.enabled = false`)".to_owned()
+            }
+            Reason::NotNginx => {
+                "its ingress controller is not ingress-nginx (`ingress.controller = \"other\"`), whose annotations carry it".to_owned()
             }
         }
     }
@@ -49,6 +54,9 @@ impl Reason {
             }
             Reason::NotAutoscaled => {
                 "remove it: with `enabled = false` the Deployment runs a fixed `replicas`; or remove `enabled = false`"
+            }
+            Reason::NotNginx => {
+                "remove it and set it on the controller; or, if ingress-nginx serves the class, set `controller = \"ingress-nginx\"`"
             }
         }
     }
@@ -69,7 +77,7 @@ const AUTOSCALING_FIELDS: &[&str] = &["min", "max", "cpu", "memory", "scale_up",
 
 /// Why `field` (a pointer below the service) does nothing with these merged settings, if it
 /// does nothing.
-fn reason(field: &str, merged: &ServiceOverride) -> Option<Reason> {
+fn reason(field: &str, merged: &ServiceOverride, nginx: bool) -> Option<Reason> {
     if let Some(name) = field.strip_prefix("expose/") {
         let expose = merged.expose.as_ref()?;
         if expose.enabled == Some(false) {
@@ -77,6 +85,7 @@ fn reason(field: &str, merged: &ServiceOverride) -> Option<Reason> {
         }
         return match name {
             "subdomain" if expose.host.is_some() => Some(Reason::HostSet),
+            "body_size" | "timeout" if !nginx => Some(Reason::NotNginx),
             _ => None,
         };
     }
@@ -85,11 +94,11 @@ fn reason(field: &str, merged: &ServiceOverride) -> Option<Reason> {
 }
 
 /// Whether any field could do nothing with these merged settings (see [`reason`]).
-fn any_reason(merged: &ServiceOverride) -> bool {
+fn any_reason(merged: &ServiceOverride, nginx: bool) -> bool {
     let expose = merged
         .expose
         .as_ref()
-        .is_some_and(|e| e.enabled == Some(false) || e.host.is_some());
+        .is_some_and(|e| e.enabled == Some(false) || e.host.is_some() || !nginx);
     let autoscaling = merged
         .autoscaling
         .as_ref()
@@ -119,7 +128,7 @@ pub(super) fn check_unused(
             continue;
         }
         // The merged settings in each Kubernetes environment that runs the service.
-        let merged: Vec<(&str, ServiceOverride)> = platform
+        let merged: Vec<(&str, ServiceOverride, bool)> = platform
             .environments
             .iter()
             .filter(|e| e.is_kubernetes() && e.runs(name))
@@ -128,22 +137,24 @@ pub(super) fn check_unused(
                 Some((
                     env.name.as_str(),
                     merged_settings(service, env_spec, &env.name),
+                    env.ingress.nginx,
                 ))
             })
             .collect();
         // A setting is reported only when it does nothing everywhere it reaches, so a service
         // with no reason anywhere has nothing to report (and most services have none).
-        if !merged.iter().any(|(_, m)| any_reason(m)) {
+        if !merged.iter().any(|(_, m, nginx)| any_reason(m, *nginx)) {
             continue;
         }
         // Place → (field, the reason it does nothing in each environment it reaches, if so).
         let mut places: BTreeMap<String, (&str, Vec<Option<Unused>>)> = BTreeMap::new();
-        for (env, merged) in &merged {
+        for (env, merged, nginx) in &merged {
             for field in &fields {
                 let Some(place) = setting_source(doc, name, env, field) else {
                     continue;
                 };
-                let why = reason(field, merged).map(|r| (r.explain(), r, (*env).to_owned()));
+                let why =
+                    reason(field, merged, *nginx).map(|r| (r.explain(), r, (*env).to_owned()));
                 places
                     .entry(place)
                     .or_insert_with(|| (field.as_str(), Vec::new()))
@@ -313,6 +324,25 @@ mod tests {
                 "expose = { subdomain = \"api\" }",
                 "expose = { subdomain = \"api\", timeout = 30, body_size = \"20m\" }",
             );
-        assert_eq!(super::super::problems_with("E0326", text), []);
+        assert_eq!(super::super::problems_with("E0326", text.clone()), []);
+        // Where ingress-nginx serves neither environment, they have nothing to go in; where it
+        // serves one, they take effect there.
+        let other = text.replace(
+            "ingress = { class = \"public\" }",
+            "ingress = { class = \"public\", controller = \"other\" }",
+        );
+        assert_eq!(super::super::problems_with("E0326", other.clone()), []);
+        let other = other.replace(
+            "domain = \"staging.example.com\"\n",
+            "domain = \"staging.example.com\"\ningress = { controller = \"other\" }\n",
+        );
+        let found = super::super::problems_with("E0326", other);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found
+                .iter()
+                .all(|(_, m)| m.contains("its ingress controller is not ingress-nginx")),
+            "{found:?}"
+        );
     }
 }

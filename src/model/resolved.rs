@@ -206,6 +206,8 @@ pub struct Resources {
 /// Ingress controller settings of an environment.
 #[derive(Debug, Clone, Serialize)]
 pub struct IngressEnv {
+    /// Whether ingress-nginx serves the class (and reads its annotations).
+    pub nginx: bool,
     /// IngressClass name.
     pub class: String,
     /// Namespace of the controller.

@@ -13,7 +13,7 @@ mod service;
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    EnvironmentSpec, IngressEnvSpec, Runtime, SecretStoreSpec, ServiceOverride,
+    EnvironmentSpec, IngressController, IngressEnvSpec, Runtime, SecretStoreSpec, ServiceOverride,
 };
 use crate::model::{
     ContainerImages, IngressEnv, Peer, Platform, PlatformSpec, Quota, ResolvedEnv, ResolvedService,
@@ -172,6 +172,7 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
         }),
         container_defaults: env.container_defaults.as_ref().map(resources),
         ingress: IngressEnv {
+            nginx: env.ingress.controller == IngressController::IngressNginx,
             class: env.ingress.class.clone(),
             namespace: env.ingress.namespace.clone(),
             issuer: env.ingress.issuer.clone(),

@@ -114,10 +114,28 @@ pub struct ResourcesSpec {
     pub limits: ComputeSpec,
 }
 
+/// Which controller serves an environment's ingress class: what reads the annotations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum IngressController {
+    /// ingress-nginx: the HTTPS redirect, body size and timeouts go in its annotations.
+    #[default]
+    IngressNginx,
+    /// Any other controller: platgen writes no controller annotations, so `expose.body_size`
+    /// and `expose.timeout` cannot be set; configure those (and the HTTPS redirect) on it.
+    Other,
+}
+
 /// Ingress controller settings of an environment.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IngressEnvSpec {
+    /// The controller that serves `class`: `ingress-nginx` (default; it reads the annotations
+    /// for the HTTPS redirect, `expose.body_size` and `expose.timeout`) or `other` (no
+    /// controller annotations are written). Not told from the class name: ingress-nginx is
+    /// often installed under another one.
+    #[serde(default)]
+    pub controller: IngressController,
     /// IngressClass name (`spec.ingressClassName`).
     #[serde(default = "default_ingress_class")]
     #[schemars(extend("pattern" = NAME_PATTERN), length(max = SUBDOMAIN_MAX))]
@@ -135,6 +153,7 @@ pub struct IngressEnvSpec {
 impl Default for IngressEnvSpec {
     fn default() -> Self {
         Self {
+            controller: IngressController::default(),
             class: default_ingress_class(),
             namespace: default_ingress_namespace(),
             issuer: None,
