@@ -639,3 +639,48 @@ fn each_image_installs_its_own_workspace_member() {
         }
     }
 }
+
+/// gunicorn is told how long its workers have after SIGTERM: the grace period less the preStop
+/// sleep on Kubernetes, the whole of it in compose (one second kept for its own exit). A user's
+/// own gunicorn settings keep theirs, timeout included.
+#[test]
+fn gunicorn_gets_the_graceful_timeout_the_container_has() {
+    let files = compile_text(&SHAPES.replace(
+        "app = \"db_only.main:app\"\n",
+        "app = \"db_only.main:app\"\ntermination_grace = 60\nconfig = { GUNICORN_CMD_ARGS = \"--keep-alive 5\" }\n",
+    ));
+    let configmap = yaml(&files, "production/kubernetes/db-only-configmap.yaml");
+    assert_eq!(
+        configmap["data"]["GUNICORN_CMD_ARGS"],
+        "--keep-alive 5 --graceful-timeout=49"
+    );
+    let deployment = yaml(&files, "production/kubernetes/db-only-deployment.yaml");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"],
+        60
+    );
+    let compose = yaml(&files, "development/docker-compose.yml");
+    assert_eq!(
+        compose["services"]["db-only"]["environment"]["GUNICORN_CMD_ARGS"],
+        "--keep-alive 5 --graceful-timeout=59"
+    );
+    // The default grace (30 s) on the other services.
+    let configmap = yaml(&files, "production/kubernetes/cache-only-configmap.yaml");
+    assert_eq!(
+        configmap["data"]["GUNICORN_CMD_ARGS"],
+        "--graceful-timeout=19"
+    );
+    // A timeout of the user's own stands.
+    let files = compile_text(&SHAPES.replace(
+        "app = \"db_only.main:app\"\n",
+        "app = \"db_only.main:app\"\nconfig = { GUNICORN_CMD_ARGS = \"--graceful-timeout=5\" }\n",
+    ));
+    let configmap = yaml(&files, "production/kubernetes/db-only-configmap.yaml");
+    assert_eq!(
+        configmap["data"]["GUNICORN_CMD_ARGS"],
+        "--graceful-timeout=5"
+    );
+    // Workers run their own command: nothing is set for them.
+    let configmap = yaml(&files, "production/kubernetes/jobs-configmap.yaml");
+    assert!(configmap["data"].get("GUNICORN_CMD_ARGS").is_none());
+}

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    AutoscalingSpec, ComputeSpec, ConfigValue, EnvironmentSpec, ExposeSpec, ResourcesSpec,
+    AutoscalingSpec, ComputeSpec, ConfigValue, EnvironmentSpec, ExposeSpec, ResourcesSpec, Runtime,
     ScalePolicySpec, SecretSpec, ServiceKind, ServiceOverride, ServiceSpec,
 };
 use crate::model::{
@@ -151,6 +151,23 @@ pub(super) fn resolve_service(
     if let Some(workers) = workers {
         // gunicorn reads its worker count from WEB_CONCURRENCY: one image, per-environment value.
         config.insert("WEB_CONCURRENCY".to_owned(), workers.to_string());
+    }
+    if is_web && service.command.is_none() {
+        let grace = settings
+            .termination_grace
+            .unwrap_or(DEFAULT_TERMINATION_GRACE);
+        let timeout = format!(
+            "--graceful-timeout={}",
+            graceful_timeout(grace, env.runtime)
+        );
+        // Added to gunicorn settings of the user's own, unless they set the timeout themselves.
+        let args = config.entry("GUNICORN_CMD_ARGS".to_owned()).or_default();
+        if !args.contains("--graceful-timeout") {
+            if !args.is_empty() {
+                args.push(' ');
+            }
+            args.push_str(&timeout);
+        }
     }
 
     let command = match (service.kind, &service.command) {
@@ -301,7 +318,20 @@ pub(super) fn resolve_service(
     }
 }
 
-/// gunicorn with uvicorn workers; the worker count comes from `WEB_CONCURRENCY`.
+/// How long gunicorn lets its workers finish their requests after SIGTERM before it kills them
+/// (its own default is 30 s, whatever the container is given). The container has the grace
+/// period after SIGTERM, less the preStop sleep on Kubernetes (SIGTERM comes after the hook);
+/// one second of it is kept for gunicorn's own exit.
+fn graceful_timeout(termination_grace: u32, runtime: Runtime) -> u32 {
+    let after_sigterm = match runtime {
+        Runtime::Kubernetes => termination_grace.saturating_sub(PRE_STOP_SLEEP),
+        Runtime::Compose => termination_grace,
+    };
+    after_sigterm.saturating_sub(1).max(1)
+}
+
+/// gunicorn with uvicorn workers; the worker count comes from `WEB_CONCURRENCY`, the graceful
+/// timeout from `GUNICORN_CMD_ARGS` (both per environment).
 fn web_command(app: &str, port: Option<u16>) -> Vec<String> {
     let port = port.unwrap_or(DEFAULT_WEB_PORT);
     [
@@ -320,4 +350,20 @@ fn web_command(app: &str, port: Option<u16>) -> Vec<String> {
     .iter()
     .map(|s| (*s).to_owned())
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gunicorn_finishes_requests_before_the_container_is_killed() {
+        // Kubernetes: SIGTERM comes after the 10 s preStop sleep; 30 s of grace leave 20.
+        assert_eq!(graceful_timeout(30, Runtime::Kubernetes), 19);
+        assert_eq!(graceful_timeout(120, Runtime::Kubernetes), 109);
+        // Compose runs no preStop hook.
+        assert_eq!(graceful_timeout(30, Runtime::Compose), 29);
+        // Never zero (gunicorn would kill its workers at once).
+        assert_eq!(graceful_timeout(5, Runtime::Kubernetes), 1);
+    }
 }
