@@ -634,9 +634,9 @@ fn every_dashboard_query_parses() {
     assert!(count > 20, "only {count} queries");
 }
 
-#[test]
-#[ignore = "needs the validators: run scripts/test"]
-fn rule_tests_fail_when_a_threshold_is_wrong() {
+/// The reference's production rules and their tests in a temporary folder, and a runner of
+/// `promtool test rules platform-api.yml` there.
+fn production_rule_tests() -> (tempfile::TempDir, impl Fn() -> std::process::Output) {
     let dir = tempfile::tempdir().expect("temp dir");
     let files = files_of("reference");
     let base = "production/prometheus";
@@ -646,13 +646,69 @@ fn rule_tests_fail_when_a_threshold_is_wrong() {
         std::fs::write(target, content).expect("write");
     }
     let tests = dir.path().join(base).join("tests");
-    let run = || {
+    let run = move || {
         promtool()
             .args(["test", "rules", "platform-api.yml"])
             .current_dir(&tests)
             .output()
             .expect("promtool runs")
     };
+    (dir, run)
+}
+
+#[test]
+#[ignore = "needs the validators: run scripts/test"]
+fn rule_tests_fail_when_absent_errors_are_not_zero() {
+    let (dir, run) = production_rule_tests();
+    let output = run();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    // The bad-event side without its `or 0 * total` fallback, as it was: a service that never
+    // failed has no error series, and its SLI, burn rate and budget go missing.
+    let rules_file = dir
+        .path()
+        .join("production/prometheus/rules/platform-api.yml");
+    let original = std::fs::read_to_string(&rules_file).expect("read");
+    let mut lines = original.lines().peekable();
+    let mut without = String::new();
+    while let Some(line) = lines.next() {
+        if line.trim() == "or"
+            && lines
+                .peek()
+                .is_some_and(|l| l.trim().starts_with("0 * sum("))
+        {
+            lines.next();
+            continue;
+        }
+        without.push_str(line);
+        without.push('\n');
+    }
+    assert_ne!(without, original);
+    std::fs::write(&rules_file, without).expect("write");
+    let output = run();
+    assert!(
+        !output.status.success(),
+        "the rules without a 0 for absent errors passed the tests"
+    );
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        report.contains("slo:period_error_budget_remaining:ratio") && report.contains("got: nil"),
+        "{report}"
+    );
+}
+
+#[test]
+#[ignore = "needs the validators: run scripts/test"]
+fn rule_tests_fail_when_a_threshold_is_wrong() {
+    let (dir, run) = production_rule_tests();
+    let base = "production/prometheus";
     assert!(
         run().status.success(),
         "{}",

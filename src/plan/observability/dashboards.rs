@@ -209,9 +209,19 @@ pub fn overview_dashboard(platform: &Platform, env: &ResolvedEnv) -> Dashboard {
         "timeseries",
         SIZE_TIMESERIES,
         "Error rate by service",
-        &format!("Share of requests with status {} over 5m.", metrics.error_status),
+        &format!(
+            "Share of requests with status {} over 5m.",
+            metrics.error_status
+        ),
         vec![Query::new(
-            format!("sum by ({SERVICE_LABEL}) (rate({requests}{errors}[{RATE_WINDOW}])) / sum by ({SERVICE_LABEL}) (rate({requests}{scope}[{RATE_WINDOW}]))"),
+            {
+                let total =
+                    format!("sum by ({SERVICE_LABEL}) (rate({requests}{scope}[{RATE_WINDOW}]))");
+                let bad =
+                    format!("sum by ({SERVICE_LABEL}) (rate({requests}{errors}[{RATE_WINDOW}]))");
+                // Per service: 0 for a service with traffic but no error series yet.
+                one_line(&format!("{} / {total}", promql::or_zero(&bad, &total)))
+            },
             "{{service}}",
         )],
         Look::alert_above("percentunit", platform.observability.alerts.error_rate),

@@ -114,6 +114,10 @@ impl ServiceSeries<'_> {
 
     /// Error ratio of an SLI over a window: failed requests (availability) or requests slower
     /// than the threshold (latency) over all requests. Several lines, for rule files.
+    ///
+    /// Only the availability side needs [`or_zero`]: a histogram child exports every bucket and
+    /// its `_count` together from its first observation, so the threshold's bucket (E0320: one of
+    /// `buckets`) exists exactly when the count does.
     pub fn error_ratio(&self, kind: SloKind, threshold: Option<Decimal>, window: &str) -> String {
         match (kind, threshold) {
             (SloKind::Latency, Some(bound)) => format!(
@@ -121,15 +125,16 @@ impl ServiceSeries<'_> {
                 self.bucket(bound),
                 self.count()
             ),
-            _ => format!(
-                "sum(rate({}[{window}]))\n/\nsum(rate({}[{window}]))",
-                self.errors(),
-                self.requests()
-            ),
+            _ => {
+                let total = format!("sum(rate({}[{window}]))", self.requests());
+                let errors = format!("sum(rate({}[{window}]))", self.errors());
+                format!("{}\n/\n{total}", or_zero(&errors, &total))
+            }
         }
     }
 
-    /// Rate of bad events of an SLI (per second, over 5m).
+    /// Rate of bad events of an SLI (per second, over 5m); 0, not nothing, when there were
+    /// requests but none failed (see [`or_zero`]).
     pub fn bad_rate(&self, kind: SloKind, threshold: Option<Decimal>) -> String {
         match (kind, threshold) {
             (SloKind::Latency, Some(bound)) => format!(
@@ -137,7 +142,10 @@ impl ServiceSeries<'_> {
                 self.count(),
                 self.bucket(bound)
             ),
-            _ => format!("sum(rate({}[{RATE_WINDOW}]))", self.errors()),
+            _ => or_zero(
+                &format!("sum(rate({}[{RATE_WINDOW}]))", self.errors()),
+                &self.total_rate(SloKind::Availability),
+            ),
         }
     }
 
@@ -156,6 +164,19 @@ impl ServiceSeries<'_> {
             self.buckets()
         )
     }
+}
+
+/// Bad events, or 0 where there was traffic but no bad-event series: `(bad or 0 * total)`.
+///
+/// A client creates a status's series only with its first such request, so a service that never
+/// failed has no error series, `sum()` over nothing is empty (not 0), and every ratio, burn rate
+/// and budget built on it would be missing for exactly the healthiest services. `bad` and
+/// `total` must aggregate to the same labels (both plain `sum`, or both `sum by (x)`): `or` then
+/// matches on those labels and adds a 0 for each group with traffic but no errors, while a group
+/// without traffic stays absent (no data, not "0 % errors"); `0 * total` keeps its labels, where
+/// `vector(0)` would have none and would invent a 0 without any traffic.
+pub fn or_zero(bad: &str, total: &str) -> String {
+    format!("(\n  {bad}\n  or\n  0 * {total}\n)")
 }
 
 /// A recorded SLO series of one objective: `slo:…{service="…", slo="…", env="…"}`.
@@ -238,6 +259,32 @@ mod tests {
         );
         assert!(s.bucket(Decimal::int(1)).contains(r#"le=~"1|1[.]0""#));
         assert_eq!(quote("a\"b\\"), r#""a\"b\\""#);
+    }
+
+    #[test]
+    fn errors_are_zero_only_where_there_is_traffic() {
+        let m = metrics();
+        let s = ServiceSeries {
+            metrics: &m,
+            service: "api",
+            env: "production",
+        };
+        let total = r#"sum(rate(http_requests_total{service="api", env="production"}[5m]))"#;
+        let errors =
+            r#"sum(rate(http_requests_total{service="api", env="production", status=~"5.."}[5m]))"#;
+        assert_eq!(
+            one_line(&s.error_ratio(SloKind::Availability, None, "5m")),
+            format!("({errors} or 0 * {total}) / {total}")
+        );
+        assert_eq!(
+            one_line(&s.bad_rate(SloKind::Availability, None)),
+            format!("({errors} or 0 * {total})")
+        );
+        // The latency side reads a bucket that exists whenever the count does: left as it was.
+        assert!(
+            !s.error_ratio(SloKind::Latency, Some(Decimal::new(5, 1)), "5m")
+                .contains(" or ")
+        );
     }
 
     #[test]

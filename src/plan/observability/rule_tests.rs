@@ -1,8 +1,10 @@
 //! `promtool test rules` files rendered beside the rules. Synthetic traffic with a constant error
 //! ratio from the start of a test makes every window's ratio that ratio, so each burn-rate tier
 //! is shown to fire just above its threshold and to stay silent just below it (with exactly the
-//! slower tiers firing that should), healthy traffic fires nothing, and a short total outage
-//! pages and clears once the short window is clean again.
+//! slower tiers firing that should), healthy traffic fires nothing, traffic without a single
+//! failure (no error series at all) records an SLI of 0 and the whole budget while no traffic
+//! records nothing, and a short total outage pages and clears once the short window is clean
+//! again.
 
 use std::collections::BTreeMap;
 
@@ -206,7 +208,10 @@ impl<'a> TestBuilder<'a> {
         format!("{metric}{}", promql::matchers(&list))
     }
 
-    /// Requests of which `bad` per minute fail (availability) or are slow (latency).
+    /// Requests of which `bad` per minute fail (availability) or are slow (latency). Without a
+    /// single failure there is no error series at all, as with the Python client, which creates
+    /// a status's series only with its first such request (a histogram's buckets exist from its
+    /// first observation, so a latency SLI always has its bucket).
     fn traffic(
         &self,
         service: &str,
@@ -245,16 +250,17 @@ impl<'a> TestBuilder<'a> {
                     labels
                 };
                 let failing = error_status_example(&metrics.error_status);
-                vec![
-                    InputSeries {
-                        series: self.named(&metrics.requests, &status("200".to_owned())),
-                        values: segments(&good),
-                    },
-                    InputSeries {
+                let mut series = vec![InputSeries {
+                    series: self.named(&metrics.requests, &status("200".to_owned())),
+                    values: segments(&good),
+                }];
+                if bad.iter().any(|(rate, _)| rate.is_positive()) {
+                    series.push(InputSeries {
                         series: self.named(&metrics.requests, &status(failing)),
                         values: segments(bad),
-                    },
-                ]
+                    });
+                }
+                series
             }
         }
     }
@@ -269,7 +275,7 @@ impl<'a> TestBuilder<'a> {
         let mut tests = Vec::new();
         if let Some(slo) = &service.slo {
             for objective in &slo.objectives {
-                tests.extend(self.slo_groups(service, file, objective));
+                tests.extend(self.slo_groups(service, file, objective, &slo.window));
             }
         }
         tests.extend(self.operational_groups(service, file));

@@ -5,9 +5,10 @@ use super::{
     alerts_named, expected, fired_by, minutes, settled, shown_percent,
 };
 use crate::model::ResolvedService;
-use crate::model::slo::{BurnTier, Decimal, Objective};
+use crate::model::slo::{BurnTier, Decimal, Objective, SloKind};
 use crate::plan::observability::promql::{
-    self, BUDGET_REMAINING, ENV_LABEL, ERROR_BUDGET, SERVICE_LABEL, SLO_LABEL,
+    self, BAD_RATE, BUDGET_REMAINING, CURRENT_BURN_RATE, ENV_LABEL, ERROR_BUDGET, SERVICE_LABEL,
+    SLO_LABEL, error_ratio_name,
 };
 use crate::plan::observability::rules::{AlertKind, RuleFile, VALUE_PERCENT, tiers_above};
 
@@ -17,6 +18,7 @@ impl<'a> TestBuilder<'a> {
         service: &'a ResolvedService,
         file: &RuleFile,
         objective: &Objective,
+        window: &str,
     ) -> Vec<TestGroup> {
         let tiers = &self.rules.platform.observability.burn_tiers;
         let kind = objective.kind;
@@ -94,6 +96,60 @@ impl<'a> TestBuilder<'a> {
                 ),
             ],
         )];
+        // Not one bad request: for availability there is no error series at all, and the SLI
+        // must still be 0 (not missing) so the budget shows whole on the dashboards.
+        let clean = match kind {
+            SloKind::Availability => "only successful requests (no error series at all)",
+            SloKind::Latency => "every request within the threshold",
+        };
+        let zero = |name: &str| {
+            sample(
+                rec(name),
+                format!("{name}{recorded_labels}"),
+                Decimal::int(0),
+                slowest,
+            )
+        };
+        let mut clean_samples = vec![
+            zero(&error_ratio_name("5m")),
+            zero(&error_ratio_name(window)),
+            zero(CURRENT_BURN_RATE),
+        ];
+        clean_samples.push(sample(
+            rec(BUDGET_REMAINING),
+            format!("{BUDGET_REMAINING}{recorded_labels}"),
+            Decimal::int(1),
+            slowest,
+        ));
+        groups.push(scenario(
+            format!(
+                "{label}: {clean} records an error ratio of 0, leaves the whole budget and fires nothing"
+            ),
+            Decimal::int(0),
+            slowest,
+            clean_samples,
+        ));
+        // No traffic at all is no data, not "0 % errors".
+        groups.push(TestGroup {
+            name: format!(
+                "{label}: no traffic at all records no bad-event rate, no error ratio and no budget"
+            ),
+            interval: "1m",
+            input_series: Vec::new(),
+            alert_rule_test: Vec::new(),
+            promql_expr_test: [
+                error_ratio_name("5m"),
+                BAD_RATE.to_owned(),
+                BUDGET_REMAINING.to_owned(),
+            ]
+            .iter()
+            .map(|name| ExprTest {
+                expr: rec(name),
+                eval_time: format!("{}m", 2 * EVAL),
+                exp_samples: Vec::new(),
+            })
+            .collect(),
+        });
         for tier in tiers {
             let threshold = objective.burn_threshold(tier);
             let over = threshold
