@@ -149,6 +149,7 @@ const CASES: &[Case] = &[
     case("scrape-interval-overflow.toml", "E0206", 34, 19, "`observability.scrape_interval` is 99999999999999999999s, longer than the maximum 365d", Some("use at most 365d")),
     case("scrape-interval-too-coarse.toml", "E0335", 34, 19, "`scrape_interval = \"10m\"` is too coarse for the rules' shortest rate window, 5m: a rate needs at least 4 scrapes in its window", Some("scrape at least every 75s (5m / 4)")),
     case("slo-target-too-low.toml", "E0336", 24, 24, "availability 90% of `api` leaves a budget so large that its `page-1h` alert could never fire", Some("raise it to at least 93.06%")),
+    case("quota-without-room-for-sidecars.toml", "E0324", 20, 70, "need at least 12500m of limits.cpu (10 of it for the Istio sidecars of its 5 pods), but its quota allows 4", Some("plus 5 × 2 for the injected Istio sidecars; or lower replicas or per-pod limits, or the sidecars' `istio_proxy.limits.cpu`")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

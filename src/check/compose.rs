@@ -13,6 +13,7 @@ const ENVIRONMENT: &[&str] = &[
     "namespace",
     "nodes",
     "istio",
+    "istio_proxy",
     "quota",
     "container_defaults",
     "ingress",

@@ -14,6 +14,7 @@ mod quota;
 mod replicas;
 mod resources;
 mod shutdown;
+mod sidecar;
 mod slo;
 mod unused;
 mod variables;
@@ -53,6 +54,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
     replicas::check_replicas(doc, platform, &mut diagnostics);
+    sidecar::check_istio_proxy(doc, platform, &mut diagnostics);
     quota::check_quotas(doc, platform, &mut diagnostics);
     nodes::check_nodes(doc, platform, &mut diagnostics);
     shutdown::check_shutdown(doc, platform, &mut diagnostics);

@@ -74,7 +74,7 @@ fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String 
 }
 
 /// Each resource whose limit is below its request: (`cpu` or `memory`, the problem).
-fn compare(requests: &Compute, limits: &Compute) -> Vec<(&'static str, String)> {
+pub(super) fn compare(requests: &Compute, limits: &Compute) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     if let (Some(r), Some(l)) = (&requests.cpu, &limits.cpu)
         && let (Some(rv), Some(lv)) = (cpu_millis(r), cpu_millis(l))

@@ -105,6 +105,8 @@ pub struct ResolvedEnv {
     pub nodes: Option<u32>,
     /// Istio sidecar injection.
     pub istio: bool,
+    /// Resources of the injected `istio-proxy` sidecar, every field set, where `istio` is on.
+    pub istio_proxy: Option<Resources>,
     /// Whether compose runs Jaeger, Prometheus and Grafana beside the services.
     pub observability: bool,
     /// Image tag deployed.

@@ -13,11 +13,12 @@ mod service;
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    EnvironmentSpec, IngressController, IngressEnvSpec, Runtime, SecretStoreSpec, ServiceOverride,
+    EnvironmentSpec, IngressController, IngressEnvSpec, ResourcesSpec, Runtime, SecretStoreSpec,
+    ServiceOverride,
 };
 use crate::model::{
-    ContainerImages, IngressEnv, Peer, Platform, PlatformSpec, Quota, ResolvedEnv, ResolvedService,
-    SecretStore,
+    Compute, ContainerImages, IngressEnv, Peer, Platform, PlatformSpec, Quota, ResolvedEnv,
+    ResolvedService, Resources, SecretStore,
 };
 
 pub use dependency::{
@@ -107,6 +108,7 @@ fn build_env() -> EnvironmentSpec {
         namespace: None,
         nodes: None,
         istio: false,
+        istio_proxy: None,
         observability: false,
         image_tag: None,
         quota: None,
@@ -117,6 +119,30 @@ fn build_env() -> EnvironmentSpec {
         secret_store: None,
         config: BTreeMap::new(),
         service_overrides: ServiceOverride::default(),
+    }
+}
+
+/// Istio's own defaults for the injected proxy (`global.proxy.resources` in its Helm values and
+/// IstioOperator profiles): requests `100m` CPU and `128Mi`, limits `2000m` CPU and `1Gi`.
+const ISTIO_PROXY_REQUESTS: (&str, &str) = ("100m", "128Mi");
+const ISTIO_PROXY_LIMITS: (&str, &str) = ("2000m", "1Gi");
+
+/// The sidecar's resources, each field the environment leaves out at Istio's default. platgen
+/// writes all four on the pod rather than relying on the mesh-wide default, which operators
+/// often change: the quota check then counts exactly what each injected sidecar takes.
+fn istio_proxy(spec: &ResourcesSpec) -> Resources {
+    let with_default = |set: &Option<String>, default: &str| {
+        Some(set.clone().unwrap_or_else(|| default.to_owned()))
+    };
+    Resources {
+        requests: Compute {
+            cpu: with_default(&spec.requests.cpu, ISTIO_PROXY_REQUESTS.0),
+            memory: with_default(&spec.requests.memory, ISTIO_PROXY_REQUESTS.1),
+        },
+        limits: Compute {
+            cpu: with_default(&spec.limits.cpu, ISTIO_PROXY_LIMITS.0),
+            memory: with_default(&spec.limits.memory, ISTIO_PROXY_LIMITS.1),
+        },
     }
 }
 
@@ -160,6 +186,13 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
             .unwrap_or_else(|| default_namespace(&spec.platform.name, name)),
         nodes: env.nodes,
         istio: env.istio,
+        istio_proxy: env.istio.then(|| {
+            istio_proxy(
+                env.istio_proxy
+                    .as_ref()
+                    .unwrap_or(&ResourcesSpec::default()),
+            )
+        }),
         observability: env.observability,
         image_tag: env
             .image_tag

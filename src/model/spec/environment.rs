@@ -35,6 +35,12 @@ pub struct EnvironmentSpec {
     /// Label the namespace for Istio sidecar injection.
     #[serde(default)]
     pub istio: bool,
+    /// Resources of the injected `istio-proxy` sidecar where `istio = true`, written on every pod
+    /// as Istio's `sidecar.istio.io/proxyCPU`, `proxyCPULimit`, `proxyMemory` and
+    /// `proxyMemoryLimit` annotations (and counted by the quota check); what is left out takes
+    /// Istio's defaults: requests 100m CPU and 128Mi, limits 2000m CPU and 1Gi.
+    #[serde(default)]
+    pub istio_proxy: Option<ResourcesSpec>,
     /// Run the observability stack (Jaeger with OTLP, Prometheus, Grafana) beside the services in
     /// compose environments, and render Prometheus rules and config, Grafana dashboards for this
     /// environment (default true).
