@@ -339,64 +339,192 @@ const DEPLOYS: [(&str, &str, &str, &str); 2] = [
     ),
 ];
 
+/// The index of the first step whose `run` satisfies `test`.
+fn step_running(steps: &[Value], what: &str, test: impl Fn(&str) -> bool) -> usize {
+    steps
+        .iter()
+        .position(|s| s["run"].as_str().is_some_and(&test))
+        .unwrap_or_else(|| panic!("a step that {what}"))
+}
+
+/// The Python program of the step that pins the image tag (between `<<'PY'` and `PY`).
+fn pin_program(steps: &[Value]) -> String {
+    let run = steps
+        .iter()
+        .filter_map(|s| s["run"].as_str())
+        .find(|r| r.contains("pin_image_tag() {"))
+        .expect("a step defines pin_image_tag");
+    let (_, program) = run.split_once("<<'PY'\n").expect("a heredoc");
+    let (program, _) = program.split_once("\nPY\n").expect("its end");
+    program.to_owned()
+}
+
 #[test]
-fn kubectl_deploys_roll_each_service_in_the_namespace_the_manifests_define() {
+fn kubectl_deploys_apply_the_rendered_manifests_and_roll_each_service() {
     let files = common::compile(&common::root().join("platform.toml"));
     for (name, id, env, tag) in DEPLOYS {
         let job = &workflow(&files, name)["jobs"][id];
         assert_eq!(job["environment"]["name"], env);
         assert_eq!(job["concurrency"]["group"], format!("deploy-{env}"));
         assert_eq!(job["concurrency"]["cancel-in-progress"], false);
+        assert_eq!(job["permissions"], serde_json::json!({"contents": "read"}));
+        assert_eq!(job["env"]["ENVIRONMENT"], env);
         assert_eq!(job["env"]["NAMESPACE"], namespace(&files, env), "{id}");
+        // The tag the build job pushed for this run.
         assert_eq!(job["env"]["IMAGE_TAG"], tag);
+        assert_eq!(job["env"]["PLATGEN_CONFIG"], "platform.toml");
+        assert_eq!(job["env"]["PLATGEN_OUT"], "out");
         let steps = job["steps"].as_array().expect("steps");
-        let kubeconfig = steps[0]["run"]
-            .as_str()
-            .expect("first step writes the kubeconfig");
-        assert!(kubeconfig.contains("umask 077"));
-        assert!(kubeconfig.contains("\"${RUNNER_TEMP}/kubeconfig\""));
-        assert!(kubeconfig.contains(">> \"${GITHUB_ENV}\""));
         assert!(
-            !kubeconfig.contains("echo \"${KUBE_CONFIG}"),
+            steps[0]["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/checkout@"))
+        );
+        assert_eq!(steps[0]["with"]["persist-credentials"], false);
+        assert!(
+            steps[0]["with"].get("ref").is_none(),
+            "{id}: the commit this run built"
+        );
+
+        // The tag is pinned in platform.toml (the workspace only), then this environment rendered.
+        let render = step_running(steps, "renders", |r| r.contains("platgen render"));
+        let script = steps[render]["run"].as_str().expect("run");
+        let pinned = script.find("\npin_image_tag\n").expect("the tag is pinned");
+        let rendered = script
+            .find(
+                "platgen render --config \"${PLATGEN_CONFIG}\" --out \"${PLATGEN_OUT}\" \
+                 --env \"${ENVIRONMENT}\"",
+            )
+            .expect("renders this environment into the out dir");
+        assert!(pinned < rendered, "{id}: pinned before rendering");
+        assert!(
+            !script.contains("git commit") && !script.contains("git push"),
+            "{id}: the pin is never committed"
+        );
+        assert!(
+            steps[render]["env"]["TOMLKIT"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("tomlkit=="))
+        );
+
+        // The kubeconfig exists only from after the render to the end of the job.
+        let kubeconfig = step_running(steps, "writes the kubeconfig", |r| {
+            r.contains("base64 --decode")
+        });
+        assert!(
+            render < kubeconfig,
+            "{id}: platgen and uv never see the kubeconfig"
+        );
+        let write = steps[kubeconfig]["run"].as_str().expect("run");
+        assert!(write.contains("umask 077"));
+        assert!(write.contains("\"${RUNNER_TEMP}/kubeconfig\""));
+        assert!(write.contains(">> \"${GITHUB_ENV}\""));
+        assert!(
+            !write.contains("echo \"${KUBE_CONFIG}"),
             "the secret is never echoed"
         );
-        let set: Vec<&str> = steps
+        let last = steps.last().expect("steps");
+        assert_eq!(last["if"], "always()");
+        assert_eq!(last["run"], "rm -f -- \"${RUNNER_TEMP}/kubeconfig\"");
+
+        // What is applied is the environment's kustomization, as rendered.
+        let apply = step_running(steps, "applies", |r| r.starts_with("kubectl apply"));
+        assert!(kubeconfig < apply);
+        let manifests = steps[apply]["env"]["MANIFESTS"]
+            .as_str()
+            .expect("MANIFESTS");
+        assert_eq!(manifests, format!("out/{env}/kubernetes"));
+        let kustomization = yaml(
+            &files,
+            &format!(
+                "{}/kustomization.yaml",
+                manifests.strip_prefix("out/").expect("in out")
+            ),
+        );
+        assert_eq!(kustomization["kind"], "Kustomization");
+        let run = steps[apply]["run"].as_str().expect("run");
+        assert!(run.contains("--kustomize \"${MANIFESTS}\""), "{run}");
+        assert!(run.contains("--server-side"), "{run}");
+        assert!(!run.contains("--prune"), "{run}: nothing is pruned blindly");
+        assert!(
+            steps.iter().all(|s| !s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("kubectl set image"))),
+            "{id}: images come from the manifests only"
+        );
+
+        // Every Deployment of the environment is waited for, after the apply.
+        let waits: Vec<(usize, &str)> = steps
             .iter()
-            .filter(|s| {
-                s["run"]
-                    .as_str()
-                    .is_some_and(|r| r.starts_with("kubectl set image"))
-            })
-            .map(|s| s["env"]["DEPLOYMENT"].as_str().expect("deployment"))
-            .collect();
-        let waited: Vec<&str> = steps
-            .iter()
-            .filter(|s| {
+            .enumerate()
+            .filter(|(_, s)| {
                 s["run"]
                     .as_str()
                     .is_some_and(|r| r.starts_with("kubectl rollout status"))
             })
-            .map(|s| s["env"]["DEPLOYMENT"].as_str().expect("deployment"))
+            .map(|(i, s)| (i, s["env"]["DEPLOYMENT"].as_str().expect("deployment")))
             .collect();
+        assert!(
+            waits
+                .iter()
+                .all(|(i, _)| apply < *i && *i < steps.len() - 1)
+        );
+        let waited: Vec<&str> = waits.iter().map(|(_, d)| *d).collect();
         let deployments: Vec<String> = files
             .iter()
             .filter_map(|f| f.path.strip_prefix(&format!("{env}/kubernetes/")))
             .filter_map(|f| f.strip_suffix("-deployment.yaml"))
             .map(str::to_owned)
             .collect();
-        assert_eq!(set, deployments, "{id}: every Deployment of {env}");
+        assert!(!deployments.is_empty());
         assert_eq!(waited, deployments, "{id}: every rollout waited for");
+        for deployment in &deployments {
+            assert!(
+                kustomization["resources"]
+                    .as_array()
+                    .expect("resources")
+                    .iter()
+                    .any(|r| r == &format!("{deployment}-deployment.yaml")),
+                "{id}: {deployment} is applied"
+            );
+        }
     }
-    let staging = &workflow(&files, "ci.yml")["jobs"]["deploy-staging"];
+    let kubeconfig_secret = |name: &str, id: &str| {
+        let job = &workflow(&files, name)["jobs"][id];
+        let steps = job["steps"].as_array().expect("steps").clone();
+        let i = step_running(&steps, "writes the kubeconfig", |r| {
+            r.contains("base64 --decode")
+        });
+        steps[i]["env"]["KUBE_CONFIG"].clone()
+    };
     assert_eq!(
-        staging["steps"][0]["env"]["KUBE_CONFIG"],
+        kubeconfig_secret("ci.yml", "deploy-staging"),
         "${{ secrets.KUBE_CONFIG_STAGING }}"
     );
-    let production = &workflow(&files, "release.yml")["jobs"]["deploy-production"];
     assert_eq!(
-        production["steps"][0]["env"]["KUBE_CONFIG"],
+        kubeconfig_secret("release.yml", "deploy-production"),
         "${{ secrets.KUBE_CONFIG_PROD }}"
     );
+}
+
+/// Both strategies set `image_tag` with the same program: a deploy by kubectl applies what the
+/// GitOps deploy would commit.
+#[test]
+fn both_deploy_strategies_pin_the_tag_with_one_program() {
+    let kubectl = common::compile(&common::root().join("platform.toml"));
+    let gitops = common::compile(&common::root().join("tests/platforms/gitops.toml"));
+    for (name, id, _, _) in DEPLOYS {
+        let program = |files: &[RenderedFile]| {
+            let job = &workflow(files, name)["jobs"][id];
+            pin_program(job["steps"].as_array().expect("steps"))
+        };
+        let pin = program(&kubectl);
+        assert!(
+            pin.contains("[\"image_tag\"] = os.environ[\"IMAGE_TAG\"]"),
+            "{pin}"
+        );
+        assert_eq!(pin, program(&gitops), "{name} {id}");
+    }
 }
 
 /// The expression inside `${{ … }}`.

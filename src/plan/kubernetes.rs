@@ -36,6 +36,12 @@ fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
     kinds
 }
 
+/// The folder of an environment's manifests and their kustomization, relative to the output
+/// directory: what Argo CD, Flux or the kubectl deploy job apply.
+pub(super) fn manifests_dir(environment: &str) -> String {
+    format!("{environment}/kubernetes")
+}
+
 pub(super) fn plan_kubernetes<'a>(
     platform: &Value,
     env: &'a ResolvedEnv,
@@ -43,7 +49,7 @@ pub(super) fn plan_kubernetes<'a>(
     artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let env_value = Value::from(Serde(env));
-    let dir = format!("{}/kubernetes", env.name);
+    let dir = manifests_dir(&env.name);
     let mut resources = Vec::new();
     let mut push = |file: String,
                     template: &str,

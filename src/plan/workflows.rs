@@ -5,7 +5,7 @@
 //!
 //! Rust decides every value: which services are built (exactly those with a Dockerfile), which
 //! service containers the tests get (exactly the dependencies the services use), which
-//! deployments each deploy job rolls, and every GitHub expression that carries a configured
+//! manifests each deploy job applies and which deployments it waits for, and every GitHub expression that carries a configured
 //! name. The templates under `templates/github/` only lay them out, in the alternate syntax
 //! (`{{{ }}}`, `{%% %%}`) so GitHub's own `${{ … }}` is written literally. Values reach `run:`
 //! scripts only through `env:`, never inside the script text.
@@ -45,19 +45,13 @@ pub struct BuildImage {
     pub image: String,
 }
 
-/// One Deployment a deploy job rolls.
+/// One Deployment a deploy job rolls out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeployedService {
     /// Service name.
     pub name: String,
     /// Deployment name.
     pub deployment: String,
-    /// Container name inside it.
-    pub container: String,
-    /// Image repository, without tag.
-    pub image: String,
-    /// Name of the step that sets its image.
-    pub set_image_step: String,
     /// Name of the step that waits for its rollout.
     pub rollout_step: String,
 }
@@ -77,6 +71,9 @@ pub struct DeployJob {
     pub image_tag: String,
     /// Expression reading the kubeconfig secret.
     pub kubeconfig: String,
+    /// The environment's kustomization folder, relative to the repository root: what the
+    /// kubectl strategy applies.
+    pub manifests: String,
     /// Deployments rolled, in declaration order: the services enabled in the environment.
     pub services: Vec<DeployedService>,
 }
@@ -106,9 +103,10 @@ fn secret(name: &str) -> String {
 }
 
 /// The deploy job of `target`; none when its environment runs no service: there is no image to
-/// set or pin, and no rollout to wait for.
+/// pin, and no rollout to wait for.
 fn deploy_job(
     platform: &Platform,
+    ci: &Ci,
     target: &DeployTarget,
     id: &str,
     tag: &str,
@@ -126,9 +124,6 @@ fn deploy_job(
         .map(|service| DeployedService {
             name: service.name.clone(),
             deployment: service.names.workload.clone(),
-            container: service.names.workload.clone(),
-            image: service.image_repository.clone(),
-            set_image_step: format!("Set the image of {}", service.name),
             rollout_step: format!("Wait for the rollout of {}", service.name),
         })
         .collect();
@@ -139,6 +134,7 @@ fn deploy_job(
         concurrency_group: format!("deploy-{}", target.environment),
         image_tag: tag.to_owned(),
         kubeconfig: secret(&target.kubeconfig_secret),
+        manifests: format!("{}/{}", ci.out, super::kubernetes::manifests_dir(&env.name)),
         services,
     })
 }
@@ -211,11 +207,16 @@ pub(super) fn plan_workflows(
     let staging = ci
         .staging
         .as_ref()
-        .and_then(|t| deploy_job(platform, t, "deploy-staging", "${{ github.sha }}"));
-    let production = ci
-        .production
-        .as_ref()
-        .and_then(|t| deploy_job(platform, t, "deploy-production", "${{ github.ref_name }}"));
+        .and_then(|t| deploy_job(platform, ci, t, "deploy-staging", "${{ github.sha }}"));
+    let production = ci.production.as_ref().and_then(|t| {
+        deploy_job(
+            platform,
+            ci,
+            t,
+            "deploy-production",
+            "${{ github.ref_name }}",
+        )
+    });
     let context = vec![
         ("platform", platform_value.clone()),
         ("ci", Value::from(Serde(ci))),

@@ -36,9 +36,10 @@ pub struct CiSpec {
     #[serde(default)]
     #[schemars(extend("pattern" = BRANCH_NAME_PATTERN))]
     pub deploy_branch: Option<String>,
-    /// How deploys roll a new image out: `kubectl` (default: `kubectl set image` per service,
-    /// then wait for the rollout) or `gitops` (pin the tag in `platform.toml`, re-render,
-    /// commit and push, so Argo CD / Flux roll out `out/<env>/kubernetes/`).
+    /// How deploys roll a new image out: `kubectl` (default: render the environment with the
+    /// new tag, `kubectl apply` its `out/<env>/kubernetes/`, wait for every rollout) or `gitops`
+    /// (pin the tag in `platform.toml`, re-render, commit and push, so Argo CD / Flux roll out
+    /// `out/<env>/kubernetes/`).
     #[serde(default)]
     pub deploy: DeployStrategy,
     /// Where ci.yml deploys every push to `deploy_branch`.
@@ -102,7 +103,8 @@ pub enum WorkflowsLocation {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeployStrategy {
-    /// `kubectl set image` and `kubectl rollout status` per service, with a kubeconfig secret.
+    /// Render the environment with the new tag, `kubectl apply` its kustomization and
+    /// `kubectl rollout status` per service, with a kubeconfig secret.
     #[default]
     Kubectl,
     /// Commit the new image tag (`platform.toml` and the re-rendered `out/`) for a GitOps
