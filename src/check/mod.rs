@@ -356,6 +356,14 @@ fn config_keys<'a>(spec: &'a PlatformSpec, service: &str) -> BTreeMap<&'a str, S
     keys
 }
 
+/// For the rules' unit tests: `tests/fixtures/small.toml` with `api_settings` added to the
+/// service `api` (after its `replicas = 2`) and `extra` appended.
+#[cfg(test)]
+pub(crate) fn small_with(api_settings: &str, extra: &str) -> String {
+    let fixture = include_str!("../../tests/fixtures/small.toml");
+    fixture.replace("replicas = 2\n", &format!("replicas = 2\n{api_settings}")) + extra
+}
+
 /// For the rules' unit tests: the (line, message) of each problem with `code` that analysing
 /// `text` reports, in order.
 #[cfg(test)]

@@ -63,9 +63,7 @@ mod tests {
     use super::super::problems_with;
 
     fn with_grace(api: &str, extra: &str) -> Vec<(usize, String)> {
-        let fixture = include_str!("../../tests/fixtures/small.toml");
-        let text = fixture.replace("replicas = 2\n", &format!("replicas = 2\n{api}")) + extra;
-        problems_with("E0334", text)
+        problems_with("E0334", super::super::small_with(api, extra))
     }
 
     #[test]

@@ -146,8 +146,7 @@ mod tests {
     use crate::check::problems_with;
 
     fn with_slo(slo: &str, extra: &str) -> String {
-        let fixture = include_str!("../../tests/fixtures/small.toml");
-        fixture.replace("replicas = 2\n", &format!("replicas = 2\nslo = {slo}\n")) + extra
+        crate::check::small_with(&format!("slo = {slo}\n"), extra)
     }
 
     #[test]

@@ -293,8 +293,7 @@ mod tests {
     }
 
     fn small(api_extra: &str, extra: &str) -> String {
-        let fixture = include_str!("../../tests/fixtures/small.toml");
-        fixture.replace("replicas = 2\n", &format!("replicas = 2\n{api_extra}")) + extra
+        super::super::small_with(api_extra, extra)
     }
 
     #[test]
