@@ -617,6 +617,25 @@ fn an_environment_that_runs_no_service_gets_no_deploy_job() {
     }
 }
 
+/// A push to the deploy branch cancels an older push scan, never the nightly one.
+#[test]
+fn a_push_never_cancels_the_nightly_security_scan() {
+    for (name, files) in rendered() {
+        let security = workflow(&files, "security.yml");
+        let group = security["concurrency"]["group"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            group.contains("${{ github.event_name }}"),
+            "{name}: {group}"
+        );
+        assert_eq!(
+            security["concurrency"]["cancel-in-progress"], true,
+            "{name}"
+        );
+    }
+}
+
 #[test]
 fn gitops_deploys_pin_the_tag_and_commit_it() {
     let files = common::compile(&common::root().join("tests/platforms/gitops.toml"));
