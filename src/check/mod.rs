@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::load::{Document, pointer_escape};
-use crate::model::spec::ServiceKind;
+use crate::model::spec::{ConfigValue, ServiceKind};
 use crate::model::{Platform, PlatformSpec};
 use crate::resolve::dependency_kind;
 use connections::PLATGEN_VARIABLES;
@@ -305,52 +305,45 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
     }
 }
 
+/// A `config` table of the file: the service it belongs to (none for the platform's and the
+/// environments'), its pointer, its entries.
+type ConfigTable<'a> = (Option<&'a str>, String, &'a BTreeMap<String, ConfigValue>);
+
+/// Every `config` table of the file, in the order later ones override earlier ones: the
+/// platform's, each environment's and its `service_overrides`', then each service's and its
+/// `env.<name>`'s.
+fn config_tables(spec: &PlatformSpec) -> Vec<ConfigTable<'_>> {
+    let mut tables = vec![(None, "/platform/config".to_owned(), &spec.platform.config)];
+    for (name, env) in &spec.environments {
+        let base = format!("/environments/{}", pointer_escape(name));
+        tables.push((None, format!("{base}/config"), &env.config));
+        tables.push((
+            None,
+            format!("{base}/service_overrides/config"),
+            &env.service_overrides.config,
+        ));
+    }
+    for (name, service) in &spec.services {
+        let base = service_ptr(name);
+        let owner = Some(name.as_str());
+        tables.push((owner, format!("{base}/config"), &service.settings.config));
+        for (env, over) in &service.env {
+            let ptr = format!("{base}/env/{}/config", pointer_escape(env));
+            tables.push((owner, ptr, &over.config));
+        }
+    }
+    tables
+}
+
 /// Every config key a service can see, with the pointer of one place that sets it.
 fn config_keys<'a>(spec: &'a PlatformSpec, service: &str) -> BTreeMap<&'a str, String> {
     let mut keys = BTreeMap::new();
-    for key in spec.platform.config.keys() {
-        keys.insert(
-            key.as_str(),
-            format!("/platform/config/{}", pointer_escape(key)),
-        );
-    }
-    for (env_name, env) in &spec.environments {
-        let tables = [
-            ("config", &env.config),
-            ("service_overrides/config", &env.service_overrides.config),
-        ];
-        for (table, config) in tables {
-            for key in config.keys() {
-                keys.insert(
-                    key.as_str(),
-                    format!(
-                        "/environments/{}/{table}/{}",
-                        pointer_escape(env_name),
-                        pointer_escape(key)
-                    ),
-                );
-            }
+    for (owner, table, config) in config_tables(spec) {
+        if owner.is_some_and(|owner| owner != service) {
+            continue;
         }
-    }
-    if let Some(s) = spec.services.get(service) {
-        for key in s.settings.config.keys() {
-            keys.insert(
-                key.as_str(),
-                format!("{}/config/{}", service_ptr(service), pointer_escape(key)),
-            );
-        }
-        for (env_name, over) in &s.env {
-            for key in over.config.keys() {
-                keys.insert(
-                    key.as_str(),
-                    format!(
-                        "{}/env/{}/config/{}",
-                        service_ptr(service),
-                        pointer_escape(env_name),
-                        pointer_escape(key)
-                    ),
-                );
-            }
+        for key in config.keys() {
+            keys.insert(key.as_str(), format!("{table}/{}", pointer_escape(key)));
         }
     }
     keys

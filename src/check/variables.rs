@@ -5,7 +5,6 @@
 //! can receive a NUL character in its environment or arguments; and a variable platgen sets
 //! itself cannot be set again in `config`.
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use super::connections::PLATGEN_VARIABLES;
@@ -33,28 +32,6 @@ const TOKEN_PREFIXES: &[&str] = &[
     "npm_",
     "hf_",
 ];
-
-/// Every `config` table of the file: (pointer of the table, its entries).
-fn config_tables(spec: &PlatformSpec) -> Vec<(String, &BTreeMap<String, ConfigValue>)> {
-    let mut tables = vec![("/platform/config".to_owned(), &spec.platform.config)];
-    for (name, env) in &spec.environments {
-        let base = format!("/environments/{}", pointer_escape(name));
-        tables.push((format!("{base}/config"), &env.config));
-        tables.push((
-            format!("{base}/service_overrides/config"),
-            &env.service_overrides.config,
-        ));
-    }
-    for (name, service) in &spec.services {
-        let base = service_ptr(name);
-        tables.push((format!("{base}/config"), &service.settings.config));
-        for (env, over) in &service.env {
-            let ptr = format!("{base}/env/{}/config", pointer_escape(env));
-            tables.push((ptr, &over.config));
-        }
-    }
-    tables
-}
 
 /// A credential found in a value: where it is (bytes of the value) and what kind it is.
 #[derive(Debug, PartialEq, Eq)]
@@ -133,7 +110,7 @@ fn masked(text: &str, credential: &Credential) -> String {
 
 /// Runs the rules on config values, commands and health commands.
 pub(super) fn check_variables(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
-    for (table, entries) in config_tables(spec) {
+    for (_, table, entries) in super::config_tables(spec) {
         for (key, value) in entries {
             let ptr = format!("{table}/{}", pointer_escape(key));
             let field = display_path(&table);
