@@ -60,17 +60,17 @@ pub(super) fn check_ci_unused(
         if doc.has(&format!("/ci/{stage}/environment")) && target.is_none() {
             continue;
         }
+        let runs_nothing = target.as_ref().is_some_and(|t| {
+            platform
+                .environments
+                .iter()
+                .any(|env| env.name == t.environment && env.services.is_empty())
+        });
         for field in ["kubeconfig_secret", "rollout_timeout"] {
             let ptr = format!("/ci/{stage}/{field}");
             if !doc.has(&ptr) {
                 continue;
             }
-            let runs_nothing = target.as_ref().is_some_and(|t| {
-                platform
-                    .environments
-                    .iter()
-                    .any(|env| env.name == t.environment && env.services.is_empty())
-            });
             if target.is_none() {
                 out.push(unused(
                     doc,

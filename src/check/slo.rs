@@ -3,7 +3,7 @@
 use super::service_ptr;
 use crate::diagnostics::Diagnostic;
 use crate::load::Document;
-use crate::model::slo::{Decimal, Objective, SloKind, duration_seconds, latency_text};
+use crate::model::slo::{Decimal, SloKind, duration_seconds, latency_text};
 use crate::model::spec::ServiceKind;
 use crate::model::{Platform, PlatformSpec};
 
@@ -30,7 +30,7 @@ pub fn check_slos(
                     .help("SLOs are computed from the request metrics web services expose; remove `slo`, or make the service `kind = \"web\"`"),
             );
         }
-        check_reachable(doc, platform, name, slo, &base, out);
+        check_reachable(doc, platform, name, service, &base, out);
         if duration_seconds(&slo.window).is_some_and(|w| w <= longest) {
             out.push(
                 Diagnostic::error(
@@ -90,24 +90,27 @@ fn check_reachable(
     doc: &Document,
     platform: &Platform,
     name: &str,
-    slo: &crate::model::spec::SloSpec,
+    service: &crate::model::spec::ServiceSpec,
     base: &str,
     out: &mut Vec<Diagnostic>,
 ) {
-    let mut objectives = vec![(
-        Objective::new(SloKind::Availability, slo.availability, None),
-        format!("{base}/availability"),
-        "availability",
-    )];
-    if let Some(latency) = &slo.latency {
-        objectives.push((
-            Objective::new(SloKind::Latency, latency.target, None),
-            format!("{base}/latency/target"),
-            "latency target",
-        ));
-    }
+    // The objectives as resolve computes them (one it cannot compute is reported elsewhere).
+    let objectives = crate::resolve::resolve_slo(service).map_or_else(Vec::new, |slo| {
+        slo.objectives
+            .into_iter()
+            .map(|objective| match objective.kind {
+                SloKind::Availability => {
+                    (objective, format!("{base}/availability"), "availability")
+                }
+                SloKind::Latency => (
+                    objective,
+                    format!("{base}/latency/target"),
+                    "latency target",
+                ),
+            })
+            .collect()
+    });
     for (objective, ptr, what) in objectives {
-        let Some(objective) = objective else { continue };
         let unreachable: Vec<_> = platform
             .observability
             .burn_tiers

@@ -67,7 +67,7 @@ pub fn resolve_observability(spec: &PlatformSpec) -> Observability {
 
 /// A service's SLOs; objectives that cannot be computed are left out (the schema and the check
 /// stage report why).
-pub(super) fn resolve_slo(service: &ServiceSpec) -> Option<Slo> {
+pub fn resolve_slo(service: &ServiceSpec) -> Option<Slo> {
     let spec: &SloSpec = service.slo.as_ref()?;
     let mut objectives = vec![Objective::new(
         SloKind::Availability,
