@@ -7,12 +7,14 @@
 //! its rules need that much retention), and no refresh, scrape or evaluation interval, alert
 //! `for`, latency or rollout timeout means anything beyond it.
 
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use super::display_path;
 use super::schema_nav::Place;
 use crate::diagnostics::Diagnostic;
-use crate::load::{Document, pointer_escape};
+use crate::load::Document;
 use crate::model::spec::{DURATION_PATTERN, LATENCY_PATTERN, ROLLOUT_TIMEOUT_PATTERN};
 
 /// The longest duration accepted, in seconds: 365 days.
@@ -46,25 +48,39 @@ pub fn duration_seconds_approx(text: &str) -> Option<f64> {
 /// One diagnostic per duration of the file longer than [`MAX_DURATION_TEXT`].
 pub fn too_long(doc: &Document) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    walk(doc, &doc.value, String::new(), &mut found);
+    walk(doc, &doc.value, &mut String::new(), &mut found);
     found
 }
 
-fn walk(doc: &Document, value: &Value, pointer: String, found: &mut Vec<Diagnostic>) {
+/// `key` as a JSON-pointer segment (as [`crate::load::pointer_escape`]), onto `pointer`.
+fn push_escaped(pointer: &mut String, key: &str) {
+    for c in key.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// Visits every string of `value`, `pointer` being its place: one buffer, extended and cut back
+/// on the way, so a large platform costs no allocation per node.
+fn walk(doc: &Document, value: &Value, pointer: &mut String, found: &mut Vec<Diagnostic>) {
+    let depth = pointer.len();
     match value {
         Value::Object(map) => {
             for (key, child) in map {
-                walk(
-                    doc,
-                    child,
-                    format!("{pointer}/{}", pointer_escape(key)),
-                    found,
-                );
+                pointer.push('/');
+                push_escaped(pointer, key);
+                walk(doc, child, pointer, found);
+                pointer.truncate(depth);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter().enumerate() {
-                walk(doc, child, format!("{pointer}/{i}"), found);
+                let _ = write!(pointer, "/{i}");
+                walk(doc, child, pointer, found);
+                pointer.truncate(depth);
             }
         }
         Value::String(text) => {
@@ -75,7 +91,7 @@ fn walk(doc: &Document, value: &Value, pointer: String, found: &mut Vec<Diagnost
             if seconds <= MAX_DURATION_SECONDS {
                 return;
             }
-            let place = Place::at(&pointer);
+            let place = Place::at(pointer);
             if !place
                 .pattern()
                 .is_some_and(|p| DURATION_PATTERNS.contains(&p))
@@ -87,10 +103,10 @@ fn walk(doc: &Document, value: &Value, pointer: String, found: &mut Vec<Diagnost
                     "E0206",
                     format!(
                         "`{}` is {text}, longer than the maximum {MAX_DURATION_TEXT}",
-                        display_path(&pointer)
+                        display_path(pointer)
                     ),
                 )
-                .at(doc.span_of(&pointer))
+                .at(doc.span_of(pointer))
                 .label("too long")
                 .help(format!(
                     "use at most {MAX_DURATION_TEXT} (a year): Prometheus, kubectl and the External Secrets Operator reject durations beyond about 292 years, and none of platgen's durations means anything beyond a year"
@@ -104,6 +120,15 @@ fn walk(doc: &Document, value: &Value, pointer: String, found: &mut Vec<Diagnost
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_escaped_as_pointer_escape_does() {
+        for key in ["plain", "app.kubernetes.io/name", "a~b/c~1", ""] {
+            let mut pointer = String::new();
+            push_escaped(&mut pointer, key);
+            assert_eq!(pointer, crate::load::pointer_escape(key));
+        }
+    }
 
     #[test]
     fn durations_of_any_length_are_measured() {
