@@ -112,10 +112,11 @@ fn masked(text: &str, credential: &Credential) -> String {
 pub(super) fn check_variables(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
     for (_, table, entries) in super::config_tables(spec) {
         for (key, value) in entries {
-            let ptr = format!("{table}/{}", pointer_escape(key));
-            let field = display_path(&table);
+            // Named and located only for a diagnostic: most values have none.
+            let ptr = || format!("{table}/{}", pointer_escape(key));
+            let field = || display_path(&table);
             if PLATGEN_VARIABLES.contains(&key.as_str()) {
-                out.push(platgen_variable(doc, key, &field, &ptr));
+                out.push(platgen_variable(doc, key, &field(), &ptr()));
             }
             let ConfigValue::String(text) = value else {
                 continue;
@@ -124,9 +125,9 @@ pub(super) fn check_variables(doc: &Document, spec: &PlatformSpec, out: &mut Vec
                 out.push(
                     Diagnostic::error(
                         "E0333",
-                        format!("`{key}` in `{field}` contains a NUL character"),
+                        format!("`{key}` in `{}` contains a NUL character", field()),
                     )
-                    .at(span_within(doc, &ptr, text, nul..nul + 1))
+                    .at(span_within(doc, &ptr(), text, nul..nul + 1))
                     .label("no process can receive a NUL in its environment")
                     .help("remove the `\\u0000`: an environment variable ends at the first NUL, so the container would see a cut value, or fail to start"),
                 );
@@ -136,12 +137,13 @@ pub(super) fn check_variables(doc: &Document, spec: &PlatformSpec, out: &mut Vec
                     Diagnostic::error(
                         "E0332",
                         format!(
-                            "`{key}` in `{field}` is a URL with {} in plain config: `{}`",
+                            "`{key}` in `{}` is a URL with {} in plain config: `{}`",
+                            field(),
                             credential.what,
                             masked(text, &credential)
                         ),
                     )
-                    .at(span_within(doc, &ptr, text, credential.range.clone()))
+                    .at(span_within(doc, &ptr(), text, credential.range.clone()))
                     .label("written in clear text into ConfigMaps and compose files")
                     .help(format!(
                         "move it to `secrets`: remove `{key}` from `config` and list `\"{key}\"` (or `{{ name = \"{key}\", key = \"…\", property = \"…\" }}`) in the `secrets` of each service that reads it; its value then comes from the secret store"
