@@ -4,7 +4,8 @@
 //! `config` value of that name (a config value with credentials is E0332, `variables.rs`);
 //! never as a variable platgen sets itself.
 
-use super::{config_keys, service_ptr};
+use super::config::ConfigKeys;
+use super::service_ptr;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Document, pointer_escape};
 use crate::model::PlatformSpec;
@@ -22,7 +23,12 @@ pub(super) const PLATGEN_VARIABLES: &[&str] = &[
 ];
 
 /// Runs the connection-URL rules.
-pub(super) fn check_connections(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+pub(super) fn check_connections(
+    doc: &Document,
+    spec: &PlatformSpec,
+    config: &ConfigKeys,
+    out: &mut Vec<Diagnostic>,
+) {
     for (name, dep) in &spec.dependencies {
         let Some(var) = &dep.url_variable else {
             continue;
@@ -49,7 +55,6 @@ pub(super) fn check_connections(doc: &Document, spec: &PlatformSpec, out: &mut V
     }
     for (name, service) in &spec.services {
         let base = service_ptr(name);
-        let config = config_keys(spec, name);
         for (i, dep_name) in service.uses.iter().enumerate() {
             // An unknown dependency or one without a kind is reported on its own.
             let Some(dep) = spec.dependencies.get(dep_name) else {
@@ -68,7 +73,7 @@ pub(super) fn check_connections(doc: &Document, spec: &PlatformSpec, out: &mut V
             }
             // A URL in plain config (a password-less cache, say) is the user's explicit choice:
             // the container gets it from its ConfigMap and compose environment.
-            if config.contains_key(var.as_str()) {
+            if config.contains(name, &var) {
                 continue;
             }
             out.push(

@@ -5,6 +5,7 @@ mod calls;
 mod ci;
 mod ci_unused;
 mod compose;
+mod config;
 mod connections;
 mod cron;
 mod intervals;
@@ -19,13 +20,14 @@ mod slo;
 mod unused;
 mod variables;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::load::{Document, pointer_escape};
-use crate::model::spec::{ConfigValue, ServiceKind};
+use crate::model::spec::ServiceKind;
 use crate::model::{Platform, PlatformSpec};
 use crate::resolve::dependency_kind;
+use config::ConfigKeys;
 use connections::PLATGEN_VARIABLES;
 
 /// Service settings only web services have (JSON pointers under the service).
@@ -45,11 +47,12 @@ const LONGEST_SUFFIX: usize = "-secrets".len();
 /// Runs every rule; an empty result means the platform is consistent.
 pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
+    let config = ConfigKeys::new(spec);
     check_references(doc, spec, &mut diagnostics);
     calls::check_calls(doc, spec, platform, &mut diagnostics);
-    check_services(doc, spec, &mut diagnostics);
-    connections::check_connections(doc, spec, &mut diagnostics);
-    variables::check_variables(doc, spec, &mut diagnostics);
+    check_services(doc, spec, &config, &mut diagnostics);
+    connections::check_connections(doc, spec, &config, &mut diagnostics);
+    variables::check_variables(doc, spec, &config, &mut diagnostics);
     compose::check_compose(doc, spec, platform, &mut diagnostics);
     compose::check_names(doc, spec, &mut diagnostics);
     resources::check_environments(doc, spec, platform, &mut diagnostics);
@@ -173,7 +176,12 @@ fn check_references(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnosti
     }
 }
 
-fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
+fn check_services(
+    doc: &Document,
+    spec: &PlatformSpec,
+    config: &ConfigKeys,
+    out: &mut Vec<Diagnostic>,
+) {
     for (name, service) in &spec.services {
         let base = service_ptr(name);
         // Located only when a problem is reported: the span map is made on demand.
@@ -294,59 +302,17 @@ fn check_services(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>
                 );
             }
         }
-        let config_keys = config_keys(spec, name);
-        for var in seen.iter().filter(|v| config_keys.contains_key(v.as_str())) {
+        for var in &seen {
+            let Some(ptr) = config.pointer(name, var) else {
+                continue;
+            };
             out.push(
                 Diagnostic::error("E0311", format!("`{var}` of `{name}` is both a secret and a plain config value"))
-                    .at(doc.key_span_of(&config_keys[var.as_str()]))
+                    .at(doc.key_span_of(&ptr))
                     .help("a variable comes from one place: keep it in `secrets` or in `config`, not both"),
             );
         }
     }
-}
-
-/// A `config` table of the file: the service it belongs to (none for the platform's and the
-/// environments'), its pointer, its entries.
-type ConfigTable<'a> = (Option<&'a str>, String, &'a BTreeMap<String, ConfigValue>);
-
-/// Every `config` table of the file, in the order later ones override earlier ones: the
-/// platform's, each environment's and its `service_overrides`', then each service's and its
-/// `env.<name>`'s.
-fn config_tables(spec: &PlatformSpec) -> Vec<ConfigTable<'_>> {
-    let mut tables = vec![(None, "/platform/config".to_owned(), &spec.platform.config)];
-    for (name, env) in &spec.environments {
-        let base = format!("/environments/{}", pointer_escape(name));
-        tables.push((None, format!("{base}/config"), &env.config));
-        tables.push((
-            None,
-            format!("{base}/service_overrides/config"),
-            &env.service_overrides.config,
-        ));
-    }
-    for (name, service) in &spec.services {
-        let base = service_ptr(name);
-        let owner = Some(name.as_str());
-        tables.push((owner, format!("{base}/config"), &service.settings.config));
-        for (env, over) in &service.env {
-            let ptr = format!("{base}/env/{}/config", pointer_escape(env));
-            tables.push((owner, ptr, &over.config));
-        }
-    }
-    tables
-}
-
-/// Every config key a service can see, with the pointer of one place that sets it.
-fn config_keys<'a>(spec: &'a PlatformSpec, service: &str) -> BTreeMap<&'a str, String> {
-    let mut keys = BTreeMap::new();
-    for (owner, table, config) in config_tables(spec) {
-        if owner.is_some_and(|owner| owner != service) {
-            continue;
-        }
-        for key in config.keys() {
-            keys.insert(key.as_str(), format!("{table}/{}", pointer_escape(key)));
-        }
-    }
-    keys
 }
 
 /// For the rules' unit tests: `tests/fixtures/small.toml` with `api_settings` added to the

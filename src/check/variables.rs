@@ -7,6 +7,7 @@
 
 use std::ops::Range;
 
+use super::config::ConfigKeys;
 use super::connections::PLATGEN_VARIABLES;
 use super::{service_ptr, span_within};
 use crate::diagnostics::Diagnostic;
@@ -109,12 +110,17 @@ fn masked(text: &str, credential: &Credential) -> String {
 }
 
 /// Runs the rules on config values, commands and health commands.
-pub(super) fn check_variables(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnostic>) {
-    for (_, table, entries) in super::config_tables(spec) {
-        for (key, value) in entries {
+pub(super) fn check_variables(
+    doc: &Document,
+    spec: &PlatformSpec,
+    config: &ConfigKeys,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (_, table, entries) in config.tables() {
+        for (key, value) in *entries {
             // Named and located only for a diagnostic: most values have none.
             let ptr = || format!("{table}/{}", pointer_escape(key));
-            let field = || display_path(&table);
+            let field = || display_path(table);
             if PLATGEN_VARIABLES.contains(&key.as_str()) {
                 out.push(platgen_variable(doc, key, &field(), &ptr()));
             }

@@ -1,7 +1,7 @@
 //! The resolved platform: every default applied, every override merged, every name decided.
 //! Templates see only these types.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -129,6 +129,10 @@ pub struct ResolvedEnv {
     /// Enabled services in declaration order (not serialised: plans pass the ones a file needs).
     #[serde(skip)]
     pub services: Vec<ResolvedService>,
+    /// Index in `services` of each by name: `runs` is asked for every service, so a scan of
+    /// `services` would make callers quadratic in the number of services.
+    #[serde(skip)]
+    pub by_name: HashMap<String, usize>,
 }
 
 impl ResolvedEnv {
@@ -139,7 +143,12 @@ impl ResolvedEnv {
 
     /// Whether this environment runs the service `name`.
     pub fn runs(&self, name: &str) -> bool {
-        self.services.iter().any(|s| s.name == name)
+        self.by_name.contains_key(name)
+    }
+
+    /// The service `name`, when this environment runs it.
+    pub fn service(&self, name: &str) -> Option<&ResolvedService> {
+        self.by_name.get(name).map(|&i| &self.services[i])
     }
 
     /// One static scrape job per service that serves metrics, addressed `<service>:<port>` (the

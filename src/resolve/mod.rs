@@ -10,7 +10,7 @@ mod merge;
 mod observability;
 mod service;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::model::spec::{
     EnvironmentSpec, IngressController, IngressEnvSpec, ResourcesSpec, Runtime, SecretStoreSpec,
@@ -175,7 +175,8 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
             ))
         })
         .collect();
-    let services = resolve_calls(spec, services);
+    let by_name = index_by_name(&services);
+    let services = resolve_calls(spec, services, &by_name);
     ResolvedEnv {
         name: name.to_owned(),
         runtime: env.runtime,
@@ -227,13 +228,27 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
             &services,
         ),
         services,
+        by_name,
     }
+}
+
+/// Each service's index in `services`, by name.
+fn index_by_name(services: &[ResolvedService]) -> HashMap<String, usize> {
+    services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), i))
+        .collect()
 }
 
 /// Who calls whom among the services of one environment (`calls`): each caller gets its
 /// callees, each callee its callers. A callee the environment does not run, or that serves no
 /// port, is left out (check reports it).
-fn resolve_calls(spec: &PlatformSpec, mut services: Vec<ResolvedService>) -> Vec<ResolvedService> {
+fn resolve_calls(
+    spec: &PlatformSpec,
+    mut services: Vec<ResolvedService>,
+    by_name: &HashMap<String, usize>,
+) -> Vec<ResolvedService> {
     let peer = |s: &ResolvedService| {
         s.port.map(|port| Peer {
             name: s.name.clone(),
@@ -247,7 +262,7 @@ fn resolve_calls(spec: &PlatformSpec, mut services: Vec<ResolvedService>) -> Vec
             continue;
         };
         for name in &spec_service.calls {
-            if let Some(callee) = services.iter().position(|s| &s.name == name)
+            if let Some(&callee) = by_name.get(name)
                 && callee != caller
             {
                 pairs.push((caller, callee));
