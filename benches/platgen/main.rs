@@ -127,7 +127,13 @@ fn bench_reference() {
     println!("  diff, nothing changed           {}", ms(diff));
 }
 
-fn bench_size(services: usize) {
+/// The figures of one platform size that should grow linearly with its number of services.
+struct Figures {
+    services: usize,
+    timings: [(&'static str, Duration); 5],
+}
+
+fn bench_size(services: usize) -> Figures {
     let reference = std::fs::read_to_string(root().join("platform.toml")).expect("platform.toml");
     let work = workdir();
     let dir = work.path();
@@ -188,6 +194,37 @@ fn bench_size(services: usize) {
         println!("  peak memory, check --no-cache   {mb:.0} MB");
     }
     println!("  (floor: cp -r of the same tree  {})", ms(cp));
+    Figures {
+        services,
+        timings: [
+            ("render", render_empty),
+            ("check", check),
+            ("check --no-cache", check_full),
+            ("diff", diff),
+            ("re-render", rerender),
+        ],
+    }
+}
+
+/// How each figure grew from one size to the next, against the growth in services: a factor
+/// well above the services' own is work growing faster than linearly (a scan per service).
+fn print_growth(figures: &[Figures]) {
+    for pair in figures.windows(2) {
+        let (small, large) = (&pair[0], &pair[1]);
+        let factors: Vec<String> = small
+            .timings
+            .iter()
+            .zip(&large.timings)
+            .map(|((name, a), (_, b))| format!("{name} ×{:.1}", b.as_secs_f64() / a.as_secs_f64()))
+            .collect();
+        println!(
+            "growth {} → {} services (×{:.0}): {}",
+            small.services,
+            large.services,
+            large.services as f64 / small.services as f64,
+            factors.join(", ")
+        );
+    }
 }
 
 fn main() {
@@ -205,7 +242,6 @@ fn main() {
             .map_or_else(String::new, |p| p.display().to_string())
     );
     bench_reference();
-    for services in sizes {
-        bench_size(services);
-    }
+    let figures: Vec<Figures> = sizes.into_iter().map(bench_size).collect();
+    print_growth(&figures);
 }
