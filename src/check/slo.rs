@@ -95,7 +95,11 @@ fn check_reachable(
     out: &mut Vec<Diagnostic>,
 ) {
     // The objectives as resolve computes them (one it cannot compute is reported elsewhere).
-    let objectives = crate::resolve::resolve_slo(service).map_or_else(Vec::new, |slo| {
+    let resolved = crate::resolve::resolve_slo(service, &platform.observability.burn_tiers);
+    let tiers = resolved
+        .as_ref()
+        .map_or_else(Vec::new, |slo| slo.burn_tiers.clone());
+    let objectives = resolved.map_or_else(Vec::new, |slo| {
         slo.objectives
             .into_iter()
             .map(|objective| match objective.kind {
@@ -111,9 +115,7 @@ fn check_reachable(
             .collect()
     });
     for (objective, ptr, what) in objectives {
-        let unreachable: Vec<_> = platform
-            .observability
-            .burn_tiers
+        let unreachable: Vec<_> = tiers
             .iter()
             .filter(|tier| objective.burn_threshold(tier) >= Decimal::int(1))
             .collect();
@@ -183,5 +185,29 @@ mod tests {
             problems_with("E0336", with_slo("{ availability = 80 }", off)),
             []
         );
+    }
+
+    #[test]
+    fn the_reachable_target_follows_the_factors_of_the_slo_window() {
+        // Over 7d `page-1h` fires at 3.36 × the budget: 75 % leaves it reachable (0.84).
+        assert_eq!(
+            problems_with(
+                "E0336",
+                with_slo("{ availability = 75, window = \"7d\" }", "")
+            ),
+            []
+        );
+        let found = problems_with(
+            "E0336",
+            with_slo("{ availability = 70, window = \"7d\" }", ""),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.ends_with("above 1.008"), "{found:?}");
+        // Over 90d it fires at 43.2 × the budget: 97.6 % is too low (43.2 × 0.024 ≥ 1).
+        let found = problems_with(
+            "E0336",
+            with_slo("{ availability = 97.6, window = \"90d\" }", ""),
+        );
+        assert!(found[0].1.ends_with("above 1.0368"), "{found:?}");
     }
 }

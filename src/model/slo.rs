@@ -72,7 +72,12 @@ pub struct BurnTier {
     pub name: &'static str,
     /// `critical` (page) or `warning` (ticket).
     pub severity: &'static str,
-    /// Burn rate (multiple of the error budget rate) above which it fires.
+    /// Percentage of the SLO window's error budget the tier fires on having spent in its long
+    /// window (`2`: 2 % in an hour).
+    pub budget_percent: Decimal,
+    /// Burn rate (multiple of the error budget rate) above which it fires: the rate that
+    /// spends `budget_percent` in `long`, `budget_percent / 100 × SLO window / long`. The constants are
+    /// for a window of [`REFERENCE_WINDOW`]; [`BurnTier::over_window`] gives another's.
     pub factor: Decimal,
     /// Long window.
     pub long: &'static str,
@@ -82,12 +87,42 @@ pub struct BurnTier {
     pub pending: &'static str,
 }
 
-/// Every tier, fastest first (Google SRE workbook's windows and factors for a 30d window);
-/// `[observability.burn_tiers]` switches them on and off.
+/// The SLO window the workbook's factors (and [`BURN_TIERS`]') are computed for.
+pub const REFERENCE_WINDOW: &str = "30d";
+
+/// Digits after the point of a factor scaled to another window (`1.3333` for 40 days' `ticket-3d`).
+const FACTOR_PLACES: u32 = 4;
+
+impl BurnTier {
+    /// This tier for an SLO measured over `window`: the factor that spends the same share of
+    /// that window's budget in the long window. The workbook's 14.4 is 2 % of a 30-day budget
+    /// in an hour; over 7 days the same 2 % an hour is a burn rate of 3.36, and a page at 14.4
+    /// would wait for 8.6 % of the budget to go. A factor is never below 1: a service burning
+    /// at most its budget rate stays within its SLO, and an alert there would be noise (over 7
+    /// days, 10 % of the budget in 3 days is a burn rate of 0.23). `None` when `window` is no
+    /// duration.
+    pub fn over_window(&self, window: &str) -> Option<BurnTier> {
+        let window = duration_seconds(window)?;
+        let long = duration_seconds(self.long)?;
+        let factor = self
+            .budget_percent
+            .shift(2)
+            .times(window)
+            .divided_by(long, FACTOR_PLACES)?;
+        Some(BurnTier {
+            factor: factor.max(Decimal::int(1)),
+            ..self.clone()
+        })
+    }
+}
+
+/// Every tier, fastest first (Google SRE workbook's windows, budget shares and, for a 30d
+/// window, factors); `[observability.burn_tiers]` switches them on and off.
 pub const BURN_TIERS: [BurnTier; 4] = [
     BurnTier {
         name: "page-1h",
         severity: "critical",
+        budget_percent: Decimal::int(2),
         factor: Decimal::new(144, 1),
         long: "1h",
         short: "5m",
@@ -96,6 +131,7 @@ pub const BURN_TIERS: [BurnTier; 4] = [
     BurnTier {
         name: "page-6h",
         severity: "critical",
+        budget_percent: Decimal::int(5),
         factor: Decimal::int(6),
         long: "6h",
         short: "30m",
@@ -104,6 +140,7 @@ pub const BURN_TIERS: [BurnTier; 4] = [
     BurnTier {
         name: "ticket-1d",
         severity: "warning",
+        budget_percent: Decimal::int(10),
         factor: Decimal::int(3),
         long: "1d",
         short: "2h",
@@ -112,6 +149,7 @@ pub const BURN_TIERS: [BurnTier; 4] = [
     BurnTier {
         name: "ticket-3d",
         severity: "warning",
+        budget_percent: Decimal::int(10),
         factor: Decimal::int(1),
         long: "3d",
         short: "6h",
@@ -159,6 +197,8 @@ pub struct AlertThresholds {
 pub struct Slo {
     /// Window the objectives are measured over, e.g. `30d`.
     pub window: String,
+    /// The enabled burn-rate tiers, fastest first, with their factors for `window`.
+    pub burn_tiers: Vec<BurnTier>,
     /// Availability first, then latency when declared.
     pub objectives: Vec<Objective>,
 }
@@ -257,5 +297,34 @@ mod tests {
         assert!(duration_seconds("5x").is_none());
         assert_eq!(latency_text(d("0.25")), "250ms");
         assert_eq!(latency_text(d("2.5")), "2.5s");
+    }
+
+    #[test]
+    fn burn_factors_scale_with_the_slo_window() {
+        let factors = |window: &str| -> Vec<String> {
+            BURN_TIERS
+                .iter()
+                .map(|t| {
+                    t.over_window(window)
+                        .expect("a duration")
+                        .factor
+                        .to_string()
+                })
+                .collect()
+        };
+        // The constants are the reference window's, exactly.
+        let reference: Vec<String> = BURN_TIERS.iter().map(|t| t.factor.to_string()).collect();
+        assert_eq!(factors(REFERENCE_WINDOW), reference);
+        assert_eq!(factors("30d"), ["14.4", "6", "3", "1"]);
+        assert_eq!(factors("28d"), ["13.44", "5.6", "2.8", "1"]);
+        assert_eq!(factors("4w"), factors("28d"));
+        assert_eq!(factors("14d"), ["6.72", "2.8", "1.4", "1"]);
+        // Never below the budget rate itself.
+        assert_eq!(factors("7d"), ["3.36", "1.4", "1", "1"]);
+        assert_eq!(factors("4d"), ["1.92", "1", "1", "1"]);
+        // Rounded to four places where it does not end.
+        assert_eq!(factors("40d"), ["19.2", "8", "4", "1.3333"]);
+        assert_eq!(factors("90d"), ["43.2", "18", "9", "3"]);
+        assert!(BURN_TIERS[0].over_window("soon").is_none());
     }
 }

@@ -26,6 +26,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::inputs::Inputs;
 use super::{Artifact, Context, EnvParts, Parts};
+use crate::model::slo::REFERENCE_WINDOW;
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 use rule_tests::TestBuilder;
 use rules::{RuleBuilder, RuleFile};
@@ -176,6 +177,7 @@ pub(super) fn plan_observability<'a>(
                 ("envs", Value::from(Serde(envs))),
                 ("threshold", Value::from(Serde(&shown))),
                 ("rules_file", Value::from(rules_file)),
+                ("reference_window", Value::from(REFERENCE_WINDOW)),
             ])
             .into(),
             // A runbook lists the environments and services of its alert.

@@ -2,8 +2,8 @@
 
 use crate::model::PlatformSpec;
 use crate::model::slo::{
-    AlertThresholds, BURN_TIERS, Decimal, Objective, Observability, SliMetrics, Slo, SloKind,
-    duration_seconds,
+    AlertThresholds, BURN_TIERS, BurnTier, Decimal, Objective, Observability, SliMetrics, Slo,
+    SloKind, duration_seconds,
 };
 use crate::model::spec::{ServiceSpec, SloSpec};
 
@@ -14,16 +14,27 @@ fn ratio(percent: f64) -> Decimal {
         .shift(2)
 }
 
-/// The platform-wide monitoring settings.
-pub fn resolve_observability(spec: &PlatformSpec) -> Observability {
-    let obs = &spec.observability;
-    let tiers = &obs.burn_tiers;
+/// The burn-rate tiers `[observability.burn_tiers]` leaves on, fastest first, with the
+/// factors of a [`REFERENCE_WINDOW`](crate::model::slo::REFERENCE_WINDOW) SLO.
+pub fn enabled_burn_tiers(spec: &PlatformSpec) -> Vec<BurnTier> {
+    let tiers = &spec.observability.burn_tiers;
     let enabled = [
         tiers.page_1h,
         tiers.page_6h,
         tiers.ticket_1d,
         tiers.ticket_3d,
     ];
+    BURN_TIERS
+        .iter()
+        .zip(enabled)
+        .filter(|(_, on)| *on)
+        .map(|(tier, _)| tier.clone())
+        .collect()
+}
+
+/// The platform-wide monitoring settings.
+pub fn resolve_observability(spec: &PlatformSpec) -> Observability {
+    let obs = &spec.observability;
     let mut buckets: Vec<Decimal> = obs
         .metrics
         .buckets
@@ -48,12 +59,7 @@ pub fn resolve_observability(spec: &PlatformSpec) -> Observability {
             duration: obs.metrics.duration.clone(),
             buckets,
         },
-        burn_tiers: BURN_TIERS
-            .iter()
-            .zip(enabled)
-            .filter(|(_, on)| *on)
-            .map(|(tier, _)| tier.clone())
-            .collect(),
+        burn_tiers: enabled_burn_tiers(spec),
         alerts: AlertThresholds {
             error_rate: ratio(obs.alerts.error_rate),
             latency_p99: duration_seconds(&obs.alerts.latency_p99).unwrap_or(Decimal::int(1)),
@@ -65,9 +71,10 @@ pub fn resolve_observability(spec: &PlatformSpec) -> Observability {
     }
 }
 
-/// A service's SLOs; objectives that cannot be computed are left out (the schema and the check
-/// stage report why).
-pub fn resolve_slo(service: &ServiceSpec) -> Option<Slo> {
+/// A service's SLOs, with `tiers` (the enabled ones, for the reference window) scaled to its
+/// window; objectives that cannot be computed are left out (the schema and the check stage
+/// report why).
+pub fn resolve_slo(service: &ServiceSpec, tiers: &[BurnTier]) -> Option<Slo> {
     let spec: &SloSpec = service.slo.as_ref()?;
     let mut objectives = vec![Objective::new(
         SloKind::Availability,
@@ -82,6 +89,13 @@ pub fn resolve_slo(service: &ServiceSpec) -> Option<Slo> {
     }
     Some(Slo {
         window: spec.window.clone(),
+        burn_tiers: tiers
+            .iter()
+            .map(|tier| {
+                tier.over_window(&spec.window)
+                    .unwrap_or_else(|| tier.clone())
+            })
+            .collect(),
         objectives,
     })
 }

@@ -13,7 +13,7 @@ use crate::model::{
 
 use super::dependency::resolve_dependency;
 use super::merge::overlay_resources;
-use super::observability::resolve_slo;
+use super::observability::{enabled_burn_tiers, resolve_slo};
 use super::{DEFAULT_TERMINATION_GRACE, DEFAULT_WEB_PORT, DEFAULT_WORKERS, PRE_STOP_SLEEP};
 
 pub(super) fn compute(spec: &ComputeSpec) -> Compute {
@@ -275,7 +275,10 @@ pub(super) fn resolve_service(
                 .unwrap_or_else(|| "/metrics".to_owned()),
             port,
         }),
-        slo: resolve_slo(service),
+        slo: service
+            .slo
+            .as_ref()
+            .and_then(|_| resolve_slo(service, &enabled_burn_tiers(spec))),
         selector: BTreeMap::from([("app".to_owned(), name.to_owned())]),
         labels,
         replicas,

@@ -119,6 +119,34 @@ impl Decimal {
         .normalized()
     }
 
+    /// `self / other` to `places` digits after the point, rounded half away from zero; `None`
+    /// when `other` is zero or the quotient does not fit.
+    pub fn divided_by(self, other: Self, places: u32) -> Option<Self> {
+        if other.units == 0 || places > MAX_SCALE {
+            return None;
+        }
+        // self / other = (a / 10^sa) / (b / 10^sb), in units of 10^-places:
+        // a × 10^(sb + places) / (b × 10^sa).
+        let numerator = self
+            .units
+            .checked_mul(10i128.checked_pow(other.scale + places)?)?;
+        let denominator = other.units.checked_mul(10i128.checked_pow(self.scale)?)?;
+        let (quotient, remainder) = (numerator / denominator, numerator % denominator);
+        let round_away = remainder.unsigned_abs() * 2 >= denominator.unsigned_abs();
+        let units = if round_away {
+            quotient + numerator.signum() * denominator.signum()
+        } else {
+            quotient
+        };
+        Some(
+            Self {
+                units,
+                scale: places,
+            }
+            .normalized(),
+        )
+    }
+
     /// Whether the value is a whole number.
     pub fn is_integer(self) -> bool {
         self.normalized().scale == 0
@@ -231,5 +259,17 @@ mod tests {
         );
         assert_eq!(d("0.0158").round_significant(3, true).to_string(), "0.0158");
         assert_eq!(d("1296").round_significant(2, false).to_string(), "1200");
+    }
+
+    #[test]
+    fn divides_to_a_number_of_places() {
+        let q = |a: &str, b: &str, places| d(a).divided_by(d(b), places).map(|q| q.to_string());
+        assert_eq!(q("0.02", "0.0013888", 4).as_deref(), Some("14.4009"));
+        assert_eq!(q("51840", "3600", 4).as_deref(), Some("14.4"));
+        assert_eq!(q("1.4", "3", 4).as_deref(), Some("0.4667"));
+        assert_eq!(q("2", "3", 0).as_deref(), Some("1"));
+        assert_eq!(q("-2", "3", 2).as_deref(), Some("-0.67"));
+        assert_eq!(q("1", "8", 2).as_deref(), Some("0.13"));
+        assert_eq!(q("1", "0", 2), None);
     }
 }

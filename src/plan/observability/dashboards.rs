@@ -77,8 +77,7 @@ pub fn service_dashboard(
             (SERVICE_LABEL, "=", &service.name),
             (ENV_LABEL, "=", &env.name),
         ]);
-        let burn: Vec<Query> = platform
-            .observability
+        let burn: Vec<Query> = slo
             .burn_tiers
             .iter()
             .map(|tier| {
@@ -99,8 +98,7 @@ pub fn service_dashboard(
                 Look {
                     unit: "short",
                     base: "green",
-                    steps: platform
-                        .observability
+                    steps: slo
                         .burn_tiers
                         .iter()
                         .filter(|t| t.severity == "critical")

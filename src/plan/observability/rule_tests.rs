@@ -275,7 +275,7 @@ impl<'a> TestBuilder<'a> {
         let mut tests = Vec::new();
         if let Some(slo) = &service.slo {
             for objective in &slo.objectives {
-                tests.extend(self.slo_groups(service, file, objective, &slo.window));
+                tests.extend(self.slo_groups(service, file, slo, objective));
             }
         }
         tests.extend(self.operational_groups(service, file));

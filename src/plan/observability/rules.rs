@@ -294,9 +294,7 @@ impl<'a> RuleBuilder<'a> {
         objective: &Objective,
     ) -> Vec<Rule> {
         let kind = objective.kind;
-        self.platform
-            .observability
-            .burn_tiers
+        slo.burn_tiers
             .iter()
             .map(|tier| {
                 let threshold = objective.burn_threshold(tier);

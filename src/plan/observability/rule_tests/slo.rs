@@ -5,7 +5,7 @@ use super::{
     alerts_named, expected, fired_by, minutes, settled, shown_percent,
 };
 use crate::model::ResolvedService;
-use crate::model::slo::{BurnTier, Decimal, Objective, SloKind};
+use crate::model::slo::{BurnTier, Decimal, Objective, Slo, SloKind};
 use crate::plan::observability::promql::{
     self, BAD_RATE, BUDGET_REMAINING, CURRENT_BURN_RATE, ENV_LABEL, ERROR_BUDGET, SERVICE_LABEL,
     SLO_LABEL, error_ratio_name,
@@ -17,10 +17,11 @@ impl<'a> TestBuilder<'a> {
         &self,
         service: &'a ResolvedService,
         file: &RuleFile,
+        slo: &Slo,
         objective: &Objective,
-        window: &str,
     ) -> Vec<TestGroup> {
-        let tiers = &self.rules.platform.observability.burn_tiers;
+        let tiers = &slo.burn_tiers;
+        let window = slo.window.as_str();
         let kind = objective.kind;
         let alert = AlertKind::burn(kind);
         let rules = alerts_named(file, alert);
