@@ -619,15 +619,23 @@ fn each_image_installs_its_own_workspace_member() {
             let dockerfile = &files[&format!("docker/Dockerfile.{service}")];
             let sync: Vec<&str> = dockerfile
                 .lines()
-                .filter(|l| l.starts_with("RUN uv sync"))
+                .filter(|l| l.trim_start().starts_with("uv sync"))
+                .map(str::trim)
                 .collect();
             // Without --package, uv installs only the workspace root, not what CMD runs.
             assert_eq!(
                 sync,
                 [format!(
-                    "RUN uv sync --frozen --no-dev --no-editable --package {service}"
+                    "uv sync --frozen --no-dev --no-editable --package {service}"
                 )],
                 "{name}/{service}"
+            );
+            // It is one RUN, whose uv cache is a BuildKit cache mount and never a layer.
+            assert!(
+                dockerfile.contains(&format!(
+                    "RUN --mount=type=cache,target=/root/.cache/uv \\\n    uv sync --frozen --no-dev --no-editable --package {service}\n"
+                )),
+                "{name}/{service}\n{dockerfile}"
             );
             // The member's folder is in the build stage.
             assert!(
