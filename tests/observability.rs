@@ -292,6 +292,30 @@ fn thresholds_are_exact_decimals_and_no_tool_version_is_written() {
     }
 }
 
+/// The burn factors are the workbook's for a 30d SLO and scale with the window: over 28d
+/// `page-1h` spends the same 2 % of the budget an hour at 13.44× (99.5 %: above 0.0672); over
+/// 7d it is 3.36×, and the tickets, which the share would put under 1, are at 1.
+#[test]
+fn burn_thresholds_follow_the_slo_window() {
+    let files = files_of("four-services");
+    let storefront = &files["production/prometheus/rules/storefront.yml"];
+    for threshold in ["> 0.0672", "> 0.028", "> 0.014"] {
+        assert!(storefront.contains(threshold), "28d: missing {threshold}");
+    }
+    assert!(storefront.contains("more than 13.44x the 0.5% error budget"));
+    let files = files_of("gitops");
+    let ledger = &files["production/prometheus/rules/ledger-api.yml"];
+    for threshold in ["> 0.0168", "> 0.007", "> 0.005"] {
+        assert!(ledger.contains(threshold), "7d: missing {threshold}");
+    }
+    // The runbook's table is the 30d one, whichever windows the services use.
+    let runbook = &files["docs/runbooks/AvailabilityBudgetBurn.md"];
+    assert!(
+        runbook.contains("| `page-1h` | critical | 1h / 5m | 2 % of the budget in 1h | 14.4× |"),
+        "{runbook}"
+    );
+}
+
 #[test]
 fn prometheus_configs_scrape_what_the_pods_announce() {
     for (name, files) in all_platforms() {
@@ -702,6 +726,48 @@ fn rule_tests_fail_when_absent_errors_are_not_zero() {
         report.contains("slo:period_error_budget_remaining:ratio") && report.contains("got: nil"),
         "{report}"
     );
+}
+
+/// A page that ignored its short window would still fire after the outage ends, while the
+/// long window remembers it: the outage scenarios catch that for each paging tier.
+#[test]
+#[ignore = "needs the validators: run scripts/test"]
+fn rule_tests_fail_when_a_page_ignores_its_short_window() {
+    let (dir, run) = production_rule_tests();
+    let rules_file = dir
+        .path()
+        .join("production/prometheus/rules/platform-api.yml");
+    let original = std::fs::read_to_string(&rules_file).expect("read");
+    // page-6h's `and <30m window> > threshold` removed, for both objectives.
+    let short = "slo:sli_error:ratio_rate30m{";
+    let mut lines: Vec<&str> = original.lines().collect();
+    let mut removed = 0;
+    while let Some(i) = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with(short) && l.contains(" > "))
+    {
+        assert_eq!(
+            lines[i - 1].trim(),
+            "and",
+            "the short window follows an `and`"
+        );
+        lines.drain(i - 1..=i);
+        removed += 1;
+    }
+    assert_eq!(removed, 2, "page-6h of availability and latency");
+    std::fs::write(&rules_file, lines.join("\n") + "\n").expect("write");
+    let output = run();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        !output.status.success(),
+        "a page without its short window passed"
+    );
+    assert!(report.contains("burn_tier=\\\"page-6h\\\""), "{report}");
+    assert!(report.contains("time: 55m"), "{report}");
 }
 
 #[test]

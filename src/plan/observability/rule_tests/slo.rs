@@ -179,30 +179,33 @@ impl<'a> TestBuilder<'a> {
                 Vec::new(),
             ));
         }
-        if let Some(fast) = tiers.iter().find(|t| t.name == "page-1h") {
-            groups.push(self.outage(service, objective, fast));
+        // The paging tiers, whose windows are short enough to test cheaply: the ticket tiers'
+        // (3d / 6h) would take hours of samples per objective, and share the pages' rule shape.
+        for tier in tiers.iter().filter(|t| t.severity == "critical") {
+            groups.push(self.outage(service, objective, tier));
         }
         groups
     }
 
-    /// A total outage long enough to page through the fastest tier, then healthy traffic: the
-    /// page clears as soon as the short window is clean, while the long window still remembers.
+    /// A total outage long enough to fire the paging `tier`, then healthy traffic: the page
+    /// clears as soon as the tier's short window is clean, while its long window still remembers (and,
+    /// where it is well over the threshold, the test says so): each tier needs both windows.
     fn outage(
         &self,
         service: &ResolvedService,
         objective: &Objective,
-        fast: &BurnTier,
+        tier: &BurnTier,
     ) -> TestGroup {
         let kind = objective.kind;
         let alert = AlertKind::burn(kind);
         let label = kind.label();
-        let outage = settled(fast.pending) - EVAL;
-        let clear = outage + minutes(fast.short) + EVAL;
+        let outage = settled(tier.pending) - EVAL;
+        let clear = outage + minutes(tier.short) + EVAL;
         let query = format!(
             "ALERTS{}",
             promql::matchers(&[
                 ("alertname", "=", alert.name()),
-                ("burn_tier", "=", fast.name),
+                ("burn_tier", "=", tier.name),
                 (SERVICE_LABEL, "=", &service.name),
                 (SLO_LABEL, "=", label),
             ])
@@ -210,17 +213,17 @@ impl<'a> TestBuilder<'a> {
         let mut labels: Vec<(&str, &str, &str)> = vec![
             ("alertname", "=", alert.name()),
             ("alertstate", "=", "firing"),
-            ("burn_tier", "=", fast.name),
+            ("burn_tier", "=", tier.name),
             (ENV_LABEL, "=", &self.rules.env.name),
             (SERVICE_LABEL, "=", &service.name),
-            ("severity", "=", fast.severity),
+            ("severity", "=", tier.severity),
             (SLO_LABEL, "=", label),
         ];
         labels.sort();
         TestGroup {
             name: format!(
                 "{label}: a {outage}m total outage pages ({}) and clears once the {} window is clean",
-                fast.name, fast.short
+                tier.name, tier.short
             ),
             interval: "1m",
             input_series: self.traffic(
@@ -246,7 +249,52 @@ impl<'a> TestBuilder<'a> {
                     eval_time: format!("{clear}m"),
                     exp_samples: Vec::new(),
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(self.long_window_remembers(service, objective, tier, outage, clear))
+            .collect(),
         }
+    }
+
+    /// At `clear`, the tier's long window (all of the test's traffic, `outage` minutes of it
+    /// failing) is still over the threshold: so the alert cleared on its short window. Only
+    /// asserted with a margin that a sample more or less at either edge cannot eat (a target
+    /// so low that its threshold nears the outage's share leaves it out).
+    fn long_window_remembers(
+        &self,
+        service: &ResolvedService,
+        objective: &Objective,
+        tier: &BurnTier,
+        outage: u32,
+        clear: u32,
+    ) -> Option<ExprTest> {
+        if minutes(tier.long) < clear {
+            return None;
+        }
+        let threshold = objective.burn_threshold(tier);
+        let share =
+            Decimal::int(i64::from(outage)).divided_by(Decimal::int(i64::from(clear)), 4)?;
+        if share < threshold.times(Decimal::new(125, 2)) {
+            return None;
+        }
+        let kind = objective.kind;
+        let series = promql::recorded(
+            &error_ratio_name(tier.long),
+            &service.name,
+            kind,
+            &self.rules.env.name,
+        );
+        Some(ExprTest {
+            expr: format!("{series} > bool {threshold}"),
+            eval_time: format!("{clear}m"),
+            exp_samples: vec![ExpectedSample {
+                labels: promql::matchers(&[
+                    (ENV_LABEL, "=", &self.rules.env.name),
+                    (SERVICE_LABEL, "=", &service.name),
+                    (SLO_LABEL, "=", kind.label()),
+                ]),
+                value: 1.0,
+            }],
+        })
     }
 }
