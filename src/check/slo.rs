@@ -96,9 +96,9 @@ fn check_reachable(
 ) {
     // The objectives as resolve computes them (one it cannot compute is reported elsewhere).
     let resolved = crate::resolve::resolve_slo(service, &platform.observability.burn_tiers);
-    let tiers = resolved
-        .as_ref()
-        .map_or_else(Vec::new, |slo| slo.burn_tiers.clone());
+    let (tiers, window) = resolved.as_ref().map_or_else(Default::default, |slo| {
+        (slo.burn_tiers.clone(), slo.window.clone())
+    });
     let objectives = resolved.map_or_else(Vec::new, |slo| {
         slo.objectives
             .into_iter()
@@ -131,16 +131,17 @@ fn check_reachable(
             Diagnostic::error(
                 "E0336",
                 format!(
-                    "{what} {}% of `{name}` leaves a budget so large that its `{}` alert could never fire: it would need an error ratio above {}",
+                    "{what} {}% of `{name}` leaves a budget so large that its `{}` alert could never fire: it would need an error ratio above {} ({}× the budget over {window})",
                     objective.target,
                     names.join("`, `"),
                     objective.burn_threshold(fastest),
+                    fastest.factor,
                 ),
             )
             .at(doc.span_of(&ptr))
             .label("burn-rate alerts fire above factor × budget, and no more than 100 % of requests fail")
             .help(format!(
-                "raise it to at least {least:.2}%, or switch those tiers off in `[observability.burn_tiers]`"
+                "raise it to at least {least:.2}%, measure it over a shorter `window` (the burn factors scale with it), or switch those tiers off in `[observability.burn_tiers]`"
             )),
         );
     }
@@ -162,7 +163,12 @@ mod tests {
             found[0].1.contains("`page-1h` alert could never fire"),
             "{found:?}"
         );
-        assert!(found[0].1.ends_with("above 1.44"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .ends_with("above 1.44 (14.4× the budget over 30d)"),
+            "{found:?}"
+        );
         // Below 83.34 % the 6h tier cannot fire either.
         let found = problems_with("E0336", with_slo("{ availability = 80 }", ""));
         assert!(found[0].1.contains("`page-1h`, `page-6h`"), "{found:?}");
@@ -202,12 +208,17 @@ mod tests {
             with_slo("{ availability = 70, window = \"7d\" }", ""),
         );
         assert_eq!(found.len(), 1, "{found:?}");
-        assert!(found[0].1.ends_with("above 1.008"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .ends_with("above 1.008 (3.36× the budget over 7d)"),
+            "{found:?}"
+        );
         // Over 90d it fires at 43.2 × the budget: 97.6 % is too low (43.2 × 0.024 ≥ 1).
         let found = problems_with(
             "E0336",
             with_slo("{ availability = 97.6, window = \"90d\" }", ""),
         );
-        assert!(found[0].1.ends_with("above 1.0368"), "{found:?}");
+        assert!(found[0].1.contains("above 1.0368 (43.2×"), "{found:?}");
     }
 }
