@@ -188,8 +188,9 @@ impl<'a> TestBuilder<'a> {
     }
 
     /// A total outage long enough to fire the paging `tier`, then healthy traffic: the page
-    /// clears as soon as the tier's short window is clean, while its long window still remembers (and,
-    /// where it is well over the threshold, the test says so): each tier needs both windows.
+    /// clears as soon as the tier's short window is clean, while its long window still
+    /// remembers (and, where it is well over the threshold, the test says so): each page needs
+    /// both windows.
     fn outage(
         &self,
         service: &ResolvedService,
