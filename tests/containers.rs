@@ -130,10 +130,17 @@ fn port_health_path_uid_and_command_agree_across_dockerfile_compose_and_kubernet
                     .skip_while(|a| *a != "-b")
                     .nth(1)
                     .expect("gunicorn -b");
+                // Every address of the platform's `listen`: IPv4 by default, `[::]` (IPv6 and,
+                // on Linux, IPv4) where it is `dual-stack` (the four-services example).
+                let host = if name == "four-services" {
+                    "[::]"
+                } else {
+                    "0.0.0.0"
+                };
                 assert_eq!(
                     bind,
-                    &format!("0.0.0.0:{port}"),
-                    "{name}/{service}: bind vs EXPOSE"
+                    &format!("{host}:{port}"),
+                    "{name}/{service}: bind vs EXPOSE and `listen`"
                 );
                 assert!(
                     !docker.cmd.contains(&"-w".to_owned()),

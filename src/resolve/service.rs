@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    AutoscalingSpec, ComputeSpec, ConfigValue, EnvironmentSpec, ExposeSpec, ResourcesSpec, Runtime,
-    ScalePolicySpec, SecretSpec, ServiceKind, ServiceOverride, ServiceSpec,
+    AutoscalingSpec, ComputeSpec, ConfigValue, EnvironmentSpec, ExposeSpec, Listen, ResourcesSpec,
+    Runtime, ScalePolicySpec, SecretSpec, ServiceKind, ServiceOverride, ServiceSpec,
 };
 use crate::model::{
     Autoscaling, Compute, Disruption, Expose, Health, HttpHealth, Metrics, ObjectNames,
@@ -172,7 +172,11 @@ pub(super) fn resolve_service(
 
     let command = match (service.kind, &service.command) {
         (_, Some(command)) => command.clone(),
-        (ServiceKind::Web, None) => web_command(service.app.as_deref().unwrap_or_default(), port),
+        (ServiceKind::Web, None) => web_command(
+            service.app.as_deref().unwrap_or_default(),
+            port,
+            platform.listen,
+        ),
         (ServiceKind::Worker, None) => Vec::new(),
     };
 
@@ -333,9 +337,9 @@ fn graceful_timeout(termination_grace: u32, runtime: Runtime) -> u32 {
     after_sigterm.saturating_sub(1).max(1)
 }
 
-/// gunicorn with uvicorn workers; the worker count comes from `WEB_CONCURRENCY`, the graceful
-/// timeout from `GUNICORN_CMD_ARGS` (both per environment).
-fn web_command(app: &str, port: Option<u16>) -> Vec<String> {
+/// gunicorn with uvicorn workers on every address of `listen`; the worker count comes from
+/// `WEB_CONCURRENCY`, the graceful timeout from `GUNICORN_CMD_ARGS` (both per environment).
+fn web_command(app: &str, port: Option<u16>, listen: Listen) -> Vec<String> {
     let port = port.unwrap_or(DEFAULT_WEB_PORT);
     [
         "gunicorn",
@@ -343,7 +347,7 @@ fn web_command(app: &str, port: Option<u16>) -> Vec<String> {
         "-k",
         "uvicorn.workers.UvicornWorker",
         "-b",
-        &format!("0.0.0.0:{port}"),
+        &format!("{}:{port}", listen.bind_host()),
         "--access-logfile",
         "-",
         "--error-logfile",
@@ -368,5 +372,17 @@ mod tests {
         assert_eq!(graceful_timeout(30, Runtime::Compose), 29);
         // Never zero (gunicorn would kill its workers at once).
         assert_eq!(graceful_timeout(5, Runtime::Kubernetes), 1);
+    }
+
+    #[test]
+    fn gunicorn_binds_every_address_of_listen() {
+        let bind = |listen| {
+            let command = web_command("api.main:app", Some(8080), listen);
+            let at = command.iter().position(|a| a == "-b").expect("-b");
+            command[at + 1].clone()
+        };
+        assert_eq!(bind(Listen::Ipv4), "0.0.0.0:8080");
+        assert_eq!(bind(Listen::DualStack), "[::]:8080");
+        assert_eq!(Listen::default(), Listen::Ipv4);
     }
 }

@@ -121,6 +121,13 @@ pub struct PlatformInfo {
     #[serde(default)]
     #[schemars(extend("pattern" = DIGEST_PATTERN))]
     pub uv_digest: Option<String>,
+    /// Addresses web services listen on: `ipv4` (gunicorn binds `0.0.0.0`, the default) or
+    /// `dual-stack` (`[::]`, which on Linux takes IPv4 connections too), for clusters whose pods
+    /// have IPv6 addresses (IPv6-only, or dual-stack with IPv6 first, e.g. EKS in IPv6 mode),
+    /// where `ipv4` leaves every probe and request unanswered. `dual-stack` needs a kernel with
+    /// IPv6: gunicorn cannot start on a node that disabled it at boot.
+    #[serde(default)]
+    pub listen: Listen,
     /// Where `platgen render` writes, relative to the repository root. Images are built with the
     /// repository root as context, so compose files find the Dockerfiles through this path.
     #[serde(default = "default_output_dir")]
@@ -200,6 +207,27 @@ pub(crate) fn default_libs() -> Vec<String> {
 pub(crate) fn default_services_dir() -> String {
     "services".to_owned()
 }
+/// The addresses web services listen on (`platform.listen`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Listen {
+    /// IPv4 only: gunicorn binds `0.0.0.0`.
+    #[default]
+    Ipv4,
+    /// IPv6 and IPv4: gunicorn binds `[::]`; IPv4 clients arrive as `::ffff:a.b.c.d`.
+    DualStack,
+}
+
+impl Listen {
+    /// The host part of gunicorn's `-b`.
+    pub fn bind_host(self) -> &'static str {
+        match self {
+            Listen::Ipv4 => "0.0.0.0",
+            Listen::DualStack => "[::]",
+        }
+    }
+}
+
 /// Default container uid/gid: above 10000 (checkov CKV_K8S_40) so it matches no host account.
 pub const DEFAULT_UID: u32 = 10001;
 pub(crate) fn default_uid() -> u32 {
