@@ -62,6 +62,7 @@ const CASES: &[Case] = &[
     case("latency-threshold-not-a-bucket.toml", "E0320", 24, 54, "latency threshold `300ms` of `api` is not a bucket", Some("use the closest bucket, `threshold = \"250ms\"`")),
     case("missing-registry.toml", "E0202", 2, 2, "missing required key `registry` in `platform`", Some("add `registry = …`")),
     case("bad-runtime.toml", "E0204", 13, 11, "invalid value \"kubernetis\" for `environments.staging.runtime`", Some("did you mean `kubernetes`?")),
+    case("cidr-host-bits.toml", "E0205", 11, 8, "`dependencies.postgres.cidr`: `10.20.3.4/16` is not an address range: its address has bits set past the prefix", Some("did you mean `10.20.0.0/16`?")),
     case("listen-misspelt.toml", "E0204", 5, 10, "invalid value \"dual_stack\" for `platform.listen`", Some("did you mean `dual-stack`?")),
     case("web-without-app.toml", "E0303", 20, 11, "web service `api` has no `app`", Some("the ASGI application")),
     case("autoscaling-without-max.toml", "E0307", 26, 15, "autoscaling of `api` has no `max`", Some("add `max = N`")),

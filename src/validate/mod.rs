@@ -1,6 +1,7 @@
 //! Stage 2: check the document against the JSON schema (generated from [`PlatformSpec`]) and
 //! deserialise it. Schema errors are mapped back to spans in `platform.toml`.
 
+mod cidrs;
 mod durations;
 mod errors;
 mod help;
@@ -75,13 +76,19 @@ pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
     // A number JSON cannot hold is `null` in the document: reported as what it is, not as a
     // missing or mistyped value.
     let unrepresentable = |pointer: &str| doc.unrepresentable.iter().any(|n| n.pointer == pointer);
+    let mut flagged = std::collections::HashSet::new();
     let mut diagnostics: Vec<Diagnostic> = PlatformSchema::iter_errors(&doc.value)
         .filter(|error| !unrepresentable(error.instance_path().as_str()))
+        .inspect(|error| {
+            flagged.insert(error.instance_path().as_str().to_owned());
+        })
         .flat_map(|error| errors::schema_diagnostics(doc, &error))
         .collect();
     diagnostics.extend(numbers::unrepresentable(doc));
     diagnostics.extend(labels::long_prefixes(doc));
     diagnostics.extend(hosts::long_labels(doc));
+    // A range the schema already rejected (not of the form `address/prefix`) is said once.
+    diagnostics.extend(cidrs::invalid(doc, |pointer| !flagged.contains(pointer)));
     diagnostics.extend(durations::too_long(doc));
     if diagnostics.is_empty() {
         // Read from the document in place: a large platform is not copied for it.

@@ -55,7 +55,8 @@ pub struct ReachSpec {
     #[serde(default)]
     #[schemars(extend("pattern" = NAME_PATTERN), length(max = NAME_MAX))]
     pub namespace: Option<String>,
-    /// Address range when it runs outside the cluster (managed database), e.g. `10.20.0.0/16`.
+    /// Address range when it runs outside the cluster (managed database), e.g. `10.20.0.0/16`
+    /// or `fd00:10::/64`.
     #[serde(default)]
     #[schemars(extend("pattern" = CIDR_PATTERN))]
     pub cidr: Option<String>,

@@ -32,8 +32,10 @@ pub const SECRET_PROPERTY_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$";
 pub const MAJOR_VERSION_PATTERN: &str = "^[0-9]+(\\.[0-9]+){0,2}$";
 /// A URL scheme: `postgresql+asyncpg`.
 pub const SCHEME_PATTERN: &str = "^[a-z][a-z0-9+.-]*$";
-/// An IPv4 address range: `10.20.0.0/16`.
-pub const CIDR_PATTERN: &str = "^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$";
+/// An IPv4 or IPv6 address range: `10.20.0.0/16`, `fd00:10::/64` (the form; the address, the
+/// prefix length and the host bits are checked in `validate/cidrs.rs`).
+pub const CIDR_PATTERN: &str =
+    "^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*/[0-9]{1,3})$";
 /// `host:port`: `alertmanager.monitoring.svc:9093`.
 pub const HOST_PORT_PATTERN: &str = "^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0-9]{1,5}$";
 /// A Prometheus regular expression of HTTP statuses: `5..`, `5[0-9]{2}`, `5\\d\\d`. No quotes,
@@ -284,7 +286,7 @@ pub const PATTERN_RULES: &[PatternRule] = &[
     rule(
         CIDR_PATTERN,
         "an address range",
-        "write an IPv4 CIDR, e.g. `10.20.0.0/16`",
+        "write an IPv4 or IPv6 CIDR, e.g. `10.20.0.0/16` or `fd00:10::/64`",
         "10.20.0.0/16",
     ),
     rule(
