@@ -95,27 +95,17 @@ fn check_reachable(
     out: &mut Vec<Diagnostic>,
 ) {
     // The objectives as resolve computes them (one it cannot compute is reported elsewhere).
-    let resolved = crate::resolve::resolve_slo(service, &platform.observability.burn_tiers);
-    let (tiers, window) = resolved.as_ref().map_or_else(Default::default, |slo| {
-        (slo.burn_tiers.clone(), slo.window.clone())
-    });
-    let objectives = resolved.map_or_else(Vec::new, |slo| {
-        slo.objectives
-            .into_iter()
-            .map(|objective| match objective.kind {
-                SloKind::Availability => {
-                    (objective, format!("{base}/availability"), "availability")
-                }
-                SloKind::Latency => (
-                    objective,
-                    format!("{base}/latency/target"),
-                    "latency target",
-                ),
-            })
-            .collect()
-    });
-    for (objective, ptr, what) in objectives {
-        let unreachable: Vec<_> = tiers
+    let Some(slo) = crate::resolve::resolve_slo(service, &platform.observability.burn_tiers) else {
+        return;
+    };
+    let window = &slo.window;
+    for objective in &slo.objectives {
+        let (ptr, what) = match objective.kind {
+            SloKind::Availability => (format!("{base}/availability"), "availability"),
+            SloKind::Latency => (format!("{base}/latency/target"), "latency target"),
+        };
+        let unreachable: Vec<_> = slo
+            .burn_tiers
             .iter()
             .filter(|tier| objective.burn_threshold(tier) >= Decimal::int(1))
             .collect();

@@ -146,11 +146,6 @@ impl ResolvedEnv {
         self.by_name.contains_key(name)
     }
 
-    /// The service `name`, when this environment runs it.
-    pub fn service(&self, name: &str) -> Option<&ResolvedService> {
-        self.by_name.get(name).map(|&i| &self.services[i])
-    }
-
     /// One static scrape job per service that serves metrics, addressed `<service>:<port>` (the
     /// service's DNS name in a compose network), labelled with service and environment.
     pub fn scrape_targets(&self) -> Vec<ScrapeTarget> {

@@ -12,6 +12,7 @@ mod service;
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::model::slo::BurnTier;
 use crate::model::spec::{
     EnvironmentSpec, IngressController, IngressEnvSpec, ResourcesSpec, Runtime, SecretStoreSpec,
     ServiceOverride,
@@ -48,17 +49,19 @@ pub const GRAFANA_IMAGE: &str = "grafana/grafana:10.2.0";
 
 /// Resolves the spec into one [`ResolvedEnv`] per environment.
 pub fn resolve(spec: &PlatformSpec) -> Platform {
+    // Every service's SLO scales the same enabled tiers to its window.
+    let tiers = observability::enabled_burn_tiers(spec);
     let environments = spec
         .environments
         .iter()
-        .map(|(name, env)| resolve_env(spec, name, env))
+        .map(|(name, env)| resolve_env(spec, &tiers, name, env))
         .collect();
     let unbuilt = build_env();
     let builds = spec
         .services
         .iter()
         .map(|(name, service)| {
-            resolve_service(spec, "", &unbuilt, name, service, &service.settings)
+            resolve_service(spec, &tiers, "", &unbuilt, name, service, &service.settings)
         })
         .collect();
     let info = &spec.platform;
@@ -155,7 +158,12 @@ pub fn default_namespace(platform: &str, env: &str) -> String {
     }
 }
 
-fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> ResolvedEnv {
+fn resolve_env(
+    spec: &PlatformSpec,
+    tiers: &[BurnTier],
+    name: &str,
+    env: &EnvironmentSpec,
+) -> ResolvedEnv {
     let store: &SecretStoreSpec = env.secret_store.as_ref().unwrap_or(&spec.secret_store);
     let services: Vec<_> = spec
         .services
@@ -167,6 +175,7 @@ fn resolve_env(spec: &PlatformSpec, name: &str, env: &EnvironmentSpec) -> Resolv
             }
             Some(resolve_service(
                 spec,
+                tiers,
                 name,
                 env,
                 service_name,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::slo::BurnTier;
 use crate::model::spec::{
     AutoscalingSpec, ComputeSpec, ConfigValue, EnvironmentSpec, ExposeSpec, Listen, ResourcesSpec,
     Runtime, ScalePolicySpec, SecretSpec, ServiceKind, ServiceOverride, ServiceSpec,
@@ -13,7 +14,7 @@ use crate::model::{
 
 use super::dependency::resolve_dependency;
 use super::merge::overlay_resources;
-use super::observability::{enabled_burn_tiers, resolve_slo};
+use super::observability::resolve_slo;
 use super::{DEFAULT_TERMINATION_GRACE, DEFAULT_WEB_PORT, DEFAULT_WORKERS, PRE_STOP_SLEEP};
 
 pub(super) fn compute(spec: &ComputeSpec) -> Compute {
@@ -128,6 +129,7 @@ fn resolve_expose(
 
 pub(super) fn resolve_service(
     spec: &PlatformSpec,
+    tiers: &[BurnTier],
     env_name: &str,
     env: &EnvironmentSpec,
     name: &str,
@@ -279,10 +281,7 @@ pub(super) fn resolve_service(
                 .unwrap_or_else(|| "/metrics".to_owned()),
             port,
         }),
-        slo: service
-            .slo
-            .as_ref()
-            .and_then(|_| resolve_slo(service, &enabled_burn_tiers(spec))),
+        slo: resolve_slo(service, tiers),
         selector: BTreeMap::from([("app".to_owned(), name.to_owned())]),
         labels,
         replicas,
