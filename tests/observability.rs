@@ -728,6 +728,34 @@ fn rule_tests_fail_when_absent_errors_are_not_zero() {
     );
 }
 
+/// The outage scenario asserts that a page's long window still remembers the outage when the
+/// page clears only where the outage's share of the traffic is well over the threshold: with a
+/// target low enough that the threshold nears that share, the assertion (which promtool could
+/// then fail on a sample's difference) is left out, and the scenario itself stays.
+#[test]
+fn the_long_window_assertion_is_left_out_where_the_threshold_nears_the_outage() {
+    let remembers = |availability: &str| {
+        let text = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
+            .expect("fixture")
+            .replace(
+                "replicas = 2\n",
+                &format!("replicas = 2\nslo = {{ availability = {availability} }}\n"),
+            );
+        let files = common::compile_text(&text).expect("renders");
+        let tests = &files["production/prometheus/tests/api.yml"];
+        assert_eq!(
+            tests.matches("total outage pages").count(),
+            2,
+            "both paging tiers keep their outage scenario"
+        );
+        tests.matches(" > bool ").count()
+    };
+    // 99.9 %: thresholds 0.0144 and 0.006, far under the outages' shares (1/2 and 20/55).
+    assert_eq!(remembers("99.9"), 2);
+    // 94 %: page-1h at 0.864 and page-6h at 0.36, too near those shares to assert on.
+    assert_eq!(remembers("94"), 0);
+}
+
 /// A page that ignored its short window would still fire after the outage ends, while the
 /// long window remembers it: the outage scenarios catch that for each paging tier.
 #[test]
