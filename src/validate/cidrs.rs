@@ -105,6 +105,32 @@ pub fn invalid(doc: &Document, unreported: impl Fn(&str) -> bool) -> Vec<Diagnos
 #[cfg(test)]
 mod tests {
     use super::{Problem, problem};
+    use crate::diagnostics::SourceFile;
+
+    /// Every `cidr` is checked, a dependency's and its per-environment ones, and a value the
+    /// schema already rejected (not `address/prefix`) is reported once, by the schema.
+    #[test]
+    fn each_range_is_reported_once_where_it_is_set() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let text = fixture.replace(
+            "version = \"16\"\n",
+            "version = \"16\"\ncidr = \"10.0.0.1/8\"\nenv.staging = { cidr = \"abc/1\" }\nenv.production = { cidr = \"fd00::/200\" }\n",
+        );
+        let doc = crate::load::load(SourceFile::new("p.toml", text)).expect("valid TOML");
+        let errors = crate::validate::validate(&doc).expect_err("invalid ranges");
+        let cidr: Vec<&str> = errors
+            .iter()
+            .filter(|d| d.message.contains("cidr"))
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(cidr.len(), 3, "{cidr:?}");
+        assert!(cidr[0].contains("`10.0.0.1/8` is not an address range: its address has bits set"));
+        assert!(
+            cidr[1].contains("\"abc/1\" is not an address range"),
+            "{cidr:?}"
+        );
+        assert!(cidr[2].contains("`fd00::/200`"), "{cidr:?}");
+    }
 
     #[test]
     fn networks_of_either_family_pass() {
