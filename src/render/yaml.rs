@@ -17,8 +17,8 @@ fn is_plain_safe(s: &str) -> bool {
     // Plain only when it starts with a letter or `/` (no numbers, signs, dots or indicators)
     // and holds nothing that YAML gives a meaning to.
     (first.is_ascii_alphabetic() || first == '/')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
         && !RESERVED.iter().any(|word| word.eq_ignore_ascii_case(s))
         && !s.ends_with('.')
 }
@@ -53,9 +53,19 @@ pub fn double_quoted(s: &str) -> String {
 fn push_double_quoted(out: &mut String, s: &str) {
     use std::fmt::Write as _;
     out.push('"');
-    // Runs of characters that need no escape are copied whole.
-    let mut run = 0;
-    for (at, c) in s.char_indices() {
+    // Runs of characters that need no escape are copied whole; printable ASCII (all but `"`
+    // and `\`) is passed over a byte at a time, anything else decoded as a character.
+    let bytes = s.as_bytes();
+    let (mut run, mut at) = (0, 0);
+    while let Some(&b) = bytes.get(at) {
+        if (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\' {
+            at += 1;
+            continue;
+        }
+        let Some(c) = s[at..].chars().next() else {
+            break;
+        };
+        let width = c.len_utf8();
         // `None`: written as a `\uXXXX` escape.
         let escaped = match c {
             '"' => Some("\\\""),
@@ -71,10 +81,14 @@ fn push_double_quoted(out: &mut String, s: &str) {
             {
                 None
             }
-            _ => continue,
+            _ => {
+                at += width;
+                continue;
+            }
         };
         out.push_str(&s[run..at]);
-        run = at + c.len_utf8();
+        at += width;
+        run = at;
         match escaped {
             Some(escape) => out.push_str(escape),
             None => {
@@ -304,6 +318,15 @@ mod tests {
         let parsed: std::collections::BTreeMap<String, String> =
             serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
         parsed["k"].clone()
+    }
+
+    #[test]
+    fn escapes_exactly_what_yaml_would_not_keep() {
+        assert_eq!(
+            double_quoted("é\u{85}\"x\u{2028}\\\u{1}\ty ✓"),
+            r#""é\u0085\"x\u2028\\\u0001\ty ✓""#
+        );
+        assert_eq!(double_quoted(""), r#""""#);
     }
 
     #[test]

@@ -204,7 +204,7 @@ impl<'a> Parser<'a> {
             self.inline(rest, min.saturating_sub(1))
         } else {
             self.at += 1;
-            self.map(indent, rest)
+            self.map(indent, key_split(rest)?)
         }
     }
 
@@ -225,8 +225,8 @@ impl<'a> Parser<'a> {
                 self.block(indent + 1)?
             } else if is_item(after) {
                 return None;
-            } else if key_split(after).is_some() {
-                self.map(column, after)?
+            } else if let Some(first) = key_split(after) {
+                self.map(column, first)?
             } else {
                 self.inline(after, indent)?
             };
@@ -237,13 +237,14 @@ impl<'a> Parser<'a> {
         Some(Node::Seq(items))
     }
 
-    /// A block mapping at `indent` whose first entry is `first` (already consumed).
-    fn map(&mut self, indent: usize, first: &'a str) -> Option<Node<'a>> {
+    /// A block mapping at `indent` whose first entry is `first` (already consumed and split
+    /// into its key and the rest of its line).
+    fn map(&mut self, indent: usize, first: (Cow<'a, str>, &'a str)) -> Option<Node<'a>> {
         let mut entries: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
         let mut keys = Keys::default();
-        let mut entry = first;
+        let mut split = first;
         loop {
-            let (key, value) = key_split(entry)?;
+            let (key, value) = split;
             if !keys.insert(key.clone()) {
                 return None;
             }
@@ -262,7 +263,7 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some((at, rest)) if at == indent && !is_item(rest) => {
                     self.at += 1;
-                    entry = rest;
+                    split = key_split(rest)?;
                 }
                 Some((at, _)) if at > indent => return None,
                 _ => break,
@@ -653,6 +654,12 @@ mod tests {
             ("a: x\u{80}y\n", false),
             ("a: \u{feff}x\n", false),
             ("a: héllo ✓\n", true),
+            // Where the first `: ` and ` #` of a line are, multi-byte characters or not.
+            ("é: ü #c\nb:c: d\nf : g\nh: i:j #k: l\nm: #n\n", true),
+            ("ü #x: y\n", false),
+            ("a:: b\n", false),
+            ("a: b #c: d\n", true),
+            ("- é: ü\n  k: \"v\" # c\n", true),
             ("a: |2\n  x\n", false),
             ("a:\n  b: 1\n c: 2\n", false),
         ];

@@ -26,26 +26,48 @@ pub const POD_RESTARTS: &str = "kube_pod_container_status_restarts_total";
 /// A PromQL string literal.
 pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    push_quoted(&mut out, value);
     out
+}
+
+/// [`quote`], appended to `out`.
+fn push_quoted(out: &mut String, value: &str) {
+    out.push('"');
+    // The characters to escape are ASCII: the runs between them are copied whole.
+    let mut run = 0;
+    for (at, b) in value.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            _ => continue,
+        };
+        out.push_str(&value[run..at]);
+        out.push_str(escape);
+        run = at + 1;
+    }
+    out.push_str(&value[run..]);
+    out.push('"');
 }
 
 /// `{a="b", c=~"d"}` from `(label, operator, value)` triples.
 pub fn matchers(list: &[(&str, &str, &str)]) -> String {
-    let inner: Vec<String> = list
+    let size: usize = list
         .iter()
-        .map(|(label, op, value)| format!("{label}{op}{}", quote(value)))
-        .collect();
-    format!("{{{}}}", inner.join(", "))
+        .map(|(l, o, v)| l.len() + o.len() + v.len() + 4)
+        .sum();
+    let mut out = String::with_capacity(size + 2);
+    out.push('{');
+    for (i, (label, op, value)) in list.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(label);
+        out.push_str(op);
+        push_quoted(&mut out, value);
+    }
+    out.push('}');
+    out
 }
 
 /// Matcher for a histogram bucket bound. Clients print whole bounds differently (the Python
@@ -259,6 +281,12 @@ mod tests {
         );
         assert!(s.bucket(Decimal::int(1)).contains(r#"le=~"1|1[.]0""#));
         assert_eq!(quote("a\"b\\"), r#""a\"b\\""#);
+        assert_eq!(quote("é\nü\"\""), r#""é\nü\"\"""#);
+        assert_eq!(
+            matchers(&[("a", "=", "x\"y"), ("b", "=~", "ü|z")]),
+            r#"{a="x\"y", b=~"ü|z"}"#
+        );
+        assert_eq!(matchers(&[]), "{}");
     }
 
     #[test]

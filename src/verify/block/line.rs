@@ -24,57 +24,105 @@ pub(super) fn key_split(entry: &str) -> Option<(Cow<'_, str>, &str)> {
         let rest = rest.strip_prefix(':')?;
         return (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest));
     }
-    let colon = colon_space(entry).or_else(|| entry.ends_with(':').then(|| entry.len() - 1))?;
-    if space_hash(&entry[..colon]).is_some() {
+    let marks = Marks::of(entry);
+    let colon = marks
+        .colon_space
+        .or_else(|| entry.ends_with(':').then(|| entry.len() - 1))?;
+    // A comment before the colon; and the key holds no `: ` (the colon is the first).
+    if marks.space_hash.is_some_and(|at| at + 2 <= colon) {
         return None;
     }
-    let key = plain(&entry[..colon], false)?;
+    let key = plain_marked(&entry[..colon], Marks::NONE, false)?;
     Some((Cow::Borrowed(key), &entry[colon + 1..]))
 }
 
-/// Where `: ` first occurs in `text` (a search for the rarer `:`, then a look at what follows).
-pub(super) fn colon_space(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(at) = text[from..].find(':') {
-        let at = from + at;
-        if bytes.get(at + 1) == Some(&b' ') {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
+/// Where `: ` (a mapping's colon) and ` #` (a comment after a value) first occur in a line:
+/// one pass over its bytes, both being ASCII and so never part of a multi-byte character.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Marks {
+    /// Where the `:` of the first `: ` is.
+    pub colon_space: Option<usize>,
+    /// Where the space of the first ` #` is.
+    pub space_hash: Option<usize>,
 }
 
-/// Where ` #` (a comment after a value) first occurs in `text`.
-pub(super) fn space_hash(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    while let Some(at) = text[from..].find('#') {
-        let at = from + at;
-        if at > 0 && bytes[at - 1] == b' ' {
-            return Some(at - 1);
+impl Marks {
+    /// A text holding neither.
+    const NONE: Self = Self {
+        colon_space: None,
+        space_hash: None,
+    };
+
+    pub(super) fn of(text: &str) -> Self {
+        let mut marks = Self::NONE;
+        for (at, pair) in text.as_bytes().windows(2).enumerate() {
+            match pair {
+                [b':', b' '] if marks.colon_space.is_none() => {
+                    marks.colon_space = Some(at);
+                    if marks.space_hash.is_some() {
+                        break;
+                    }
+                }
+                [b' ', b'#'] if marks.space_hash.is_none() => {
+                    marks.space_hash = Some(at);
+                    if marks.colon_space.is_some() {
+                        break;
+                    }
+                }
+                _ => {}
+            }
         }
-        from = at + 1;
+        marks
     }
-    None
 }
 
 /// Validates a plain scalar (in block context, or in a flow sequence when `flow`), returning it
 /// without a trailing comment and spaces; `None` for anything a plain scalar cannot hold.
 pub(super) fn plain(text: &str, flow: bool) -> Option<&str> {
-    let value = match space_hash(text) {
+    plain_marked(text, Marks::of(text), flow)
+}
+
+/// [`plain`], given the [`Marks`] of `text`.
+fn plain_marked(text: &str, marks: Marks, flow: bool) -> Option<&str> {
+    let value = match marks.space_hash {
         Some(at) => &text[..at],
         None => text,
     };
     let value = value.trim_end_matches(' ');
-    let first = value.chars().next()?;
-    let indicator = "-?:,[]{}#&*!|>'\"%@`".contains(first);
-    let dash_ok = first == '-' && value[1..].chars().next().is_some_and(|c| c != ' ');
+    let bytes = value.as_bytes();
+    let first = *bytes.first()?;
+    let indicator = matches!(
+        first,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    );
+    let dash_ok = first == b'-' && bytes.get(1).is_some_and(|&b| b != b' ');
+    // The first `: ` of `text` is inside `value` when it ends there: `value` is a prefix.
+    let colon_inside = marks.colon_space.is_some_and(|at| at + 2 <= value.len());
     if (indicator && !dash_ok)
-        || colon_space(value).is_some()
+        || colon_inside
         || value.ends_with(':')
-        || (flow && (value.len() < text.len() || value.contains([',', '[', ']', '{', '}'])))
+        || (flow
+            && (value.len() < text.len()
+                || value
+                    .bytes()
+                    .any(|b| matches!(b, b',' | b'[' | b']' | b'{' | b'}'))))
     {
         return None;
     }
@@ -84,6 +132,12 @@ pub(super) fn plain(text: &str, flow: bool) -> Option<&str> {
 /// A double-quoted scalar at the start of `text` (one line): its value and what follows.
 pub(super) fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let body = &text[1..];
+    // Most scalars hold no escape: when the first `"` or `\` (ASCII, never inside a multi-byte
+    // character) is a `"`, it closes the scalar.
+    let stop = body.bytes().position(|b| b == b'"' || b == b'\\')?;
+    if body.as_bytes()[stop] == b'"' {
+        return Some((Cow::Borrowed(&body[..stop]), &body[stop + 1..]));
+    }
     let mut value = String::new();
     let mut chars = body.char_indices();
     let mut copied = 0;
