@@ -17,12 +17,14 @@ pub mod resolve;
 pub mod validate;
 pub mod verify;
 
+mod build;
 mod parallel;
 pub mod timing;
 
 use std::borrow::Cow;
 use std::path::Path;
 
+use build::{Built, Problem, build_file};
 use diagnostics::{Diagnostic, SourceFile, did_you_mean};
 use output::Scope;
 use render::{RenderedFile, Renderer, TemplateSource};
@@ -412,109 +414,9 @@ fn compile_with(
     })
 }
 
-/// One file built: its path, its content unless it is already on disk byte for byte or staged
-/// (when compiled against an output directory), what is on disk there, and its staged copy.
-struct Built {
-    path: String,
-    content: Option<String>,
-    observed: Option<output::Observed>,
-    staged: Option<output::Staged>,
-    /// Its fingerprint (see [`incremental`]), when it has one and there is a record to keep it.
-    fingerprint: Option<plan::inputs::Digest>,
-    /// Whether it was taken as rendered, without rendering (see [`incremental`]).
-    known_unchanged: bool,
-}
-
 fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {
     Failure::Invalid {
         diagnostics,
         source: None,
     }
-}
-
-/// Why one file could not be built: a template bug, output that fails verification, or the
-/// output directory unreadable.
-enum Problem {
-    Template(render::TemplateFailure),
-    Invalid(Diagnostic),
-    Io(Diagnostic),
-}
-
-/// Renders one artifact, compares it with the output directory (when there is one) and
-/// verifies it unless platgen already wrote exactly these bytes. A file `known` says is
-/// unchanged is taken as it is on disk, without rendering (see [`incremental`]).
-fn build_file(
-    renderer: &Renderer,
-    artifact: &plan::Artifact<'_>,
-    target: Option<(&Path, &output::ManifestOnDisk)>,
-    stager: Option<&output::Stager>,
-    known: Option<&incremental::Known>,
-) -> Result<Option<Built>, Problem> {
-    let fresh = stager.is_some_and(output::Stager::fresh);
-    // Into an empty directory only the cheap fingerprints are taken, for the next render: a
-    // whole context (a runbook's, a compose file's) costs a walk of it, and its file renders
-    // once more next time instead.
-    let fingerprint = known
-        .filter(|_| !fresh || artifact.names_parts())
-        .and_then(|known| artifact.fingerprint(known.salt()));
-    if let (Some(known), Some(fingerprint), Some((dir, current))) = (known, fingerprint, target)
-        && current.interrupted.is_none()
-        && !fresh
-        && let Some(hash) = current.manifest.entries.get(&artifact.path)
-        && let Some(stat) = known.unchanged(dir, &artifact.path, &fingerprint, hash)
-    {
-        output::check_path(&artifact.path).map_err(Problem::Io)?;
-        return Ok(Some(Built {
-            path: artifact.path.clone(),
-            content: None,
-            observed: Some(output::Observed {
-                hash: hash.clone(),
-                on_disk: output::OnDisk::Same,
-                stat: Some(stat),
-            }),
-            staged: None,
-            fingerprint: Some(fingerprint),
-            known_unchanged: true,
-        }));
-    }
-    let Some(file) = renderer
-        .render_artifact(artifact)
-        .map_err(Problem::Template)?
-    else {
-        return Ok(None);
-    };
-    let observed = match target {
-        Some(_) if stager.is_some_and(output::Stager::fresh) => {
-            Some(output::observe_absent(&file).map_err(Problem::Io)?)
-        }
-        Some((dir, _)) => Some(output::observe(dir, &file).map_err(Problem::Io)?),
-        None => None,
-    };
-    let known_good = match (target, &observed) {
-        (Some((_, current)), Some(seen)) => output::written_by_platgen(current, &file.path, seen),
-        _ => false,
-    };
-    if !known_good {
-        verify::verify_file(&file).map_err(Problem::Invalid)?;
-    }
-    let on_disk = observed
-        .as_ref()
-        .is_some_and(|seen| seen.on_disk == output::OnDisk::Same);
-    // A file render will write is staged now, and its content let go.
-    let staged = match stager {
-        Some(stager) if !on_disk => Some(
-            stager
-                .stage(&file.path, file.content.as_bytes())
-                .map_err(Problem::Io)?,
-        ),
-        _ => None,
-    };
-    Ok(Some(Built {
-        content: (!on_disk && staged.is_none()).then_some(file.content),
-        path: file.path,
-        observed,
-        staged,
-        fingerprint,
-        known_unchanged: false,
-    }))
 }

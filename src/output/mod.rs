@@ -106,8 +106,8 @@ pub struct ManifestOnDisk {
     pub exists: bool,
     /// Its first line that is not as platgen writes it, if any: render rewrites it.
     pub malformed: Option<Malformed>,
-    /// The journal of a commit that was interrupted (see [`journal`]): files it may have renamed
-    /// into place, with their new hashes.
+    /// The journal of a commit that was interrupted (see the `journal` module): files it may
+    /// have renamed into place, with their new hashes.
     pub interrupted: Option<Journal>,
 }
 

@@ -1,0 +1,151 @@
+//! Part of the binary (see main.rs): the command line's definition (clap), from which
+//! `--help`, the completions and the man pages are generated.
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory as _, Parser, Subcommand, ValueEnum};
+use platgen::diagnostics::SourceFile;
+
+use crate::manual;
+
+/// Declarative infrastructure compiler: renders Dockerfiles, compose files, Kubernetes
+/// manifests, CI workflows, Prometheus rules and Grafana dashboards from one platform.toml.
+#[derive(Debug, Parser)]
+#[command(name = "platgen", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum Format {
+    /// Source snippets with carets.
+    #[default]
+    Human,
+    /// One line per problem: `file:line:col: error[CODE]: message`, `out/path: stale (…)`.
+    Short,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum DiffFormat {
+    /// Unified diffs for a terminal.
+    #[default]
+    Text,
+    /// A pull-request comment: collapsed `<details>` per file (for $GITHUB_STEP_SUMMARY).
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, Default)]
+pub(crate) enum Color {
+    /// Colour on a terminal unless NO_COLOR is set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// What to compile, and where its output lives.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Input {
+    /// The platform file.
+    #[arg(
+        long,
+        short = 'c',
+        default_value = "platform.toml",
+        value_name = "FILE"
+    )]
+    pub config: PathBuf,
+    /// Only this environment (default: all); other environments' files are left alone.
+    #[arg(long, short = 'e', value_name = "NAME")]
+    pub env: Option<String>,
+    /// Output directory [default: the platform's `output_dir`, which defaults to `out`].
+    #[arg(long = "out", short = 'o', value_name = "DIR")]
+    pub out_arg: Option<PathBuf>,
+    /// The output directory: `--out`, else the platform file's `platform.output_dir`.
+    #[arg(skip)]
+    pub out: PathBuf,
+    /// The platform file, once read (to find `output_dir`): read once per run.
+    #[arg(skip)]
+    pub source: Option<SourceFile>,
+    /// Directory of templates overriding the built-in ones, by path (e.g. kubernetes/deployment.yaml).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// When to use colour.
+    #[arg(long, value_enum, default_value_t)]
+    pub color: Color,
+    /// Render and compare in full even when the up-to-date cache knows the output directory is
+    /// current (also: PLATGEN_CACHE=off).
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Render every artifact into the output directory (atomically; prunes stale owned files).
+    Render {
+        #[command(flatten)]
+        input: Input,
+        /// How problems are printed.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Validate platform.toml and verify the output directory is exactly what render would write.
+    Check {
+        #[command(flatten)]
+        input: Input,
+        /// How problems are printed.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Also report files in the output directory that platgen does not own.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Show what render would change in the output directory.
+    Diff {
+        #[command(flatten)]
+        input: Input,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: DiffFormat,
+        /// Per-file line counts instead of the diffs.
+        #[arg(long)]
+        stat: bool,
+    },
+    /// Print the JSON schema of platform.toml.
+    Schema,
+    /// Print shell completions (e.g. `platgen completions bash > /etc/bash_completion.d/platgen`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print a man page (roff; e.g. `platgen man > /usr/local/share/man/man1/platgen.1`).
+    Man {
+        /// Print this command's own page instead of platgen's (the one for its options).
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(COMMANDS))]
+        command: Option<String>,
+    },
+}
+
+/// The subcommands, each with a man page (a test holds this to the definition).
+pub(crate) const COMMANDS: [&str; 6] = ["render", "check", "diff", "schema", "completions", "man"];
+
+/// The command line as parsed: the derived definition, with the exit codes after each help
+/// (see [`manual`]; the man pages have them as a section of their own).
+pub(crate) fn command() -> clap::Command {
+    let mut cli = Cli::command().after_help(manual::exit_codes_help(None));
+    for name in manual::COMPILING {
+        cli = cli.mut_subcommand(name, |c| c.after_help(manual::exit_codes_help(Some(name))));
+    }
+    cli
+}
+
+/// Whether to colour a stream that is (or is not) a terminal.
+pub(crate) fn colored(color: Color, terminal: bool) -> bool {
+    match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
+    }
+}
