@@ -2005,6 +2005,48 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
     }
 }
 
+/// An override that writes YAML no parser accepts is caught before anything is written, even
+/// where it looks like the escapes platgen's own formatter writes (`\x41` is one; `\x+1` is
+/// not YAML, though Rust's `from_str_radix` would read its digits).
+#[test]
+fn an_override_writing_broken_yaml_is_caught_before_writing() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let before = tree(&work.out());
+    let override_ = work.path("tpl/kubernetes/namespace.yaml");
+    fs::create_dir_all(override_.parent().expect("parent")).expect("mkdir");
+    for (body, broken) in [
+        (
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"\\x+1\"\n",
+            true,
+        ),
+        (
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"a\\tb\n",
+            true,
+        ),
+        (
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"\\x41\"\n",
+            false,
+        ),
+    ] {
+        fs::write(&override_, body).expect("write template");
+        let output = work.run(&["render", "--config", &config, "--templates", "tpl"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if broken {
+            assert_eq!(output.status.code(), Some(1), "{body}: {stderr}");
+            assert!(stderr.contains("error[E0403]"), "{body}: {stderr}");
+            assert!(
+                stderr.contains("namespace.yaml is broken"),
+                "{body}: {stderr}"
+            );
+            assert_eq!(tree(&work.out()), before, "{body}: out/ left as it was");
+        } else {
+            assert_eq!(output.status.code(), Some(0), "{body}: {stderr}");
+        }
+    }
+}
+
 /// A render waits while another platgen holds the output directory, says so, and goes on
 /// once it is free; a check waits for a render in the same way.
 #[cfg(unix)]

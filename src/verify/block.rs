@@ -659,6 +659,12 @@ mod tests {
             ("ü #x: y\n", false),
             ("a:: b\n", false),
             ("a: b #c: d\n", true),
+            // Escapes, decoded; hex digits are digits (`from_str_radix` alone takes a `+`).
+            ("a: \"q\\\"x\\\\y\\u00e9\\x41\\U0001F600\\N\" # c\n", true),
+            ("a: \"\\x+1\"\n", false),
+            ("a: \"\\u+041\"\n", false),
+            ("a: \"\\ud800\"\n", false),
+            ("a: \"tail\\\"\n", false),
             ("- é: ü\n  k: \"v\" # c\n", true),
             ("a: |2\n  x\n", false),
             ("a:\n  b: 1\n c: 2\n", false),

@@ -132,72 +132,65 @@ fn plain_marked(text: &str, marks: Marks, flow: bool) -> Option<&str> {
 /// A double-quoted scalar at the start of `text` (one line): its value and what follows.
 pub(super) fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let body = &text[1..];
-    // Most scalars hold no escape: when the first `"` or `\` (ASCII, never inside a multi-byte
-    // character) is a `"`, it closes the scalar.
-    let stop = body.bytes().position(|b| b == b'"' || b == b'\\')?;
-    if body.as_bytes()[stop] == b'"' {
-        return Some((Cow::Borrowed(&body[..stop]), &body[stop + 1..]));
-    }
+    let bytes = body.as_bytes();
+    // `"` and `\` are ASCII, never part of a multi-byte character: the text between them is
+    // taken whole, a byte scan apart. Most scalars hold no escape and are borrowed.
     let mut value = String::new();
-    let mut chars = body.char_indices();
-    let mut copied = 0;
-    let mut owned = false;
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => {
-                let rest = &body[i + 1..];
-                let text = if owned {
-                    value.push_str(&body[copied..i]);
-                    Cow::Owned(value)
-                } else {
-                    Cow::Borrowed(&body[..i])
-                };
-                return Some((text, rest));
+    let (mut copied, mut at) = (0, 0);
+    loop {
+        let stop = at + bytes[at..].iter().position(|&b| b == b'"' || b == b'\\')?;
+        if bytes[stop] == b'"' {
+            let rest = &body[stop + 1..];
+            if copied == 0 {
+                return Some((Cow::Borrowed(&body[..stop]), rest));
             }
-            '\\' => {
-                owned = true;
-                value.push_str(&body[copied..i]);
-                let (_, escape) = chars.next()?;
-                let hex = |digits: usize, chars: &mut std::str::CharIndices<'_>| {
-                    let code: String = (0..digits)
-                        .filter_map(|_| chars.next())
-                        .map(|(_, c)| c)
-                        .collect();
-                    (code.len() == digits)
-                        .then(|| u32::from_str_radix(&code, 16).ok())
-                        .flatten()
-                        .and_then(char::from_u32)
-                };
-                let (decoded, width) = match escape {
-                    '0' => ('\0', 1),
-                    'a' => ('\u{7}', 1),
-                    'b' => ('\u{8}', 1),
-                    't' => ('\t', 1),
-                    'n' => ('\n', 1),
-                    'v' => ('\u{b}', 1),
-                    'f' => ('\u{c}', 1),
-                    'r' => ('\r', 1),
-                    'e' => ('\u{1b}', 1),
-                    ' ' => (' ', 1),
-                    '"' => ('"', 1),
-                    '/' => ('/', 1),
-                    '\\' => ('\\', 1),
-                    'N' => ('\u{85}', 1),
-                    '_' => ('\u{a0}', 1),
-                    'L' => ('\u{2028}', 1),
-                    'P' => ('\u{2029}', 1),
-                    'x' => (hex(2, &mut chars)?, 3),
-                    'u' => (hex(4, &mut chars)?, 5),
-                    'U' => (hex(8, &mut chars)?, 9),
-                    _ => return None,
-                };
-                value.push(decoded);
-                copied = i + 1 + width;
-            }
-            _ => {}
+            value.push_str(&body[copied..stop]);
+            return Some((Cow::Owned(value), rest));
         }
+        value.push_str(&body[copied..stop]);
+        let (decoded, width) = escape(&bytes[stop + 1..])?;
+        value.push(decoded);
+        at = stop + 1 + width;
+        copied = at;
     }
-    None
+}
+
+/// The character a double-quoted scalar's escape stands for, and how many bytes after the `\`
+/// spell it; `None` for an escape YAML does not have.
+fn escape(after: &[u8]) -> Option<(char, usize)> {
+    let hex = |digits: usize| {
+        let code = after.get(1..=digits)?;
+        if !code.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let code = std::str::from_utf8(code).ok()?;
+        let decoded = char::from_u32(u32::from_str_radix(code, 16).ok()?)?;
+        Some((decoded, 1 + digits))
+    };
+    let simple = |c: char| Some((c, 1));
+    match after.first()? {
+        b'0' => simple('\0'),
+        b'a' => simple('\u{7}'),
+        b'b' => simple('\u{8}'),
+        b't' => simple('\t'),
+        b'n' => simple('\n'),
+        b'v' => simple('\u{b}'),
+        b'f' => simple('\u{c}'),
+        b'r' => simple('\r'),
+        b'e' => simple('\u{1b}'),
+        b' ' => simple(' '),
+        b'"' => simple('"'),
+        b'/' => simple('/'),
+        b'\\' => simple('\\'),
+        b'N' => simple('\u{85}'),
+        b'_' => simple('\u{a0}'),
+        b'L' => simple('\u{2028}'),
+        b'P' => simple('\u{2029}'),
+        b'x' => hex(2),
+        b'u' => hex(4),
+        b'U' => hex(8),
+        _ => None,
+    }
 }
 
 /// A single-quoted scalar at the start of `text` (one line): its value and what follows.
