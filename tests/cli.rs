@@ -2025,6 +2025,11 @@ fn an_override_writing_broken_yaml_is_caught_before_writing() {
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"a\\tb\n",
             true,
         ),
+        // One key twice: `0x1` is the number 1.
+        (
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    1: a\n    0x1: b\n",
+            true,
+        ),
         (
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"\\x41\"\n",
             false,

@@ -5,10 +5,11 @@
 //! reads them in one pass over the lines.
 //!
 //! It is strict by construction: anything outside that subset — anchors, tags, folded or
-//! multi-line scalars, flow mappings, tabs, document markers, duplicate keys, unknown escapes —
-//! makes it decline (`None`), and verification then parses the file with the full YAML parser,
-//! which has the last word. Whatever it accepts is YAML a full parser reads as the same tree;
-//! `tests` hold it to serde-saphyr on every file the example platforms render.
+//! multi-line scalars, flow mappings, tabs, document markers, duplicate keys, unknown escapes,
+//! plain keys YAML reads as a null, a bool or a number — makes it decline (`None`), and
+//! verification then parses the file with the full YAML parser, which has the last word.
+//! Whatever it accepts is YAML a full parser reads as the same tree; `tests` hold it to
+//! serde-saphyr on every file the example platforms render and on random documents.
 
 use std::borrow::Cow;
 
@@ -613,6 +614,102 @@ mod tests {
         text
     }
 
+    /// Short documents strung together from YAML's trickiest pieces (indicators, escapes,
+    /// typed words, indentation): the reader may decline any, and must read the rest as a full
+    /// parser does. It found the sign a hex escape's digits could take and the keys YAML reads
+    /// as null, bools or numbers.
+    #[test]
+    fn random_token_documents_read_as_a_full_parser_does() {
+        let tokens = [
+            "a",
+            "b",
+            "k",
+            ": ",
+            ":",
+            " ",
+            "  ",
+            "\n",
+            "\n  ",
+            "\n    ",
+            "- ",
+            "-",
+            "#",
+            " #",
+            "\"",
+            "'",
+            "\\",
+            "\\x",
+            "\\u",
+            "\\U",
+            "+",
+            "0",
+            "1",
+            "f",
+            "F",
+            "d8",
+            "00",
+            "é",
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            "|",
+            "|-",
+            "|+",
+            ">",
+            "&",
+            "*",
+            "!",
+            "?",
+            "%",
+            "@",
+            "`",
+            "~",
+            "null",
+            "yes",
+            "\\n",
+            "\\\"",
+            "''",
+            "\t",
+            "x y",
+            "1.5",
+            "-1",
+            ".5",
+            "0x1",
+            "\u{85}",
+            "\u{2028}",
+            "\n- k: ",
+            "\n  - ",
+            "x: |\n  t\n",
+            "\"a\": ",
+            "'k': ",
+            "\n\n",
+            "[a, b]",
+            "{}",
+            "[]",
+            "\n  k: v",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % bound as u64).expect("fits")
+        };
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut doc: String = (0..1 + next(12))
+                .map(|_| tokens[next(tokens.len())])
+                .collect();
+            doc.push('\n');
+            if agrees(&doc) {
+                accepted += 1;
+            }
+        }
+        assert!(accepted > 1000, "{accepted} accepted");
+    }
+
     #[test]
     fn hand_picked_cases() {
         let cases = [
@@ -662,6 +759,14 @@ mod tests {
             // Escapes, decoded; hex digits are digits (`from_str_radix` alone takes a `+`).
             ("a: \"q\\\"x\\\\y\\u00e9\\x41\\U0001F600\\N\" # c\n", true),
             ("a: \"\\x+1\"\n", false),
+            // Keys YAML reads as null, bools or numbers are the full parser's (GitHub's `on` is
+            // a string in YAML 1.2).
+            ("1: a\n0x1: b\n", false),
+            ("null: x\n", false),
+            ("k:\n  ~: x\n", false),
+            ("TRUE: x\n", false),
+            ("\"1\": a\n\"0x1\": b\n", true),
+            ("on: push\n", true),
             ("a: \"\\u+041\"\n", false),
             ("a: \"\\ud800\"\n", false),
             ("a: \"tail\\\"\n", false),

@@ -33,7 +33,20 @@ pub(super) fn key_split(entry: &str) -> Option<(Cow<'_, str>, &str)> {
         return None;
     }
     let key = plain_marked(&entry[..colon], Marks::NONE, false)?;
+    if typed_key(key) {
+        return None;
+    }
     Some((Cow::Borrowed(key), &entry[colon + 1..]))
+}
+
+/// Whether a plain mapping key may be one the YAML 1.2 core schema reads as a null, a bool or a
+/// number (`~`, `true`, `1`, `0x1`, `.5`, `-1`): such a key is no string, and two spellings of
+/// one number are the same key, so a mapping holding one is left to the full parser.
+fn typed_key(key: &str) -> bool {
+    matches!(
+        key,
+        "~" | "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
+    ) || key.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
 }
 
 /// Where `: ` (a mapping's colon) and ` #` (a comment after a value) first occur in a line:
