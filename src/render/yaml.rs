@@ -320,6 +320,35 @@ mod tests {
         parsed["k"].clone()
     }
 
+    /// Random strings from YAML's (and Jinja's) trickiest pieces: as a scalar and as a literal
+    /// block, each reads back as exactly itself.
+    #[test]
+    fn random_strings_read_back_unchanged() {
+        let tokens = [
+            "a", "Z", "y", "n", "e", "E", "0", "1", "9", "x", ".", "-", "_", "/", ":", " ", "#",
+            "'", "\"", "\\", "\n", "\t", "\r", "é", "\u{85}", "\u{2028}", "\u{feff}", "\u{7f}",
+            "\u{1}", "~", "null", "true", "yes", "on", "inf", "nan", ".inf", "0x", "0o", "+", "[",
+            "{", "}", "]", ",", "&", "*", "!", "|", ">", "%", "@", "`", "?", "=", "<<", "𝔘", "{{",
+            "%}",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % bound as u64).expect("fits")
+        };
+        for _ in 0..10_000 {
+            let s: String = (0..next(7)).map(|_| tokens[next(tokens.len())]).collect();
+            assert_eq!(roundtrip(&s), s, "as {}", quote_str(&s));
+            let block = literal(&Value::from(s.as_str()), 2).expect("a string");
+            let yaml = format!("k: {block}\n");
+            let back: std::collections::BTreeMap<String, String> =
+                serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
+            assert_eq!(back["k"], s, "as {yaml}");
+        }
+    }
+
     #[test]
     fn escapes_exactly_what_yaml_would_not_keep() {
         assert_eq!(
