@@ -19,6 +19,8 @@ pub mod verify;
 
 mod build;
 mod parallel;
+#[cfg(test)]
+mod testing;
 pub mod timing;
 
 use std::borrow::Cow;

@@ -331,13 +331,7 @@ mod tests {
             "{", "}", "]", ",", "&", "*", "!", "|", ">", "%", "@", "`", "?", "=", "<<", "𝔘", "{{",
             "%}",
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            usize::try_from(seed % bound as u64).expect("fits")
-        };
+        let mut next = crate::testing::numbers(0x9e37_79b9_7f4a_7c15);
         for _ in 0..10_000 {
             let s: String = (0..next(7)).map(|_| tokens[next(tokens.len())]).collect();
             assert_eq!(roundtrip(&s), s, "as {}", quote_str(&s));

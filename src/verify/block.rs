@@ -575,13 +575,7 @@ mod tests {
             ":",
             "-",
         ];
-        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            usize::try_from(seed % bound as u64).expect("fits")
-        };
+        let mut next = crate::testing::numbers(0x9e37_79b9_7f4a_7c15);
         let (mut accepted, mut declined) = (0, 0);
         for round in 0..4000 {
             let content = &files[next(files.len())].1.content;
@@ -690,13 +684,7 @@ mod tests {
             "[]",
             "\n  k: v",
         ];
-        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = |bound: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            usize::try_from(seed % bound as u64).expect("fits")
-        };
+        let mut next = crate::testing::numbers(0x2545_f491_4f6c_dd1d);
         let mut accepted = 0;
         for _ in 0..20_000 {
             let mut doc: String = (0..1 + next(12))
