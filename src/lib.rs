@@ -315,9 +315,13 @@ fn compile_with(
         // Each artifact (and its template context) is dropped once its file is built.
         parallel::map_owned(artifacts, |artifact| {
             let target = target.as_ref().map(|(dir, current)| (*dir, &**current));
-            build_file(renderer, &artifact, target, stager, known)
+            let started = timing::file_started();
+            let built = build_file(renderer, &artifact, target, stager, known);
+            timing::file_built(&artifact.template, started);
+            built
         })
     });
+    timing::note_templates();
     timing::note(|| {
         let unchanged = results
             .iter()

@@ -1,9 +1,11 @@
 //! Stage timings for profiling: with `PLATGEN_TIMINGS=1`, each stage prints how long it took to
 //! stderr, with the peak memory so far where the system tells it (`platgen: validate 1.23 ms,
-//! peak 12 MB`). Off by default, and then costs one check per stage.
+//! peak 12 MB`), and the render stage which templates its time went to. Off by default, and
+//! then costs one check per stage and per file.
 
-use std::sync::OnceLock;
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 
 fn enabled() -> bool {
     static ENABLED: OnceLock<bool> = OnceLock::new();
@@ -51,6 +53,55 @@ pub fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
         self::start().elapsed().as_secs_f64() * 1000.0
     );
     result
+}
+
+/// Time spent building each template's files, on every rendering thread: (files, time).
+static BY_TEMPLATE: Mutex<Option<HashMap<String, (usize, Duration)>>> = Mutex::new(None);
+
+/// How many templates [`note_templates`] names.
+const TEMPLATES_SHOWN: usize = 8;
+
+/// The moment a file's build starts, when timings are on.
+pub fn file_started() -> Option<Instant> {
+    enabled().then(Instant::now)
+}
+
+/// Adds the build of one file from `template`, started at `started` (see [`file_started`]).
+pub fn file_built(template: &str, started: Option<Instant>) {
+    let Some(started) = started else { return };
+    let took = started.elapsed();
+    let mut all = BY_TEMPLATE.lock().unwrap_or_else(PoisonError::into_inner);
+    let all = all.get_or_insert_with(HashMap::new);
+    match all.get_mut(template) {
+        Some((files, time)) => {
+            *files += 1;
+            *time += took;
+        }
+        None => {
+            all.insert(template.to_owned(), (1, took));
+        }
+    }
+}
+
+/// Prints the templates whose files took longest to build, and forgets them. The times are
+/// summed over the rendering threads: close to the CPU time each template cost, not wall time.
+pub fn note_templates() {
+    let Some(all) = BY_TEMPLATE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+    else {
+        return;
+    };
+    let mut all: Vec<(String, (usize, Duration))> = all.into_iter().collect();
+    all.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
+    for (template, (files, took)) in all.into_iter().take(TEMPLATES_SHOWN) {
+        let plural = if files == 1 { "" } else { "s" };
+        eprintln!(
+            "platgen:   {template}: {files} file{plural}, {:.2} ms",
+            took.as_secs_f64() * 1000.0
+        );
+    }
 }
 
 /// The process's peak resident memory (Linux: `VmHWM` in /proc/self/status).

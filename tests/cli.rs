@@ -2052,6 +2052,60 @@ fn an_override_writing_broken_yaml_is_caught_before_writing() {
     }
 }
 
+/// `PLATGEN_TIMINGS=1` names the templates whose files took longest to build, with how many
+/// files each built; without it nothing of the kind is printed.
+#[test]
+fn timings_name_the_costliest_templates() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let output = work
+        .command(&["render", "--config", &config, "--no-cache"])
+        .env("PLATGEN_TIMINGS", "1")
+        .output()
+        .expect("platgen runs");
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let stage = lines
+        .iter()
+        .position(|l| l.starts_with("platgen: render, verify, compare "))
+        .expect("the render stage's line");
+    let templates: Vec<&str> = lines[stage + 1..]
+        .iter()
+        .copied()
+        .take_while(|l| l.starts_with("platgen:   "))
+        .collect();
+    assert!(
+        (1..=8).contains(&templates.len()),
+        "{} template lines:\n{stderr}",
+        templates.len()
+    );
+    for line in &templates {
+        let (template, figures) = line["platgen:   ".len()..]
+            .split_once(": ")
+            .expect("template: figures");
+        assert!(is_template(template), "{line}");
+        let (files, time) = figures.split_once(", ").expect("files, time");
+        let files: usize = files
+            .trim_end_matches(" files")
+            .trim_end_matches(" file")
+            .parse()
+            .expect("a count");
+        assert!(files >= 1, "{line}");
+        assert!(time.ends_with(" ms"), "{line}");
+    }
+    let (_, stderr) = work.expect(0, &["render", "--config", &config, "--no-cache"]);
+    assert!(!stderr.contains("platgen:   "), "{stderr}");
+}
+
+/// Whether `name` is one of platgen's templates.
+fn is_template(name: &str) -> bool {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("templates")
+        .join(name)
+        .is_file()
+}
+
 /// A render waits while another platgen holds the output directory, says so, and goes on
 /// once it is free; a check waits for a render in the same way.
 #[cfg(unix)]
