@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::{Node, Scalar, skip_spaces};
+use super::{Node, Scalar, skip_spaces, typed_key};
 
 /// After a value on its line: nothing, or spaces and a comment.
 pub(super) fn end_of_value(rest: &str) -> Option<()> {
@@ -39,24 +39,14 @@ pub(super) fn key_split(entry: &str) -> Option<(Cow<'_, str>, &str)> {
     Some((Cow::Borrowed(key), &entry[colon + 1..]))
 }
 
-/// Whether a plain mapping key may be one the YAML 1.2 core schema reads as a null, a bool or a
-/// number (`~`, `true`, `1`, `0x1`, `.5`, `-1`): such a key is no string, and two spellings of
-/// one number are the same key, so a mapping holding one is left to the full parser.
-fn typed_key(key: &str) -> bool {
-    matches!(
-        key,
-        "~" | "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE"
-    ) || key.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
-}
-
 /// Where `: ` (a mapping's colon) and ` #` (a comment after a value) first occur in a line:
 /// one pass over its bytes, both being ASCII and so never part of a multi-byte character.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Marks {
+#[derive(Clone, Copy)]
+struct Marks {
     /// Where the `:` of the first `: ` is.
-    pub colon_space: Option<usize>,
+    colon_space: Option<usize>,
     /// Where the space of the first ` #` is.
-    pub space_hash: Option<usize>,
+    space_hash: Option<usize>,
 }
 
 impl Marks {
@@ -66,7 +56,7 @@ impl Marks {
         space_hash: None,
     };
 
-    pub(super) fn of(text: &str) -> Self {
+    fn of(text: &str) -> Self {
         let mut marks = Self::NONE;
         for (at, pair) in text.as_bytes().windows(2).enumerate() {
             match pair {
