@@ -105,7 +105,6 @@ pub fn invalid(doc: &Document, unreported: impl Fn(&str) -> bool) -> Vec<Diagnos
 #[cfg(test)]
 mod tests {
     use super::{Problem, problem};
-    use crate::diagnostics::SourceFile;
 
     /// Every `cidr` is checked, a dependency's and its per-environment ones, and a value the
     /// schema already rejected (not `address/prefix`) is reported once, by the schema.
@@ -116,13 +115,8 @@ mod tests {
             "version = \"16\"\n",
             "version = \"16\"\ncidr = \"10.0.0.1/8\"\nenv.staging = { cidr = \"abc/1\" }\nenv.production = { cidr = \"fd00::/200\" }\n",
         );
-        let doc = crate::load::load(SourceFile::new("p.toml", text)).expect("valid TOML");
-        let errors = crate::validate::validate(&doc).expect_err("invalid ranges");
-        let cidr: Vec<&str> = errors
-            .iter()
-            .filter(|d| d.message.contains("cidr"))
-            .map(|d| d.message.as_str())
-            .collect();
+        let found = crate::check::problems_with("E0205", text);
+        let cidr: Vec<&str> = found.iter().map(|(_, m)| m.as_str()).collect();
         assert_eq!(cidr.len(), 3, "{cidr:?}");
         assert!(cidr[0].contains("`10.0.0.1/8` is not an address range: its address has bits set"));
         assert!(
@@ -130,6 +124,9 @@ mod tests {
             "{cidr:?}"
         );
         assert!(cidr[2].contains("`fd00::/200`"), "{cidr:?}");
+        // Each at the line that sets it.
+        let lines: Vec<usize> = found.iter().map(|(line, _)| *line).collect();
+        assert!(lines.windows(2).all(|w| w[1] == w[0] + 1), "{lines:?}");
     }
 
     #[test]
