@@ -113,6 +113,11 @@ fn check_reachable(
             continue;
         };
         let names: Vec<&str> = unreachable.iter().map(|t| t.name).collect();
+        let (alerts, needs) = if names.len() == 1 {
+            ("alert", "it would need")
+        } else {
+            ("alerts", "the fastest would need")
+        };
         // The target must leave a budget below 1 / factor of the fastest tier still on: the
         // least target of two decimals strictly above that bound.
         let bound = 100.0 * (1.0 - 1.0 / fastest.factor.to_f64());
@@ -121,7 +126,7 @@ fn check_reachable(
             Diagnostic::error(
                 "E0336",
                 format!(
-                    "{what} {}% of `{name}` leaves a budget so large that its `{}` alert could never fire: it would need an error ratio above {} ({}× the budget over {window})",
+                    "{what} {}% of `{name}` leaves a budget so large that its `{}` {alerts} could never fire: {needs} an error ratio above {} ({}× the budget over {window})",
                     objective.target,
                     names.join("`, `"),
                     objective.burn_threshold(fastest),
@@ -161,7 +166,12 @@ mod tests {
         );
         // Below 83.34 % the 6h tier cannot fire either.
         let found = problems_with("E0336", with_slo("{ availability = 80 }", ""));
-        assert!(found[0].1.contains("`page-1h`, `page-6h`"), "{found:?}");
+        assert!(
+            found[0]
+                .1
+                .contains("`page-1h`, `page-6h` alerts could never fire: the fastest would need an error ratio above 2.88 (14.4×"),
+            "{found:?}"
+        );
         // The least target the help names works; a hundredth less does not.
         assert_eq!(
             problems_with("E0336", with_slo("{ availability = 93.06 }", "")),
