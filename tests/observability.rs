@@ -658,6 +658,87 @@ fn every_dashboard_query_parses() {
     assert!(count > 20, "only {count} queries");
 }
 
+/// Every shape of SLO the check accepts gets rule tests that pass: availability from 95 % to
+/// 99.999 %, windows from 7 to 90 days, latency objectives loose and strict, burn-rate tiers
+/// switched off in several ways, and an error-status regex with alternatives. Each shape's
+/// rules and tests (the `api` service's and the environment-wide ones) go through
+/// `promtool test rules`.
+#[test]
+#[ignore = "needs the validators: run scripts/test"]
+fn rule_tests_pass_for_every_shape_of_slo() {
+    const API_SLO: &str =
+        "slo = { availability = 99.95, latency = { threshold = \"250ms\", target = 99 } }";
+    let shapes = [
+        ("{ availability = 95, window = \"7d\" }", "", "5.."),
+        (
+            "{ availability = 99.5, window = \"28d\", latency = { threshold = \"1s\", target = 95 } }",
+            "",
+            "5..",
+        ),
+        (
+            "{ availability = 99.99, window = \"90d\", latency = { threshold = \"10s\", target = 99.9 } }",
+            "",
+            "5..",
+        ),
+        ("{ availability = 99.999 }", "", "5.."),
+        (
+            "{ availability = 99.9, latency = { threshold = \"100ms\", target = 99.5 } }",
+            "page_1h = false",
+            "5..",
+        ),
+        (
+            "{ availability = 99.9, latency = { threshold = \"250ms\", target = 99 } }",
+            "ticket_1d = false, ticket_3d = false",
+            "5..",
+        ),
+        (
+            "{ availability = 99.9, latency = { threshold = \"250ms\", target = 99 } }",
+            "page_1h = false, page_6h = false",
+            "5..",
+        ),
+        (
+            "{ availability = 99.9, window = \"14d\" }",
+            "page_6h = false, ticket_3d = false",
+            "(5[0-9]{2}|429)",
+        ),
+    ];
+    for (slo, tiers, errors) in shapes {
+        assert!(SHAPES.contains(API_SLO));
+        let text = format!(
+            "{}\n[observability]\nburn_tiers = {{ {tiers} }}\n\n[observability.metrics]\nerror_status = {}\n",
+            SHAPES.replace(API_SLO, &format!("slo = {slo}")),
+            serde_json::to_string(errors).expect("string"),
+        );
+        let files = compile_text(&text).unwrap_or_else(|e| panic!("{slo} / {tiers}: {e}"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let base = "production/prometheus";
+        for (path, content) in files.iter().filter(|(p, _)| p.starts_with(base)) {
+            let target = dir.path().join(path);
+            std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+            std::fs::write(target, content).expect("write");
+        }
+        let tests = ["api.yml", "_platform.yml"];
+        for file in tests {
+            assert!(
+                files.contains_key(&format!("{base}/tests/{file}")),
+                "{slo} / {tiers}: no tests/{file}"
+            );
+        }
+        let output = promtool()
+            .args(["test", "rules"])
+            .args(tests)
+            .current_dir(dir.path().join(base).join("tests"))
+            .output()
+            .expect("promtool runs");
+        assert!(
+            output.status.success(),
+            "{slo} / {tiers} / {errors}:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
 /// The reference's production rules and their tests in a temporary folder, and a runner of
 /// `promtool test rules platform-api.yml` there.
 fn production_rule_tests() -> (tempfile::TempDir, impl Fn() -> std::process::Output) {
