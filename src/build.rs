@@ -72,9 +72,7 @@ pub(crate) fn build_file(
         return Ok(None);
     };
     let observed = match target {
-        Some(_) if stager.is_some_and(output::Stager::fresh) => {
-            Some(output::observe_absent(&file).map_err(Problem::Io)?)
-        }
+        Some(_) if fresh => Some(output::observe_absent(&file).map_err(Problem::Io)?),
         Some((dir, _)) => Some(output::observe(dir, &file).map_err(Problem::Io)?),
         None => None,
     };

@@ -73,18 +73,16 @@ const YAML_1_1_BOOLS: &[&str] = &["yes", "no", "on", "off", "y", "n"];
 /// Whether a plain scalar might be read as something other than a string (by the YAML 1.2 core
 /// schema or the YAML 1.1 one): then it does not count as text.
 fn could_be_typed(text: &str) -> bool {
-    const WORDS: &[&str] = &["", "~", "null", "true", "false"];
-    let word = |w: &&str| w.eq_ignore_ascii_case(text);
-    WORDS.iter().any(word)
-        || YAML_1_1_BOOLS.iter().any(word)
-        || text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
+    typed_key(text) || YAML_1_1_BOOLS.iter().any(|w| w.eq_ignore_ascii_case(text))
 }
 
-/// Whether a plain mapping key may be one YAML 1.2 reads as a null, a bool or a number (`~`,
-/// `true`, `1`, `0x1`, `.5`): no string, and two spellings of one number are one key, so a
-/// mapping holding one is left to the full parser.
-fn typed_key(key: &str) -> bool {
-    could_be_typed(key) && !YAML_1_1_BOOLS.iter().any(|w| w.eq_ignore_ascii_case(key))
+/// Whether a plain scalar may be one YAML 1.2 reads as a null, a bool or a number (`~`, `true`,
+/// `1`, `0x1`, `.5`). As a mapping key it is then no string, and two spellings of one number
+/// are one key, so a mapping holding one is left to the full parser.
+fn typed_key(text: &str) -> bool {
+    const WORDS: &[&str] = &["", "~", "null", "true", "false"];
+    WORDS.iter().any(|w| w.eq_ignore_ascii_case(text))
+        || text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
 }
 
 /// Parses a whole document, or declines.
