@@ -702,32 +702,26 @@ fn rule_tests_pass_for_every_shape_of_slo() {
             "(5[0-9]{2}|429)",
         ),
     ];
+    assert!(SHAPES.contains(API_SLO));
     for (slo, tiers, errors) in shapes {
-        assert!(SHAPES.contains(API_SLO));
         let text = format!(
             "{}\n[observability]\nburn_tiers = {{ {tiers} }}\n\n[observability.metrics]\nerror_status = {}\n",
             SHAPES.replace(API_SLO, &format!("slo = {slo}")),
             serde_json::to_string(errors).expect("string"),
         );
         let files = compile_text(&text).unwrap_or_else(|e| panic!("{slo} / {tiers}: {e}"));
-        let dir = tempfile::tempdir().expect("temp dir");
-        let base = "production/prometheus";
-        for (path, content) in files.iter().filter(|(p, _)| p.starts_with(base)) {
-            let target = dir.path().join(path);
-            std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
-            std::fs::write(target, content).expect("write");
-        }
         let tests = ["api.yml", "_platform.yml"];
         for file in tests {
             assert!(
-                files.contains_key(&format!("{base}/tests/{file}")),
+                files.contains_key(&format!("production/prometheus/tests/{file}")),
                 "{slo} / {tiers}: no tests/{file}"
             );
         }
+        let (_dir, folder) = production_prometheus(&files);
         let output = promtool()
             .args(["test", "rules"])
             .args(tests)
-            .current_dir(dir.path().join(base).join("tests"))
+            .current_dir(folder)
             .output()
             .expect("promtool runs");
         assert!(
@@ -739,11 +733,10 @@ fn rule_tests_pass_for_every_shape_of_slo() {
     }
 }
 
-/// The reference's production rules and their tests in a temporary folder, and a runner of
-/// `promtool test rules platform-api.yml` there.
-fn production_rule_tests() -> (tempfile::TempDir, impl Fn() -> std::process::Output) {
+/// The production Prometheus files of `files` (rules and their tests) written into a temporary
+/// folder, and their `tests` folder there, where `promtool test rules` runs.
+fn production_prometheus(files: &Files) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let files = files_of("reference");
     let base = "production/prometheus";
     for (path, content) in files.iter().filter(|(p, _)| p.starts_with(base)) {
         let target = dir.path().join(path);
@@ -751,6 +744,13 @@ fn production_rule_tests() -> (tempfile::TempDir, impl Fn() -> std::process::Out
         std::fs::write(target, content).expect("write");
     }
     let tests = dir.path().join(base).join("tests");
+    (dir, tests)
+}
+
+/// The reference's production rules and their tests in a temporary folder, and a runner of
+/// `promtool test rules platform-api.yml` there.
+fn production_rule_tests() -> (tempfile::TempDir, impl Fn() -> std::process::Output) {
+    let (dir, tests) = production_prometheus(&files_of("reference"));
     let run = move || {
         promtool()
             .args(["test", "rules", "platform-api.yml"])
