@@ -320,6 +320,101 @@ fn permissions_are_least_privilege() {
     }
 }
 
+/// The names of the secrets a job reads (`secrets.NAME` anywhere in it).
+fn secrets_read(job: &Value) -> BTreeSet<String> {
+    let text = job.to_string();
+    text.match_indices("secrets.")
+        .map(|(at, found)| {
+            text[at + found.len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+/// Every secret but the workflow's own token and the Codecov upload token (which pull-request
+/// runs need, and an environment's branch rules would withhold) is read inside a GitHub
+/// environment: the deploy jobs' kubeconfigs in their target's, with a deployment record; the
+/// registry credentials in `[ci.secrets] registry_environment` (default `registry`), without
+/// one, as a build deploys nothing. A login with the workflow's own token needs none.
+#[test]
+fn secrets_are_read_inside_a_github_environment() {
+    let custom = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
+        .expect("fixture")
+        + "\n[ci.secrets]\nregistry_environment = \"image-push\"\n";
+    let custom: Vec<RenderedFile> = common::compile_text(&custom)
+        .expect("compiles")
+        .into_iter()
+        .map(|(path, content)| RenderedFile { path, content })
+        .collect();
+    let mut platforms = rendered();
+    platforms.push(("small, custom environment".to_owned(), custom));
+    let mut seen = BTreeSet::new();
+    for (platform, files) in platforms {
+        let custom = platform.starts_with("small");
+        let registry = if custom {
+            "registry.example.com".to_owned()
+        } else {
+            spec(&platform)["platform"]["registry"]
+                .as_str()
+                .expect("a registry")
+                .to_owned()
+        };
+        let own_token = registry.starts_with("ghcr.io/");
+        for name in WORKFLOWS {
+            let workflow = workflow(&files, name);
+            for (id, job) in workflow["jobs"].as_object().expect("jobs") {
+                let mut secrets = secrets_read(job);
+                secrets.remove("GITHUB_TOKEN");
+                secrets.remove("CODECOV_TOKEN");
+                let environment = job.get("environment");
+                if id == "build" {
+                    let expected = (!own_token).then(|| {
+                        let name = if custom { "image-push" } else { "registry" };
+                        serde_json::json!({"name": name, "deployment": false})
+                    });
+                    assert_eq!(environment, expected.as_ref(), "{platform} {name} {id}");
+                    if !own_token {
+                        assert_eq!(
+                            secrets,
+                            BTreeSet::from([
+                                "REGISTRY_PASSWORD".to_owned(),
+                                "REGISTRY_USERNAME".to_owned()
+                            ]),
+                            "{platform} {name} {id}"
+                        );
+                    }
+                    seen.insert(("build", own_token));
+                } else if !secrets.is_empty() {
+                    let target = environment.and_then(|e| e["name"].as_str()).unwrap_or_else(
+                        || {
+                            panic!(
+                                "{platform} {name} {id}: reads {secrets:?} outside an environment"
+                            )
+                        },
+                    );
+                    assert!(id.starts_with("deploy-"), "{platform} {name} {id}");
+                    assert_eq!(
+                        job["env"]["ENVIRONMENT"], target,
+                        "{platform} {name} {id}: a deploy job runs in its target's environment"
+                    );
+                    assert!(
+                        environment.and_then(|e| e.get("deployment")).is_none(),
+                        "{platform} {name} {id}: a deploy keeps its deployment record"
+                    );
+                    seen.insert(("deploy", false));
+                }
+            }
+        }
+    }
+    // Both logins and a deploy reading a secret were seen.
+    assert_eq!(
+        seen,
+        BTreeSet::from([("build", false), ("build", true), ("deploy", false)])
+    );
+}
+
 /// `metadata.name` of a rendered Namespace.
 fn namespace(files: &[RenderedFile], env: &str) -> String {
     yaml(files, &format!("{env}/kubernetes/namespace.yaml"))["metadata"]["name"]

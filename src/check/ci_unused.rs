@@ -106,7 +106,11 @@ pub(super) fn check_ci_unused(
         ));
     }
     if ci.registry.login == RegistryLogin::GithubToken {
-        for field in ["registry_username", "registry_password"] {
+        for field in [
+            "registry_username",
+            "registry_password",
+            "registry_environment",
+        ] {
             let ptr = format!("/ci/secrets/{field}");
             if doc.has(&ptr) {
                 out.push(unused(
@@ -165,13 +169,21 @@ mod tests {
             .replace("registry.example.com", "ghcr.io/acme");
         let found = problems_with(
             "E0327",
-            ghcr + "\n[ci.secrets]\nregistry_password = \"RP\"\n",
+            ghcr + "\n[ci.secrets]\nregistry_password = \"RP\"\nregistry_environment = \"push\"\n",
         );
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert!(
-            found[0].1.contains("with the workflow's own token"),
-            "{found:?}"
-        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        for (problem, key) in found
+            .iter()
+            .zip(["registry_password", "registry_environment"])
+        {
+            assert!(
+                problem
+                    .1
+                    .contains(&format!("`ci.secrets.{key}` never takes effect"))
+                    && problem.1.contains("with the workflow's own token"),
+                "{found:?}"
+            );
+        }
     }
 
     #[test]

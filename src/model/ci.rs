@@ -73,6 +73,8 @@ pub struct RegistryAccess {
     pub username_secret: String,
     /// Secret with the password (`secrets` login).
     pub password_secret: String,
+    /// GitHub environment holding both secrets (`secrets` login).
+    pub environment: String,
 }
 
 /// The platgen installed by CI.

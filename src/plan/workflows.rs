@@ -162,23 +162,29 @@ fn actions_value() -> Value {
     ])
 }
 
-/// Registry credentials as expressions: repository secrets, or the workflow's own token.
+/// Registry credentials as expressions: secrets (and the GitHub environment holding them), or
+/// the workflow's own token.
 fn registry_value(ci: &Ci) -> Value {
     let registry = &ci.registry;
-    let (username, password) = match registry.login {
+    // Secrets are read in their own GitHub environment, which can admit only the branches and
+    // tags that push images; the workflow's own token needs none.
+    let (username, password, environment) = match registry.login {
         RegistryLogin::Secrets => (
             secret(&registry.username_secret),
             secret(&registry.password_secret),
+            Some(registry.environment.clone()),
         ),
         RegistryLogin::GithubToken => (
             "${{ github.actor }}".to_owned(),
             "${{ secrets.GITHUB_TOKEN }}".to_owned(),
+            None,
         ),
     };
     Value::from_pairs([
         ("host", Value::from(registry.host.clone())),
         ("username", Value::from(username)),
         ("password", Value::from(password)),
+        ("environment", Value::from(environment)),
         (
             "packages_write",
             Value::from(registry.login == RegistryLogin::GithubToken),

@@ -136,6 +136,7 @@ pub fn resolve_ci(spec: &PlatformSpec) -> Option<Ci> {
             login,
             username_secret: ci.secrets.registry_username.clone(),
             password_secret: ci.secrets.registry_password.clone(),
+            environment: ci.secrets.registry_environment.clone(),
         },
         platgen: PlatgenInstall {
             version: ci

@@ -172,6 +172,12 @@ pub struct CiSecretsSpec {
     #[serde(default = "default_registry_password_secret")]
     #[schemars(extend("pattern" = SECRET_NAME_PATTERN))]
     pub registry_password: String,
+    /// The GitHub environment the build jobs run in (`registry_login = "secrets"`), without a
+    /// deployment record: keep the registry secrets there and limit it to the deploy branch and
+    /// `v*` tags, so no other branch's workflow can push images.
+    #[serde(default = "default_registry_environment")]
+    #[schemars(extend("pattern" = GITHUB_ENVIRONMENT_PATTERN))]
+    pub registry_environment: String,
     /// Codecov upload token (`coverage = true`).
     #[serde(default = "default_codecov_secret")]
     #[schemars(extend("pattern" = SECRET_NAME_PATTERN))]
@@ -183,6 +189,7 @@ impl Default for CiSecretsSpec {
         Self {
             registry_username: default_registry_username_secret(),
             registry_password: default_registry_password_secret(),
+            registry_environment: default_registry_environment(),
             codecov: default_codecov_secret(),
         }
     }
@@ -199,6 +206,9 @@ fn default_registry_username_secret() -> String {
 }
 fn default_registry_password_secret() -> String {
     "REGISTRY_PASSWORD".to_owned()
+}
+fn default_registry_environment() -> String {
+    "registry".to_owned()
 }
 fn default_codecov_secret() -> String {
     "CODECOV_TOKEN".to_owned()

@@ -26,6 +26,8 @@ pub const APP_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"
 pub const HOST_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 /// An nginx body size: `10m`, `512k`, `1g`.
 pub const BODY_SIZE_PATTERN: &str = "^[0-9]+[kmg]?$";
+/// A GitHub environment's name (at most 255 characters): `registry`.
+pub const GITHUB_ENVIRONMENT_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$";
 /// A property inside a secret store key: `url`.
 pub const SECRET_PROPERTY_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$";
 /// A major, major.minor or major.minor.patch version: `16`, `7.2`.
@@ -264,6 +266,12 @@ pub const PATTERN_RULES: &[PatternRule] = &[
             "10m",
         ),
         "m",
+    ),
+    rule(
+        GITHUB_ENVIRONMENT_PATTERN,
+        "a GitHub environment name",
+        "use letters, digits, `_`, `.` and `-` (at most 255, not starting with `.` or `-`), e.g. `registry`",
+        "registry",
     ),
     rule(
         SECRET_PROPERTY_PATTERN,
