@@ -89,6 +89,9 @@ pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option
     if bytes.starts_with(UTF8_BOM) {
         bytes.drain(..UTF8_BOM.len());
     }
+    if let Some(utf16) = Utf16::of(&bytes) {
+        return utf16.problem(path, &bytes);
+    }
     match String::from_utf8(bytes) {
         Ok(text) => (SourceFile::new(path, text), None),
         Err(error) => {
@@ -120,6 +123,53 @@ pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option
             ));
             (source, Some(diagnostic))
         }
+    }
+}
+
+/// The byte order of a file saved as UTF-16 (as Windows PowerShell 5 writes with `>` or
+/// `Out-File`), which is no UTF-8 even where its text is ASCII: every other byte is NUL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Utf16 {
+    LittleEndian,
+    BigEndian,
+}
+
+impl Utf16 {
+    /// From a byte order mark, or else from a NUL beside the first character (TOML text never
+    /// starts with NUL).
+    fn of(bytes: &[u8]) -> Option<Self> {
+        match bytes {
+            [0xFF, 0xFE, ..] => Some(Self::LittleEndian),
+            [0xFE, 0xFF, ..] => Some(Self::BigEndian),
+            [first, 0, ..] if *first != 0 => Some(Self::LittleEndian),
+            [0, second, ..] if *second != 0 => Some(Self::BigEndian),
+            _ => None,
+        }
+    }
+
+    /// The file decoded (to show it) and the `E0100` diagnostic at its start.
+    fn problem(self, path: &std::path::Path, bytes: &[u8]) -> (SourceFile, Option<Diagnostic>) {
+        let units = bytes.chunks_exact(2).map(|pair| match self {
+            Self::LittleEndian => u16::from_le_bytes([pair[0], pair[1]]),
+            Self::BigEndian => u16::from_be_bytes([pair[0], pair[1]]),
+        });
+        let text: String = char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_owned();
+        let first = text.chars().next().map_or(0, char::len_utf8);
+        let order = match self {
+            Self::LittleEndian => "little-endian",
+            Self::BigEndian => "big-endian",
+        };
+        let diagnostic = Diagnostic::error(
+            "E0100",
+            format!("{} is UTF-16 text ({order}), not UTF-8", path.display()),
+        )
+        .at(Some(0..first))
+        .label("UTF-16")
+        .help("TOML files are UTF-8: save it with that encoding (Windows PowerShell 5 writes UTF-16 with `>` and `Out-File`; use `Out-File -Encoding utf8` or `Set-Content -Encoding utf8`, or PowerShell 7)");
+        (SourceFile::new(path, text), Some(diagnostic))
     }
 }
 
@@ -399,6 +449,52 @@ mod tests {
                 .unwrap_or_default()
                 .contains("a table is defined once")
         );
+    }
+
+    #[test]
+    fn utf16_text_is_named_as_such_and_shown_decoded() {
+        let utf16 = |text: &str, big: bool, bom: bool| -> Vec<u8> {
+            let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
+            units
+                .flat_map(|u| {
+                    if big {
+                        u.to_be_bytes()
+                    } else {
+                        u.to_le_bytes()
+                    }
+                })
+                .collect()
+        };
+        for (big, bom) in [(false, true), (true, true), (false, false), (true, false)] {
+            let (source, error) = decode(
+                std::path::Path::new("p.toml"),
+                utf16("[platform]\nname = \"é\"\n", big, bom),
+            );
+            let error = error.expect("UTF-16 is no UTF-8");
+            let order = if big { "big-endian" } else { "little-endian" };
+            assert_eq!(error.code.0, "E0100");
+            assert_eq!(
+                error.message,
+                format!("p.toml is UTF-16 text ({order}), not UTF-8"),
+                "big {big} bom {bom}"
+            );
+            assert_eq!(source.text, "[platform]\nname = \"é\"\n");
+            assert_eq!(error.span, Some(0..1));
+            assert!(
+                error
+                    .help
+                    .unwrap_or_default()
+                    .contains("Out-File -Encoding utf8")
+            );
+        }
+        // UTF-8 text, with or without its mark, is no UTF-16.
+        for text in [&b"a = 1\n"[..], b"\xEF\xBB\xBFa = 1\n", b"\n", b"a"] {
+            assert!(
+                decode(std::path::Path::new("p.toml"), text.to_vec())
+                    .1
+                    .is_none()
+            );
+        }
     }
 
     #[test]

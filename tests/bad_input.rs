@@ -124,6 +124,7 @@ const CASES: &[Case] = &[
     case("runbook-url-template.toml", "E0205", 18, 20, "is not a usable URL", Some("percent-encode them")),
     case("uid-below-10000.toml", "E0206", 5, 7, "`platform.uid` is 1000, below the minimum 10000", Some("at least 10000")),
     case("not-utf8.toml", "E0100", 4, 6, "is not UTF-8 text: byte 0xE9 on line 4, column 6 is not valid UTF-8", Some("save it with that encoding")),
+    case("utf16.toml", "E0100", 1, 1, "is UTF-16 text (little-endian), not UTF-8", Some("use `Out-File -Encoding utf8`")),
     case("dependency-name-too-long.toml", "E0206", 9, 15, "key `postgres-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx` in `dependencies` is 64 characters long, longer than the 63 allowed", Some("a Kubernetes name or label value and a DNS label, which hold at most 63")),
     case("compose-project-too-long.toml", "E0318", 12, 15, "the compose project of `development-on-the-laptops-of-the-team` would be `shop-platform-of-the-company-development-on-the-laptops-of-the-team`, 67 characters long", Some("a DNS label, which holds at most 63")),
     case("secret-name-too-long.toml", "E0206", 25, 28, "`services.api.secrets.1` is 254 characters long, longer than the 253 allowed", Some("ConfigMap or Secret key")),
