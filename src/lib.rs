@@ -24,7 +24,7 @@ mod testing;
 pub mod timing;
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use build::{Built, Problem, build_file};
 use diagnostics::{Diagnostic, SourceFile, did_you_mean};
@@ -74,9 +74,17 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
             std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
             _ => format!("cannot be read: {e}"),
         };
+        let help = match nearest_above(path) {
+            Some(found) => format!(
+                "pass the platform file with --config FILE: the nearest {} is in {} (--config {})",
+                path.display(),
+                found.parent().unwrap_or(Path::new("..")).display(),
+                found.display()
+            ),
+            None => "pass the platform file with --config FILE".to_owned(),
+        };
         Failure::Environment(vec![
-            Diagnostic::error("E0100", format!("{} {problem}", path.display()))
-                .help("pass the platform file with --config FILE"),
+            Diagnostic::error("E0100", format!("{} {problem}", path.display())).help(help),
         ])
     })?;
     match load::decode(path, bytes) {
@@ -86,6 +94,24 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
             source: Some(source),
         }),
     }
+}
+
+/// For a platform file named without a folder (the default `platform.toml`) that is not in
+/// the current directory: the same name in the nearest folder above, as a relative path
+/// (`../../platform.toml`), for the help of the error. platgen itself never looks there.
+fn nearest_above(path: &Path) -> Option<PathBuf> {
+    if path.parent().is_some_and(|p| !p.as_os_str().is_empty()) {
+        return None;
+    }
+    let here = std::env::current_dir().ok()?;
+    let mut up = PathBuf::new();
+    for dir in here.ancestors().skip(1) {
+        up.push("..");
+        if dir.join(path).is_file() {
+            return Some(up.join(path));
+        }
+    }
+    None
 }
 
 /// Runs load → validate → resolve → check and returns the resolved platform.

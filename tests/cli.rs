@@ -583,6 +583,41 @@ fn missing_config_is_a_usage_error() {
 }
 
 #[test]
+fn a_missing_platform_file_points_at_the_nearest_one_above() {
+    let work = Work::new();
+    work.config("platform.toml", SMALL);
+    let below = work.path("services/api");
+    fs::create_dir_all(&below).expect("mkdir");
+    for command in ["render", "check", "diff"] {
+        let output = work
+            .command(&[command])
+            .current_dir(&below)
+            .output()
+            .expect("platgen runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("help: pass the platform file with --config FILE: the nearest platform.toml is in ../.. (--config ../../platform.toml)"),
+            "{stderr}"
+        );
+    }
+    // Only a bare file name is looked for above; a path names one place.
+    let output = work
+        .command(&["check", "--config", "./platform.toml"])
+        .current_dir(&below)
+        .output()
+        .expect("platgen runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("help: pass the platform file with --config FILE\n"),
+        "{stderr}"
+    );
+    // platgen never uses that file on its own: nothing was rendered.
+    assert!(!work.out().exists());
+    assert!(!below.join("out").exists());
+}
+
+#[test]
 fn a_misspelt_template_override_is_an_error_not_ignored() {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);
