@@ -649,9 +649,8 @@ fn every_dashboard_query_parses() {
                 .expect("promtool runs");
             assert!(
                 output.status.success(),
-                "{name}/{path}: {}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
+                "{name}/{path}: {}",
+                common::text(&output)
             );
         }
     }
@@ -726,9 +725,8 @@ fn rule_tests_pass_for_every_shape_of_slo() {
             .expect("promtool runs");
         assert!(
             output.status.success(),
-            "{slo} / {tiers} / {errors}:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+            "{slo} / {tiers} / {errors}:\n{}",
+            common::text(&output)
         );
     }
 }
@@ -798,11 +796,7 @@ fn rule_tests_fail_when_absent_errors_are_not_zero() {
         !output.status.success(),
         "the rules without a 0 for absent errors passed the tests"
     );
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = common::text(&output);
     assert!(
         report.contains("slo:period_error_budget_remaining:ratio") && report.contains("got: nil"),
         "{report}"
@@ -866,11 +860,7 @@ fn rule_tests_fail_when_a_page_ignores_its_short_window() {
     assert_eq!(removed, 2, "page-6h of availability and latency");
     std::fs::write(&rules_file, lines.join("\n") + "\n").expect("write");
     let output = run();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = common::text(&output);
     assert!(
         !output.status.success(),
         "a page without its short window passed"
@@ -900,11 +890,7 @@ fn rule_tests_fail_when_a_threshold_is_wrong() {
         !output.status.success(),
         "a 16x page threshold passed the tests"
     );
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = common::text(&output);
     assert!(
         report.contains("just over the page-1h threshold"),
         "{report}"

@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+use common::text;
+
 fn pre_commit() -> PathBuf {
     let tools = std::env::var_os("PLATGEN_TOOLS_DIR")
         .map_or_else(|| common::root().join(".tools"), PathBuf::from);
@@ -79,14 +81,6 @@ impl Repo {
         self.git(&["add", "--all"]);
         self.command(Path::new("git"), &["commit", "--quiet", "-m", message])
     }
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 /// `.pre-commit-hooks.yaml` as a local `.pre-commit-config.yaml`: the same hooks, run by the

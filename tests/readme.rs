@@ -1,6 +1,8 @@
 //! The README's examples do what it says: its tour of `platform.toml` is a whole platform that
 //! renders and checks as it stands, so a reader can copy it and start from it.
 
+mod common;
+
 use std::process::Command;
 
 const README: &str = include_str!("../README.md");
@@ -30,9 +32,8 @@ fn the_tour_of_platform_toml_renders_and_checks() {
             .expect("platgen runs");
         assert!(
             output.status.success(),
-            "platgen {command} on the README's tour:\n{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+            "platgen {command} on the README's tour:\n{}",
+            common::text(&output)
         );
     }
     assert!(

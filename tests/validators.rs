@@ -12,11 +12,7 @@ fn validate(dir: &std::path::Path) {
         .arg(dir)
         .output()
         .expect("scripts/validate-out.sh runs");
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let report = common::text(&output);
     assert!(
         output.status.success(),
         "validators failed on {}:\n{report}",

@@ -1074,10 +1074,5 @@ fn pinned_actions_pass_actionlint_by_their_major_tags() {
         .args(&paths)
         .output()
         .expect("actionlint runs (scripts/install-validators.sh)");
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", common::text(&output));
 }

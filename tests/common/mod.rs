@@ -6,6 +6,15 @@ use std::path::{Path, PathBuf};
 use platgen::diagnostics::SourceFile;
 use platgen::render::RenderedFile;
 
+/// What a process printed: its standard output, then its standard error.
+pub fn text(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
