@@ -74,15 +74,17 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
             std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
             _ => format!("cannot be read: {e}"),
         };
-        let help = match nearest_above(path) {
-            Some(found) => format!(
-                "pass the platform file with --config FILE: the nearest {} is in {} (--config {})",
+        let mut help = "pass the platform file with --config FILE".to_owned();
+        if e.kind() == std::io::ErrorKind::NotFound
+            && let Some(folder) = nearest_above(path)
+        {
+            help.push_str(&format!(
+                ": the nearest {} is in {} (--config {})",
                 path.display(),
-                found.parent().unwrap_or(Path::new("..")).display(),
-                found.display()
-            ),
-            None => "pass the platform file with --config FILE".to_owned(),
-        };
+                folder.display(),
+                folder.join(path).display()
+            ));
+        }
         Failure::Environment(vec![
             Diagnostic::error("E0100", format!("{} {problem}", path.display())).help(help),
         ])
@@ -97,8 +99,8 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
 }
 
 /// For a platform file named without a folder (the default `platform.toml`) that is not in
-/// the current directory: the same name in the nearest folder above, as a relative path
-/// (`../../platform.toml`), for the help of the error. platgen itself never looks there.
+/// the current directory: the nearest folder above that holds it, as a relative path (`../..`),
+/// for the help of the error. platgen itself never looks there.
 fn nearest_above(path: &Path) -> Option<PathBuf> {
     if path.parent().is_some_and(|p| !p.as_os_str().is_empty()) {
         return None;
@@ -108,7 +110,7 @@ fn nearest_above(path: &Path) -> Option<PathBuf> {
     for dir in here.ancestors().skip(1) {
         up.push("..");
         if dir.join(path).is_file() {
-            return Some(up.join(path));
+            return Some(up);
         }
     }
     None

@@ -78,6 +78,9 @@ impl Document {
     }
 }
 
+/// The help of every platform file that is not UTF-8, before what explains the encoding found.
+const SAVE_AS_UTF8: &str = "TOML files are UTF-8: save it with that encoding";
+
 /// The byte order mark some editors write at the start of a UTF-8 file.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -90,7 +93,8 @@ pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option
         bytes.drain(..UTF8_BOM.len());
     }
     if let Some(utf16) = Utf16::of(&bytes) {
-        return utf16.problem(path, &bytes);
+        let (source, diagnostic) = utf16.problem(path, &bytes);
+        return (source, Some(diagnostic));
     }
     match String::from_utf8(bytes) {
         Ok(text) => (SourceFile::new(path, text), None),
@@ -117,10 +121,7 @@ pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option
             )
             .at(Some(span))
             .label("not UTF-8")
-            .help(format!(
-                "TOML files are UTF-8: save it with that encoding{}",
-                latin1.unwrap_or_default()
-            ));
+            .help(format!("{SAVE_AS_UTF8}{}", latin1.unwrap_or_default()));
             (source, Some(diagnostic))
         }
     }
@@ -148,7 +149,7 @@ impl Utf16 {
     }
 
     /// The file decoded (to show it) and the `E0100` diagnostic at its start.
-    fn problem(self, path: &std::path::Path, bytes: &[u8]) -> (SourceFile, Option<Diagnostic>) {
+    fn problem(self, path: &std::path::Path, bytes: &[u8]) -> (SourceFile, Diagnostic) {
         let units = bytes.chunks_exact(2).map(|pair| match self {
             Self::LittleEndian => u16::from_le_bytes([pair[0], pair[1]]),
             Self::BigEndian => u16::from_be_bytes([pair[0], pair[1]]),
@@ -168,8 +169,8 @@ impl Utf16 {
         )
         .at(Some(0..first))
         .label("UTF-16")
-        .help("TOML files are UTF-8: save it with that encoding (Windows PowerShell 5 writes UTF-16 with `>` and `Out-File`; use `Out-File -Encoding utf8` or `Set-Content -Encoding utf8`, or PowerShell 7)");
-        (SourceFile::new(path, text), Some(diagnostic))
+        .help(format!("{SAVE_AS_UTF8} (Windows PowerShell 5 writes UTF-16 with `>` and `Out-File`; use `Out-File -Encoding utf8` or `Set-Content -Encoding utf8`, or PowerShell 7)"));
+        (SourceFile::new(path, text), diagnostic)
     }
 }
 

@@ -612,6 +612,19 @@ fn a_missing_platform_file_points_at_the_nearest_one_above() {
         stderr.contains("help: pass the platform file with --config FILE\n"),
         "{stderr}"
     );
+    // A platform file that is there but cannot be read is no reason to look above.
+    fs::create_dir(below.join("platform.toml")).expect("mkdir");
+    let output = work
+        .command(&["check"])
+        .current_dir(&below)
+        .output()
+        .expect("platgen runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("platform.toml is a directory"), "{stderr}");
+    assert!(
+        stderr.contains("help: pass the platform file with --config FILE\n"),
+        "{stderr}"
+    );
     // platgen never uses that file on its own: nothing was rendered.
     assert!(!work.out().exists());
     assert!(!below.join("out").exists());
