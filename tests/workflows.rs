@@ -340,28 +340,29 @@ fn secrets_read(job: &Value) -> BTreeSet<String> {
 /// one, as a build deploys nothing. A login with the workflow's own token needs none.
 #[test]
 fn secrets_are_read_inside_a_github_environment() {
-    let custom = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
-        .expect("fixture")
-        + "\n[ci.secrets]\nregistry_environment = \"image-push\"\n";
-    let custom: Vec<RenderedFile> = common::compile_text(&custom)
-        .expect("compiles")
+    // Each platform with the environment its build jobs must name: none where the registry is
+    // GitHub's (the workflow's own token logs in), else `registry` or the one configured.
+    let mut platforms: Vec<(String, Vec<RenderedFile>, Option<&str>)> = rendered()
         .into_iter()
-        .map(|(path, content)| RenderedFile { path, content })
-        .collect();
-    let mut platforms = rendered();
-    platforms.push(("small, custom environment".to_owned(), custom));
-    let mut seen = BTreeSet::new();
-    for (platform, files) in platforms {
-        let custom = platform.starts_with("small");
-        let registry = if custom {
-            "registry.example.com".to_owned()
-        } else {
-            spec(&platform)["platform"]["registry"]
+        .map(|(platform, files)| {
+            let registry = spec(&platform)["platform"]["registry"].clone();
+            let own_token = registry
                 .as_str()
                 .expect("a registry")
-                .to_owned()
-        };
-        let own_token = registry.starts_with("ghcr.io/");
+                .starts_with("ghcr.io/");
+            (platform, files, (!own_token).then_some("registry"))
+        })
+        .collect();
+    let custom = format!(
+        "{}\n[ci.secrets]\nregistry_environment = \"image-push\"\n",
+        include_str!("fixtures/small.toml")
+    );
+    let custom = platgen::compile(SourceFile::new("custom.toml", custom), None, None)
+        .expect("compiles")
+        .files;
+    platforms.push(("custom".to_owned(), custom, Some("image-push")));
+    let mut seen = BTreeSet::new();
+    for (platform, files, registry_environment) in platforms {
         for name in WORKFLOWS {
             let workflow = workflow(&files, name);
             for (id, job) in workflow["jobs"].as_object().expect("jobs") {
@@ -370,22 +371,16 @@ fn secrets_are_read_inside_a_github_environment() {
                 secrets.remove("CODECOV_TOKEN");
                 let environment = job.get("environment");
                 if id == "build" {
-                    let expected = (!own_token).then(|| {
-                        let name = if custom { "image-push" } else { "registry" };
-                        serde_json::json!({"name": name, "deployment": false})
-                    });
+                    let expected = registry_environment
+                        .map(|name| serde_json::json!({"name": name, "deployment": false}));
                     assert_eq!(environment, expected.as_ref(), "{platform} {name} {id}");
-                    if !own_token {
-                        assert_eq!(
-                            secrets,
-                            BTreeSet::from([
-                                "REGISTRY_PASSWORD".to_owned(),
-                                "REGISTRY_USERNAME".to_owned()
-                            ]),
-                            "{platform} {name} {id}"
-                        );
-                    }
-                    seen.insert(("build", own_token));
+                    let registry_secrets = ["REGISTRY_PASSWORD", "REGISTRY_USERNAME"]
+                        .into_iter()
+                        .filter(|_| registry_environment.is_some())
+                        .map(str::to_owned)
+                        .collect();
+                    assert_eq!(secrets, registry_secrets, "{platform} {name} {id}");
+                    seen.insert(("build", registry_environment.is_some()));
                 } else if !secrets.is_empty() {
                     let target = environment.and_then(|e| e["name"].as_str()).unwrap_or_else(
                         || {
@@ -403,15 +398,15 @@ fn secrets_are_read_inside_a_github_environment() {
                         environment.and_then(|e| e.get("deployment")).is_none(),
                         "{platform} {name} {id}: a deploy keeps its deployment record"
                     );
-                    seen.insert(("deploy", false));
+                    seen.insert(("deploy", true));
                 }
             }
         }
     }
-    // Both logins and a deploy reading a secret were seen.
+    // Builds with and without an environment, and a deploy reading a secret, were all seen.
     assert_eq!(
         seen,
-        BTreeSet::from([("build", false), ("build", true), ("deploy", false)])
+        BTreeSet::from([("build", false), ("build", true), ("deploy", true)])
     );
 }
 
