@@ -66,7 +66,7 @@ pub(super) fn check_ci_unused(
                 .iter()
                 .any(|env| env.name == t.environment && env.services.is_empty())
         });
-        for field in ["kubeconfig_secret", "rollout_timeout"] {
+        for field in ["kubeconfig_secret", "rollout_timeout", "prune"] {
             let ptr = format!("/ci/{stage}/{field}");
             if !doc.has(&ptr) {
                 continue;
@@ -93,6 +93,13 @@ pub(super) fn check_ci_unused(
                     &ptr,
                     "`deploy = \"gitops\"` commits the new image tag and runs no kubectl",
                     "remove it: the GitOps controller rolls the change out with its own credentials and timeouts",
+                ));
+            } else if ci.strategy == DeployStrategy::Gitops && field == "prune" {
+                out.push(unused(
+                    doc,
+                    &ptr,
+                    "`deploy = \"gitops\"` commits the rendered files and deletes nothing in the cluster",
+                    "remove it, and let the GitOps controller prune (Argo CD `syncPolicy.automated.prune: true`, Flux `spec.prune: true`)",
                 ));
             }
         }
@@ -159,6 +166,12 @@ mod tests {
                 .1
                 .contains("`deploy = \"gitops\"` commits the new image tag")
         );
+        let found = problems("[ci]\ndeploy = \"gitops\"\n\n[ci.staging]\nprune = false\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.starts_with("`ci.staging.prune` never takes effect: `deploy = \"gitops\"` commits the rendered files and deletes nothing"),
+            "{found:?}"
+        );
         // The rollback and scale scripts wait as long as `rollout_timeout` says.
         assert_eq!(
             problems("[ci]\ndeploy = \"gitops\"\n\n[ci.production]\nrollout_timeout = \"15m\"\n"),
@@ -217,7 +230,9 @@ mod tests {
         );
         // Where the deploy exists and uses kubectl, the settings are read.
         assert_eq!(
-            problems("[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\n"),
+            problems(
+                "[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\nprune = false\n"
+            ),
             []
         );
     }

@@ -60,6 +60,8 @@ pub struct DeployTarget {
     pub rollout_timeout: String,
     /// Secret with the base64-encoded kubeconfig (kubectl strategy).
     pub kubeconfig_secret: String,
+    /// Whether the kubectl deploy deletes the platform's objects it no longer applies.
+    pub prune: bool,
 }
 
 /// Registry login of the build jobs.

@@ -13,6 +13,44 @@ use crate::model::{ResolvedEnv, ResolvedService};
 use crate::plan::inputs::Inputs;
 use pod::PodTemplate;
 
+/// The kubectl resource (`plural.group`) of every namespaced kind platgen renders, by the
+/// kind's file suffix, and whether it is a custom resource the cluster may lack: what a kubectl
+/// deploy lists to prune (never the Namespace, which holds everything else).
+pub(super) const RESOURCES: &[(&str, &str, bool)] = &[
+    ("resourcequota", "resourcequotas", false),
+    ("limitrange", "limitranges", false),
+    ("serviceaccount", "serviceaccounts", false),
+    ("configmap", "configmaps", false),
+    (
+        "externalsecret",
+        "externalsecrets.external-secrets.io",
+        true,
+    ),
+    ("deployment", "deployments.apps", false),
+    ("service", "services", false),
+    ("ingress", "ingresses.networking.k8s.io", false),
+    ("hpa", "horizontalpodautoscalers.autoscaling", false),
+    ("pdb", "poddisruptionbudgets.policy", false),
+    ("networkpolicy", "networkpolicies.networking.k8s.io", false),
+];
+
+/// The resources a kubectl deploy of `env` lists to prune: every built-in one, and a custom
+/// one only where the environment renders such an object (so its definition is installed;
+/// listing an unknown resource fails).
+pub(super) fn prunable_resources(env: &ResolvedEnv) -> Vec<&'static str> {
+    RESOURCES
+        .iter()
+        .filter(|(kind, _, custom)| {
+            !custom
+                || env
+                    .services
+                    .iter()
+                    .any(|service| service_objects(service).contains(kind))
+        })
+        .map(|(_, resource, _)| *resource)
+        .collect()
+}
+
 /// Which Kubernetes objects a service gets, in kustomization order.
 fn service_objects(service: &ResolvedService) -> Vec<&'static str> {
     let mut kinds = vec!["serviceaccount", "configmap"];

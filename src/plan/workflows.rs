@@ -18,10 +18,10 @@ use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
 use super::Artifact;
-use crate::model::Platform;
 use crate::model::actions::{self, PinnedAction};
 use crate::model::ci::{Ci, DeployTarget};
-use crate::model::spec::{DeployStrategy, RegistryLogin};
+use crate::model::spec::{DeployStrategy, MANAGED_BY, PART_OF, RegistryLogin};
+use crate::model::{Platform, ResolvedEnv};
 use crate::plan::inputs::Inputs;
 
 use services::test_services;
@@ -76,6 +76,27 @@ pub struct DeployJob {
     pub manifests: String,
     /// Deployments rolled, in declaration order: the services enabled in the environment.
     pub services: Vec<DeployedService>,
+    /// What the kubectl strategy deletes after the rollouts; none when `prune = false`.
+    pub prune: Option<Prune>,
+}
+
+/// The objects a kubectl deploy prunes: those of the platform in the namespace (by platgen's
+/// labels) of the kinds platgen renders, less those the deploy applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prune {
+    /// Comma-separated kubectl resources (`plural.group`) listed.
+    pub kinds: String,
+    /// The label selector of the platform's objects.
+    pub selector: String,
+}
+
+impl Prune {
+    fn of(platform: &Platform, env: &ResolvedEnv) -> Self {
+        Self {
+            kinds: super::kubernetes::prunable_resources(env).join(","),
+            selector: format!("{MANAGED_BY}=platgen,{PART_OF}={}", platform.name),
+        }
+    }
 }
 
 /// The images the build jobs produce: every service that runs somewhere, which is exactly the
@@ -136,6 +157,8 @@ fn deploy_job(
         kubeconfig: secret(&target.kubeconfig_secret),
         manifests: format!("{}/{}", ci.out, super::kubernetes::manifests_dir(&env.name)),
         services,
+        prune: (ci.strategy == DeployStrategy::Kubectl && target.prune)
+            .then(|| Prune::of(platform, env)),
     })
 }
 

@@ -90,6 +90,7 @@ fn target(
             .kubeconfig_secret
             .clone()
             .unwrap_or_else(|| default_kubeconfig_secret(environment)),
+        prune: settings.prune.unwrap_or(true),
     })
 }
 

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use crate::model::slo::BurnTier;
 use crate::model::spec::{
-    AutoscalingSpec, ComputeSpec, ConfigValue, EnvironmentSpec, ExposeSpec, Listen, ResourcesSpec,
-    Runtime, ScalePolicySpec, SecretSpec, ServiceKind, ServiceOverride, ServiceSpec,
+    AutoscalingSpec, ComputeSpec, ConfigValue, EnvironmentSpec, ExposeSpec, Listen, MANAGED_BY,
+    PART_OF, ResourcesSpec, Runtime, ScalePolicySpec, SecretSpec, ServiceKind, ServiceOverride,
+    ServiceSpec,
 };
 use crate::model::{
     Autoscaling, Compute, Disruption, Expose, Health, HttpHealth, Metrics, ObjectNames,
@@ -210,14 +211,8 @@ pub(super) fn resolve_service(
     labels.extend(service.labels.clone());
     labels.insert("app".to_owned(), name.to_owned());
     labels.insert("app.kubernetes.io/name".to_owned(), name.to_owned());
-    labels.insert(
-        "app.kubernetes.io/part-of".to_owned(),
-        platform.name.clone(),
-    );
-    labels.insert(
-        "app.kubernetes.io/managed-by".to_owned(),
-        "platgen".to_owned(),
-    );
+    labels.insert(PART_OF.to_owned(), platform.name.clone());
+    labels.insert(MANAGED_BY.to_owned(), "platgen".to_owned());
 
     let autoscaling = resolve_autoscaling(settings.autoscaling.as_ref(), replicas);
     let floor = autoscaling.as_ref().map_or(replicas, |a| a.min);

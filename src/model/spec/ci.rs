@@ -142,6 +142,12 @@ pub struct DeployTargetSpec {
     #[serde(default)]
     #[schemars(extend("pattern" = SECRET_NAME_PATTERN))]
     pub kubeconfig_secret: Option<String>,
+    /// After every rollout succeeded, delete the objects of this platform in the namespace
+    /// that the deploy did not apply: a service removed or disabled in the environment, an
+    /// ingress, autoscaler, disruption budget or quota turned off (`kubectl` strategy; only
+    /// objects carrying platgen's `managed-by` and `part-of` labels). Default `true`.
+    #[serde(default)]
+    pub prune: Option<bool>,
 }
 
 /// Which platgen the `platgen` CI job installs (`cargo install --locked`, cached).

@@ -5,13 +5,13 @@ use schemars::{Schema, SchemaGenerator, json_schema};
 
 use super::{LABEL_KEY_PATTERN, LABEL_VALUE_PATTERN};
 
+/// The label naming the platform an object is part of.
+pub const PART_OF: &str = "app.kubernetes.io/part-of";
+/// The label saying platgen manages an object (its value is `platgen`).
+pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+
 /// The labels platgen puts on every object of a service (`src/resolve/service.rs`).
-pub const RESERVED_LABELS: &[&str] = &[
-    "app",
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/part-of",
-    "app.kubernetes.io/managed-by",
-];
+pub const RESERVED_LABELS: &[&str] = &["app", "app.kubernetes.io/name", PART_OF, MANAGED_BY];
 
 /// Longest label key: a 253-character DNS-subdomain prefix, `/` and a 63-character name.
 pub const LABEL_KEY_MAX: u64 = 253 + 1 + 63;

@@ -1,0 +1,371 @@
+//! The kubectl deploy prunes what the platform no longer renders: after every rollout, the
+//! objects in the namespace that carry the platform's platgen labels and that the deploy did not
+//! apply are deleted, and nothing else. The prune step of the rendered workflow runs here as
+//! GitHub runs it (`bash -e`), against a fake `kubectl` first on `PATH`.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Records each call as `<arg><arg>…`; `get` prints `$LABELLED`, `apply` prints `$APPLIED`;
+/// the call starting with `$FAIL_ON` fails.
+const FAKE_KUBECTL: &str = r#"#!/usr/bin/env bash
+set -euo pipefail
+for arg in "$@"; do printf '<%s>' "$arg"; done >>"$KUBECTL_LOG"
+printf '\n' >>"$KUBECTL_LOG"
+if [[ -n "${FAIL_ON:-}" && "$*" == "$FAIL_ON"* ]]; then echo "error: forbidden" >&2; exit 1; fi
+case "$1" in
+  get) printf '%s' "${LABELLED:-}" ;;
+  apply) printf '%s' "${APPLIED:-}" ;;
+esac
+"#;
+
+const STEP: &str = "Prune what the platform no longer renders";
+
+/// The deploy job of `workflow` in rendered `files`.
+fn deploy_job(files: &common::Files, workflow: &str, id: &str) -> Value {
+    common::yaml(files, &format!(".github/workflows/{workflow}"))["jobs"][id].clone()
+}
+
+fn steps(job: &Value) -> &[Value] {
+    job["steps"].as_array().expect("steps")
+}
+
+fn step<'a>(job: &'a Value, name: &str) -> Option<&'a Value> {
+    steps(job).iter().find(|s| s["name"] == name)
+}
+
+fn reference() -> common::Files {
+    common::by_path(common::compile(&common::root().join("platform.toml")))
+}
+
+/// The applied objects of the reference platform's production, as `kubectl apply --output
+/// name` prints them.
+const APPLIED: &str = "namespace/platform\nresourcequota/platform-quota\n\
+    deployment.apps/platform-api\nservice/platform-api\nconfigmap/platform-api\n\
+    externalsecret.external-secrets.io/platform-api\n";
+
+/// Runs a step's `run` script as GitHub does (`bash -e`), with the job's and the step's `env`,
+/// `RUNNER_TEMP` holding what the apply step wrote; returns the output and the kubectl calls.
+fn run_step(
+    job: &Value,
+    step: &Value,
+    applied: &str,
+    env: &[(&str, &str)],
+) -> (Output, Vec<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bin = dir.path().join("bin");
+    let temp = dir.path().join("runner-temp");
+    std::fs::create_dir_all(&bin).expect("mkdir bin");
+    std::fs::create_dir_all(&temp).expect("mkdir temp");
+    std::fs::write(temp.join("platgen-applied"), applied).expect("applied");
+    let kubectl = bin.join("kubectl");
+    std::fs::write(&kubectl, FAKE_KUBECTL).expect("kubectl");
+    let mut permissions = std::fs::metadata(&kubectl).expect("kubectl").permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+    std::fs::set_permissions(&kubectl, permissions).expect("chmod");
+    let script = dir.path().join("step.sh");
+    std::fs::write(&script, step["run"].as_str().expect("a run script")).expect("script");
+
+    let log = dir.path().join("kubectl.log");
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-e"])
+        .arg(&script)
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .env("RUNNER_TEMP", &temp)
+        .env("KUBECTL_LOG", &log);
+    for scope in [&job["env"], &step["env"]] {
+        for (key, value) in scope.as_object().into_iter().flatten() {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            command.env(key, value);
+        }
+    }
+    let output = command
+        .envs(env.iter().copied())
+        .output()
+        .expect("bash runs");
+    let calls = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    (output, calls)
+}
+
+fn production() -> Value {
+    deploy_job(&reference(), "release.yml", "deploy-production")
+}
+
+fn prune_step(job: &Value) -> Value {
+    step(job, STEP).expect("a prune step").clone()
+}
+
+/// The expected `kubectl get` call of the reference platform's production.
+fn listed(job: &Value) -> String {
+    let kinds = prune_step(job)["env"]["PRUNE_KINDS"]
+        .as_str()
+        .expect("kinds")
+        .to_owned();
+    format!(
+        "<get><{kinds}><--namespace><platform><--selector>\
+         <app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of=platform><--output><name>"
+    )
+}
+
+#[test]
+fn objects_no_longer_applied_are_deleted_and_nothing_else() {
+    let job = production();
+    // Listed in another order than applied, with two objects this deploy no longer renders.
+    let labelled = "service/platform-api\ndeployment.apps/platform-api\n\
+        deployment.apps/platform-search\nconfigmap/platform-api\n\
+        externalsecret.external-secrets.io/platform-api\nresourcequota/platform-quota\n\
+        horizontalpodautoscaler.autoscaling/platform-api\n";
+    let (output, calls) = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
+    assert!(output.status.success(), "{}", common::text(&output));
+    assert_eq!(
+        calls,
+        [
+            listed(&job),
+            "<delete><--namespace><platform><--timeout><600s>\
+             <deployment.apps/platform-search><horizontalpodautoscaler.autoscaling/platform-api>"
+                .to_owned(),
+        ]
+    );
+    let text = common::text(&output);
+    assert!(
+        text.contains("Pruning deployment.apps/platform-search\n")
+            && text.contains("Pruning horizontalpodautoscaler.autoscaling/platform-api\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn nothing_is_deleted_when_everything_listed_was_applied() {
+    let job = production();
+    let labelled = "deployment.apps/platform-api\nservice/platform-api\n";
+    let (output, calls) = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
+    assert!(output.status.success(), "{}", common::text(&output));
+    assert_eq!(calls, [listed(&job)]);
+    assert!(common::text(&output).contains("Nothing to prune."));
+}
+
+#[test]
+fn names_that_cannot_be_compared_delete_nothing() {
+    let job = production();
+    // None of the applied objects is listed (as if kubectl named them differently): every
+    // listed object would look stale, so the step fails instead.
+    for labelled in ["deployments/platform-api\nservices/platform-api\n", ""] {
+        let (output, calls) = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
+        assert!(!output.status.success(), "{labelled:?}");
+        assert_eq!(calls, [listed(&job)], "{labelled:?}");
+        assert!(
+            common::text(&output)
+                .contains("::error::kubectl lists none of the objects just applied"),
+            "{}",
+            common::text(&output)
+        );
+    }
+}
+
+#[test]
+fn a_failing_listing_deletes_nothing() {
+    let job = production();
+    let (output, calls) = run_step(
+        &job,
+        &prune_step(&job),
+        APPLIED,
+        &[
+            ("LABELLED", "deployment.apps/platform-old\n"),
+            ("FAIL_ON", "get"),
+        ],
+    );
+    assert!(!output.status.success());
+    assert_eq!(calls, [listed(&job)]);
+}
+
+#[test]
+fn the_apply_step_keeps_the_names_the_prune_reads() {
+    let job = production();
+    let apply = steps(&job)
+        .iter()
+        .find(|s| s["name"] == "Apply the manifests")
+        .expect("an apply step");
+    let (output, calls) = run_step(&job, apply, "", &[("APPLIED", APPLIED)]);
+    assert!(output.status.success(), "{}", common::text(&output));
+    assert_eq!(
+        calls,
+        [
+            "<apply><--server-side><--force-conflicts><--field-manager><platgen>\
+          <--kustomize><out/production/kubernetes><--output><name>"
+        ]
+    );
+    // Printed to the log, and kept where the prune step reads it.
+    assert_eq!(String::from_utf8_lossy(&output.stdout), APPLIED);
+}
+
+#[test]
+fn the_prune_runs_after_every_rollout_and_before_the_kubeconfig_goes() {
+    let job = production();
+    let names: Vec<&str> = steps(&job)
+        .iter()
+        .map(|s| s["name"].as_str().expect("a name"))
+        .collect();
+    let prune = names.iter().position(|n| *n == STEP).expect("prune");
+    let last_rollout = names
+        .iter()
+        .rposition(|n| n.starts_with("Wait for the rollout of "))
+        .expect("rollouts");
+    assert_eq!(prune, last_rollout + 1);
+    assert_eq!(names[prune + 1], "Remove the kubeconfig");
+    // Run only when every step before it succeeded (GitHub's default).
+    assert!(prune_step(&job).get("if").is_none());
+}
+
+/// `kubectl get --output name`'s prefix of a rendered object: lower-case kind, then the API
+/// group when there is one (`deployment.apps`, `service`).
+fn name_prefix(object: &Value) -> String {
+    let kind = object["kind"].as_str().expect("kind").to_ascii_lowercase();
+    match object["apiVersion"]
+        .as_str()
+        .expect("apiVersion")
+        .split_once('/')
+    {
+        Some((group, _)) => format!("{kind}.{group}"),
+        None => kind,
+    }
+}
+
+/// kubectl's resource name of such a prefix: the plural of the kind, then the group.
+fn resource(prefix: &str) -> String {
+    let (kind, group) = prefix
+        .split_once('.')
+        .map_or((prefix, None), |(k, g)| (k, Some(g)));
+    let plural = if let Some(stem) = kind.strip_suffix('y') {
+        format!("{stem}ies")
+    } else if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    };
+    group.map_or(plural.clone(), |g| format!("{plural}.{g}"))
+}
+
+#[test]
+fn every_kind_an_environment_renders_is_listed_and_nothing_cluster_wide() {
+    let mut seen = BTreeSet::new();
+    for (platform, path) in common::platforms() {
+        let files = common::by_path(common::compile(&path));
+        for (workflow, id, env) in [
+            ("ci.yml", "deploy-staging", "staging"),
+            ("release.yml", "deploy-production", "production"),
+        ] {
+            let path = format!(".github/workflows/{workflow}");
+            if !files.contains_key(&path) {
+                continue;
+            }
+            let job = deploy_job(&files, workflow, id);
+            let Some(step) = job.get("steps").and_then(|_| step(&job, STEP)) else {
+                continue;
+            };
+            let kinds: BTreeSet<&str> = step["env"]["PRUNE_KINDS"]
+                .as_str()
+                .expect("kinds")
+                .split(',')
+                .collect();
+            let manifests = format!("{env}/kubernetes/");
+            for (file, text) in files.iter().filter(|(f, _)| f.starts_with(&manifests)) {
+                let object: Value = serde_saphyr::from_str(text).expect("YAML");
+                let prefix = name_prefix(&object);
+                if ["namespace", "kustomization.kustomize.config.k8s.io"].contains(&prefix.as_str())
+                {
+                    continue;
+                }
+                assert!(
+                    kinds.contains(resource(&prefix).as_str()),
+                    "{platform} {id}: {file} ({prefix}) is not pruned: {kinds:?}"
+                );
+                seen.insert(prefix);
+            }
+            assert!(
+                !kinds.contains("namespaces"),
+                "{platform}: never the Namespace"
+            );
+            assert_eq!(
+                step["env"]["PRUNE_SELECTOR"],
+                format!(
+                    "app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of={}",
+                    common::yaml(&files, &format!("{manifests}namespace.yaml"))["metadata"]
+                        ["labels"]["app.kubernetes.io/part-of"]
+                        .as_str()
+                        .expect("part-of")
+                )
+            );
+        }
+    }
+    // Every kind platgen renders in a namespace was met on some platform.
+    assert_eq!(seen.len(), 11, "{seen:?}");
+}
+
+#[test]
+fn a_custom_resource_is_listed_only_where_the_environment_renders_one() {
+    // `api` (with a secret) runs in staging only; production runs `jobs`, which has none.
+    let text = include_str!("fixtures/small.toml").replace(
+        "expose = { subdomain = \"api\" }\n",
+        "expose = { subdomain = \"api\" }\nenv.production = { enabled = false }\n",
+    );
+    let files = common::compile_text(&text).expect("compiles");
+    let kinds = |workflow: &str, id: &str| {
+        prune_step(&deploy_job(&files, workflow, id))["env"]["PRUNE_KINDS"]
+            .as_str()
+            .expect("kinds")
+            .to_owned()
+    };
+    let staging = kinds("ci.yml", "deploy-staging");
+    assert!(
+        staging.contains("externalsecrets.external-secrets.io"),
+        "{staging}"
+    );
+    // Without an ExternalSecret the cluster may not know the kind, and listing it would fail.
+    let production = kinds("release.yml", "deploy-production");
+    assert!(!production.contains("externalsecret"), "{production}");
+    assert!(production.contains("deployments.apps"), "{production}");
+}
+
+#[test]
+fn prune_false_and_gitops_deploys_delete_nothing() {
+    let text = std::fs::read_to_string(common::root().join("platform.toml")).expect("readable")
+        + "\n[ci.staging]\nprune = false\n";
+    let files = common::compile_text(&text).expect("compiles");
+    assert!(step(&deploy_job(&files, "ci.yml", "deploy-staging"), STEP).is_none());
+    assert!(
+        step(
+            &deploy_job(&files, "release.yml", "deploy-production"),
+            STEP
+        )
+        .is_some()
+    );
+
+    let gitops = common::by_path(common::compile(
+        &common::root().join("tests/platforms/gitops.toml"),
+    ));
+    for (workflow, id) in [
+        ("ci.yml", "deploy-staging"),
+        ("release.yml", "deploy-production"),
+    ] {
+        let job = deploy_job(&gitops, workflow, id);
+        assert!(
+            steps(&job).iter().all(|s| !s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("kubectl delete"))),
+            "{id}"
+        );
+    }
+}
