@@ -57,16 +57,10 @@ fn run_step(
     env: &[(&str, &str)],
 ) -> (Output, Vec<String>) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let bin = dir.path().join("bin");
+    let bin = common::fake_command(dir.path(), "kubectl", FAKE_KUBECTL);
     let temp = dir.path().join("runner-temp");
-    std::fs::create_dir_all(&bin).expect("mkdir bin");
     std::fs::create_dir_all(&temp).expect("mkdir temp");
     std::fs::write(temp.join("platgen-applied"), applied).expect("applied");
-    let kubectl = bin.join("kubectl");
-    std::fs::write(&kubectl, FAKE_KUBECTL).expect("kubectl");
-    let mut permissions = std::fs::metadata(&kubectl).expect("kubectl").permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-    std::fs::set_permissions(&kubectl, permissions).expect("chmod");
     let script = dir.path().join("step.sh");
     std::fs::write(&script, step["run"].as_str().expect("a run script")).expect("script");
 
@@ -92,12 +86,7 @@ fn run_step(
         .envs(env.iter().copied())
         .output()
         .expect("bash runs");
-    let calls = std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    (output, calls)
+    (output, common::logged_calls(&log))
 }
 
 fn production() -> Value {

@@ -34,14 +34,7 @@ impl Sandbox {
                 std::fs::write(path, file.content).expect("write script");
             }
         }
-        let bin = dir.path().join("bin");
-        std::fs::create_dir_all(&bin).expect("mkdir bin");
-        std::fs::write(bin.join("kubectl"), FAKE_KUBECTL).expect("write kubectl");
-        let mut permissions = std::fs::metadata(bin.join("kubectl"))
-            .expect("kubectl")
-            .permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-        std::fs::set_permissions(bin.join("kubectl"), permissions).expect("chmod");
+        common::fake_command(dir.path(), "kubectl", FAKE_KUBECTL);
         Self { dir }
     }
 
@@ -68,12 +61,7 @@ impl Sandbox {
             .envs(env.iter().copied())
             .output()
             .expect("bash runs");
-        let calls = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        (output, calls)
+        (output, common::logged_calls(&log))
     }
 }
 

@@ -71,3 +71,24 @@ pub fn yaml(files: &Files, path: &str) -> serde_json::Value {
         .unwrap_or_else(|| panic!("{path} is not rendered"));
     serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
+
+/// Writes an executable `bin/<name>` under `dir`, a fake command to put first on `PATH`;
+/// returns that `bin` folder.
+pub fn fake_command(dir: &Path, name: &str, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("mkdir bin");
+    let path = bin.join(name);
+    std::fs::write(&path, script).expect("write the fake command");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    bin
+}
+
+/// The calls a fake command logged to `log`, one per line; none when it never ran.
+pub fn logged_calls(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
