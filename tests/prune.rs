@@ -49,13 +49,8 @@ const APPLIED: &str = "namespace/platform\nresourcequota/platform-quota\n\
     externalsecret.external-secrets.io/platform-api\n";
 
 /// Runs a step's `run` script as GitHub does (`bash -e`), with the job's and the step's `env`,
-/// `RUNNER_TEMP` holding what the apply step wrote; returns the output and the kubectl calls.
-fn run_step(
-    job: &Value,
-    step: &Value,
-    applied: &str,
-    env: &[(&str, &str)],
-) -> (Output, Vec<String>) {
+/// `RUNNER_TEMP` holding what the apply step wrote.
+fn run_step(job: &Value, step: &Value, applied: &str, env: &[(&str, &str)]) -> Ran {
     let dir = tempfile::tempdir().expect("tempdir");
     let bin = common::fake_command(dir.path(), "kubectl", FAKE_KUBECTL);
     let temp = dir.path().join("runner-temp");
@@ -72,6 +67,7 @@ fn run_step(
         .env_clear()
         .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
         .env("RUNNER_TEMP", &temp)
+        .env("GITHUB_STEP_SUMMARY", dir.path().join("summary.md"))
         .env("KUBECTL_LOG", &log);
     for scope in [&job["env"], &step["env"]] {
         for (key, value) in scope.as_object().into_iter().flatten() {
@@ -86,7 +82,22 @@ fn run_step(
         .envs(env.iter().copied())
         .output()
         .expect("bash runs");
-    (output, common::logged_calls(&log))
+    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap_or_default();
+    Ran {
+        output,
+        calls: common::logged_calls(&log),
+        summary,
+    }
+}
+
+/// What a step did.
+struct Ran {
+    /// The step's process: status and output.
+    output: Output,
+    /// The kubectl calls it made.
+    calls: Vec<String>,
+    /// What it added to the job summary.
+    summary: String,
 }
 
 fn production() -> Value {
@@ -117,7 +128,11 @@ fn objects_no_longer_applied_are_deleted_and_nothing_else() {
         deployment.apps/platform-search\nconfigmap/platform-api\n\
         externalsecret.external-secrets.io/platform-api\nresourcequota/platform-quota\n\
         horizontalpodautoscaler.autoscaling/platform-api\n";
-    let (output, calls) = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
+    let Ran {
+        output,
+        calls,
+        summary,
+    } = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
     assert!(output.status.success(), "{}", common::text(&output));
     assert_eq!(
         calls,
@@ -134,16 +149,26 @@ fn objects_no_longer_applied_are_deleted_and_nothing_else() {
             && text.contains("Pruning horizontalpodautoscaler.autoscaling/platform-api\n"),
         "{text}"
     );
+    assert_eq!(
+        summary,
+        "### Pruned from namespace platform\n- deployment.apps/platform-search\n\
+         - horizontalpodautoscaler.autoscaling/platform-api\n"
+    );
 }
 
 #[test]
 fn nothing_is_deleted_when_everything_listed_was_applied() {
     let job = production();
     let labelled = "deployment.apps/platform-api\nservice/platform-api\n";
-    let (output, calls) = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
+    let Ran {
+        output,
+        calls,
+        summary,
+    } = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
     assert!(output.status.success(), "{}", common::text(&output));
     assert_eq!(calls, [listed(&job)]);
     assert!(common::text(&output).contains("Nothing to prune."));
+    assert_eq!(summary, "");
 }
 
 #[test]
@@ -152,9 +177,14 @@ fn names_that_cannot_be_compared_delete_nothing() {
     // None of the applied objects is listed (as if kubectl named them differently): every
     // listed object would look stale, so the step fails instead.
     for labelled in ["deployments/platform-api\nservices/platform-api\n", ""] {
-        let (output, calls) = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
+        let Ran {
+            output,
+            calls,
+            summary,
+        } = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
         assert!(!output.status.success(), "{labelled:?}");
         assert_eq!(calls, [listed(&job)], "{labelled:?}");
+        assert_eq!(summary, "");
         assert!(
             common::text(&output)
                 .contains("::error::kubectl lists none of the objects just applied"),
@@ -167,7 +197,11 @@ fn names_that_cannot_be_compared_delete_nothing() {
 #[test]
 fn a_failing_listing_deletes_nothing() {
     let job = production();
-    let (output, calls) = run_step(
+    let Ran {
+        output,
+        calls,
+        summary,
+    } = run_step(
         &job,
         &prune_step(&job),
         APPLIED,
@@ -178,6 +212,7 @@ fn a_failing_listing_deletes_nothing() {
     );
     assert!(!output.status.success());
     assert_eq!(calls, [listed(&job)]);
+    assert_eq!(summary, "");
 }
 
 #[test]
@@ -187,7 +222,7 @@ fn the_apply_step_keeps_the_names_the_prune_reads() {
         .iter()
         .find(|s| s["name"] == "Apply the manifests")
         .expect("an apply step");
-    let (output, calls) = run_step(&job, apply, "", &[("APPLIED", APPLIED)]);
+    let Ran { output, calls, .. } = run_step(&job, apply, "", &[("APPLIED", APPLIED)]);
     assert!(output.status.success(), "{}", common::text(&output));
     assert_eq!(
         calls,
