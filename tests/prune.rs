@@ -120,6 +120,14 @@ fn listed(job: &Value) -> String {
     )
 }
 
+/// Runs the reference platform's production prune step after the apply of [`APPLIED`], with
+/// kubectl listing `labelled` and the `extra` environment.
+fn prune(job: &Value, labelled: &str, extra: &[(&str, &str)]) -> Ran {
+    let mut env = vec![("LABELLED", labelled)];
+    env.extend_from_slice(extra);
+    run_step(job, &prune_step(job), APPLIED, &env)
+}
+
 #[test]
 fn objects_no_longer_applied_are_deleted_and_nothing_else() {
     let job = production();
@@ -128,14 +136,10 @@ fn objects_no_longer_applied_are_deleted_and_nothing_else() {
         deployment.apps/platform-search\nconfigmap/platform-api\n\
         externalsecret.external-secrets.io/platform-api\nresourcequota/platform-quota\n\
         horizontalpodautoscaler.autoscaling/platform-api\n";
-    let Ran {
-        output,
-        calls,
-        summary,
-    } = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
-    assert!(output.status.success(), "{}", common::text(&output));
+    let ran = prune(&job, labelled, &[]);
+    assert!(ran.output.status.success(), "{}", common::text(&ran.output));
     assert_eq!(
-        calls,
+        ran.calls,
         [
             listed(&job),
             "<delete><--namespace><platform><--timeout><600s>\
@@ -143,14 +147,14 @@ fn objects_no_longer_applied_are_deleted_and_nothing_else() {
                 .to_owned(),
         ]
     );
-    let text = common::text(&output);
+    let text = common::text(&ran.output);
     assert!(
         text.contains("Pruning deployment.apps/platform-search\n")
             && text.contains("Pruning horizontalpodautoscaler.autoscaling/platform-api\n"),
         "{text}"
     );
     assert_eq!(
-        summary,
+        ran.summary,
         "### Pruned from namespace platform\n- deployment.apps/platform-search\n\
          - horizontalpodautoscaler.autoscaling/platform-api\n"
     );
@@ -160,15 +164,11 @@ fn objects_no_longer_applied_are_deleted_and_nothing_else() {
 fn nothing_is_deleted_when_everything_listed_was_applied() {
     let job = production();
     let labelled = "deployment.apps/platform-api\nservice/platform-api\n";
-    let Ran {
-        output,
-        calls,
-        summary,
-    } = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
-    assert!(output.status.success(), "{}", common::text(&output));
-    assert_eq!(calls, [listed(&job)]);
-    assert!(common::text(&output).contains("Nothing to prune."));
-    assert_eq!(summary, "");
+    let ran = prune(&job, labelled, &[]);
+    assert!(ran.output.status.success(), "{}", common::text(&ran.output));
+    assert_eq!(ran.calls, [listed(&job)]);
+    assert!(common::text(&ran.output).contains("Nothing to prune."));
+    assert_eq!(ran.summary, "");
 }
 
 #[test]
@@ -177,19 +177,15 @@ fn names_that_cannot_be_compared_delete_nothing() {
     // None of the applied objects is listed (as if kubectl named them differently): every
     // listed object would look stale, so the step fails instead.
     for labelled in ["deployments/platform-api\nservices/platform-api\n", ""] {
-        let Ran {
-            output,
-            calls,
-            summary,
-        } = run_step(&job, &prune_step(&job), APPLIED, &[("LABELLED", labelled)]);
-        assert!(!output.status.success(), "{labelled:?}");
-        assert_eq!(calls, [listed(&job)], "{labelled:?}");
-        assert_eq!(summary, "");
+        let ran = prune(&job, labelled, &[]);
+        assert!(!ran.output.status.success(), "{labelled:?}");
+        assert_eq!(ran.calls, [listed(&job)], "{labelled:?}");
+        assert_eq!(ran.summary, "");
         assert!(
-            common::text(&output)
+            common::text(&ran.output)
                 .contains("::error::kubectl lists none of the objects just applied"),
             "{}",
-            common::text(&output)
+            common::text(&ran.output)
         );
     }
 }
@@ -197,22 +193,14 @@ fn names_that_cannot_be_compared_delete_nothing() {
 #[test]
 fn a_failing_listing_deletes_nothing() {
     let job = production();
-    let Ran {
-        output,
-        calls,
-        summary,
-    } = run_step(
+    let ran = prune(
         &job,
-        &prune_step(&job),
-        APPLIED,
-        &[
-            ("LABELLED", "deployment.apps/platform-old\n"),
-            ("FAIL_ON", "get"),
-        ],
+        "deployment.apps/platform-old\n",
+        &[("FAIL_ON", "get")],
     );
-    assert!(!output.status.success());
-    assert_eq!(calls, [listed(&job)]);
-    assert_eq!(summary, "");
+    assert!(!ran.output.status.success());
+    assert_eq!(ran.calls, [listed(&job)]);
+    assert_eq!(ran.summary, "");
 }
 
 #[test]
@@ -222,17 +210,17 @@ fn the_apply_step_keeps_the_names_the_prune_reads() {
         .iter()
         .find(|s| s["name"] == "Apply the manifests")
         .expect("an apply step");
-    let Ran { output, calls, .. } = run_step(&job, apply, "", &[("APPLIED", APPLIED)]);
-    assert!(output.status.success(), "{}", common::text(&output));
+    let ran = run_step(&job, apply, "", &[("APPLIED", APPLIED)]);
+    assert!(ran.output.status.success(), "{}", common::text(&ran.output));
     assert_eq!(
-        calls,
+        ran.calls,
         [
             "<apply><--server-side><--force-conflicts><--field-manager><platgen>\
           <--kustomize><out/production/kubernetes><--output><name>"
         ]
     );
     // Printed to the log, and kept where the prune step reads it.
-    assert_eq!(String::from_utf8_lossy(&output.stdout), APPLIED);
+    assert_eq!(String::from_utf8_lossy(&ran.output.stdout), APPLIED);
 }
 
 #[test]
