@@ -284,9 +284,15 @@ fn every_kind_an_environment_renders_is_listed_and_nothing_cluster_wide() {
                 continue;
             }
             let job = deploy_job(&files, workflow, id);
+            // No deploy job (no such environment), or a GitOps one.
             let Some(step) = job.get("steps").and_then(|_| step(&job, STEP)) else {
                 continue;
             };
+            let part_of = common::yaml(&files, &format!("{env}/kubernetes/namespace.yaml"))
+                ["metadata"]["labels"]["app.kubernetes.io/part-of"]
+                .as_str()
+                .expect("part-of")
+                .to_owned();
             let kinds: BTreeSet<&str> = step["env"]["PRUNE_KINDS"]
                 .as_str()
                 .expect("kinds")
@@ -304,6 +310,14 @@ fn every_kind_an_environment_renders_is_listed_and_nothing_cluster_wide() {
                     kinds.contains(resource(&prefix).as_str()),
                     "{platform} {id}: {file} ({prefix}) is not pruned: {kinds:?}"
                 );
+                // Selected by the prune's labels (an object without them would never go).
+                let labels = &object["metadata"]["labels"];
+                assert_eq!(labels["app.kubernetes.io/managed-by"], "platgen", "{file}");
+                assert_eq!(
+                    labels["app.kubernetes.io/part-of"],
+                    part_of.as_str(),
+                    "{file}"
+                );
                 seen.insert(prefix);
             }
             assert!(
@@ -312,13 +326,7 @@ fn every_kind_an_environment_renders_is_listed_and_nothing_cluster_wide() {
             );
             assert_eq!(
                 step["env"]["PRUNE_SELECTOR"],
-                format!(
-                    "app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of={}",
-                    common::yaml(&files, &format!("{manifests}namespace.yaml"))["metadata"]
-                        ["labels"]["app.kubernetes.io/part-of"]
-                        .as_str()
-                        .expect("part-of")
-                )
+                format!("app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of={part_of}")
             );
         }
     }
