@@ -134,7 +134,6 @@ const CASES: &[Case] = &[
     case("registry-bad-port.toml", "E0205", 4, 12, "`platform.registry`: \"reg:abc\" is not a registry address", Some("a port of digits")),
     case("libs-parent-dir.toml", "E0205", 5, 9, "`platform.libs.0`: \"libs/../../etc\" is not a relative folder", Some("no `.` or `..`")),
     case("libs-duplicate.toml", "E0211", 5, 27, "`platform.libs` lists \"libs\" twice", Some("remove the duplicate")),
-    case("shared-deploy-namespace.toml", "E0346", 13, 1, "`staging` and `production` both deploy to namespace `shop` with the kubeconfig `KUBE_CONFIG`", Some("give `production` its own `namespace`")),
     case("duplicate-uses.toml", "E0345", 23, 21, "service `api` lists `postgres` in `uses` twice", Some("remove the duplicate")),
     case("selector-empty.toml", "E0207", 11, 12, "`dependencies.postgres.selector` must not be empty", Some("an empty selector matches every pod")),
     case("datetime-value.toml", "E0103", 8, 12, "`platform.config.RELEASED` is a TOML date or time", Some("quote it: `\"1979-05-27\"`")),

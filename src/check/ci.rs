@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use super::suggest;
 use crate::diagnostics::Diagnostic;
-use crate::load::{Document, pointer_escape};
-use crate::model::spec::{DeployStrategy, Runtime};
-use crate::model::{Platform, PlatformSpec};
+use crate::load::Document;
+use crate::model::PlatformSpec;
+use crate::model::spec::Runtime;
 use crate::resolve::{default_url_variable, dependency_kind};
 
 /// Runs the `[ci]` rules (nothing to check when the workflows are off).
@@ -88,55 +88,6 @@ fn check_secret_names(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnos
             );
         }
     }
-}
-
-/// Two kubectl deploys into one namespace through one kubeconfig reach the same objects: each
-/// would overwrite the other's Deployments, and prune the services only the other runs.
-pub(super) fn check_shared_namespace(
-    doc: &Document,
-    platform: &Platform,
-    out: &mut Vec<Diagnostic>,
-) {
-    let Some(ci) = platform
-        .ci
-        .as_ref()
-        .filter(|ci| ci.strategy == DeployStrategy::Kubectl)
-    else {
-        return;
-    };
-    let (Some(staging), Some(production)) = (&ci.staging, &ci.production) else {
-        return;
-    };
-    if staging.environment == production.environment
-        || staging.namespace != production.namespace
-        || staging.kubeconfig_secret != production.kubeconfig_secret
-    {
-        return;
-    }
-    let env = pointer_escape(&production.environment);
-    let at = if doc.has(&format!("/environments/{env}/namespace")) {
-        format!("/environments/{env}/namespace")
-    } else {
-        format!("/environments/{env}")
-    };
-    out.push(
-        Diagnostic::error(
-            "E0346",
-            format!(
-                "`{}` and `{}` both deploy to namespace `{}` with the kubeconfig `{}`",
-                staging.environment,
-                production.environment,
-                production.namespace,
-                production.kubeconfig_secret
-            ),
-        )
-        .at(doc.key_span_of(&at))
-        .label("the same namespace of the same cluster")
-        .help(format!(
-            "each deploy would overwrite the other's objects and prune the services only the other runs: give `{}` its own `namespace`, or its own cluster with `[ci.production] kubeconfig_secret`",
-            production.environment
-        )),
-    );
 }
 
 /// Whether a GitHub branch filter matches a branch: `*` matches within a path segment, `**`
@@ -233,29 +184,7 @@ fn check_url_variables(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagno
 
 #[cfg(test)]
 mod tests {
-    use super::super::problems_with;
     use super::branch_filter_matches;
-
-    #[test]
-    fn two_deploys_share_a_namespace_only_through_two_clusters() {
-        let shared = include_str!("../../tests/bad/shared-deploy-namespace.toml");
-        let found = problems_with("E0346", shared.to_owned());
-        assert_eq!(found.len(), 1, "{found:?}");
-        assert_eq!(found[0].0, 13);
-        // The default kubeconfig secrets differ (KUBE_CONFIG_STAGING, KUBE_CONFIG_PRODUCTION):
-        // two clusters may each have a namespace `shop`.
-        let defaults = shared
-            .replace("[ci.staging]\nkubeconfig_secret = \"KUBE_CONFIG\"\n", "")
-            .replace("[ci.production]\nkubeconfig_secret = \"KUBE_CONFIG\"\n", "");
-        assert!(!defaults.contains("kubeconfig_secret"));
-        assert_eq!(problems_with("E0346", defaults), []);
-        // One cluster, two namespaces.
-        let apart = shared.replacen("namespace = \"shop\"", "namespace = \"shop-staging\"", 1);
-        assert_eq!(problems_with("E0346", apart), []);
-        // A GitOps controller per cluster applies what is committed; no job deploys.
-        let gitops = shared.replace("[ci.staging]", "[ci]\ndeploy = \"gitops\"\n\n[ci.staging]");
-        assert!(problems_with("E0346", gitops).is_empty());
-    }
 
     #[test]
     fn branch_filters_follow_github_globs() {

@@ -66,7 +66,6 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
     slo::check_slos(doc, spec, platform, &mut diagnostics);
     ci::check_ci(doc, spec, &mut diagnostics);
     ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
-    ci::check_shared_namespace(doc, platform, &mut diagnostics);
     metrics::check_metrics(doc, spec, &mut diagnostics);
     intervals::check_intervals(doc, spec, &mut diagnostics);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
