@@ -31,6 +31,23 @@ fn unused(doc: &Document, ptr: &str, why: &str, help: &str) -> Diagnostic {
         .help(help.to_owned())
 }
 
+/// Why a deploy target's `field` is unused with `deploy = "gitops"`, and what to do; `None` for
+/// `rollout_timeout`, which still sets how long the environment's rollback and scale scripts
+/// wait.
+fn unused_with_gitops(field: &str) -> Option<(&'static str, &'static str)> {
+    match field {
+        "kubeconfig_secret" => Some((
+            "`deploy = \"gitops\"` commits the new image tag and runs no kubectl",
+            "remove it: the GitOps controller rolls the change out with its own credentials and timeouts",
+        )),
+        "prune" => Some((
+            "`deploy = \"gitops\"` commits the rendered files and deletes nothing in the cluster",
+            "remove it, and let the GitOps controller prune (Argo CD `syncPolicy.automated.prune: true`, Flux `spec.prune: true`)",
+        )),
+        _ => None,
+    }
+}
+
 /// Reports the `[ci]` settings no rendered workflow uses.
 pub(super) fn check_ci_unused(
     doc: &Document,
@@ -85,22 +102,10 @@ pub(super) fn check_ci_unused(
                     &format!("`{}` runs no service, so {workflow} has no job deploying to it (and it gets no rollback or scale script)", t.environment),
                     &format!("remove it, or enable a service in `{}`", t.environment),
                 ));
-            } else if ci.strategy == DeployStrategy::Gitops && field == "kubeconfig_secret" {
-                // (`rollout_timeout` still sets how long the environment's rollback and scale
-                // scripts wait.)
-                out.push(unused(
-                    doc,
-                    &ptr,
-                    "`deploy = \"gitops\"` commits the new image tag and runs no kubectl",
-                    "remove it: the GitOps controller rolls the change out with its own credentials and timeouts",
-                ));
-            } else if ci.strategy == DeployStrategy::Gitops && field == "prune" {
-                out.push(unused(
-                    doc,
-                    &ptr,
-                    "`deploy = \"gitops\"` commits the rendered files and deletes nothing in the cluster",
-                    "remove it, and let the GitOps controller prune (Argo CD `syncPolicy.automated.prune: true`, Flux `spec.prune: true`)",
-                ));
+            } else if ci.strategy == DeployStrategy::Gitops
+                && let Some((why, help)) = unused_with_gitops(field)
+            {
+                out.push(unused(doc, &ptr, why, help));
             }
         }
     }

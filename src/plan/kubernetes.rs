@@ -13,41 +13,56 @@ use crate::model::{ResolvedEnv, ResolvedService};
 use crate::plan::inputs::Inputs;
 use pod::PodTemplate;
 
-/// The kubectl resource (`plural.group`) of every namespaced kind platgen renders, by the
-/// kind's file suffix, and whether it is a custom resource the cluster may lack: what a kubectl
-/// deploy lists to prune (never the Namespace, which holds everything else).
-pub(super) const RESOURCES: &[(&str, &str, bool)] = &[
-    ("resourcequota", "resourcequotas", false),
-    ("limitrange", "limitranges", false),
-    ("serviceaccount", "serviceaccounts", false),
-    ("configmap", "configmaps", false),
-    (
-        "externalsecret",
-        "externalsecrets.external-secrets.io",
-        true,
-    ),
-    ("deployment", "deployments.apps", false),
-    ("service", "services", false),
-    ("ingress", "ingresses.networking.k8s.io", false),
-    ("hpa", "horizontalpodautoscalers.autoscaling", false),
-    ("pdb", "poddisruptionbudgets.policy", false),
-    ("networkpolicy", "networkpolicies.networking.k8s.io", false),
+/// A namespaced kind platgen renders, as a kubectl deploy lists it to prune.
+struct Resource {
+    /// The kind's file suffix (`deployment` of `api-deployment.yaml`).
+    kind: &'static str,
+    /// Its kubectl resource, `plural.group`.
+    name: &'static str,
+    /// A custom resource, which a cluster may not know (listing an unknown one fails).
+    custom: bool,
+}
+
+const fn resource(kind: &'static str, name: &'static str) -> Resource {
+    Resource {
+        kind,
+        name,
+        custom: false,
+    }
+}
+
+/// Every namespaced kind platgen renders (never the Namespace, which holds everything else).
+const RESOURCES: &[Resource] = &[
+    resource("resourcequota", "resourcequotas"),
+    resource("limitrange", "limitranges"),
+    resource("serviceaccount", "serviceaccounts"),
+    resource("configmap", "configmaps"),
+    Resource {
+        kind: "externalsecret",
+        name: "externalsecrets.external-secrets.io",
+        custom: true,
+    },
+    resource("deployment", "deployments.apps"),
+    resource("service", "services"),
+    resource("ingress", "ingresses.networking.k8s.io"),
+    resource("hpa", "horizontalpodautoscalers.autoscaling"),
+    resource("pdb", "poddisruptionbudgets.policy"),
+    resource("networkpolicy", "networkpolicies.networking.k8s.io"),
 ];
 
 /// The resources a kubectl deploy of `env` lists to prune: every built-in one, and a custom
-/// one only where the environment renders such an object (so its definition is installed;
-/// listing an unknown resource fails).
+/// one only where the environment renders such an object, so its definition is installed.
 pub(super) fn prunable_resources(env: &ResolvedEnv) -> Vec<&'static str> {
     RESOURCES
         .iter()
-        .filter(|(kind, _, custom)| {
-            !custom
+        .filter(|r| {
+            !r.custom
                 || env
                     .services
                     .iter()
-                    .any(|service| service_objects(service).contains(kind))
+                    .any(|service| service_objects(service).contains(&r.kind))
         })
-        .map(|(_, resource, _)| *resource)
+        .map(|r| r.name)
         .collect()
 }
 
