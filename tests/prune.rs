@@ -48,45 +48,74 @@ const APPLIED: &str = "namespace/platform\nresourcequota/platform-quota\n\
     deployment.apps/platform-api\nservice/platform-api\nconfigmap/platform-api\n\
     externalsecret.external-secrets.io/platform-api\n";
 
-/// Runs a step's `run` script as GitHub does (`bash -e`), with the job's and the step's `env`,
-/// `RUNNER_TEMP` holding what the apply step wrote.
-fn run_step(job: &Value, step: &Value, applied: &str, env: &[(&str, &str)]) -> Ran {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let bin = common::fake_command(dir.path(), "kubectl", FAKE_KUBECTL);
-    let temp = dir.path().join("runner-temp");
-    std::fs::create_dir_all(&temp).expect("mkdir temp");
-    std::fs::write(temp.join("platgen-applied"), applied).expect("applied");
-    let script = dir.path().join("step.sh");
-    std::fs::write(&script, step["run"].as_str().expect("a run script")).expect("script");
+/// A runner for the steps of one job: a fake `kubectl` first on `PATH`, and one `RUNNER_TEMP`
+/// that every step shares, as the steps of a job do.
+struct Runner {
+    dir: tempfile::TempDir,
+}
 
-    let log = dir.path().join("kubectl.log");
-    let mut command = Command::new("bash");
-    command
-        .args(["--noprofile", "--norc", "-e"])
-        .arg(&script)
-        .env_clear()
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .env("RUNNER_TEMP", &temp)
-        .env("GITHUB_STEP_SUMMARY", dir.path().join("summary.md"))
-        .env("KUBECTL_LOG", &log);
-    for scope in [&job["env"], &step["env"]] {
-        for (key, value) in scope.as_object().into_iter().flatten() {
-            let value = match value {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            command.env(key, value);
-        }
+impl Runner {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        common::fake_command(dir.path(), "kubectl", FAKE_KUBECTL);
+        std::fs::create_dir_all(dir.path().join("runner-temp")).expect("mkdir temp");
+        Self { dir }
     }
-    let output = command
-        .envs(env.iter().copied())
-        .output()
-        .expect("bash runs");
-    let summary = std::fs::read_to_string(dir.path().join("summary.md")).unwrap_or_default();
-    Ran {
-        output,
-        calls: common::logged_calls(&log),
-        summary,
+
+    /// A runner where an apply step already kept `applied`.
+    fn after_apply(applied: &str) -> Self {
+        let runner = Self::new();
+        std::fs::write(runner.temp().join("platgen-applied"), applied).expect("applied");
+        runner
+    }
+
+    fn temp(&self) -> std::path::PathBuf {
+        self.dir.path().join("runner-temp")
+    }
+
+    /// Runs a step's `run` script as GitHub does (`bash -e`), with the job's and the step's
+    /// `env`, and a job summary and kubectl log of its own.
+    fn run(&self, job: &Value, step: &Value, env: &[(&str, &str)]) -> Ran {
+        let dir = self.dir.path();
+        let (script, log, summary) = (
+            dir.join("step.sh"),
+            dir.join("kubectl.log"),
+            dir.join("summary.md"),
+        );
+        std::fs::write(&script, step["run"].as_str().expect("a run script")).expect("script");
+        for file in [&log, &summary] {
+            let _ = std::fs::remove_file(file);
+        }
+        let mut command = Command::new("bash");
+        command
+            .args(["--noprofile", "--norc", "-e"])
+            .arg(&script)
+            .env_clear()
+            .env(
+                "PATH",
+                format!("{}:/usr/bin:/bin", dir.join("bin").display()),
+            )
+            .env("RUNNER_TEMP", self.temp())
+            .env("GITHUB_STEP_SUMMARY", &summary)
+            .env("KUBECTL_LOG", &log);
+        for scope in [&job["env"], &step["env"]] {
+            for (key, value) in scope.as_object().into_iter().flatten() {
+                let value = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                command.env(key, value);
+            }
+        }
+        let output = command
+            .envs(env.iter().copied())
+            .output()
+            .expect("bash runs");
+        Ran {
+            output,
+            calls: common::logged_calls(&log),
+            summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+        }
     }
 }
 
@@ -125,7 +154,7 @@ fn listed(job: &Value) -> String {
 fn prune(job: &Value, labelled: &str, extra: &[(&str, &str)]) -> Ran {
     let mut env = vec![("LABELLED", labelled)];
     env.extend_from_slice(extra);
-    run_step(job, &prune_step(job), APPLIED, &env)
+    Runner::after_apply(APPLIED).run(job, &prune_step(job), &env)
 }
 
 #[test]
@@ -206,11 +235,9 @@ fn a_failing_listing_deletes_nothing() {
 #[test]
 fn the_apply_step_keeps_the_names_the_prune_reads() {
     let job = production();
-    let apply = steps(&job)
-        .iter()
-        .find(|s| s["name"] == "Apply the manifests")
-        .expect("an apply step");
-    let ran = run_step(&job, apply, "", &[("APPLIED", APPLIED)]);
+    let apply = step(&job, "Apply the manifests").expect("an apply step");
+    let runner = Runner::new();
+    let ran = runner.run(&job, apply, &[("APPLIED", APPLIED)]);
     assert!(ran.output.status.success(), "{}", common::text(&ran.output));
     assert_eq!(
         ran.calls,
@@ -219,8 +246,35 @@ fn the_apply_step_keeps_the_names_the_prune_reads() {
           <--kustomize><out/production/kubernetes><--output><name>"
         ]
     );
-    // Printed to the log, and kept where the prune step reads it.
+    // Printed to the log, and kept where the prune step of the same job reads it: of what
+    // kubectl then lists, only what was not applied goes.
     assert_eq!(String::from_utf8_lossy(&ran.output.stdout), APPLIED);
+    let labelled = "deployment.apps/platform-api\ndeployment.apps/platform-old\n";
+    let ran = runner.run(&job, &prune_step(&job), &[("LABELLED", labelled)]);
+    assert!(ran.output.status.success(), "{}", common::text(&ran.output));
+    assert_eq!(
+        ran.calls,
+        [
+            listed(&job),
+            "<delete><--namespace><platform><--timeout><600s><deployment.apps/platform-old>"
+                .to_owned()
+        ]
+    );
+}
+
+#[test]
+fn a_failing_delete_fails_the_deploy() {
+    let job = production();
+    let ran = prune(
+        &job,
+        "deployment.apps/platform-api\ndeployment.apps/platform-old\n",
+        &[("FAIL_ON", "delete")],
+    );
+    assert!(!ran.output.status.success());
+    assert_eq!(ran.calls.len(), 2, "{:?}", ran.calls);
+    assert!(ran.calls[1].starts_with("<delete>"), "{:?}", ran.calls);
+    // Only what was deleted is summarised.
+    assert_eq!(ran.summary, "");
 }
 
 #[test]

@@ -225,9 +225,9 @@ mod tests {
                 "health = { command = [\"python\", \"-m\", \"jobs.health\"] }",
                 "health = { command = [\"python\", \"-m\", \"jobs.health\"] }\nenv.staging = { enabled = false }",
             )
-            + "\n[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\n";
+            + "\n[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\nprune = false\n";
         let found = problems_with("E0327", idle_staging);
-        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found.len(), 3, "{found:?}");
         assert!(
             found.iter().all(|(_, m)| m
                 .contains("`staging` runs no service, so ci.yml has no job deploying to it")),
