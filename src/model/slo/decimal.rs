@@ -72,8 +72,16 @@ impl Decimal {
 
     /// Drops trailing zeros after the point.
     fn normalized(mut self) -> Self {
-        while self.scale > 0 && self.units % 10 == 0 {
-            self.units /= 10;
+        while self.scale > 0 {
+            // In 64 bits where the value fits: 128-bit division is a library call.
+            let (rest, last) = match i64::try_from(self.units) {
+                Ok(units) => (i128::from(units / 10), units % 10 == 0),
+                Err(_) => (self.units / 10, self.units % 10 == 0),
+            };
+            if !last {
+                break;
+            }
+            self.units = rest;
             self.scale -= 1;
         }
         self
@@ -210,16 +218,53 @@ impl fmt::Display for Decimal {
     /// Plain decimal notation, no exponent, no trailing zeros: `0.0144`, `14.4`, `30`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.normalized();
-        let sign = if d.units < 0 { "-" } else { "" };
-        let digits = d.units.unsigned_abs().to_string();
+        let mut buffer = [0; 39];
+        let digits = digits(d.units.unsigned_abs(), &mut buffer);
         let scale = d.scale as usize;
-        if scale == 0 {
-            return write!(f, "{sign}{digits}");
+        if d.units < 0 {
+            f.write_str("-")?;
         }
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (whole, fraction) = padded.split_at(padded.len() - scale);
-        write!(f, "{sign}{whole}.{fraction}")
+        if digits.len() > scale {
+            let (whole, fraction) = digits.split_at(digits.len() - scale);
+            f.write_str(whole)?;
+            if !fraction.is_empty() {
+                f.write_str(".")?;
+                f.write_str(fraction)?;
+            }
+            return Ok(());
+        }
+        f.write_str("0.")?;
+        (digits.len()..scale).try_for_each(|_| f.write_str("0"))?;
+        f.write_str(digits)
     }
+}
+
+/// The decimal digits of `n` (at most 39), written into the end of `buffer`. SLO arithmetic
+/// formats many numbers, and a 128-bit division is a library call: the digits are taken in 64
+/// bits once the number fits.
+fn digits(mut n: u128, buffer: &mut [u8; 39]) -> &str {
+    let mut start = buffer.len();
+    let mut push = |digit: u8| {
+        start -= 1;
+        buffer[start] = b'0' + digit;
+    };
+    let mut small = loop {
+        match u64::try_from(n) {
+            Ok(small) => break small,
+            Err(_) => {
+                push((n % 10) as u8);
+                n /= 10;
+            }
+        }
+    };
+    loop {
+        push((small % 10) as u8);
+        small /= 10;
+        if small == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[start..]).unwrap_or_default()
 }
 
 impl serde::Serialize for Decimal {
@@ -245,6 +290,53 @@ mod tests {
         assert!(Decimal::parse("1e3").is_none());
         assert!(Decimal::parse("").is_none());
         assert!(Decimal::parse("1.2.3").is_none());
+    }
+
+    #[test]
+    fn prints_plain_decimals_at_any_size() {
+        let p = |units: i128, scale| Decimal { units, scale }.to_string();
+        assert_eq!(p(0, 0), "0");
+        assert_eq!(p(0, 3), "0");
+        assert_eq!(p(5, 3), "0.005");
+        assert_eq!(p(-5, 3), "-0.005");
+        assert_eq!(p(1500, 3), "1.5");
+        assert_eq!(p(144, 1), "14.4");
+        assert_eq!(p(-30, 0), "-30");
+        assert_eq!(p(i128::MAX, 0), i128::MAX.to_string());
+        assert_eq!(p(i128::MIN + 1, 0), (i128::MIN + 1).to_string());
+        assert_eq!(p(i128::MIN, 0), i128::MIN.to_string());
+        assert_eq!(
+            p(i128::from(u64::MAX) * 10 + 7, 1),
+            format!("{}.7", u64::MAX)
+        );
+        assert_eq!(p(1, 18), "0.000000000000000001");
+        assert_eq!(p(10i128.pow(20), 20), "1");
+        // Against padding the integer's own text, the obvious way.
+        let obvious = |units: i128, scale: usize| {
+            let text = format!("{:0>width$}", units.unsigned_abs(), width = scale + 1);
+            let (whole, fraction) = text.split_at(text.len() - scale);
+            let fraction = fraction.trim_end_matches('0');
+            let sign = if units < 0 { "-" } else { "" };
+            match fraction {
+                "" => format!("{sign}{whole}"),
+                _ => format!("{sign}{whole}.{fraction}"),
+            }
+        };
+        let samples = (-2000..2000).chain([
+            i128::from(i64::MAX),
+            i128::from(u64::MAX) + 1,
+            -i128::from(u64::MAX) - 1,
+            123_456_789_012_345_678_901_234_567,
+        ]);
+        for units in samples {
+            for scale in 0..=MAX_SCALE {
+                assert_eq!(
+                    p(units, scale),
+                    obvious(units, scale as usize),
+                    "{units}e-{scale}"
+                );
+            }
+        }
     }
 
     #[test]
