@@ -10,8 +10,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// Records each call as `<arg><arg>…`; `get` prints `$LABELLED`, `apply` prints `$APPLIED`;
-/// the call starting with `$FAIL_ON` fails.
+/// Records each call as `<arg><arg>…`; `get` prints `$LABELLED`, `apply` prints `$APPLIED`,
+/// `api-resources` prints `$SERVED`, `auth can-i` answers `$CAN_I` (yes unless `no`); the call
+/// starting with `$FAIL_ON` fails.
 const FAKE_KUBECTL: &str = r#"#!/usr/bin/env bash
 set -euo pipefail
 for arg in "$@"; do printf '<%s>' "$arg"; done >>"$KUBECTL_LOG"
@@ -20,6 +21,8 @@ if [[ -n "${FAIL_ON:-}" && "$*" == "$FAIL_ON"* ]]; then echo "error: forbidden" 
 case "$1" in
   get) printf '%s' "${LABELLED:-}" ;;
   apply) printf '%s' "${APPLIED:-}" ;;
+  api-resources) printf '%s' "${SERVED:-}" ;;
+  auth) if [[ "${CAN_I:-yes}" == no ]]; then echo no; exit 1; fi; echo yes ;;
 esac
 "#;
 
@@ -388,29 +391,112 @@ fn every_kind_an_environment_renders_is_listed_and_nothing_cluster_wide() {
     assert_eq!(seen.len(), 11, "{seen:?}");
 }
 
-#[test]
-fn a_custom_resource_is_listed_only_where_the_environment_renders_one() {
-    // `api` (with a secret) runs in staging only; production runs `jobs`, which has none.
+/// The small platform with `api` (which has a secret) in staging only: production runs
+/// `jobs`, which has none, so production renders no ExternalSecret.
+fn without_secrets_in_production() -> common::Files {
     let text = include_str!("fixtures/small.toml").replace(
         "expose = { subdomain = \"api\" }\n",
         "expose = { subdomain = \"api\" }\nenv.production = { enabled = false }\n",
     );
-    let files = common::compile_text(&text).expect("compiles");
-    let kinds = |workflow: &str, id: &str| {
-        prune_step(&deploy_job(&files, workflow, id))["env"]["PRUNE_KINDS"]
+    common::compile_text(&text).expect("compiles")
+}
+
+const EXTERNAL_SECRETS: &str = "externalsecrets.external-secrets.io";
+
+#[test]
+fn a_custom_resource_is_listed_always_where_rendered_and_else_only_if_served() {
+    let files = without_secrets_in_production();
+    let env =
+        |workflow: &str, id: &str| prune_step(&deploy_job(&files, workflow, id))["env"].clone();
+    let staging = env("ci.yml", "deploy-staging");
+    assert!(
+        staging["PRUNE_KINDS"]
             .as_str()
             .expect("kinds")
-            .to_owned()
-    };
-    let staging = kinds("ci.yml", "deploy-staging");
-    assert!(
-        staging.contains("externalsecrets.external-secrets.io"),
+            .contains(EXTERNAL_SECRETS),
         "{staging}"
     );
-    // Without an ExternalSecret the cluster may not know the kind, and listing it would fail.
-    let production = kinds("release.yml", "deploy-production");
-    assert!(!production.contains("externalsecret"), "{production}");
-    assert!(production.contains("deployments.apps"), "{production}");
+    assert!(staging.get("PRUNE_KINDS_IF_SERVED").is_none(), "{staging}");
+    // Without an ExternalSecret the cluster may not know the kind, and listing it would fail:
+    // it is listed only once the cluster says it serves it.
+    let production = env("release.yml", "deploy-production");
+    let kinds = production["PRUNE_KINDS"].as_str().expect("kinds");
+    assert!(!kinds.contains("externalsecret"), "{kinds}");
+    assert!(kinds.contains("deployments.apps"), "{kinds}");
+    assert_eq!(production["PRUNE_KINDS_IF_SERVED"], EXTERNAL_SECRETS);
+}
+
+/// Runs the prune of [`without_secrets_in_production`]'s production after its apply, with
+/// kubectl listing `labelled`, serving `served` and answering `can_i`.
+fn prune_without_secrets(labelled: &str, served: &str, can_i: &str) -> (Value, Ran) {
+    let job = deploy_job(
+        &without_secrets_in_production(),
+        "release.yml",
+        "deploy-production",
+    );
+    let applied = "namespace/shop\nserviceaccount/jobs\nconfigmap/jobs\ndeployment.apps/jobs\n";
+    let ran = Runner::after_apply(applied).run(
+        &job,
+        &prune_step(&job),
+        &[("LABELLED", labelled), ("SERVED", served), ("CAN_I", can_i)],
+    );
+    assert!(ran.output.status.success(), "{}", common::text(&ran.output));
+    (job, ran)
+}
+
+fn listed_in_shop(job: &Value, extra: &str) -> String {
+    let kinds = prune_step(job)["env"]["PRUNE_KINDS"]
+        .as_str()
+        .expect("kinds")
+        .to_owned();
+    format!(
+        "<get><{kinds}{extra}><--namespace><shop><--selector>\
+         <app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of=shop><--output><name>"
+    )
+}
+
+#[test]
+fn an_external_secret_left_by_an_earlier_deploy_is_pruned_where_the_cluster_serves_the_kind() {
+    let labelled = "deployment.apps/jobs\nexternalsecret.external-secrets.io/jobs\n";
+    let served = "clustersecretstores.external-secrets.io\nexternalsecrets.external-secrets.io\n\
+        secretstores.external-secrets.io\n";
+    let (job, ran) = prune_without_secrets(labelled, served, "yes");
+    assert_eq!(
+        ran.calls,
+        [
+            "<api-resources><--api-group><external-secrets.io><--output><name>".to_owned(),
+            format!("<auth><can-i><list><{EXTERNAL_SECRETS}><--namespace><shop>"),
+            listed_in_shop(&job, &format!(",{EXTERNAL_SECRETS}")),
+            "<delete><--namespace><shop><--timeout><600s><externalsecret.external-secrets.io/jobs>"
+                .to_owned(),
+        ]
+    );
+}
+
+#[test]
+fn a_custom_kind_the_cluster_does_not_serve_or_the_deploy_may_not_list_is_not_listed() {
+    let labelled = "deployment.apps/jobs\n";
+    // The CRD is not installed (only a resource of the same group's name as a prefix).
+    let (job, ran) =
+        prune_without_secrets(labelled, "externalsecrets.external-secrets.io.old\n", "yes");
+    assert_eq!(
+        ran.calls,
+        [
+            "<api-resources><--api-group><external-secrets.io><--output><name>".to_owned(),
+            listed_in_shop(&job, ""),
+        ]
+    );
+    // Served, but this identity may not list it: it cannot have applied one either.
+    let (job, ran) = prune_without_secrets(labelled, &format!("{EXTERNAL_SECRETS}\n"), "no");
+    assert_eq!(
+        ran.calls,
+        [
+            "<api-resources><--api-group><external-secrets.io><--output><name>".to_owned(),
+            format!("<auth><can-i><list><{EXTERNAL_SECRETS}><--namespace><shop>"),
+            listed_in_shop(&job, ""),
+        ]
+    );
+    assert!(common::text(&ran.output).contains("Nothing to prune."));
 }
 
 #[test]
@@ -442,4 +528,51 @@ fn prune_false_and_gitops_deploys_delete_nothing() {
             "{id}"
         );
     }
+}
+
+/// The listing of a custom kind only where the cluster serves it is shell no example platform
+/// renders (each renders an ExternalSecret wherever it deploys with kubectl): actionlint with
+/// shellcheck, and zizmor, check it here as `scripts/validate-out.sh` checks `out/`.
+#[test]
+#[ignore = "needs the validators: run scripts/test"]
+fn the_listing_if_served_passes_actionlint_shellcheck_and_zizmor() {
+    let tools = std::env::var_os("PLATGEN_TOOLS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| common::root().join(".tools"));
+    let bin = tools.join("venv/bin");
+    let files = without_secrets_in_production();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let workflows = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows).expect("mkdir");
+    let mut paths = Vec::new();
+    for name in ["ci.yml", "release.yml"] {
+        let path = workflows.join(name);
+        let text = &files[&format!(".github/workflows/{name}")];
+        assert!(name == "ci.yml" || text.contains("PRUNE_KINDS_IF_SERVED"));
+        std::fs::write(&path, text).expect("write");
+        paths.push(path);
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let actionlint = Command::new(bin.join("actionlint"))
+        .env("PATH", &path)
+        .args(["-no-color", "-oneline", "-pyflakes", ""])
+        .arg("-shellcheck")
+        .arg(bin.join("shellcheck"))
+        .arg("-config-file")
+        .arg(common::root().join("scripts/validators/actionlint.yaml"))
+        .args(&paths)
+        .output()
+        .expect("actionlint runs (scripts/install-validators.sh)");
+    assert!(actionlint.status.success(), "{}", common::text(&actionlint));
+    let zizmor = Command::new(bin.join("zizmor"))
+        .args(["--quiet", "--offline", "--no-config", "--no-ignores"])
+        .args(["--min-severity", "low", "--no-progress", "--color", "never"])
+        .args(&paths)
+        .output()
+        .expect("zizmor runs (scripts/install-validators.sh)");
+    assert!(zizmor.status.success(), "{}", common::text(&zizmor));
 }

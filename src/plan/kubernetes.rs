@@ -51,19 +51,26 @@ const RESOURCES: &[Resource] = &[
 ];
 
 /// The resources a kubectl deploy of `env` lists to prune: every built-in one, and a custom
-/// one only where the environment renders such an object, so its definition is installed.
-pub(super) fn prunable_resources(env: &ResolvedEnv) -> Vec<&'static str> {
-    RESOURCES
-        .iter()
-        .filter(|r| {
-            !r.custom
-                || env
-                    .services
-                    .iter()
-                    .any(|service| service_objects(service).contains(&r.kind))
-        })
-        .map(|r| r.name)
-        .collect()
+/// one where the environment renders such an object, so its definition is installed
+/// (`listed`); the other custom ones (`if_served`) only where the cluster serves them, since
+/// listing an unknown resource fails, yet one left by an earlier render must go too.
+pub(super) struct Prunable {
+    pub listed: Vec<&'static str>,
+    pub if_served: Vec<&'static str>,
+}
+
+pub(super) fn prunable_resources(env: &ResolvedEnv) -> Prunable {
+    let rendered = |r: &Resource| {
+        env.services
+            .iter()
+            .any(|service| service_objects(service).contains(&r.kind))
+    };
+    let (listed, if_served): (Vec<&Resource>, Vec<&Resource>) =
+        RESOURCES.iter().partition(|r| !r.custom || rendered(r));
+    Prunable {
+        listed: listed.into_iter().map(|r| r.name).collect(),
+        if_served: if_served.into_iter().map(|r| r.name).collect(),
+    }
 }
 
 /// Which Kubernetes objects a service gets, in kustomization order.

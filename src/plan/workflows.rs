@@ -86,14 +86,20 @@ pub struct DeployJob {
 pub struct Prune {
     /// Comma-separated kubectl resources (`plural.group`) listed.
     pub kinds: String,
+    /// Comma-separated custom resources the environment does not render (may be empty), each
+    /// listed too where the cluster serves it and the deploy may list it: an earlier render
+    /// may have left such objects.
+    pub kinds_if_served: String,
     /// The label selector of the platform's objects.
     pub selector: String,
 }
 
 impl Prune {
     fn of(platform: &Platform, env: &ResolvedEnv) -> Self {
+        let prunable = super::kubernetes::prunable_resources(env);
         Self {
-            kinds: super::kubernetes::prunable_resources(env).join(","),
+            kinds: prunable.listed.join(","),
+            kinds_if_served: prunable.if_served.join(","),
             selector: format!("{MANAGED_BY}=platgen,{PART_OF}={}", platform.name),
         }
     }
