@@ -50,15 +50,17 @@ const RESOURCES: &[Resource] = &[
     resource("networkpolicy", "networkpolicies.networking.k8s.io"),
 ];
 
-/// The resources a kubectl deploy of `env` lists to prune: every built-in one, and a custom
-/// one where the environment renders such an object, so its definition is installed
-/// (`listed`); the other custom ones (`if_served`) only where the cluster serves them, since
-/// listing an unknown resource fails, yet one left by an earlier render must go too.
+/// The resources (`plural.group`) a kubectl deploy lists to prune.
 pub(super) struct Prunable {
+    /// Listed always: every built-in one, and a custom one the environment renders an object
+    /// of, so its definition is installed.
     pub listed: Vec<&'static str>,
+    /// The other custom ones: listed only where the cluster serves them (listing an unknown
+    /// resource fails), since an earlier render may have left such objects.
     pub if_served: Vec<&'static str>,
 }
 
+/// What a kubectl deploy of `env` lists to prune.
 pub(super) fn prunable_resources(env: &ResolvedEnv) -> Prunable {
     let rendered = |r: &Resource| {
         env.services
