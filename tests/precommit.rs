@@ -14,9 +14,7 @@ use serde_json::Value;
 use common::text;
 
 fn pre_commit() -> PathBuf {
-    let tools = std::env::var_os("PLATGEN_TOOLS_DIR")
-        .map_or_else(|| common::root().join(".tools"), PathBuf::from);
-    let bin = tools.join("venv/bin/pre-commit");
+    let bin = common::validators_bin().join("pre-commit");
     assert!(
         bin.exists(),
         "{} is missing: run scripts/install-validators.sh",

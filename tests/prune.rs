@@ -536,10 +536,7 @@ fn prune_false_and_gitops_deploys_delete_nothing() {
 #[test]
 #[ignore = "needs the validators: run scripts/test"]
 fn the_listing_if_served_passes_actionlint_shellcheck_and_zizmor() {
-    let tools = std::env::var_os("PLATGEN_TOOLS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| common::root().join(".tools"));
-    let bin = tools.join("venv/bin");
+    let bin = common::validators_bin();
     let files = without_secrets_in_production();
     let dir = tempfile::tempdir().expect("temp dir");
     let workflows = dir.path().join(".github/workflows");
@@ -552,13 +549,8 @@ fn the_listing_if_served_passes_actionlint_shellcheck_and_zizmor() {
         std::fs::write(&path, text).expect("write");
         paths.push(path);
     }
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let actionlint = Command::new(bin.join("actionlint"))
-        .env("PATH", &path)
+        .env("PATH", common::path_with(&bin))
         .args(["-no-color", "-oneline", "-pyflakes", ""])
         .arg("-shellcheck")
         .arg(bin.join("shellcheck"))

@@ -1021,10 +1021,7 @@ fn two_dependencies_cannot_share_a_url_variable() {
 #[test]
 #[ignore = "needs the validators: run scripts/test"]
 fn pinned_actions_pass_actionlint_by_their_major_tags() {
-    let tools = std::env::var_os("PLATGEN_TOOLS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| common::root().join(".tools"));
-    let bin = tools.join("venv/bin");
+    let bin = common::validators_bin();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut paths = Vec::new();
     for (platform, files) in rendered() {
@@ -1055,14 +1052,7 @@ fn pinned_actions_pass_actionlint_by_their_major_tags() {
         }
     }
     let output = Command::new(bin.join("actionlint"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.display(),
-                std::env::var("PATH").unwrap_or_default()
-            ),
-        )
+        .env("PATH", common::path_with(&bin))
         .args(["-no-color", "-oneline", "-shellcheck="])
         .arg("-config-file")
         .arg(common::root().join("scripts/validators/actionlint.yaml"))

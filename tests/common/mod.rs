@@ -20,6 +20,23 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Where `scripts/install-validators.sh` installs the validators' commands:
+/// `$PLATGEN_TOOLS_DIR/venv/bin`, by default `.tools/venv/bin` in the repository.
+pub fn validators_bin() -> PathBuf {
+    std::env::var_os("PLATGEN_TOOLS_DIR")
+        .map_or_else(|| root().join(".tools"), PathBuf::from)
+        .join("venv/bin")
+}
+
+/// `PATH` with `dir` first, for a validator that runs others (actionlint runs shellcheck).
+pub fn path_with(dir: &Path) -> String {
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 /// The reference platform and every example platform, as (name, path).
 pub fn platforms() -> Vec<(String, PathBuf)> {
     let mut list = vec![("reference".to_owned(), root().join("platform.toml"))];
