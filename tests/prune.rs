@@ -549,16 +549,7 @@ fn the_listing_if_served_passes_actionlint_shellcheck_and_zizmor() {
         std::fs::write(&path, text).expect("write");
         paths.push(path);
     }
-    let actionlint = Command::new(bin.join("actionlint"))
-        .env("PATH", common::path_with(&bin))
-        .args(["-no-color", "-oneline", "-pyflakes", ""])
-        .arg("-shellcheck")
-        .arg(bin.join("shellcheck"))
-        .arg("-config-file")
-        .arg(common::root().join("scripts/validators/actionlint.yaml"))
-        .args(&paths)
-        .output()
-        .expect("actionlint runs (scripts/install-validators.sh)");
+    let actionlint = common::actionlint(&paths, true);
     assert!(actionlint.status.success(), "{}", common::text(&actionlint));
     let zizmor = Command::new(bin.join("zizmor"))
         .args(["--quiet", "--offline", "--no-config", "--no-ignores"])

@@ -1021,7 +1021,6 @@ fn two_dependencies_cannot_share_a_url_variable() {
 #[test]
 #[ignore = "needs the validators: run scripts/test"]
 fn pinned_actions_pass_actionlint_by_their_major_tags() {
-    let bin = common::validators_bin();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut paths = Vec::new();
     for (platform, files) in rendered() {
@@ -1051,13 +1050,6 @@ fn pinned_actions_pass_actionlint_by_their_major_tags() {
             paths.push(path);
         }
     }
-    let output = Command::new(bin.join("actionlint"))
-        .env("PATH", common::path_with(&bin))
-        .args(["-no-color", "-oneline", "-shellcheck="])
-        .arg("-config-file")
-        .arg(common::root().join("scripts/validators/actionlint.yaml"))
-        .args(&paths)
-        .output()
-        .expect("actionlint runs (scripts/install-validators.sh)");
+    let output = common::actionlint(&paths, false);
     assert!(output.status.success(), "{}", common::text(&output));
 }

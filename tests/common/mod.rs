@@ -28,13 +28,28 @@ pub fn validators_bin() -> PathBuf {
         .join("venv/bin")
 }
 
-/// `PATH` with `dir` first, for a validator that runs others (actionlint runs shellcheck).
-pub fn path_with(dir: &Path) -> String {
-    format!(
+/// Runs the installed actionlint with the repository's configuration over `workflows`, with
+/// the installed shellcheck on `run:` scripts or (`shellcheck: false`) without.
+pub fn actionlint(workflows: &[PathBuf], shellcheck: bool) -> std::process::Output {
+    let bin = validators_bin();
+    let path = format!(
         "{}:{}",
-        dir.display(),
+        bin.display(),
         std::env::var("PATH").unwrap_or_default()
-    )
+    );
+    let shellcheck = if shellcheck {
+        format!("-shellcheck={}", bin.join("shellcheck").display())
+    } else {
+        "-shellcheck=".to_owned()
+    };
+    std::process::Command::new(bin.join("actionlint"))
+        .env("PATH", path)
+        .args(["-no-color", "-oneline", "-pyflakes=", &shellcheck])
+        .arg("-config-file")
+        .arg(root().join("scripts/validators/actionlint.yaml"))
+        .args(workflows)
+        .output()
+        .expect("actionlint runs (scripts/install-validators.sh)")
 }
 
 /// The reference platform and every example platform, as (name, path).
