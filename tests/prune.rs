@@ -140,16 +140,23 @@ fn prune_step(job: &Value) -> Value {
     step(job, STEP).expect("a prune step").clone()
 }
 
-/// The expected `kubectl get` call of the reference platform's production.
-fn listed(job: &Value) -> String {
+/// The expected `kubectl get` call of `job`'s prune, for platform `part_of`: its namespace, the
+/// kinds the step names and `extra` ones after them.
+fn listed_for(job: &Value, part_of: &str, extra: &str) -> String {
     let kinds = prune_step(job)["env"]["PRUNE_KINDS"]
         .as_str()
         .expect("kinds")
         .to_owned();
+    let namespace = job["env"]["NAMESPACE"].as_str().expect("a namespace");
     format!(
-        "<get><{kinds}><--namespace><platform><--selector>\
-         <app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of=platform><--output><name>"
+        "<get><{kinds}{extra}><--namespace><{namespace}><--selector>\
+         <app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of={part_of}><--output><name>"
     )
+}
+
+/// The expected `kubectl get` call of the reference platform's production.
+fn listed(job: &Value) -> String {
+    listed_for(job, "platform", "")
 }
 
 /// Runs the reference platform's production prune step after the apply of [`APPLIED`], with
@@ -427,46 +434,40 @@ fn a_custom_resource_is_listed_always_where_rendered_and_else_only_if_served() {
 }
 
 /// Runs the prune of [`without_secrets_in_production`]'s production after its apply, with
-/// kubectl listing `labelled`, serving `served` and answering `can_i`.
-fn prune_without_secrets(labelled: &str, served: &str, can_i: &str) -> (Value, Ran) {
+/// kubectl listing `labelled` and the `kubectl` environment `extra` (`SERVED`, `CAN_I`,
+/// `FAIL_ON`); the step must succeed.
+fn prune_without_secrets(labelled: &str, extra: &[(&str, &str)]) -> (Value, Ran) {
     let job = deploy_job(
         &without_secrets_in_production(),
         "release.yml",
         "deploy-production",
     );
     let applied = "namespace/shop\nserviceaccount/jobs\nconfigmap/jobs\ndeployment.apps/jobs\n";
-    let ran = Runner::after_apply(applied).run(
-        &job,
-        &prune_step(&job),
-        &[("LABELLED", labelled), ("SERVED", served), ("CAN_I", can_i)],
-    );
+    let mut env = vec![("LABELLED", labelled)];
+    env.extend_from_slice(extra);
+    let ran = Runner::after_apply(applied).run(&job, &prune_step(&job), &env);
     assert!(ran.output.status.success(), "{}", common::text(&ran.output));
     (job, ran)
 }
 
-fn listed_in_shop(job: &Value, extra: &str) -> String {
-    let kinds = prune_step(job)["env"]["PRUNE_KINDS"]
-        .as_str()
-        .expect("kinds")
-        .to_owned();
-    format!(
-        "<get><{kinds}{extra}><--namespace><shop><--selector>\
-         <app.kubernetes.io/managed-by=platgen,app.kubernetes.io/part-of=shop><--output><name>"
-    )
-}
+/// The two questions asked before listing ExternalSecrets: does the cluster serve the kind,
+/// and may this identity list it in the namespace.
+const ASKED_SERVED: &str = "<api-resources><--api-group><external-secrets.io><--output><name>";
+const ASKED_MAY_LIST: &str =
+    "<auth><can-i><list><externalsecrets.external-secrets.io><--namespace><shop>";
 
 #[test]
 fn an_external_secret_left_by_an_earlier_deploy_is_pruned_where_the_cluster_serves_the_kind() {
     let labelled = "deployment.apps/jobs\nexternalsecret.external-secrets.io/jobs\n";
     let served = "clustersecretstores.external-secrets.io\nexternalsecrets.external-secrets.io\n\
         secretstores.external-secrets.io\n";
-    let (job, ran) = prune_without_secrets(labelled, served, "yes");
+    let (job, ran) = prune_without_secrets(labelled, &[("SERVED", served)]);
     assert_eq!(
         ran.calls,
         [
-            "<api-resources><--api-group><external-secrets.io><--output><name>".to_owned(),
-            format!("<auth><can-i><list><{EXTERNAL_SECRETS}><--namespace><shop>"),
-            listed_in_shop(&job, &format!(",{EXTERNAL_SECRETS}")),
+            ASKED_SERVED.to_owned(),
+            ASKED_MAY_LIST.to_owned(),
+            listed_for(&job, "shop", &format!(",{EXTERNAL_SECRETS}")),
             "<delete><--namespace><shop><--timeout><600s><externalsecret.external-secrets.io/jobs>"
                 .to_owned(),
         ]
@@ -477,26 +478,56 @@ fn an_external_secret_left_by_an_earlier_deploy_is_pruned_where_the_cluster_serv
 fn a_custom_kind_the_cluster_does_not_serve_or_the_deploy_may_not_list_is_not_listed() {
     let labelled = "deployment.apps/jobs\n";
     // The CRD is not installed (only a resource of the same group's name as a prefix).
-    let (job, ran) =
-        prune_without_secrets(labelled, "externalsecrets.external-secrets.io.old\n", "yes");
+    let (job, ran) = prune_without_secrets(
+        labelled,
+        &[("SERVED", "externalsecrets.external-secrets.io.old\n")],
+    );
     assert_eq!(
         ran.calls,
-        [
-            "<api-resources><--api-group><external-secrets.io><--output><name>".to_owned(),
-            listed_in_shop(&job, ""),
-        ]
+        [ASKED_SERVED.to_owned(), listed_for(&job, "shop", "")]
     );
     // Served, but this identity may not list it: it cannot have applied one either.
-    let (job, ran) = prune_without_secrets(labelled, &format!("{EXTERNAL_SECRETS}\n"), "no");
+    let served = format!("{EXTERNAL_SECRETS}\n");
+    let (job, ran) = prune_without_secrets(labelled, &[("SERVED", &served), ("CAN_I", "no")]);
     assert_eq!(
         ran.calls,
         [
-            "<api-resources><--api-group><external-secrets.io><--output><name>".to_owned(),
-            format!("<auth><can-i><list><{EXTERNAL_SECRETS}><--namespace><shop>"),
-            listed_in_shop(&job, ""),
+            ASKED_SERVED.to_owned(),
+            ASKED_MAY_LIST.to_owned(),
+            listed_for(&job, "shop", "")
         ]
     );
     assert!(common::text(&ran.output).contains("Nothing to prune."));
+}
+
+#[test]
+fn a_failing_question_leaves_the_custom_kind_out_and_the_prune_goes_on() {
+    // The cluster cannot say what it serves (or the identity may not ask): deleting less is
+    // the safe side, and the built-in kinds are still pruned.
+    let labelled = "deployment.apps/jobs\ndeployment.apps/old\n";
+    let served = format!("{EXTERNAL_SECRETS}\n");
+    let (job, ran) = prune_without_secrets(
+        labelled,
+        &[("SERVED", &served), ("FAIL_ON", "api-resources")],
+    );
+    assert_eq!(
+        ran.calls,
+        [
+            ASKED_SERVED.to_owned(),
+            listed_for(&job, "shop", ""),
+            "<delete><--namespace><shop><--timeout><600s><deployment.apps/old>".to_owned(),
+        ]
+    );
+    let (job, ran) = prune_without_secrets(labelled, &[("SERVED", &served), ("FAIL_ON", "auth")]);
+    assert_eq!(
+        ran.calls,
+        [
+            ASKED_SERVED.to_owned(),
+            ASKED_MAY_LIST.to_owned(),
+            listed_for(&job, "shop", ""),
+            "<delete><--namespace><shop><--timeout><600s><deployment.apps/old>".to_owned(),
+        ]
+    );
 }
 
 #[test]
