@@ -72,6 +72,20 @@ pub(crate) fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() ->
     })
 }
 
+/// [`join`] for work on `items` pieces (services, say), split over two threads only when there
+/// are enough of them to pay for the thread, as [`map_owned`] decides.
+pub(crate) fn join_for<A: Send, B>(
+    items: usize,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B,
+) -> (A, B) {
+    if threads_for(items) == 1 {
+        let a = a();
+        return (a, b());
+    }
+    join(a, b)
+}
+
 /// [`map_owned`] over borrowed items.
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     map_owned(items.iter().collect(), f)
@@ -100,5 +114,15 @@ mod tests {
         let items: Vec<usize> = (0..100).collect();
         let (sum, len) = join(|| items.iter().sum::<usize>(), || items.len());
         assert_eq!((sum, len), (4950, 100));
+    }
+
+    #[test]
+    fn join_for_splits_only_enough_work() {
+        let here = std::thread::current().id();
+        let on = || std::thread::current().id();
+        assert_eq!(join_for(MIN_ITEMS_PER_THREAD, on, || 2), (here, 2));
+        let (there, two) = join_for(1000, on, || 2);
+        assert_eq!(two, 2);
+        assert_eq!(there == here, cpus() == 1);
     }
 }

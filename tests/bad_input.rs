@@ -382,3 +382,58 @@ fn a_config_key_named_expose_does_not_count_as_exposure() {
     // Only the real `expose` table of the worker's production override is reported.
     assert_eq!(stderr.matches("error[E0315]").count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_large_platform_reports_every_problem_in_file_order() {
+    // Enough services that the semantic checks run on two threads: the problems either half
+    // finds are all reported, in the order of the file.
+    let mut toml = String::from(
+        "[platform]\nname = \"shop\"\nregistry = \"registry.example.com\"\n\n\
+         [dependencies.postgres]\nversion = \"16\"\n\n\
+         [environments.staging]\nruntime = \"kubernetes\"\ndomain = \"staging.example.com\"\n\n\
+         [environments.production]\nruntime = \"kubernetes\"\ndomain = \"example.com\"\n",
+    );
+    for i in 0..12 {
+        let uses = if i % 5 == 0 { "postgress" } else { "postgres" };
+        let limit = if i == 3 { "250m" } else { "1" };
+        toml.push_str(&format!(
+            "\n[services.svc-{i}]\nkind = \"worker\"\ncommand = [\"python\", \"-m\", \"jobs\"]\n\
+             health = {{ command = [\"true\"] }}\nuses = [\"{uses}\"]\nsecrets = [\"DATABASE_URL\"]\n\
+             resources = {{ requests = {{ cpu = \"500m\" }}, limits = {{ cpu = \"{limit}\" }} }}\n"
+        ));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("platform.toml");
+    fs::write(&config, &toml).expect("platform written");
+    let result = Command::new(env!("CARGO_BIN_EXE_platgen"))
+        .args(["check", "--format", "short", "--config"])
+        .arg(&config)
+        .env("PLATGEN_CACHE", "off")
+        .output()
+        .expect("platgen runs");
+    assert_eq!(result.status.code(), Some(1));
+    let stderr = text(&result.stderr);
+    let found: Vec<(usize, &str)> = stderr
+        .lines()
+        .filter_map(|line| {
+            let (_, rest) = line.split_once("platform.toml:")?;
+            let (line, rest) = rest.split_once(':')?;
+            let code = rest.split_once("error[")?.1.split_once(']')?.0;
+            Some((line.parse().ok()?, code))
+        })
+        .collect();
+    let line_of = |service: usize, key: &str| {
+        let table = toml
+            .find(&format!("[services.svc-{service}]"))
+            .expect("table");
+        let at = table + toml[table..].find(key).expect("key");
+        toml[..at].lines().count() + 1
+    };
+    let expected = vec![
+        (line_of(0, "uses"), "E0301"),
+        (line_of(3, "resources"), "E0306"),
+        (line_of(5, "uses"), "E0301"),
+        (line_of(10, "uses"), "E0301"),
+    ];
+    assert_eq!(found, expected, "{stderr}");
+}

@@ -46,28 +46,42 @@ const LONGEST_SUFFIX: usize = "-secrets".len();
 
 /// Runs every rule; an empty result means the platform is consistent.
 pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    let config = ConfigKeys::new(spec);
-    check_references(doc, spec, &mut diagnostics);
-    calls::check_calls(doc, spec, platform, &mut diagnostics);
-    check_services(doc, spec, &config, &mut diagnostics);
-    connections::check_connections(doc, spec, &config, &mut diagnostics);
-    variables::check_variables(doc, spec, &config, &mut diagnostics);
-    compose::check_compose(doc, spec, platform, &mut diagnostics);
-    compose::check_names(doc, spec, &mut diagnostics);
-    resources::check_environments(doc, spec, platform, &mut diagnostics);
-    replicas::check_replicas(doc, platform, &mut diagnostics);
-    sidecar::check_istio_proxy(doc, platform, &mut diagnostics);
-    quota::check_quotas(doc, platform, &mut diagnostics);
-    nodes::check_nodes(doc, platform, &mut diagnostics);
-    shutdown::check_shutdown(doc, platform, &mut diagnostics);
-    unused::check_unused(doc, spec, platform, &mut diagnostics);
-    unused::check_unused_dependencies(doc, spec, &mut diagnostics);
-    slo::check_slos(doc, spec, platform, &mut diagnostics);
-    ci::check_ci(doc, spec, &mut diagnostics);
-    ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
-    metrics::check_metrics(doc, spec, &mut diagnostics);
-    intervals::check_intervals(doc, spec, &mut diagnostics);
+    // Two halves of similar cost on a large platform, on two threads; the second half's
+    // diagnostics follow the first's, so the order is that of running them one after another.
+    let services = spec.services.len() * spec.environments.len().max(1);
+    let (mut diagnostics, later) = crate::parallel::join_for(
+        services,
+        || {
+            let mut diagnostics = Vec::new();
+            let config = ConfigKeys::new(spec);
+            check_references(doc, spec, &mut diagnostics);
+            calls::check_calls(doc, spec, platform, &mut diagnostics);
+            check_services(doc, spec, &config, &mut diagnostics);
+            connections::check_connections(doc, spec, &config, &mut diagnostics);
+            variables::check_variables(doc, spec, &config, &mut diagnostics);
+            compose::check_compose(doc, spec, platform, &mut diagnostics);
+            compose::check_names(doc, spec, &mut diagnostics);
+            diagnostics
+        },
+        || {
+            let mut diagnostics = Vec::new();
+            resources::check_environments(doc, spec, platform, &mut diagnostics);
+            replicas::check_replicas(doc, platform, &mut diagnostics);
+            sidecar::check_istio_proxy(doc, platform, &mut diagnostics);
+            quota::check_quotas(doc, platform, &mut diagnostics);
+            nodes::check_nodes(doc, platform, &mut diagnostics);
+            shutdown::check_shutdown(doc, platform, &mut diagnostics);
+            unused::check_unused(doc, spec, platform, &mut diagnostics);
+            unused::check_unused_dependencies(doc, spec, &mut diagnostics);
+            slo::check_slos(doc, spec, platform, &mut diagnostics);
+            ci::check_ci(doc, spec, &mut diagnostics);
+            ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
+            metrics::check_metrics(doc, spec, &mut diagnostics);
+            intervals::check_intervals(doc, spec, &mut diagnostics);
+            diagnostics
+        },
+    );
+    diagnostics.extend(later);
     diagnostics.sort_by_key(|d| d.span.as_ref().map(|s| s.start));
     diagnostics
 }

@@ -57,13 +57,10 @@ pub fn resolve(spec: &PlatformSpec) -> Platform {
         .map(|(name, env)| resolve_env(spec, &tiers, name, env))
         .collect();
     let unbuilt = build_env();
-    let builds = spec
-        .services
-        .iter()
-        .map(|(name, service)| {
-            resolve_service(spec, &tiers, "", &unbuilt, name, service, &service.settings)
-        })
-        .collect();
+    let services: Vec<_> = spec.services.iter().collect();
+    let builds = crate::parallel::map(&services, |&(name, service)| {
+        resolve_service(spec, &tiers, "", &unbuilt, name, service, &service.settings)
+    });
     let info = &spec.platform;
     Platform {
         name: info.name.clone(),
@@ -165,25 +162,16 @@ fn resolve_env(
     env: &EnvironmentSpec,
 ) -> ResolvedEnv {
     let store: &SecretStoreSpec = env.secret_store.as_ref().unwrap_or(&spec.secret_store);
-    let services: Vec<_> = spec
-        .services
-        .iter()
-        .filter_map(|(service_name, service)| {
-            let settings = merged_settings(service, env, name);
-            if settings.enabled == Some(false) {
-                return None;
-            }
-            Some(resolve_service(
-                spec,
-                tiers,
-                name,
-                env,
-                service_name,
-                service,
-                &settings,
-            ))
-        })
-        .collect();
+    // Each service resolves on its own; on a large platform this is most of the stage.
+    let all: Vec<_> = spec.services.iter().collect();
+    let services: Vec<_> = crate::parallel::map(&all, |&(service_name, service)| {
+        let settings = merged_settings(service, env, name);
+        (settings.enabled != Some(false))
+            .then(|| resolve_service(spec, tiers, name, env, service_name, service, &settings))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let by_name = index_by_name(&services);
     let services = resolve_calls(spec, services, &by_name);
     ResolvedEnv {
