@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod check;
+pub mod console;
 pub mod diagnostics;
 pub mod diff;
 pub mod incremental;

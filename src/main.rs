@@ -47,7 +47,7 @@ fn report(
     let _ = std::io::stderr().write_all(text.as_bytes());
     if format == Format::Human && matches!(failure, Failure::Invalid { .. }) {
         let count = diagnostics.len();
-        eprintln!(
+        platgen::errln!(
             "platgen: {count} problem{} found{}",
             if count == 1 { "" } else { "s" },
             if writes { "; nothing was written" } else { "" }
@@ -151,7 +151,7 @@ fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
 
 fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
     let [added, changed, removed, unchanged] = changes;
-    println!(
+    platgen::outln!(
         "platgen: {files} files in {}: {added} added, {changed} changed, {removed} removed, {unchanged} unchanged",
         input.out.display(),
     );
@@ -179,7 +179,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     // Never dropped (see compile()): the process ends right after.
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
     if let Some(malformed) = &changes.manifest_malformed {
-        eprintln!(
+        platgen::errln!(
             "warning: {}: {malformed}; platgen is rewriting it (the line is ignored)",
             input.out.join(output::manifest::MANIFEST_NAME).display()
         );
@@ -193,7 +193,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         } else {
             "keeping it (it is what render writes)"
         };
-        eprintln!(
+        platgen::errln!(
             "warning: {} was edited by hand; platgen is {done}",
             input.out.join(path).display()
         );
@@ -222,7 +222,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
 
 fn check_summary(input: &Input, format: Format, files: usize) -> ExitCode {
     if format == Format::Human {
-        println!(
+        platgen::outln!(
             "platgen: {} and {} are consistent ({files} files)",
             input.config.display(),
             input.out.display(),
@@ -277,13 +277,13 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
             .count();
         let fixable = lines.len() - foreign;
         if fixable > 0 {
-            eprintln!(
+            platgen::errln!(
                 "platgen: {fixable} problem{} in {out}: `platgen diff` shows them, `platgen render` fixes them",
                 plural(fixable)
             );
         }
         if foreign > 0 {
-            eprintln!(
+            platgen::errln!(
                 "platgen: {foreign} file{} in {out} not written by platgen (--strict): move or delete {}",
                 plural(foreign),
                 if foreign == 1 { "it" } else { "them" }
@@ -333,7 +333,10 @@ fn print_stdout(bytes: &[u8]) -> ExitCode {
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-        Err(_) => ExitCode::from(2),
+        Err(e) => {
+            platgen::errln!("error: cannot write to standard output: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

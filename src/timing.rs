@@ -24,7 +24,7 @@ fn start() -> Instant {
 /// Prints `text` (built only then) when timings are on.
 pub fn note(text: impl FnOnce() -> String) {
     if enabled() {
-        eprintln!("platgen: {}", text());
+        crate::errln!("platgen: {}", text());
     }
 }
 
@@ -32,7 +32,7 @@ pub fn note(text: impl FnOnce() -> String) {
 /// starts the clock).
 pub fn mark(what: &str) {
     if enabled() {
-        eprintln!(
+        crate::errln!(
             "platgen: {what} at {:.2} ms",
             start().elapsed().as_secs_f64() * 1000.0
         );
@@ -47,7 +47,7 @@ pub fn timed<T>(stage: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let result = f();
     let peak = peak_memory_mb().map_or_else(String::new, |mb| format!(", peak {mb} MB"));
-    eprintln!(
+    crate::errln!(
         "platgen: {stage} {:.2} ms{peak}, done at {:.2} ms",
         start.elapsed().as_secs_f64() * 1000.0,
         self::start().elapsed().as_secs_f64() * 1000.0
@@ -97,7 +97,7 @@ pub fn note_templates() {
     all.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
     for (template, (files, took)) in all.into_iter().take(TEMPLATES_SHOWN) {
         let plural = if files == 1 { "" } else { "s" };
-        eprintln!(
+        crate::errln!(
             "platgen:   {template}: {files} file{plural}, {:.2} ms",
             took.as_secs_f64() * 1000.0
         );

@@ -702,6 +702,77 @@ fn bad_arguments_are_usage_errors() {
     work.expect(0, &["--help"]);
 }
 
+/// Runs with stdout and stderr on `/dev/full`, where every write fails: the run still does
+/// its work and exits with its own code, without a panic.
+#[cfg(target_os = "linux")]
+fn run_on_full_streams(work: &Work, args: &[&str]) -> Option<i32> {
+    let full = || {
+        fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let mut command = work.command(args);
+    command
+        .stdout(full())
+        .stderr(full())
+        .env("RUST_BACKTRACE", "0");
+    command.status().expect("platgen runs").code()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn streams_that_take_nothing_do_not_change_the_outcome() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    // A panic exits with 101; every command here has a code of its own.
+    let render = ["render", "--config", &config, "--out", "out"];
+    assert_eq!(run_on_full_streams(&work, &render), Some(0));
+    let rendered = work.tree();
+    assert!(!rendered.is_empty(), "render wrote nothing");
+    assert_eq!(run_on_full_streams(&work, &render), Some(0));
+    let check = ["check", "--config", &config, "--out", "out"];
+    assert_eq!(run_on_full_streams(&work, &check), Some(0));
+    assert_eq!(
+        run_on_full_streams(
+            &work,
+            &["check", "--no-cache", "--config", &config, "--out", "out"]
+        ),
+        Some(0)
+    );
+    // A problem to report (a hand edit), on both streams; render then warns before replacing.
+    let edited = work.out().join("staging/kubernetes/api-deployment.yaml");
+    let text = fs::read_to_string(&edited).expect("rendered deployment");
+    fs::write(&edited, format!("{text}# edited\n")).expect("edit");
+    assert_eq!(run_on_full_streams(&work, &check), Some(1));
+    let diff = ["diff", "--config", &config, "--out", "out"];
+    assert_eq!(
+        run_on_full_streams(&work, &diff),
+        Some(2),
+        "the diff is diff's product"
+    );
+    assert_eq!(run_on_full_streams(&work, &render), Some(0));
+    assert_eq!(work.tree(), rendered);
+    // What a command prints is its product: it cannot be written, so the command failed.
+    assert_eq!(run_on_full_streams(&work, &["schema"]), Some(2));
+    let output = work
+        .command(&["completions", "bash"])
+        .stdout(
+            fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .expect("/dev/full"),
+        )
+        .output()
+        .expect("platgen runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error: cannot write to standard output: No space left on device"),
+        "{stderr}"
+    );
+}
+
 // ---- schema, completions, man ----
 
 #[test]

@@ -39,7 +39,7 @@ pub fn lock(out_dir: &Path, access: Access) -> OutputLock {
     let file = open_lockable(out_dir).filter(|file| match take(file, false) {
         Ok(()) => true,
         Err(TryLockError::WouldBlock) => {
-            eprintln!(
+            crate::errln!(
                 "platgen: waiting for another platgen run on {} to finish",
                 out_dir.display()
             );
