@@ -66,10 +66,25 @@ pub struct Compiled {
     pub fingerprinted: Vec<incremental::Fingerprinted>,
 }
 
+/// The largest platform file platgen reads: far beyond any real platform (1000 services take
+/// under 1 MiB), and small enough that `--config` naming the wrong file (a log, `/dev/zero`)
+/// fails at once instead of filling the memory.
+pub const MAX_PLATFORM_BYTES: u64 = 64 << 20;
+
+/// The bytes of the file at `path`, up to one more than [`MAX_PLATFORM_BYTES`].
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_PLATFORM_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Reads the platform file. A file that is not UTF-8 is invalid input, located at its first
 /// invalid byte.
 pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = read_bounded(path).map_err(|e| {
         let problem = match e.kind() {
             std::io::ErrorKind::NotFound => "does not exist".to_owned(),
             std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
@@ -90,6 +105,19 @@ pub fn read_source(path: &Path) -> Result<SourceFile, Failure> {
             Diagnostic::error("E0100", format!("{} {problem}", path.display())).help(help),
         ])
     })?;
+    if bytes.len() as u64 > MAX_PLATFORM_BYTES {
+        return Err(Failure::Environment(vec![
+            Diagnostic::error(
+                "E0100",
+                format!(
+                    "{} is larger than {} MiB: too large for a platform file",
+                    path.display(),
+                    MAX_PLATFORM_BYTES >> 20
+                ),
+            )
+            .help("pass the platform file with --config FILE"),
+        ]));
+    }
     match load::decode(path, bytes) {
         (source, None) => Ok(source),
         (source, Some(diagnostic)) => Err(Failure::Invalid {

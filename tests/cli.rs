@@ -673,6 +673,12 @@ fn unreadable_configs_and_outputs_say_what_is_wrong() {
     for command in ["render", "check", "diff"] {
         let (_, stderr) = work.expect(2, &[command, "--config", "dir.toml"]);
         assert!(stderr.contains("dir.toml is a directory"), "{stderr}");
+        // Read no further than a platform file can be long, not to the end of the memory.
+        let (_, stderr) = work.expect(2, &[command, "--config", "/dev/zero"]);
+        assert!(
+            stderr.contains("/dev/zero is larger than 64 MiB: too large for a platform file"),
+            "{stderr}"
+        );
         // Not UTF-8 is invalid input (1; diff says 2 for any invalid input), located.
         let invalid = if command == "diff" { 2 } else { 1 };
         let (_, stderr) = work.expect(invalid, &[command, "--config", "latin1.toml"]);
