@@ -3,6 +3,9 @@
 //! and over a fresh render of every example platform. Needs the tools `scripts/install-validators.sh`
 //! installs, so it is ignored by a bare `cargo test`; `scripts/test` runs it.
 
+// A test's own report: the test harness captures it.
+#![allow(clippy::disallowed_macros)]
+
 mod common;
 
 use std::process::Command;
