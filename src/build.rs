@@ -95,6 +95,11 @@ pub(crate) fn build_file(
         ),
         _ => None,
     };
+    // Tests stop a render with a bug at its worst moment, a file staged (debug builds only).
+    #[cfg(debug_assertions)]
+    if std::env::var_os("PLATGEN_TEST_PANIC_AFTER_STAGING").is_some_and(|p| *p == *file.path) {
+        panic!("PLATGEN_TEST_PANIC_AFTER_STAGING names {}", file.path);
+    }
     Ok(Some(Built {
         content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,

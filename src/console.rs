@@ -26,6 +26,33 @@ macro_rules! errln {
     };
 }
 
+/// Reports a panic as what it is to a user, a bug in platgen, instead of Rust's message for
+/// developers (a thread's name, advice on `RUST_BACKTRACE`); with `RUST_BACKTRACE` set, the
+/// backtrace follows.
+pub fn report_panics_as_bugs() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info.payload_as_str().unwrap_or("no message");
+        let at = info
+            .location()
+            .map(|l| format!(" (at {}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        errln!("{}", bug_report(what, &at));
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            errln!("{}", std::backtrace::Backtrace::force_capture());
+        }
+    }));
+}
+
+/// What a user reads when platgen panics.
+fn bug_report(what: &str, at: &str) -> String {
+    format!(
+        "error: platgen {} stopped on an internal error: {what}{at}\n\
+         help: this is a bug in platgen, not in your input; please report it with the command \
+         and the platform.toml that caused it",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -367,6 +367,13 @@ fn declared_output_dir(config: &Path, source: Option<&SourceFile>) -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    platgen::console::report_panics_as_bugs();
+    // A panic is a bug: reported as one by the hook, then unwound (staged files are removed
+    // on the way) to exit 2, as any other error does.
+    std::panic::catch_unwind(run).unwrap_or_else(|_| ExitCode::from(2))
+}
+
+fn run() -> ExitCode {
     platgen::timing::mark("start");
     let mut cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     if let Command::Render { input, .. }

@@ -994,6 +994,25 @@ fn a_file_where_a_directory_must_go_fails_cleanly() {
     assert!(stderr.contains("error[E0501]"), "{stderr}");
 }
 
+/// A bug that stops a render with a panic after it staged files: reported as a bug (not as
+/// Rust's panic message), exit 2, and the output directory as it was.
+#[test]
+fn an_internal_error_is_reported_as_a_bug_and_changes_nothing() {
+    let (_work, stderr) = failed_render_changes_nothing_under(
+        "PLATGEN_TEST_PANIC_AFTER_STAGING=production/kubernetes/admin-deployment.yaml \
+         RUST_BACKTRACE=0",
+        &[],
+        |_| {},
+    );
+    assert!(
+        stderr.starts_with("error: platgen ")
+            && stderr.contains(" stopped on an internal error: PLATGEN_TEST_PANIC_AFTER_STAGING")
+            && stderr.contains("help: this is a bug in platgen, not in your input"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 /// A file where a whole environment's directory goes: one error for it, not one per file.
 #[test]
 fn a_file_where_an_environment_goes_is_one_error() {
