@@ -37,7 +37,7 @@ pub(crate) enum DiffFormat {
 
 #[derive(Debug, Clone, Copy, ValueEnum, Default)]
 pub(crate) enum Color {
-    /// Colour on a terminal unless NO_COLOR is set.
+    /// Colour on a terminal (anywhere with CLICOLOR_FORCE) unless NO_COLOR is set.
     #[default]
     Auto,
     /// Always colour.
@@ -146,6 +146,52 @@ pub(crate) fn colored(color: Color, terminal: bool) -> bool {
     match color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
+        Color::Auto => auto_colour(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::env::var_os("CLICOLOR_FORCE").as_deref(),
+            terminal,
+        ),
+    }
+}
+
+/// `--color auto`: never with `NO_COLOR` set (no-color.org), always with `CLICOLOR_FORCE` set
+/// to anything but `0` (for CI logs that show colour but are no terminal), else on a terminal.
+fn auto_colour(
+    no_color: Option<&std::ffi::OsStr>,
+    force: Option<&std::ffi::OsStr>,
+    terminal: bool,
+) -> bool {
+    let set = |v: Option<&std::ffi::OsStr>| v.is_some_and(|v| !v.is_empty());
+    if set(no_color) {
+        return false;
+    }
+    (set(force) && force != Some("0".as_ref())) || terminal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::auto_colour;
+
+    #[test]
+    fn auto_colour_follows_no_color_then_clicolor_force_then_the_terminal() {
+        let some = |v: &'static str| Some(std::ffi::OsStr::new(v));
+        // (NO_COLOR, CLICOLOR_FORCE, terminal) → colour
+        let cases = [
+            (None, None, true, true),
+            (None, None, false, false),
+            (some("1"), None, true, false),
+            (some(""), None, true, true),
+            (None, some("1"), false, true),
+            (None, some("0"), false, false),
+            (None, some(""), false, false),
+            (some("1"), some("1"), true, false),
+        ];
+        for (no_color, force, terminal, colour) in cases {
+            assert_eq!(
+                auto_colour(no_color, force, terminal),
+                colour,
+                "NO_COLOR={no_color:?} CLICOLOR_FORCE={force:?} terminal={terminal}"
+            );
+        }
     }
 }

@@ -1332,6 +1332,18 @@ fn diff_colours_a_terminal_unless_told_otherwise() {
         .output()
         .expect("runs");
     assert!(!String::from_utf8_lossy(&piped.stdout).contains(esc));
+    // CLICOLOR_FORCE colours a pipe (a CI log), unless NO_COLOR says otherwise.
+    let forced = |no_color: Option<&str>| {
+        let mut command = work.command(&args);
+        command.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
+        if let Some(value) = no_color {
+            command.env("NO_COLOR", value);
+        }
+        let output = command.output().expect("runs");
+        String::from_utf8_lossy(&output.stdout).contains(esc)
+    };
+    assert!(forced(None), "no colour with CLICOLOR_FORCE=1");
+    assert!(!forced(Some("1")), "colour with NO_COLOR=1");
     // --color always wins over a pipe and NO_COLOR; --color never over a terminal.
     let (always, _) = work.expect(1, &[&args[..], &["--color", "always"]].concat());
     assert!(
