@@ -57,19 +57,7 @@ pub(crate) fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sy
 
 /// `(a(), b())`, with `a` on another thread when there is another CPU (`b` runs on this one).
 pub(crate) fn join<A: Send, B>(a: impl FnOnce() -> A + Send, b: impl FnOnce() -> B) -> (A, B) {
-    if cpus() == 1 {
-        let a = a();
-        return (a, b());
-    }
-    std::thread::scope(|scope| {
-        let other = scope.spawn(a);
-        let b = b();
-        // A panic in `a` is a bug; resume it here.
-        let a = other
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (a, b)
-    })
+    join_for(usize::MAX, a, b)
 }
 
 /// [`join`] for work on `items` pieces (services, say), split over two threads only when there
@@ -83,7 +71,15 @@ pub(crate) fn join_for<A: Send, B>(
         let a = a();
         return (a, b());
     }
-    join(a, b)
+    std::thread::scope(|scope| {
+        let other = scope.spawn(a);
+        let b = b();
+        // A panic in `a` is a bug; resume it here.
+        let a = other
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
 }
 
 /// [`map_owned`] over borrowed items.

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::model::slo::BurnTier;
 use crate::model::spec::{
     EnvironmentSpec, IngressController, IngressEnvSpec, ResourcesSpec, Runtime, SecretStoreSpec,
-    ServiceOverride,
+    ServiceOverride, ServiceSpec,
 };
 use crate::model::{
     Compute, ContainerImages, IngressEnv, Peer, Platform, PlatformSpec, Quota, ResolvedEnv,
@@ -51,13 +51,15 @@ pub const GRAFANA_IMAGE: &str = "grafana/grafana:10.2.0";
 pub fn resolve(spec: &PlatformSpec) -> Platform {
     // Every service's SLO scales the same enabled tiers to its window.
     let tiers = observability::enabled_burn_tiers(spec);
+    // Each service resolves on its own, in parallel: on a large platform this is most of the
+    // stage.
+    let services: Vec<(&String, &ServiceSpec)> = spec.services.iter().collect();
     let environments = spec
         .environments
         .iter()
-        .map(|(name, env)| resolve_env(spec, &tiers, name, env))
+        .map(|(name, env)| resolve_env(spec, &services, &tiers, name, env))
         .collect();
     let unbuilt = build_env();
-    let services: Vec<_> = spec.services.iter().collect();
     let builds = crate::parallel::map(&services, |&(name, service)| {
         resolve_service(spec, &tiers, "", &unbuilt, name, service, &service.settings)
     });
@@ -155,16 +157,16 @@ pub fn default_namespace(platform: &str, env: &str) -> String {
     }
 }
 
+/// `services` are the spec's, in its order.
 fn resolve_env(
     spec: &PlatformSpec,
+    services: &[(&String, &ServiceSpec)],
     tiers: &[BurnTier],
     name: &str,
     env: &EnvironmentSpec,
 ) -> ResolvedEnv {
     let store: &SecretStoreSpec = env.secret_store.as_ref().unwrap_or(&spec.secret_store);
-    // Each service resolves on its own; on a large platform this is most of the stage.
-    let all: Vec<_> = spec.services.iter().collect();
-    let services: Vec<_> = crate::parallel::map(&all, |&(service_name, service)| {
+    let services: Vec<_> = crate::parallel::map(services, |&(service_name, service)| {
         let settings = merged_settings(service, env, name);
         (settings.enabled != Some(false))
             .then(|| resolve_service(spec, tiers, name, env, service_name, service, &settings))
