@@ -95,11 +95,8 @@ pub(crate) fn build_file(
         ),
         _ => None,
     };
-    // Tests stop a render with a bug at its worst moment, a file staged (debug builds only).
     #[cfg(debug_assertions)]
-    if std::env::var_os("PLATGEN_TEST_PANIC_AFTER_STAGING").is_some_and(|p| *p == *file.path) {
-        panic!("PLATGEN_TEST_PANIC_AFTER_STAGING names {}", file.path);
-    }
+    panic_after_staging(&file.path);
     Ok(Some(Built {
         content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,
@@ -108,4 +105,15 @@ pub(crate) fn build_file(
         fingerprint,
         known_unchanged: false,
     }))
+}
+
+/// Tests stop a render with a bug at its worst moment, the file `PLATGEN_TEST_PANIC_AFTER_STAGING`
+/// names just staged (debug builds only; the variable is read once per run).
+#[cfg(debug_assertions)]
+fn panic_after_staging(path: &str) {
+    static NAMED: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
+    let named = NAMED.get_or_init(|| std::env::var_os("PLATGEN_TEST_PANIC_AFTER_STAGING"));
+    if named.as_deref().is_some_and(|named| *named == *path) {
+        panic!("PLATGEN_TEST_PANIC_AFTER_STAGING names {path}");
+    }
 }

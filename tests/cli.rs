@@ -711,20 +711,23 @@ fn bad_arguments_are_usage_errors() {
     work.expect(0, &["--help"]);
 }
 
-/// Runs with stdout and stderr on `/dev/full`, where every write fails: the run still does
-/// its work and exits with its own code, without a panic.
+/// `/dev/full`, where every write fails (as on a full disk).
+#[cfg(target_os = "linux")]
+fn dev_full() -> fs::File {
+    fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full")
+}
+
+/// Runs with stdout and stderr on [`dev_full`]: the run still does its work and exits with its
+/// own code, without a panic.
 #[cfg(target_os = "linux")]
 fn run_on_full_streams(work: &Work, args: &[&str]) -> Option<i32> {
-    let full = || {
-        fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .expect("/dev/full")
-    };
     let mut command = work.command(args);
     command
-        .stdout(full())
-        .stderr(full())
+        .stdout(dev_full())
+        .stderr(dev_full())
         .env("RUST_BACKTRACE", "0");
     command.status().expect("platgen runs").code()
 }
@@ -766,12 +769,7 @@ fn streams_that_take_nothing_do_not_change_the_outcome() {
     assert_eq!(run_on_full_streams(&work, &["schema"]), Some(2));
     let output = work
         .command(&["completions", "bash"])
-        .stdout(
-            fs::OpenOptions::new()
-                .write(true)
-                .open("/dev/full")
-                .expect("/dev/full"),
-        )
+        .stdout(dev_full())
         .output()
         .expect("platgen runs");
     assert_eq!(output.status.code(), Some(2));
