@@ -59,8 +59,8 @@ pub fn json(value: &impl Serialize, indent: Option<usize>) -> serde_json::Result
             let formatter = serde_json::ser::PrettyFormatter::with_indent(&pad);
             let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
             value.serialize(&mut serializer)?;
-            // serde_json writes UTF-8 only.
-            Ok(String::from_utf8_lossy(&out).into_owned())
+            // serde_json writes UTF-8 only: the bytes become the string without a copy.
+            String::from_utf8(out).map_err(serde::ser::Error::custom)
         }
     }
 }
