@@ -39,7 +39,7 @@ pub(super) fn shell_value(value: &Value) -> Result<String, Error> {
             "a missing value reached a shell script",
         ));
     }
-    let text = super::text_value(value)?;
+    let text = super::formatting::text_value(value)?;
     if text.contains('\0') {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
