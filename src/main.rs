@@ -1,6 +1,7 @@
 //! The `platgen` command line: parses arguments, runs the library, prints, and maps results to
 //! exit codes (see [`manual::EXIT_STATUS`]).
 
+mod cached;
 mod cli;
 mod manual;
 
@@ -10,11 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory as _, FromArgMatches as _};
-use platgen::cache::Key;
 use platgen::diagnostics::{Diagnostic, DiagnosticFormat, SourceFile, render_diagnostics};
-use platgen::incremental::Known;
-use platgen::{Failure, OutputDir, compile_against, diff, output, read_source};
+use platgen::{Failure, diff, output, read_source};
 
+use cached::{Cached, compile, read_and_ask_cache, read_and_ask_cache_knowing};
 use cli::{Cli, Color, Command, DiffFormat, Format, Input, colored, command};
 
 /// Rendering allocates many small strings and values on several threads at once; mimalloc
@@ -54,99 +54,6 @@ fn report(
         );
     }
     ExitCode::from(code)
-}
-
-/// Compiles and compares with the output directory. The result is never dropped: the process
-/// ends soon after, and the OS frees tens of thousands of files faster than their destructors.
-/// With `known`, files it says are unchanged are not rendered (see `platgen::incremental`).
-fn compile(
-    input: &Input,
-    source: SourceFile,
-    read: &Read,
-    known: Option<&Known>,
-) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
-    compile_against(
-        source,
-        input.env.as_deref(),
-        input.templates.as_deref(),
-        read.output_dir(input, known),
-    )
-    .map(ManuallyDrop::new)
-}
-
-/// What the last render recorded of the output directory's files (see `platgen::incremental`);
-/// with `--no-cache`, nothing (a render then records afresh).
-fn known_files(input: &Input) -> Option<Known> {
-    let known = Known::load(&input.out, input.templates.as_deref())?;
-    Some(if input.no_cache {
-        known.forget()
-    } else {
-        known
-    })
-}
-
-/// What the up-to-date cache (see `platgen::cache`) says of the output directory.
-enum Cached {
-    /// It is exactly what render would leave; what render produces.
-    UpToDate(platgen::cache::Entry),
-    /// Only a render can tell: the platform file, and what else was read.
-    Unknown(SourceFile, Read),
-}
-
-/// What a run read before compiling, besides the platform file: its cache key (to record the
-/// render under; none when the cache is off) and the output directory's manifest (none when it
-/// could not be read: compiling reads it again, for the error).
-struct Read {
-    key: Option<Key>,
-    manifest: Option<output::ManifestOnDisk>,
-}
-
-impl Read {
-    /// The output directory with what is known of it.
-    fn output_dir<'a>(&'a self, input: &'a Input, known: Option<&'a Known>) -> OutputDir<'a> {
-        OutputDir {
-            dir: &input.out,
-            key: self.key.as_ref(),
-            manifest: self.manifest.as_ref(),
-            known,
-        }
-    }
-}
-
-/// [`read_and_ask_cache`], and meanwhile, on another thread, [`known_files`].
-fn read_and_ask_cache_knowing(input: &Input) -> (Result<Cached, Failure>, Option<Known>) {
-    std::thread::scope(|scope| {
-        let known = scope.spawn(|| platgen::timing::timed("record lookup", || known_files(input)));
-        let cached = read_and_ask_cache(input, false);
-        // A record that cannot be loaded is no record.
-        (cached, known.join().ok().flatten())
-    })
-}
-
-/// Reads the platform file and asks the up-to-date cache about the output directory.
-fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, Failure> {
-    let source = match &input.source {
-        Some(source) => source.clone(),
-        // Unreadable: read again for the error that says why.
-        None => read_source(&input.config)?,
-    };
-    let key = platgen::cache::key(
-        &source,
-        input.env.as_deref(),
-        input.templates.as_deref(),
-        &input.out,
-    );
-    let manifest = output::read_manifest(&input.out).ok();
-    let known = match (&key, &manifest) {
-        (Some(key), Some(manifest)) if !input.no_cache => {
-            platgen::known_up_to_date(key, &input.config, &input.out, manifest, strict)
-        }
-        _ => None,
-    };
-    Ok(match known {
-        Some(entry) => Cached::UpToDate(entry),
-        None => Cached::Unknown(source, Read { key, manifest }),
-    })
 }
 
 fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
