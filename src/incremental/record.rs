@@ -1,0 +1,180 @@
+//! The text of a record: a header line, then one line per file, `fingerprint hash inode size
+//! mtime mtime_ns ctime ctime_ns racy path`.
+
+use std::collections::HashMap;
+
+use super::{Checked, FINGERPRINT_BYTES, FileStat, HASH_BYTES, HashPrefix, Record};
+use crate::output::manifest::push_hex;
+
+/// First line of every record; a record without it is ignored.
+const HEADER: &str = "platgen known files 2";
+
+/// The first bytes of a hex SHA-256.
+pub(super) fn hash_prefix(hex: &str) -> Option<HashPrefix> {
+    let mut prefix = [0; HASH_BYTES];
+    from_hex(hex.get(..2 * HASH_BYTES)?, &mut prefix)?;
+    Some(prefix)
+}
+
+/// Decodes lower-case hex into exactly `out`.
+pub(super) fn from_hex(text: &str, out: &mut [u8]) -> Option<()> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let bytes = text.as_bytes();
+    (bytes.len() == 2 * out.len()).then_some(())?;
+    for (byte, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(())
+}
+
+pub(super) fn to_text(lines: &[(&str, Record)]) -> String {
+    let mut text = String::with_capacity(64 + lines.len() * 160);
+    text.push_str(HEADER);
+    text.push('\n');
+    for (path, r) in lines {
+        let s = &r.checked.stat;
+        push_hex(&mut text, &r.fingerprint);
+        text.push(' ');
+        push_hex(&mut text, &r.hash);
+        for number in [s.ino, s.size] {
+            text.push(' ');
+            push_decimal(&mut text, number);
+        }
+        for number in [s.mtime.0, s.mtime.1, s.ctime.0, s.ctime.1] {
+            text.push(' ');
+            if number < 0 {
+                text.push('-');
+            }
+            push_decimal(&mut text, number.unsigned_abs());
+        }
+        text.push_str(if r.checked.racy { " 1 " } else { " 0 " });
+        text.push_str(path);
+        text.push('\n');
+    }
+    text
+}
+
+/// Appends `n` in decimal (a record holds tens of thousands of numbers).
+fn push_decimal(text: &mut String, n: u64) {
+    let mut magnitude = n;
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        // A digit: the remainder is below 10.
+        digits[start] = b'0' + (magnitude % 10) as u8;
+        magnitude /= 10;
+        if magnitude == 0 {
+            break;
+        }
+    }
+    for &d in &digits[start..] {
+        text.push(char::from(d));
+    }
+}
+
+/// The records of `text`; `None` when it is not a record.
+pub(super) fn parse(text: &str) -> Option<HashMap<String, Record>> {
+    let mut lines = text.lines();
+    (lines.next()? == HEADER).then_some(())?;
+    let mut records = HashMap::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
+    for line in lines {
+        let (path, record) = parse_line(line)?;
+        records.insert(path, record);
+    }
+    Some(records)
+}
+
+/// One record's line: `fingerprint hash inode size mtime mtime_ns ctime ctime_ns racy path`.
+fn parse_line(line: &str) -> Option<(String, Record)> {
+    let mut fields = line.splitn(10, ' ');
+    let mut field = || fields.next();
+    let mut fingerprint = [0; FINGERPRINT_BYTES];
+    from_hex(field()?, &mut fingerprint)?;
+    let mut hash = [0; HASH_BYTES];
+    from_hex(field()?, &mut hash)?;
+    let ino = field()?.parse().ok()?;
+    let size = field()?.parse().ok()?;
+    let mtime = (field()?.parse().ok()?, field()?.parse().ok()?);
+    let ctime = (field()?.parse().ok()?, field()?.parse().ok()?);
+    let racy = match field()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    let path = field()?.to_owned();
+    let stat = FileStat {
+        ino,
+        size,
+        mtime,
+        ctime,
+    };
+    let record = Record {
+        fingerprint,
+        hash,
+        checked: Checked { stat, racy },
+    };
+    Some((path, record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stat(seconds: i64, nanos: i64) -> FileStat {
+        FileStat {
+            ino: 7,
+            size: 42,
+            mtime: (seconds, nanos),
+            ctime: (seconds, nanos),
+        }
+    }
+
+    #[test]
+    fn records_round_trip_sorted_by_path() {
+        let record = |n: u8| Record {
+            fingerprint: [n; FINGERPRINT_BYTES],
+            hash: [0xab; HASH_BYTES],
+            checked: Checked {
+                stat: stat(1_700_000_000, 123_456_789),
+                racy: n.is_multiple_of(2),
+            },
+        };
+        let lines = [("a b/c.yaml", record(1)), ("d/é.yaml", record(2))];
+        let parsed = parse(&to_text(&lines)).expect("a record");
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed["a b/c.yaml"], record(1));
+        assert_eq!(parsed["d/é.yaml"], record(2));
+    }
+
+    #[test]
+    fn anything_but_a_whole_record_is_none() {
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("something else\n"), None);
+        let line = format!("{} {} 1 2 3 4 5 6 0 p", "0".repeat(32), "0".repeat(16));
+        assert!(parse(&format!("{HEADER}\n{line}\n")).is_some());
+        for bad in [
+            format!("{} {} 1 2 3 4 5 6 0 p", "0".repeat(31), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6 0 p", "G".repeat(32), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6", "0".repeat(32), "0".repeat(16)),
+            format!("{} {} -1 2 3 4 5 6 0 p", "0".repeat(32), "0".repeat(16)),
+            format!("{} {} 1 2 3 4 5 6 2 p", "0".repeat(32), "0".repeat(16)),
+        ] {
+            assert_eq!(parse(&format!("{HEADER}\n{bad}\n")), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hash_prefixes_take_lower_case_hex_only() {
+        assert_eq!(
+            hash_prefix("0123456789abcdefff"),
+            Some([0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef])
+        );
+        assert_eq!(hash_prefix("0123456789ABCDEF"), None);
+        assert_eq!(hash_prefix("0123"), None);
+    }
+}
