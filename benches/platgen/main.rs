@@ -5,6 +5,11 @@
 //!   cargo bench --bench platgen                       every size
 //!   PLATGEN_BENCH_SIZES=10,100 cargo bench --bench platgen
 //!
+//! `cargo test --all-targets` (or `--benches`) runs this too, without the `--bench` flag
+//! `cargo bench` passes: then it only checks that the bench still works (one run of every
+//! command on the reference and on 10 services, each with its expected exit code) and prints
+//! no figures, which a test build's timings would make meaningless.
+//!
 //! `check` and `render` with nothing to do are answered by the up-to-date cache (kept in the
 //! bench's own directory); `--no-cache` figures are what a first run on a fresh machine costs.
 //! Each figure is the median of several runs. Peak memory comes from `/usr/bin/time -v` when it
@@ -22,6 +27,17 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_platgen");
+
+/// Whether `cargo bench` started this (it passes `--bench`, whatever the harness), rather than
+/// `cargo test`.
+fn measuring() -> bool {
+    std::env::args().skip(1).any(|arg| arg == "--bench")
+}
+
+/// `runs` when measuring; once when only checking that the bench works.
+fn runs(measuring: bool, runs: usize) -> usize {
+    if measuring { runs } else { 1 }
+}
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -108,17 +124,20 @@ fn remove(dir: &Path) {
     }
 }
 
-fn bench_reference() {
+fn bench_reference(measure: bool) {
     let work = workdir();
     let dir = work.path();
     std::fs::copy(root().join("platform.toml"), dir.join("platform.toml")).expect("copy");
     let out = dir.join("out");
-    let runs = 31;
+    let runs = runs(measure, 31);
     let render_empty = median(runs, || remove(&out), || run(dir, &["render"], 0));
     let render_current = median(runs, || {}, || run(dir, &["render"], 0));
     let check = median(runs, || {}, || run(dir, &["check"], 0));
     let check_full = median(runs, || {}, || run(dir, &["check", "--no-cache"], 0));
     let diff = median(runs, || {}, || run(dir, &["diff"], 0));
+    if !measure {
+        return;
+    }
     println!(
         "reference platform ({} files), median of {runs} runs:",
         count_files(&out)
@@ -136,7 +155,7 @@ struct Figures {
     timings: [(&'static str, Duration); 5],
 }
 
-fn bench_size(services: usize) -> Figures {
+fn bench_size(services: usize, measure: bool) -> Option<Figures> {
     let reference = std::fs::read_to_string(root().join("platform.toml")).expect("platform.toml");
     let work = workdir();
     let dir = work.path();
@@ -151,7 +170,7 @@ fn bench_size(services: usize) -> Figures {
     )
     .expect("write platform");
     let out = dir.join("out");
-    let runs = if services >= 1000 { 5 } else { 11 };
+    let runs = runs(measure, if services >= 1000 { 5 } else { 11 });
     let render_empty = median(runs, || remove(&out), || run(dir, &["render"], 0));
     let files = count_files(&out);
     let check = median(runs, || {}, || run(dir, &["check"], 0));
@@ -168,6 +187,9 @@ fn bench_size(services: usize) -> Figures {
         },
         || run(dir, &["render", "--config", "changed.toml"], 0),
     );
+    if !measure {
+        return None;
+    }
     let copy = dir.join("copy");
     let cp = median(
         runs,
@@ -197,7 +219,7 @@ fn bench_size(services: usize) -> Figures {
         println!("  peak memory, check --no-cache   {mb:.0} MB");
     }
     println!("  (floor: cp -r of the same tree  {})", ms(cp));
-    Figures {
+    Some(Figures {
         services,
         timings: [
             ("render", render_empty),
@@ -206,7 +228,7 @@ fn bench_size(services: usize) -> Figures {
             ("diff", diff),
             ("re-render", rerender),
         ],
-    }
+    })
 }
 
 /// How each figure grew from one size to the next, against the growth in services: a factor
@@ -231,8 +253,9 @@ fn print_growth(figures: &[Figures]) {
 }
 
 fn main() {
+    let measure = measuring();
     let sizes: Vec<usize> = std::env::var("PLATGEN_BENCH_SIZES")
-        .unwrap_or_else(|_| "10,100,1000".to_owned())
+        .unwrap_or_else(|_| if measure { "10,100,1000" } else { "10" }.to_owned())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
@@ -244,7 +267,24 @@ fn main() {
             .parent()
             .map_or_else(String::new, |p| p.display().to_string())
     );
-    bench_reference();
-    let figures: Vec<Figures> = sizes.into_iter().map(bench_size).collect();
+    if !measure {
+        println!(
+            "  checking only (cargo test): one run of every command on the reference and on {} services; \
+             `cargo bench --bench platgen` measures",
+            sizes
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    bench_reference(measure);
+    let figures: Vec<Figures> = sizes
+        .into_iter()
+        .filter_map(|services| bench_size(services, measure))
+        .collect();
     print_growth(&figures);
+    if !measure {
+        println!("  every command exited as expected");
+    }
 }
