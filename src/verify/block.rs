@@ -35,9 +35,8 @@ fn read(text: &str, keep: bool) -> Option<Node<'_>> {
     if !printable(text) {
         return None;
     }
-    let lines: Vec<&str> = text.lines().collect();
     let mut parser = Parser {
-        lines,
+        lines: lines_of(text),
         at: 0,
         keep,
         peeked: None,
@@ -45,6 +44,22 @@ fn read(text: &str, keep: bool) -> Option<Node<'_>> {
     let node = parser.block(0)?;
     parser.skip_blank();
     (parser.at == parser.lines.len()).then_some(node)
+}
+
+/// The lines of `text`, as [`str::lines`] gives them to a text without carriage returns (which
+/// [`printable`] rules out): found in one vectorised scan for line breaks rather than a search
+/// per line, most lines being short.
+fn lines_of(text: &str) -> Vec<&str> {
+    let mut lines = Vec::with_capacity(text.len() / 32 + 1);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(&text[start..end]);
+        start = end + 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
 }
 
 /// Whether `text` holds only characters YAML allows unescaped, and none this reader leaves to
@@ -368,6 +383,23 @@ mod tests {
 
     use super::*;
     use crate::diagnostics::SourceFile;
+
+    #[test]
+    fn lines_are_split_as_str_lines_splits_them() {
+        for text in [
+            "",
+            "\n",
+            "\n\n",
+            "a",
+            "a\n",
+            "a\nb",
+            "a\n\nb\n",
+            "key: value\n  - item\n\n# comment\nlast",
+            "é\nß: \"ü\"\n",
+        ] {
+            assert_eq!(lines_of(text), text.lines().collect::<Vec<_>>(), "{text:?}");
+        }
+    }
 
     /// Whether the reader agrees with a full parser on `text`: it may decline anything, but what
     /// it accepts must be valid YAML that reads as the same tree, and its `text()` must be the
