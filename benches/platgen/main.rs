@@ -109,13 +109,15 @@ fn count_files(dir: &Path) -> usize {
         .count()
 }
 
-/// A fresh directory under `PLATGEN_BENCH_DIR` (default `/dev/shm` when it exists).
+/// A fresh directory under `PLATGEN_BENCH_DIR`; by default under `/dev/shm`, or the system's
+/// temporary directory where there is no `/dev/shm` one can write to.
 fn workdir() -> tempfile::TempDir {
-    let base = std::env::var_os("PLATGEN_BENCH_DIR")
-        .map(PathBuf::from)
-        .or_else(|| Some(PathBuf::from("/dev/shm")).filter(|p| p.is_dir()))
-        .unwrap_or_else(std::env::temp_dir);
-    tempfile::tempdir_in(base).expect("bench directory")
+    if let Some(base) = std::env::var_os("PLATGEN_BENCH_DIR") {
+        return tempfile::tempdir_in(base).expect("a directory in PLATGEN_BENCH_DIR");
+    }
+    tempfile::tempdir_in("/dev/shm")
+        .or_else(|_| tempfile::tempdir())
+        .expect("a temporary directory")
 }
 
 fn remove(dir: &Path) {
