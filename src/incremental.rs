@@ -308,7 +308,8 @@ fn short(fingerprint: &Digest) -> Fingerprint {
 mod tests {
     use super::*;
 
-    fn stat(seconds: i64, nanos: i64) -> FileStat {
+    /// A stat with these times (the record's tests share it).
+    pub(super) fn stat(seconds: i64, nanos: i64) -> FileStat {
         FileStat {
             ino: 7,
             size: 42,

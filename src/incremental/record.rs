@@ -124,15 +124,7 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn stat(seconds: i64, nanos: i64) -> FileStat {
-        FileStat {
-            ino: 7,
-            size: 42,
-            mtime: (seconds, nanos),
-            ctime: (seconds, nanos),
-        }
-    }
+    use crate::incremental::tests::stat;
 
     #[test]
     fn records_round_trip_sorted_by_path() {
