@@ -95,6 +95,16 @@ pub fn note_templates() {
     };
     let mut all: Vec<(String, (usize, Duration))> = all.into_iter().collect();
     all.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
+    // The sum, against the stage's wall time, tells how busy the rendering threads were.
+    let (files, took) = all
+        .iter()
+        .fold((0, Duration::ZERO), |(n, t), (_, (files, took))| {
+            (n + files, t + *took)
+        });
+    crate::errln!(
+        "platgen:   every template: {files} files, {:.2} ms",
+        took.as_secs_f64() * 1000.0
+    );
     for (template, (files, took)) in all.into_iter().take(TEMPLATES_SHOWN) {
         let plural = if files == 1 { "" } else { "s" };
         crate::errln!(

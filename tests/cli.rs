@@ -2209,8 +2209,9 @@ fn an_override_writing_broken_yaml_is_caught_before_writing() {
     }
 }
 
-/// `PLATGEN_TIMINGS=1` names the templates whose files took longest to build, with how many
-/// files each built; without it nothing of the kind is printed.
+/// `PLATGEN_TIMINGS=1` gives the rendering threads' total over every file, then names the
+/// templates whose files took longest to build, with how many files each built; without it
+/// nothing of the kind is printed.
 #[test]
 fn timings_name_the_costliest_templates() {
     let work = Work::new();
@@ -2227,11 +2228,26 @@ fn timings_name_the_costliest_templates() {
         .iter()
         .position(|l| l.starts_with("platgen: render, verify, compare "))
         .expect("the render stage's line");
-    let templates: Vec<&str> = lines[stage + 1..]
+    let mut templates: Vec<&str> = lines[stage + 1..]
         .iter()
         .copied()
         .take_while(|l| l.starts_with("platgen:   "))
         .collect();
+    let total = templates.remove(0);
+    let written = tree(&work.out());
+    let rendered = files(&written).len() - 1; // every file but the manifest
+    assert!(
+        total.starts_with(&format!("platgen:   every template: {rendered} files, ")),
+        "{total}\n{stderr}"
+    );
+    let ms = |line: &str| -> f64 {
+        let (_, time) = line.rsplit_once(", ").expect("files, time");
+        time.trim_end_matches(" ms").parse().expect("milliseconds")
+    };
+    assert!(
+        templates.iter().all(|line| ms(line) <= ms(total)),
+        "no template takes longer than all of them:\n{stderr}"
+    );
     assert!(
         (1..=8).contains(&templates.len()),
         "{} template lines:\n{stderr}",
