@@ -83,8 +83,10 @@ pub fn file_built(template: &str, started: Option<Instant>) {
     }
 }
 
-/// Prints the templates whose files took longest to build, and forgets them. The times are
-/// summed over the rendering threads: close to the CPU time each template cost, not wall time.
+/// Prints the rendering threads' total over every template, then the templates whose files
+/// took longest to build, and forgets them. The times are summed over the rendering threads:
+/// close to the CPU time each cost, not wall time; against the stage's wall time on each core,
+/// the total tells how busy the threads were.
 pub fn note_templates() {
     let Some(all) = BY_TEMPLATE
         .lock()
@@ -93,24 +95,23 @@ pub fn note_templates() {
     else {
         return;
     };
+    let line = |name: &str, files: usize, took: Duration| {
+        let plural = if files == 1 { "" } else { "s" };
+        crate::errln!(
+            "platgen:   {name}: {files} file{plural}, {:.2} ms",
+            took.as_secs_f64() * 1000.0
+        );
+    };
     let mut all: Vec<(String, (usize, Duration))> = all.into_iter().collect();
     all.sort_by(|a, b| b.1.1.cmp(&a.1.1).then_with(|| a.0.cmp(&b.0)));
-    // The sum, against the stage's wall time, tells how busy the rendering threads were.
     let (files, took) = all
         .iter()
         .fold((0, Duration::ZERO), |(n, t), (_, (files, took))| {
             (n + files, t + *took)
         });
-    crate::errln!(
-        "platgen:   every template: {files} files, {:.2} ms",
-        took.as_secs_f64() * 1000.0
-    );
+    line("every template", files, took);
     for (template, (files, took)) in all.into_iter().take(TEMPLATES_SHOWN) {
-        let plural = if files == 1 { "" } else { "s" };
-        crate::errln!(
-            "platgen:   {template}: {files} file{plural}, {:.2} ms",
-            took.as_secs_f64() * 1000.0
-        );
+        line(&template, files, took);
     }
 }
 

@@ -2233,6 +2233,7 @@ fn timings_name_the_costliest_templates() {
         .copied()
         .take_while(|l| l.starts_with("platgen:   "))
         .collect();
+    assert!(!templates.is_empty(), "no timing lines:\n{stderr}");
     let total = templates.remove(0);
     let written = tree(&work.out());
     let rendered = files(&written).len() - 1; // every file but the manifest
