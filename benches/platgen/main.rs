@@ -35,7 +35,7 @@ fn measuring() -> bool {
 }
 
 /// `runs` when measuring; once when only checking that the bench works.
-fn runs(measuring: bool, runs: usize) -> usize {
+fn runs_when(measuring: bool, runs: usize) -> usize {
     if measuring { runs } else { 1 }
 }
 
@@ -131,7 +131,7 @@ fn bench_reference(measure: bool) {
     let dir = work.path();
     std::fs::copy(root().join("platform.toml"), dir.join("platform.toml")).expect("copy");
     let out = dir.join("out");
-    let runs = runs(measure, 31);
+    let runs = runs_when(measure, 31);
     let render_empty = median(runs, || remove(&out), || run(dir, &["render"], 0));
     let render_current = median(runs, || {}, || run(dir, &["render"], 0));
     let check = median(runs, || {}, || run(dir, &["check"], 0));
@@ -172,7 +172,7 @@ fn bench_size(services: usize, measure: bool) -> Option<Figures> {
     )
     .expect("write platform");
     let out = dir.join("out");
-    let runs = runs(measure, if services >= 1000 { 5 } else { 11 });
+    let runs = runs_when(measure, if services >= 1000 { 5 } else { 11 });
     let render_empty = median(runs, || remove(&out), || run(dir, &["render"], 0));
     let files = count_files(&out);
     let check = median(runs, || {}, || run(dir, &["check"], 0));
