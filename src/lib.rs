@@ -266,6 +266,11 @@ fn compile_with(
     let artifacts = timed("plan", || plan::plan(&platform, env));
     let stager = target.and_then(|t| t.stager);
     let known = target.and_then(|t| t.out.known);
+    if known.is_some() {
+        timed("digest parts", || {
+            plan::inputs::digest_parts(artifacts.iter().map(|a| &a.inputs));
+        });
+    }
     let target = match target {
         Some(Target { out, .. }) => {
             let current = match out.manifest {

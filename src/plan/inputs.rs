@@ -16,6 +16,7 @@
 //! file that names parts; `tests/incremental.rs` renders platforms changed one service at a
 //! time and checks that every file whose fingerprint stayed the same kept its bytes.
 
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 
@@ -97,6 +98,23 @@ impl<'a> Inputs<'a> {
         }
         Some(hasher.finalize().into())
     }
+}
+
+/// Digests every part that `inputs` name, each once, spread over the CPUs. Files that share a
+/// part are planned next to each other, so rendering threads that digest parts on first use
+/// would mostly wait for one another; asked here first, every digest is ready when they are.
+pub fn digest_parts<'i, 'a: 'i>(inputs: impl IntoIterator<Item = &'i Inputs<'a>>) {
+    let mut seen = HashSet::new();
+    let parts: Vec<&Arc<Part<'a>>> = inputs
+        .into_iter()
+        .filter_map(|inputs| match inputs {
+            Inputs::Parts(parts) => Some(parts),
+            Inputs::Context => None,
+        })
+        .flatten()
+        .filter(|part| seen.insert(Arc::as_ptr(part)))
+        .collect();
+    crate::parallel::map(&parts, |part| part.digest());
 }
 
 impl std::fmt::Debug for Inputs<'_> {
@@ -233,6 +251,40 @@ mod tests {
             inputs.fingerprint(b"s", "a", "bc", None)
         );
         assert_eq!(Inputs::Context.fingerprint(b"salt", "t", "p", None), None);
+    }
+
+    #[test]
+    fn every_part_named_is_digested_once_before_rendering_asks() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let computed = AtomicUsize::new(0);
+        let counted = |byte: u8| {
+            Arc::new(Part {
+                digest: OnceLock::new(),
+                compute: Box::new({
+                    let computed = &computed;
+                    move || {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        Some([byte; 32])
+                    }
+                }),
+            })
+        };
+        let parts: Vec<Arc<Part<'_>>> = (0..40).map(counted).collect();
+        // Files sharing parts, as the planner makes them: each part named by several files.
+        let inputs: Vec<Inputs<'_>> = (0..200)
+            .map(|i| Inputs::parts(&[&parts[0], &parts[i % 40], &parts[(i * 7) % 40]]))
+            .chain([Inputs::Context])
+            .collect();
+        digest_parts(&inputs);
+        assert_eq!(computed.load(Ordering::SeqCst), 40);
+        for (i, part) in parts.iter().enumerate() {
+            assert_eq!(part.digest(), Some([u8::try_from(i).expect("small"); 32]));
+        }
+        assert_eq!(
+            computed.load(Ordering::SeqCst),
+            40,
+            "asked again, computed once"
+        );
     }
 
     fn digest(value: &Value) -> Option<Digest> {
