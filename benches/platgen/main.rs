@@ -35,8 +35,8 @@ fn measuring() -> bool {
 }
 
 /// `runs` when measuring; once when only checking that the bench works.
-fn runs_when(measuring: bool, runs: usize) -> usize {
-    if measuring { runs } else { 1 }
+fn runs_when(measure: bool, runs: usize) -> usize {
+    if measure { runs } else { 1 }
 }
 
 fn root() -> PathBuf {
