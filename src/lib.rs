@@ -67,7 +67,8 @@ pub struct Compiled {
     /// output directory with a record of it.
     pub fingerprinted: Vec<incremental::Fingerprinted>,
     /// The resolved platform the files were rendered from. Kept, not dropped, so that a
-    /// caller about to exit can skip freeing it (tens of milliseconds for a thousand services).
+    /// caller about to exit can skip freeing it (about 18 ms on one thread at a thousand
+    /// services × 3 environments).
     pub platform: model::Platform,
 }
 
