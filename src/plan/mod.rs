@@ -177,7 +177,9 @@ impl std::fmt::Debug for Context<'_> {
 /// Plans every artifact for the given environments (all when `only` is `None`).
 pub fn plan<'a>(platform: &'a Platform, only: Option<&str>) -> Vec<Artifact<'a>> {
     let platform_value = Value::from(Serde(platform));
-    let rules = observability::Rules::new(platform);
+    let rules = crate::timing::timed("plan: rules for the runbooks", || {
+        observability::Rules::new(platform)
+    });
     let parts = Parts::new(platform);
     let (platform_value, rules, parts) = (&platform_value, &rules, &parts);
     // The planners are independent: two run on another core (when there is one). The order of
