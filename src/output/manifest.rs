@@ -87,7 +87,7 @@ impl Manifest {
     /// trusts a path because of it, so an edited manifest cannot make platgen delete files
     /// outside the output directory (or any file it did not write).
     pub fn parse(bytes: &[u8]) -> (Self, Option<Malformed>) {
-        let mut manifest = Self::default();
+        let mut entries = Entries::default();
         let mut first: Option<Malformed> = None;
         let mut report = |line: usize, problem: String| {
             first.get_or_insert(Malformed { line, problem });
@@ -100,7 +100,6 @@ impl Manifest {
             Some(end) => bytes.split_at(end + 1),
             None => (&[][..], bytes),
         };
-        let mut last: Option<&str> = None;
         let lines = whole
             .strip_suffix(b"\n")
             .map(|body| body.split(|&b| b == b'\n'));
@@ -117,7 +116,7 @@ impl Manifest {
                 // Even a good entry in its place: the entry still counts.
                 report(number, "is not platgen's header".to_owned());
             }
-            if let Err(problem) = manifest.add(text, &mut last) {
+            if let Err(problem) = entries.add(text) {
                 report(number, problem);
             }
         }
@@ -128,32 +127,7 @@ impl Manifest {
                 "does not end in a newline (the file is cut short)".to_owned(),
             );
         }
-        (manifest, first)
-    }
-
-    /// Adds the entry on a `sha256  path` line; says what is wrong with any other line (which
-    /// adds nothing, unless it is merely out of order). `last` is the path of the line before.
-    fn add<'t>(&mut self, line: &'t str, last: &mut Option<&'t str>) -> Result<(), String> {
-        let Some((hash, path)) = line.split_once("  ").filter(|(hash, _)| is_hash(hash)) else {
-            return Err(format!("is not `sha256  path`: {}", quoted(line)));
-        };
-        if super::check_path(path).is_err() {
-            return Err(format!(
-                "names a path outside the output directory: {}",
-                quoted(path)
-            ));
-        }
-        if self.entries.contains_key(path) {
-            return Err(format!("lists {} again", quoted(path)));
-        }
-        self.entries.insert(path.to_owned(), hash.to_owned());
-        let sorted = last.is_none_or(|before| before < path);
-        *last = Some(path);
-        if sorted {
-            Ok(())
-        } else {
-            Err(format!("is out of order: {}", quoted(path)))
-        }
+        (entries.into_manifest(), first)
     }
 
     /// Serialises the manifest, sorted by path.
@@ -165,6 +139,72 @@ impl Manifest {
             push_line(&mut text, path, hash);
         }
         text
+    }
+}
+
+/// The entries of a manifest being parsed, in the order of its lines. A manifest platgen wrote
+/// is sorted, so each path is known new by comparing it with the greatest so far; the paths
+/// are looked up in a set only once a line breaks the order. The map is built in one pass at
+/// the end instead of by a lookup per line (a thousand-service manifest has 24,000 lines
+/// whose paths share long prefixes).
+#[derive(Default)]
+struct Entries<'t> {
+    lines: Vec<(&'t str, &'t str)>,
+    /// The path of the line before.
+    last: Option<&'t str>,
+    /// The greatest path so far.
+    greatest: Option<&'t str>,
+    /// Every path so far, once a line has broken the order.
+    seen: Option<std::collections::HashSet<&'t str>>,
+}
+
+impl<'t> Entries<'t> {
+    /// Adds the entry on a `sha256  path` line; says what is wrong with any other line (which
+    /// adds nothing, unless it is merely out of order).
+    fn add(&mut self, line: &'t str) -> Result<(), String> {
+        let Some((hash, path)) = line.split_once("  ").filter(|(hash, _)| is_hash(hash)) else {
+            return Err(format!("is not `sha256  path`: {}", quoted(line)));
+        };
+        if super::check_path(path).is_err() {
+            return Err(format!(
+                "names a path outside the output directory: {}",
+                quoted(path)
+            ));
+        }
+        let new = if self.greatest.is_none_or(|greatest| greatest < path) {
+            self.greatest = Some(path);
+            if let Some(seen) = &mut self.seen {
+                seen.insert(path);
+            }
+            true
+        } else {
+            let lines = &self.lines;
+            self.seen
+                .get_or_insert_with(|| lines.iter().map(|&(path, _)| path).collect())
+                .insert(path)
+        };
+        if !new {
+            return Err(format!("lists {} again", quoted(path)));
+        }
+        self.lines.push((path, hash));
+        let sorted = self.last.is_none_or(|before| before < path);
+        self.last = Some(path);
+        if sorted {
+            Ok(())
+        } else {
+            Err(format!("is out of order: {}", quoted(path)))
+        }
+    }
+
+    fn into_manifest(self) -> Manifest {
+        Manifest {
+            // Sorted already unless a line broke the order: then sorted here.
+            entries: self
+                .lines
+                .into_iter()
+                .map(|(path, hash)| (path.to_owned(), hash.to_owned()))
+                .collect(),
+        }
     }
 }
 
@@ -195,6 +235,54 @@ mod tests {
             manifest.entries.into_keys().collect(),
             malformed.map(|m| m.to_string()),
         )
+    }
+
+    /// What [`Manifest::parse`] must make of `paths` (each on a good entry line): every path
+    /// once, the first of any repeats, and the first line that repeats or breaks the order.
+    fn expected(paths: &[&str]) -> (Vec<String>, Option<String>) {
+        let mut entries = BTreeMap::new();
+        let mut first = None;
+        let mut last: Option<&str> = None;
+        for (i, path) in paths.iter().enumerate() {
+            let line = i + 2;
+            if entries.contains_key(*path) {
+                first = first.or(Some(format!("line {line} lists {path:?} again")));
+                continue;
+            }
+            entries.insert(path.to_string(), ());
+            if last.is_some_and(|before| before >= *path) {
+                first = first.or(Some(format!("line {line} is out of order: {path:?}")));
+            }
+            last = Some(path);
+        }
+        (entries.into_keys().collect(), first)
+    }
+
+    #[test]
+    fn repeats_and_disorder_anywhere_are_found_as_a_lookup_per_line_would() {
+        let h = hash(b"x");
+        let pool = ["a", "a/b", "a/c", "b", "b/a", "c"];
+        // Every sequence of up to four lines from the pool: sorted, shuffled, repeated.
+        let mut cases = vec![Vec::new()];
+        for _ in 0..4 {
+            let longer: Vec<Vec<&str>> = cases
+                .iter()
+                .filter(|c: &&Vec<&str>| c.len() == cases.last().map_or(0, Vec::len))
+                .flat_map(|c| {
+                    pool.iter().map(move |p| {
+                        let mut c = c.clone();
+                        c.push(*p);
+                        c
+                    })
+                })
+                .collect();
+            cases.extend(longer);
+        }
+        assert_eq!(cases.len(), 1 + 6 + 36 + 216 + 1296);
+        for paths in &cases {
+            let lines: String = paths.iter().map(|p| format!("{h}  {p}\n")).collect();
+            assert_eq!(parsed(&lines), expected(paths), "{paths:?}");
+        }
     }
 
     #[test]
