@@ -81,7 +81,8 @@ fn push_decimal(text: &mut String, n: u64) {
 pub(super) fn parse(text: &str) -> Option<HashMap<String, Record>> {
     let mut lines = text.lines();
     (lines.next()? == HEADER).then_some(())?;
-    let mut records = HashMap::with_capacity(text.bytes().filter(|&b| b == b'\n').count());
+    // Lines are about 150 bytes: room for them all without counting them first.
+    let mut records = HashMap::with_capacity(text.len() / 128);
     for line in lines {
         let (path, record) = parse_line(line)?;
         records.insert(path, record);
@@ -90,23 +91,24 @@ pub(super) fn parse(text: &str) -> Option<HashMap<String, Record>> {
 }
 
 /// One record's line: `fingerprint hash inode size mtime mtime_ns ctime ctime_ns racy path`.
+/// Read field by field in place (a record has tens of thousands of lines).
 fn parse_line(line: &str) -> Option<(String, Record)> {
-    let mut fields = line.splitn(10, ' ');
-    let mut field = || fields.next();
+    let mut rest = line;
     let mut fingerprint = [0; FINGERPRINT_BYTES];
-    from_hex(field()?, &mut fingerprint)?;
+    from_hex(field(&mut rest)?, &mut fingerprint)?;
     let mut hash = [0; HASH_BYTES];
-    from_hex(field()?, &mut hash)?;
-    let ino = field()?.parse().ok()?;
-    let size = field()?.parse().ok()?;
-    let mtime = (field()?.parse().ok()?, field()?.parse().ok()?);
-    let ctime = (field()?.parse().ok()?, field()?.parse().ok()?);
-    let racy = match field()? {
+    from_hex(field(&mut rest)?, &mut hash)?;
+    let ino = unsigned(field(&mut rest)?)?;
+    let size = unsigned(field(&mut rest)?)?;
+    let mtime = (signed(field(&mut rest)?)?, signed(field(&mut rest)?)?);
+    let ctime = (signed(field(&mut rest)?)?, signed(field(&mut rest)?)?);
+    let racy = match field(&mut rest)? {
         "0" => false,
         "1" => true,
         _ => return None,
     };
-    let path = field()?.to_owned();
+    // The rest of the line, spaces and all.
+    let path = rest.to_owned();
     let stat = FileStat {
         ino,
         size,
@@ -119,6 +121,35 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
         checked: Checked { stat, racy },
     };
     Some((path, record))
+}
+
+/// The field at the start of `rest`, up to its space; `rest` moves past the space. `None`
+/// when no space follows (every field but the path has one).
+fn field<'t>(rest: &mut &'t str) -> Option<&'t str> {
+    let end = memchr::memchr(b' ', rest.as_bytes())?;
+    let field = &rest[..end];
+    *rest = &rest[end + 1..];
+    Some(field)
+}
+
+/// A decimal as [`push_decimal`] writes it: digits only.
+fn unsigned(text: &str) -> Option<u64> {
+    if text.is_empty() {
+        return None;
+    }
+    text.bytes().try_fold(0u64, |n, b| {
+        let digit = b.wrapping_sub(b'0');
+        (digit < 10).then_some(())?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
+}
+
+/// A decimal with an optional `-`, as [`to_text`] writes times.
+fn signed(text: &str) -> Option<i64> {
+    match text.strip_prefix('-') {
+        Some(magnitude) => 0i64.checked_sub_unsigned(unsigned(magnitude)?),
+        None => i64::try_from(unsigned(text)?).ok(),
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +189,24 @@ mod tests {
         ] {
             assert_eq!(parse(&format!("{HEADER}\n{bad}\n")), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn numbers_read_back_exactly_as_written_and_nothing_else() {
+        for n in [0, 7, 10, 1_700_000_000, u64::MAX] {
+            let mut text = String::new();
+            push_decimal(&mut text, n);
+            assert_eq!(unsigned(&text), Some(n), "{text}");
+        }
+        assert_eq!(signed("-1"), Some(-1));
+        assert_eq!(signed(&i64::MIN.to_string()), Some(i64::MIN));
+        assert_eq!(signed(&i64::MAX.to_string()), Some(i64::MAX));
+        for bad in ["", "-", "+1", " 1", "1a", "18446744073709551616", "--1"] {
+            assert_eq!(unsigned(bad), None, "{bad:?}");
+            assert_eq!(signed(bad), None, "{bad:?}");
+        }
+        assert_eq!(signed("9223372036854775808"), None);
+        assert_eq!(signed("-9223372036854775809"), None);
     }
 
     #[test]
