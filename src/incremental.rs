@@ -22,7 +22,7 @@
 //! compares every byte. The record is best effort: one that cannot be read or written is no
 //! record.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -267,21 +267,22 @@ impl Known {
             };
             lines.push((&f.path, record));
         }
-        let rendered: HashSet<&str> = if self.records.is_empty() {
-            HashSet::new()
-        } else {
-            rendered.iter().map(|f| f.path.as_str()).collect()
-        };
-        for (path, record) in &self.records {
-            if rendered.contains(path.as_str()) {
-                continue;
+        // The earlier records of files not rendered now: each rendered path taken out once
+        // (rather than a set of them asked about every record).
+        let had_records = !self.records.is_empty();
+        let mut others = self.records;
+        if !others.is_empty() {
+            for f in rendered {
+                others.remove(f.path.as_str());
             }
+        }
+        for (path, record) in &others {
             let listed = manifest.entries.get(path).and_then(|h| hash_prefix(h));
             if listed == Some(record.hash) {
                 lines.push((path, *record));
             }
         }
-        if lines.is_empty() && self.records.is_empty() {
+        if lines.is_empty() && !had_records {
             // Nothing to record, and no record to replace.
             return;
         }
@@ -373,6 +374,55 @@ mod tests {
             None,
             "another fingerprint"
         );
+    }
+
+    #[test]
+    fn records_of_files_not_rendered_stay_while_the_manifest_lists_them_as_recorded() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        fs::create_dir_all(&out).expect("mkdir");
+        fs::write(out.join("a.yaml"), "a").expect("write");
+        let stat = FileStat::of(&out.join("a.yaml")).expect("a file");
+        let hash = |text: &str| crate::output::manifest::hash(text.as_bytes());
+        let record = |text: &str| Record {
+            fingerprint: [1; FINGERPRINT_BYTES],
+            hash: hash_prefix(&hash(text)).expect("hex"),
+            checked: Checked { stat, racy: false },
+        };
+        // a is rendered now; b, c and d are another environment's, say.
+        let known = Known {
+            salt: salt(None).expect("no overrides"),
+            templates: None,
+            file: dir.path().join("record"),
+            records: ["a", "b", "c", "d"]
+                .into_iter()
+                .map(|name| (format!("{name}.yaml"), record(name)))
+                .collect(),
+        };
+        let manifest = Manifest {
+            entries: [
+                ("a.yaml".to_owned(), hash("a")),
+                ("b.yaml".to_owned(), hash("b")),
+                ("c.yaml".to_owned(), hash("c, since changed")),
+            ]
+            .into(),
+        };
+        let rendered = [Fingerprinted {
+            path: "a.yaml".to_owned(),
+            fingerprint: [2; 32],
+            hash: hash("a"),
+            checked: Some(Checked { stat, racy: false }),
+            staged: None,
+        }];
+        known.record(&out, &rendered, &manifest, SystemTime::now());
+        let text = fs::read_to_string(dir.path().join("record")).expect("recorded");
+        let records = parse(&text).expect("a record");
+        let mut paths: Vec<&str> = records.keys().map(String::as_str).collect();
+        paths.sort_unstable();
+        // c's bytes are no longer the recorded ones, and d is no file of the manifest's.
+        assert_eq!(paths, ["a.yaml", "b.yaml"]);
+        assert_eq!(records["a.yaml"].fingerprint, [2; FINGERPRINT_BYTES]);
+        assert_eq!(records["b.yaml"], record("b"));
     }
 
     #[test]
