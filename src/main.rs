@@ -106,14 +106,20 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         );
     }
     let committing = std::time::SystemTime::now();
-    platgen::timing::timed("write", || output::commit(&input.out, staged, &changes))
-        .map_err(Failure::Environment)?;
-    if let Some(known) = known {
-        platgen::timing::timed("record", || {
-            let manifest = &changes.next_manifest;
-            known.record(&input.out, &compiled.fingerprinted, manifest, committing);
-        });
-    }
+    let committed = platgen::timing::timed("write", || match known {
+        // What the render wrote is recorded once it is in place, while the commit tidies up.
+        Some(known) => {
+            let record = || {
+                platgen::timing::timed("record", || {
+                    let manifest = &changes.next_manifest;
+                    known.record(&input.out, &compiled.fingerprinted, manifest, committing);
+                });
+            };
+            output::commit_then(&input.out, staged, &changes, record).0
+        }
+        None => output::commit(&input.out, staged, &changes),
+    });
+    committed.map_err(Failure::Environment)?;
     render_summary(
         input,
         compiled.rendered.len(),

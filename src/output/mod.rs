@@ -27,7 +27,7 @@ pub use journal::{JOURNAL_NAME, Journal};
 pub use lock::{Access, OutputLock, lock};
 use manifest::{MANIFEST_NAME, Malformed, Manifest, hash};
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
-pub use write::{commit, remove_leftovers_below, write};
+pub use write::{commit, commit_then, remove_leftovers_below, write};
 
 /// The help of an I/O error that struck before anything in the output directory changed.
 const UNCHANGED: &str = "nothing was changed in the output directory";

@@ -152,6 +152,32 @@ pub fn commit(
     mut render: StagedRender,
     changes: &Changes,
 ) -> Result<(), Vec<Diagnostic>> {
+    let nothing: Option<fn()> = None;
+    commit_inner(out_dir, &mut render, changes, nothing).map(|_| ())
+}
+
+/// [`commit`], then `after` once the render is in place (never when it failed), on another core
+/// while the commit tidies up (looks through the output directory for leftovers of interrupted
+/// renders): work that needs the committed files, such as recording them. Its result comes back
+/// beside the commit's.
+pub fn commit_then<T: Send>(
+    out_dir: &Path,
+    mut render: StagedRender,
+    changes: &Changes,
+    after: impl FnOnce() -> T + Send,
+) -> (Result<(), Vec<Diagnostic>>, Option<T>) {
+    match commit_inner(out_dir, &mut render, changes, Some(after)) {
+        Ok(done) => (Ok(()), done),
+        Err(errors) => (Err(errors), None),
+    }
+}
+
+fn commit_inner<T: Send>(
+    out_dir: &Path,
+    render: &mut StagedRender,
+    changes: &Changes,
+    after: Option<impl FnOnce() -> T + Send>,
+) -> Result<Option<T>, Vec<Diagnostic>> {
     conflicts(out_dir, changes)?;
     let wanted = wanted(changes);
     render.files.retain(|s| {
@@ -172,11 +198,10 @@ pub fn commit(
         ]);
     }
     if let Some(tree) = render.stager.tree.take() {
-        return commit_tree(out_dir, tree, &render.files, changes);
+        return commit_tree(out_dir, tree, &render.files, changes, after);
     }
     if render.files.is_empty() && changes.removed.is_empty() && !changes.manifest_stale {
-        remove_leftovers_below(out_dir);
-        return Ok(());
+        return Ok(alongside(after, || remove_leftovers_below(out_dir)));
     }
     if changes.manifest_stale {
         let text = changes.next_manifest.to_text();
@@ -259,7 +284,9 @@ pub fn commit(
     }
     // Anywhere in the output directory: an interrupted render of another platform file may
     // have staged files in directories this one never writes.
-    remove_leftovers_below(out_dir);
+    let done = alongside(after.filter(|_| errors.is_empty()), || {
+        remove_leftovers_below(out_dir)
+    });
     // The renames themselves durable too, so a finished render stays finished: the directory of
     // every file, and of every directory made for one.
     let target_paths: Vec<&Path> = targets.iter().map(PathBuf::as_path).collect();
@@ -275,7 +302,7 @@ pub fn commit(
         errors.push(io_error(format!("cannot sync {}", out_dir.display()), e));
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(done)
     } else {
         Err(errors)
     }
@@ -294,12 +321,13 @@ fn durability(files: usize) -> Durability {
 /// manifest joins the `staged` files in it, the tree is made durable and renamed into place in
 /// one step, and trees that interrupted renders left beside it are removed. Dropped on a
 /// failure, the tree deletes itself.
-fn commit_tree(
+fn commit_tree<T: Send>(
     out_dir: &Path,
     tree: tempfile::TempDir,
     staged: &[Staged],
     changes: &Changes,
-) -> Result<(), Vec<Diagnostic>> {
+    after: Option<impl FnOnce() -> T + Send>,
+) -> Result<Option<T>, Vec<Diagnostic>> {
     let manifest = tree.path().join(MANIFEST_NAME);
     fs::write(&manifest, changes.next_manifest.to_text()).map_err(|e| {
         let shown = out_dir.join(MANIFEST_NAME);
@@ -328,10 +356,22 @@ fn commit_tree(
         ]);
     }
     let parent = tree.parent().unwrap_or(Path::new("."));
-    remove_leftover_trees(parent, out_dir);
+    let done = alongside(after, || remove_leftover_trees(parent, out_dir));
     // The rename itself durable too, so a finished render stays finished.
     sync(Durability::EachFile, parent, &[parent])
-        .map_err(|e| vec![io_error(format!("cannot sync {}", parent.display()), e)])
+        .map_err(|e| vec![io_error(format!("cannot sync {}", parent.display()), e)])?;
+    Ok(done)
+}
+
+/// `tidy()`, and `after()` (when there is one) on another core meanwhile.
+fn alongside<T: Send>(after: Option<impl FnOnce() -> T + Send>, tidy: impl FnOnce()) -> Option<T> {
+    match after {
+        Some(after) => Some(parallel::join(after, tidy).0),
+        None => {
+            tidy();
+            None
+        }
+    }
 }
 
 /// Every directory between `files` and `root`, and `root` itself, each once: whose entries
@@ -428,6 +468,45 @@ mod tests {
             .collect();
         names.sort();
         names
+    }
+
+    #[test]
+    fn work_after_a_commit_runs_once_the_files_are_in_place_and_never_after_a_failure() {
+        let parent = tempfile::tempdir().expect("tempdir");
+        let out = parent.path().join("out");
+        // Into a fresh tree, then beside existing files, then with nothing to write.
+        for path in ["a/one.yaml", "a/two.yaml", "a/two.yaml"] {
+            let stager = Stager::new(&out);
+            let staged = vec![stager.stage(path, b"x").expect("staged")];
+            let mut changes = changes_adding(&[path]);
+            if out.join(path).exists() {
+                changes.added.clear();
+                changes.unchanged = 1;
+                changes.manifest_stale = false;
+            }
+            let (committed, after) =
+                commit_then(&out, StagedRender::new(stager, staged), &changes, || {
+                    fs::read(out.join(path)).expect("in place")
+                });
+            committed.expect("committed");
+            assert_eq!(after.as_deref(), Some(&b"x"[..]), "{path}");
+        }
+        // A file platgen does not own in the way: nothing is committed, and nothing runs after.
+        fs::write(out.join("theirs.yaml"), "theirs").expect("write");
+        let stager = Stager::new(&out);
+        let staged = vec![stager.stage("theirs.yaml", b"x").expect("staged")];
+        let changes = Changes {
+            unowned_conflicts: vec!["theirs.yaml".to_owned()],
+            ..changes_adding(&["theirs.yaml"])
+        };
+        let ran = std::sync::atomic::AtomicBool::new(false);
+        let (committed, after) =
+            commit_then(&out, StagedRender::new(stager, staged), &changes, || {
+                ran.store(true, std::sync::atomic::Ordering::SeqCst);
+            });
+        assert!(committed.is_err());
+        assert_eq!(after, None);
+        assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[test]
