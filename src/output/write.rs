@@ -152,14 +152,13 @@ pub fn commit(
     mut render: StagedRender,
     changes: &Changes,
 ) -> Result<(), Vec<Diagnostic>> {
-    let nothing: Option<fn()> = None;
-    commit_inner(out_dir, &mut render, changes, nothing).map(|_| ())
+    commit_inner(out_dir, &mut render, changes, None::<fn()>).map(|_| ())
 }
 
-/// [`commit`], then `after` once the render is in place (never when it failed), on another core
-/// while the commit tidies up (looks through the output directory for leftovers of interrupted
-/// renders): work that needs the committed files, such as recording them. Its result comes back
-/// beside the commit's.
+/// [`commit`], then `after` once the render is in place and durable (never when the commit
+/// failed), on another core while the commit tidies up (looks through the output directory for
+/// leftovers of interrupted renders): work that needs the committed files, such as recording
+/// them. Its result comes back beside the commit's.
 pub fn commit_then<T: Send>(
     out_dir: &Path,
     mut render: StagedRender,
@@ -282,11 +281,6 @@ fn commit_inner<T: Send>(
         const PARTLY: &str = "the output directory is partly updated (the journal .platgen-manifest.pending in it says which files are platgen's): fix the cause, then render again";
         errors = errors.into_iter().map(|e| e.help(PARTLY)).collect();
     }
-    // Anywhere in the output directory: an interrupted render of another platform file may
-    // have staged files in directories this one never writes.
-    let done = alongside(after.filter(|_| errors.is_empty()), || {
-        remove_leftovers_below(out_dir)
-    });
     // The renames themselves durable too, so a finished render stays finished: the directory of
     // every file, and of every directory made for one.
     let target_paths: Vec<&Path> = targets.iter().map(PathBuf::as_path).collect();
@@ -301,6 +295,11 @@ fn commit_inner<T: Send>(
     if let Err(e) = sync(mode, out_dir, &dirs) {
         errors.push(io_error(format!("cannot sync {}", out_dir.display()), e));
     }
+    // Anywhere in the output directory: an interrupted render of another platform file may
+    // have staged files in directories this one never writes.
+    let done = alongside(after.filter(|_| errors.is_empty()), || {
+        remove_leftovers_below(out_dir)
+    });
     if errors.is_empty() {
         Ok(done)
     } else {
@@ -356,11 +355,10 @@ fn commit_tree<T: Send>(
         ]);
     }
     let parent = tree.parent().unwrap_or(Path::new("."));
-    let done = alongside(after, || remove_leftover_trees(parent, out_dir));
     // The rename itself durable too, so a finished render stays finished.
     sync(Durability::EachFile, parent, &[parent])
         .map_err(|e| vec![io_error(format!("cannot sync {}", parent.display()), e)])?;
-    Ok(done)
+    Ok(alongside(after, || remove_leftover_trees(parent, out_dir)))
 }
 
 /// `tidy()`, and `after()` (when there is one) on another core meanwhile.
