@@ -4,7 +4,7 @@
 //!
 //! Rendering is a pure function of this build of platgen (`BUILD_ID`: a hash of its sources and
 //! templates), the platform file's bytes and path, the output path, the `--env` scope and the
-//! `--templates` overrides. The SHA-256 of all of them is the [`Key`]; its [`Entry`] records what
+//! `--templates` overrides. The BLAKE3 digest of all of them is the [`Key`]; its [`Entry`] records what
 //! the render produced: every file's path and SHA-256, and the environments (which decide what a
 //! scoped render owns). On a hit, the output directory is up to date when every file hashes to
 //! what the entry says and the manifest lists exactly what render would leave: the verdict a
@@ -20,7 +20,6 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 
 use crate::diagnostics::SourceFile;
 use crate::output::{self, Scope};
@@ -80,10 +79,10 @@ pub fn key(
     out_dir: &Path,
 ) -> Option<Key> {
     let dir = directory()?;
-    let mut hasher = Sha256::new();
+    let mut hasher = blake3::Hasher::new();
     // Each part is length-prefixed, so no two different inputs hash the same bytes.
     let mut part = |bytes: &[u8]| {
-        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
         hasher.update(bytes);
     };
     part(BUILD_ID.as_bytes());
@@ -94,7 +93,7 @@ pub fn key(
     let templates = templates_digest(templates)?;
     part(&templates);
     Some(Key {
-        digest: output::manifest::hex(&hasher.finalize()),
+        digest: output::manifest::hex(hasher.finalize().as_bytes()),
         dir,
         templates,
     })
@@ -161,7 +160,7 @@ pub(crate) fn templates_digest(templates: Option<&Path>) -> Option<Vec<u8>> {
     let Some(templates) = templates else {
         return Some(Vec::new());
     };
-    let mut hasher = Sha256::new();
+    let mut hasher = blake3::Hasher::new();
     for entry in walkdir::WalkDir::new(templates)
         .follow_links(true)
         .sort_by_file_name()
@@ -170,12 +169,12 @@ pub(crate) fn templates_digest(templates: Option<&Path>) -> Option<Vec<u8>> {
         if entry.file_type().is_file() {
             let content = fs::read(entry.path()).ok()?;
             for bytes in [entry.path().as_os_str().as_encoded_bytes(), &content] {
-                hasher.update((bytes.len() as u64).to_le_bytes());
+                hasher.update(&(bytes.len() as u64).to_le_bytes());
                 hasher.update(bytes);
             }
         }
     }
-    Some(hasher.finalize().to_vec())
+    Some(hasher.finalize().as_bytes().to_vec())
 }
 
 /// Keeps the [`KEEP`] most recently written entries, and as many records of
