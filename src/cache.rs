@@ -31,6 +31,10 @@ pub const KEEP: usize = 32;
 /// First line of every entry; an entry without it is ignored.
 const HEADER: &str = "platgen up-to-date cache 2";
 
+/// The hex digits of a file's SHA-256 (see `output::manifest::is_hash`), which start each
+/// file's line of an entry.
+const HASH_DIGITS: usize = 64;
+
 /// Everything that decides what render writes, hashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
@@ -49,14 +53,21 @@ impl Key {
     }
 }
 
-/// What the render of a [`Key`] produced.
+/// What the render of a [`Key`] produced. Kept as the text it is stored as, and read line by
+/// line when asked: a large platform's entry lists tens of thousands of files, and a lookup
+/// usually needs only the first few to tell that the output directory changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// The environment rendered, when `--env` was given, and every environment of the platform
     /// (to tell what a scoped render owns).
     pub scope: Scope,
-    /// Every rendered file as `(path, hex SHA-256)`, sorted by path.
-    pub files: Vec<(String, String)>,
+    /// The stored text: a header, the scope, then a `sha256  path` line for every rendered
+    /// file, sorted by path.
+    text: String,
+    /// Where the files' lines start in `text`.
+    files_at: usize,
+    /// How many files it lists.
+    count: usize,
 }
 
 /// The cache directory, unless the cache is off.
@@ -100,31 +111,60 @@ pub fn key(
 }
 
 impl Entry {
-    fn to_text(&self) -> String {
-        let mut text = format!(
-            "{HEADER}\nscope {}\n",
-            self.scope.env.as_deref().unwrap_or("")
-        );
-        for (path, hash) in &self.files {
+    /// The entry of a render in `scope` that produced `files`, as `(path, hex SHA-256)` sorted
+    /// by path.
+    pub fn new<'a>(scope: Scope, files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut text = format!("{HEADER}\nscope {}\n", scope.env.as_deref().unwrap_or(""));
+        let files_at = text.len();
+        let mut count = 0;
+        for (path, hash) in files {
             output::manifest::push_line(&mut text, path, hash);
+            count += 1;
         }
-        text
+        Self {
+            scope,
+            text,
+            files_at,
+            count,
+        }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    /// Every rendered file as `(path, hex SHA-256)`, sorted by path.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &str)> {
+        // Every line is a file's (see `parse`): 64 hex digits, two spaces, the path.
+        self.text[self.files_at..]
+            .lines()
+            .map(|line| (&line[HASH_DIGITS + 2..], &line[..HASH_DIGITS]))
+    }
+
+    /// How many files the render produced.
+    pub fn file_count(&self) -> usize {
+        self.count
+    }
+
+    /// The entry stored as `text`, when it is one: every line after the scope is a file's.
+    fn parse(text: String) -> Option<Self> {
         let mut lines = text.lines();
         (lines.next()? == HEADER).then_some(())?;
         let env = lines.next()?.strip_prefix("scope ")?;
         let env = (!env.is_empty()).then(|| env.to_owned());
-        let files = lines
-            .map(|line| {
-                let (hash, path) = line.split_once("  ")?;
-                Some((path.to_owned(), hash.to_owned()))
-            })
-            .collect::<Option<Vec<_>>>()?;
+        // After the second line's end (`lines` above accepts one without a line break).
+        let files_at = text
+            .match_indices('\n')
+            .nth(1)
+            .map_or(text.len(), |(at, _)| at + 1);
+        let mut count = 0;
+        for line in lines {
+            let (hash, path) = (line.get(..HASH_DIGITS)?, &line[HASH_DIGITS..]);
+            let file = output::manifest::is_hash(hash) && path.len() > 2 && path.starts_with("  ");
+            file.then_some(())?;
+            count += 1;
+        }
         Some(Self {
             scope: Scope { env },
-            files,
+            text,
+            files_at,
+            count,
         })
     }
 }
@@ -132,13 +172,13 @@ impl Entry {
 /// The entry of `key`, if the cache has a readable one.
 pub fn lookup(key: &Key) -> Option<Entry> {
     let text = fs::read_to_string(key.dir.join(&key.digest)).ok()?;
-    Entry::parse(&text)
+    Entry::parse(text)
 }
 
 /// Records what the render of `key` produced. Best effort: a cache that cannot be written is
 /// no cache. Written to a temporary file and renamed, so a reader sees a whole entry or none.
 pub fn store(key: &Key, entry: &Entry) {
-    if write_whole(&key.dir.join(&key.digest), &entry.to_text()).is_ok() {
+    if write_whole(&key.dir.join(&key.digest), &entry.text).is_ok() {
         prune_entries(&key.dir);
     }
 }
@@ -227,22 +267,27 @@ pub fn up_to_date(
         return false;
     }
     let scope = &entry.scope;
-    let rendered: HashSet<&str> = entry.files.iter().map(|(p, _)| p.as_str()).collect();
     let manifest = &current.manifest.entries;
-    let manifest_current = entry
-        .files
-        .iter()
-        .all(|(path, hash)| manifest.get(path) == Some(hash))
-        && manifest
-            .keys()
-            .all(|path| rendered.contains(path.as_str()) || !scope.covers(path));
-    if !manifest_current
-        || output::check_dirs(out_dir, root, entry.files.iter().map(|(p, _)| p.as_str())).is_err()
+    // Asked first, as it fails fastest: after a change to the platform, the entry of its
+    // earlier version (a revert, a branch switched back) usually differs at once.
+    if !entry
+        .files()
+        .all(|(path, hash)| manifest.get(path).is_some_and(|h| h == hash))
     {
         return false;
     }
-    let on_disk = crate::parallel::map(&entry.files, |(path, expected)| {
-        output::hash_on_disk(&out_dir.join(path)).is_ok_and(|h| h.as_ref() == Some(expected))
+    let files: Vec<(&str, &str)> = entry.files().collect();
+    let rendered: HashSet<&str> = files.iter().map(|&(p, _)| p).collect();
+    let manifest_current = manifest
+        .keys()
+        .all(|path| rendered.contains(path.as_str()) || !scope.covers(path));
+    if !manifest_current
+        || output::check_dirs(out_dir, root, files.iter().map(|&(p, _)| p)).is_err()
+    {
+        return false;
+    }
+    let on_disk = crate::parallel::map(&files, |&(path, expected)| {
+        output::hash_on_disk(&out_dir.join(path)).is_ok_and(|h| h.as_deref() == Some(expected))
     });
     if !on_disk.into_iter().all(|same| same) {
         return false;
@@ -257,18 +302,19 @@ mod tests {
 
     #[test]
     fn entries_round_trip() {
-        let mut entry = Entry {
-            scope: Scope {
-                env: Some("production".into()),
-            },
-            files: vec![
-                ("a b/c.yaml".into(), hash(b"x")),
-                ("docker/Dockerfile.api".into(), hash(b"y")),
-            ],
-        };
-        assert_eq!(Entry::parse(&entry.to_text()), Some(entry.clone()));
-        entry.scope.env = None;
-        assert_eq!(Entry::parse(&entry.to_text()), Some(entry));
+        let (x, y) = (hash(b"x"), hash(b"y"));
+        let files = [("a b/c.yaml", x.as_str()), ("docker/Dockerfile.api", y.as_str())];
+        for env in [Some("production".to_owned()), None] {
+            let entry = Entry::new(Scope { env: env.clone() }, files);
+            assert_eq!(entry.files().collect::<Vec<_>>(), files);
+            assert_eq!(entry.file_count(), 2);
+            let read = Entry::parse(entry.text.clone()).expect("an entry");
+            assert_eq!(read, entry);
+            assert_eq!(read.scope.env, env);
+            assert_eq!(read.files().collect::<Vec<_>>(), files);
+        }
+        let none = Entry::new(Scope { env: None }, []);
+        assert_eq!(Entry::parse(none.text.clone()), Some(none));
     }
 
     #[test]
@@ -290,12 +336,23 @@ mod tests {
 
     #[test]
     fn unreadable_entries_are_misses() {
-        assert_eq!(Entry::parse(""), None);
-        assert_eq!(Entry::parse("something else\nenvs a\nscope \n"), None);
+        assert_eq!(Entry::parse(String::new()), None);
+        assert_eq!(Entry::parse("something else\nscope \n".to_owned()), None);
         assert_eq!(
-            Entry::parse(&format!("{HEADER}\nenvs a\nscope \nno-separator\n")),
+            Entry::parse(format!("{HEADER}\nscope \nno-separator\n")),
             None
         );
-        assert_eq!(Entry::parse(&format!("{HEADER}\nenvs a\n")), None);
+        let x = hash(b"x");
+        for line in [
+            format!("{x} a.yaml"),
+            format!("{x}  "),
+            format!("{}  a.yaml", &x[1..]),
+            format!("{}g  a.yaml", &x[1..]),
+        ] {
+            let text = format!("{HEADER}\nscope \n{x}  b.yaml\n{line}\n");
+            assert_eq!(Entry::parse(text), None, "{line}");
+        }
+        assert_eq!(Entry::parse(format!("{HEADER}\nenvs a\n")), None);
+        assert_eq!(Entry::parse(format!("{HEADER}\n")), None);
     }
 }

@@ -185,14 +185,13 @@ struct Done {
 /// render leaves behind.
 fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
     let entries = &changes.next_manifest.entries;
-    cache::Entry {
-        scope: compiled.scope.clone(),
-        files: compiled
+    cache::Entry::new(
+        compiled.scope.clone(),
+        compiled
             .rendered
             .iter()
-            .filter_map(|path| Some((path.clone(), entries.get(path)?.clone())))
-            .collect(),
-    }
+            .filter_map(|path| Some((path.as_str(), entries.get(path)?.as_str()))),
+    )
 }
 
 /// The fast path of `check`, `render` and `diff`: what render produces, when the [`cache`]

@@ -72,7 +72,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         Cached::UpToDate(entry) => {
             // Nothing to write; only the leftovers of an interrupted render to tidy.
             output::remove_leftovers_below(&input.out);
-            render_summary(input, entry.files.len(), [0, 0, 0, entry.files.len()]);
+            render_summary(input, entry.file_count(), [0, 0, 0, entry.file_count()]);
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -148,7 +148,7 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
     let _lock = output::lock(&input.out, output::Access::Shared);
     let (source, read) = match read_and_ask_cache(input, strict)? {
         Cached::Unknown(source, read) => (source, read),
-        Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.files.len())),
+        Cached::UpToDate(entry) => return Ok(check_summary(input, format, entry.file_count())),
     };
     // Every byte compared: check never takes a file as unchanged on its times.
     let compiled = compile(input, source, &read, None)?;

@@ -74,7 +74,7 @@ fn quoted(text: &str) -> String {
 }
 
 /// Whether `hash` is a SHA-256 as platgen writes it: 64 lower-case hex digits.
-fn is_hash(hash: &str) -> bool {
+pub(crate) fn is_hash(hash: &str) -> bool {
     hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
