@@ -20,7 +20,6 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-
 use crate::diagnostics::SourceFile;
 use crate::output::{self, Scope};
 use crate::render::BUILD_ID;
@@ -303,7 +302,10 @@ mod tests {
     #[test]
     fn entries_round_trip() {
         let (x, y) = (hash(b"x"), hash(b"y"));
-        let files = [("a b/c.yaml", x.as_str()), ("docker/Dockerfile.api", y.as_str())];
+        let files = [
+            ("a b/c.yaml", x.as_str()),
+            ("docker/Dockerfile.api", y.as_str()),
+        ];
         for env in [Some("production".to_owned()), None] {
             let entry = Entry::new(Scope { env: env.clone() }, files);
             assert_eq!(entry.files().collect::<Vec<_>>(), files);

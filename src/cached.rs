@@ -6,7 +6,7 @@ use std::mem::ManuallyDrop;
 
 use platgen::cache::Key;
 use platgen::diagnostics::SourceFile;
-use platgen::incremental::Known;
+use platgen::incremental::{Known, Loading};
 use platgen::{Failure, OutputDir, compile_against, output, read_source};
 
 use crate::cli::Input;
@@ -18,7 +18,7 @@ pub(crate) fn compile(
     input: &Input,
     source: SourceFile,
     read: &Read,
-    known: Option<&Known>,
+    known: Option<&Loading>,
 ) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
     compile_against(
         source,
@@ -29,14 +29,15 @@ pub(crate) fn compile(
     .map(ManuallyDrop::new)
 }
 
-/// What the last render recorded of the output directory's files (see `platgen::incremental`);
-/// with `--no-cache`, nothing (a render then records afresh).
-pub(crate) fn known_files(input: &Input) -> Option<Known> {
-    let known = Known::load(&input.out, input.templates.as_deref())?;
-    Some(if input.no_cache {
-        known.forget()
-    } else {
-        known
+/// What the last render recorded of the output directory's files (see `platgen::incremental`),
+/// read on another thread; with `--no-cache`, nothing (a render then records afresh).
+pub(crate) fn known_files(input: &Input) -> Loading {
+    let (out, templates, no_cache) = (input.out.clone(), input.templates.clone(), input.no_cache);
+    Loading::start(move || {
+        platgen::timing::timed("record lookup", || {
+            let known = Known::load(&out, templates.as_deref())?;
+            Some(if no_cache { known.forget() } else { known })
+        })
     })
 }
 
@@ -61,7 +62,7 @@ impl Read {
     pub(crate) fn output_dir<'a>(
         &'a self,
         input: &'a Input,
-        known: Option<&'a Known>,
+        known: Option<&'a Loading>,
     ) -> OutputDir<'a> {
         OutputDir {
             dir: &input.out,
@@ -72,16 +73,10 @@ impl Read {
     }
 }
 
-/// [`read_and_ask_cache`], and meanwhile, on another thread, [`known_files`].
-pub(crate) fn read_and_ask_cache_knowing(
-    input: &Input,
-) -> (Result<Cached, Failure>, Option<Known>) {
-    std::thread::scope(|scope| {
-        let known = scope.spawn(|| platgen::timing::timed("record lookup", || known_files(input)));
-        let cached = read_and_ask_cache(input, false);
-        // A record that cannot be loaded is no record.
-        (cached, known.join().ok().flatten())
-    })
+/// [`read_and_ask_cache`], with [`known_files`] read meanwhile on another thread.
+pub(crate) fn read_and_ask_cache_knowing(input: &Input) -> (Result<Cached, Failure>, Loading) {
+    let known = known_files(input);
+    (read_and_ask_cache(input, false), known)
 }
 
 /// Reads the platform file and asks the up-to-date cache about the output directory.

@@ -31,7 +31,10 @@ use crate::output::manifest::Manifest;
 use crate::plan::inputs::Digest;
 use record::{hash_prefix, parse, to_text};
 
+mod loading;
 mod record;
+
+pub use loading::Loading;
 
 /// Records are files named with this prefix in the cache directory.
 pub(crate) const PREFIX: &str = "known-";

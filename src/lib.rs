@@ -106,8 +106,9 @@ pub struct OutputDir<'a> {
     pub key: Option<&'a cache::Key>,
     /// Its manifest, when already read (under the same lock); read here otherwise.
     pub manifest: Option<&'a output::ManifestOnDisk>,
-    /// What the last render recorded of its files (see [`incremental`]), if anything.
-    pub known: Option<&'a incremental::Known>,
+    /// What the last render recorded of its files (see [`incremental`]), if anything: waited
+    /// for only once the files are planned.
+    pub known: Option<&'a incremental::Loading>,
 }
 
 /// [`compile`], set against the output directory in the same pass: each file is compared with
@@ -268,7 +269,9 @@ fn compile_with(
     };
     let artifacts = timed("plan", || plan::plan(&platform, env));
     let stager = target.and_then(|t| t.stager);
-    let known = target.and_then(|t| t.out.known);
+    let known = target
+        .and_then(|t| t.out.known)
+        .and_then(incremental::Loading::get);
     if known.is_some() {
         timed("digest parts", || {
             plan::inputs::digest_parts(artifacts.iter().map(|a| &a.inputs));

@@ -81,7 +81,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         source,
         input.env.as_deref(),
         input.templates.as_deref(),
-        read.output_dir(input, known.as_ref()),
+        read.output_dir(input, Some(&known)),
     )?;
     // Never dropped (see compile()): the process ends right after.
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
@@ -106,7 +106,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         );
     }
     let committing = std::time::SystemTime::now();
-    let committed = platgen::timing::timed("write", || match known {
+    let committed = platgen::timing::timed("write", || match known.into_inner() {
         // What the render wrote is recorded once it is in place, while the commit tidies up.
         Some(known) => {
             let record = || {
@@ -214,7 +214,7 @@ fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, F
         // Up to date: the review of no change at all.
         Cached::UpToDate(_) => diff::review(&input.out, &[], &output::Changes::default()),
         Cached::Unknown(source, read) => {
-            compiled = compile(input, source, &read, known.as_ref())?;
+            compiled = compile(input, source, &read, Some(&known))?;
             diff::review(&input.out, &compiled.0.files, &compiled.1)
         }
     }

@@ -375,9 +375,11 @@ fn an_edit_between_the_comparison_and_the_record_is_still_seen() {
     // The only test here that reads the cache directory in-process.
     unsafe { std::env::set_var("PLATGEN_CACHE_DIR", work.path("cache")) };
     let out = work.path("out");
-    let known = platgen::incremental::Known::load(&out, None)
-        .expect("a record")
-        .forget();
+    let known = platgen::incremental::Loading::ready(Some(
+        platgen::incremental::Known::load(&out, None)
+            .expect("a record")
+            .forget(),
+    ));
     let source = platgen::read_source(&work.path("platform.toml")).expect("source");
     let manifest = platgen::output::read_manifest(&out).expect("manifest");
     let output_dir = platgen::OutputDir {
@@ -396,7 +398,7 @@ fn an_edit_between_the_comparison_and_the_record_is_still_seen() {
     fs::write(&file, edited).expect("edit");
     std::thread::sleep(Duration::from_millis(300));
     let committing = std::time::SystemTime::now() - Duration::from_millis(300);
-    known.record(
+    known.into_inner().expect("a record").record(
         &out,
         &compiled.fingerprinted,
         &changes.next_manifest,
