@@ -70,7 +70,7 @@ impl Rules {
         let built = crate::parallel::map(&jobs, |&(env, service)| {
             let builder = RuleBuilder { platform, env };
             let (stem, file) = match service {
-                Some(s) => (s.name.clone(), builder.service(s)),
+                Some(s) => (s.name.clone(), builder.for_runbooks(s)),
                 None => (PLATFORM_WIDE.to_owned(), builder.platform_wide()),
             };
             file.map(|f| (stem, Runbooks::alerts_of(&f)))

@@ -13,6 +13,7 @@ use super::promql::{
     PERIOD_BURN_RATE, SERVICE_LABEL, SLO_LABEL, ServiceSeries, TOTAL_RATE, error_ratio_name,
     recorded,
 };
+use super::runbooks;
 use crate::model::slo::{BurnTier, Decimal, Objective, SLI_WINDOWS, Slo, SloKind};
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 
@@ -126,6 +127,15 @@ pub fn percent(ratio: Decimal) -> String {
     format!("{}%", ratio.times(Decimal::int(100)))
 }
 
+/// Which recording rules a service's rules file is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recordings {
+    /// Every one: the file platgen writes.
+    All,
+    /// Only the SLI its runbooks show ([`runbooks::SLI_WINDOW`]).
+    RunbookSli,
+}
+
 /// Builds the rules of one environment.
 pub struct RuleBuilder<'a> {
     /// The platform.
@@ -182,6 +192,22 @@ impl<'a> RuleBuilder<'a> {
 
     /// The rules file of a service, or `None` when it has nothing to watch.
     pub fn service(&self, service: &'a ResolvedService) -> Option<RuleFile> {
+        self.service_with(service, Recordings::All)
+    }
+
+    /// The rules file of a service as the runbooks read it (see `Runbooks::alerts_of`): every
+    /// alert, and of the recordings only the SLI a runbook shows. Building the others is most
+    /// of the work, and the runbooks need every service's rules on every run. `None` exactly
+    /// when [`RuleBuilder::service`] is.
+    pub fn for_runbooks(&self, service: &'a ResolvedService) -> Option<RuleFile> {
+        self.service_with(service, Recordings::RunbookSli)
+    }
+
+    fn service_with(
+        &self,
+        service: &'a ResolvedService,
+        recordings: Recordings,
+    ) -> Option<RuleFile> {
         let mut groups = Vec::new();
         if let (Some(slo), Some(_)) = (&service.slo, &service.metrics) {
             groups.push(RuleGroup {
@@ -189,7 +215,7 @@ impl<'a> RuleBuilder<'a> {
                 rules: slo
                     .objectives
                     .iter()
-                    .flat_map(|o| self.slo_recordings(service, slo, o))
+                    .flat_map(|o| self.slo_recordings(service, slo, o, recordings))
                     .collect(),
             });
             let alerts: Vec<Rule> = slo
@@ -219,13 +245,16 @@ impl<'a> RuleBuilder<'a> {
         service: &'a ResolvedService,
         slo: &Slo,
         objective: &Objective,
+        recordings: Recordings,
     ) -> Vec<Rule> {
         let series = self.series(service);
         let kind = objective.kind;
         let labels = self.labels(&[(SERVICE_LABEL, &service.name), (SLO_LABEL, kind.label())]);
         let rec = |name: &str| recorded(name, &service.name, kind, &self.env.name);
+        let all = recordings == Recordings::All;
         let mut rules: Vec<Rule> = SLI_WINDOWS
             .iter()
+            .filter(|window| all || **window == runbooks::SLI_WINDOW)
             .map(|window| {
                 Rule::record(
                     error_ratio_name(window),
@@ -234,6 +263,9 @@ impl<'a> RuleBuilder<'a> {
                 )
             })
             .collect();
+        if !all {
+            return rules;
+        }
         let window = &slo.window;
         let budget = objective.budget;
         rules.extend([
@@ -350,4 +382,53 @@ pub fn tiers_above(objective: &Objective, tiers: &[BurnTier], ratio: Decimal) ->
         .filter(|t| ratio > objective.burn_threshold(t))
         .cloned()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::SourceFile;
+    use crate::plan::observability::runbooks::Runbooks;
+
+    fn rule_count(file: &RuleFile) -> usize {
+        file.groups.iter().map(|g| g.rules.len()).sum()
+    }
+
+    #[test]
+    fn the_runbooks_read_the_same_alerts_from_their_view_as_from_the_file() {
+        let platforms = [
+            include_str!("../../../platform.toml"),
+            include_str!("../../../tests/platforms/four-services.toml"),
+            include_str!("../../../tests/platforms/gitops.toml"),
+            include_str!("../../../tests/platforms/worker-only.toml"),
+        ];
+        let (mut alerts, mut lighter) = (0, 0);
+        for text in platforms {
+            let (_, platform) = crate::analyse(SourceFile::new("platform.toml", text))
+                .unwrap_or_else(|failure| panic!("{failure:?}"));
+            for env in &platform.environments {
+                let builder = RuleBuilder {
+                    platform: &platform,
+                    env,
+                };
+                for service in &env.services {
+                    let at = format!("{} in {}", service.name, env.name);
+                    match (builder.service(service), builder.for_runbooks(service)) {
+                        (Some(file), Some(view)) => {
+                            let read = Runbooks::alerts_of(&file);
+                            assert_eq!(read, Runbooks::alerts_of(&view), "{at}");
+                            alerts += read.len();
+                            if rule_count(&view) < rule_count(&file) {
+                                lighter += 1;
+                            }
+                        }
+                        (None, None) => {}
+                        (file, view) => panic!("{at}: a file {file:?}, a view {view:?}"),
+                    }
+                }
+            }
+        }
+        assert!(alerts > 50, "{alerts} alerts compared");
+        assert!(lighter > 5, "{lighter} views lighter than their file");
+    }
 }

@@ -6,11 +6,15 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
+use super::promql::error_ratio_name;
 use super::rules::{AlertKind, RuleFile};
 use crate::model::ResolvedEnv;
 
+/// The window of the SLI a runbook shows next to an SLO's alerts (its error ratio's recording).
+pub const SLI_WINDOW: &str = "5m";
+
 /// One alert rule as a runbook shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Occurrence {
     /// Service (or dependency) the rule watches.
     pub service: String,
@@ -66,7 +70,7 @@ fn kind_of(name: &str) -> Option<AlertKind> {
 
 /// One alert rule of a rules file, as the runbooks need it: taken from the file on the thread
 /// that built it ([`Runbooks::alerts_of`]), so the file itself need not be kept.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Alert {
     kind: AlertKind,
     /// Whether the rule carries a `service` label.
@@ -87,10 +91,11 @@ impl Runbooks {
                 let kind = rule.alert.as_deref().and_then(kind_of)?;
                 let label = |key: &str| rule.labels.get(key).cloned();
                 let has_slo = rule.labels.contains_key("slo");
+                let sli_name = error_ratio_name(SLI_WINDOW);
                 let sli = has_slo
                     .then(|| {
                         rules().find(|r| {
-                            r.record.as_deref() == Some("slo:sli_error:ratio_rate5m")
+                            r.record.as_deref() == Some(sli_name.as_str())
                                 && r.labels.get("slo") == rule.labels.get("slo")
                         })
                     })
