@@ -53,17 +53,32 @@ pub(super) fn setting_source(
 
 /// The most specific place that sets any of `fields` of a service for an environment; at the
 /// same level, the first of `fields` set there.
+/// Each of `fields` is a path of plain keys (`resources/limits/cpu`). Walked in the document
+/// itself: a thousand services ask for a few settings each, and only a place found is written
+/// out as a pointer.
 fn first_source(doc: &Document, service: &str, env: &str, fields: &[&str]) -> Option<String> {
-    let levels = [
-        format!("{}/env/{}", service_ptr(service), pointer_escape(env)),
-        format!("/environments/{}/service_overrides", pointer_escape(env)),
-        service_ptr(service),
+    let root = &doc.value;
+    let settings = root.get("services").and_then(|s| s.get(service));
+    let levels: [(Option<&serde_json::Value>, &dyn Fn() -> String); 3] = [
+        (settings.and_then(|s| s.get("env")?.get(env)), &|| {
+            format!("{}/env/{}", service_ptr(service), pointer_escape(env))
+        }),
+        (
+            root.get("environments")
+                .and_then(|e| e.get(env)?.get("service_overrides")),
+            &|| format!("/environments/{}/service_overrides", pointer_escape(env)),
+        ),
+        (settings, &|| service_ptr(service)),
     ];
-    levels.iter().find_map(|level| {
-        fields
-            .iter()
-            .map(|field| format!("{level}/{field}"))
-            .find(|p| doc.has(p))
+    levels.iter().find_map(|(node, pointer)| {
+        let node = (*node)?;
+        let field = fields.iter().find(|field| {
+            field
+                .split('/')
+                .try_fold(node, |n, key| n.get(key))
+                .is_some()
+        })?;
+        Some(format!("{}/{field}", pointer()))
     })
 }
 
@@ -430,6 +445,71 @@ mod tests {
             found[0]
                 .1
                 .contains("in `production`: CPU limit 500m is below its request 2")
+        );
+    }
+
+    #[test]
+    fn a_setting_is_found_where_a_pointer_finds_it_most_specific_first() {
+        let text = r#"
+[environments.production.service_overrides]
+replicas = 3
+resources = { limits = { cpu = "1" } }
+
+[environments.staging]
+runtime = "kubernetes"
+
+[services.api]
+replicas = 2
+resources = { requests = { cpu = "100m" } }
+env.production = { resources = { requests = { memory = "1Gi" } } }
+env.staging = { replicas = 1, expose = { subdomain = "x" } }
+
+[services.worker]
+kind = "worker"
+"#;
+        let doc = crate::load::load(crate::diagnostics::SourceFile::new("platform.toml", text))
+            .expect("TOML");
+        // What the pointers of each place say, in the same order.
+        let by_pointer = |service: &str, env: &str, fields: &[&str]| {
+            [
+                format!("/services/{service}/env/{env}"),
+                format!("/environments/{env}/service_overrides"),
+                format!("/services/{service}"),
+            ]
+            .iter()
+            .find_map(|level| {
+                fields
+                    .iter()
+                    .map(|field| format!("{level}/{field}"))
+                    .find(|p| doc.has(p))
+            })
+        };
+        let fields: [&[&str]; 6] = [
+            &["replicas"],
+            &["expose"],
+            &["resources/requests/cpu"],
+            &["resources/limits/cpu", "resources/requests/cpu"],
+            &["resources/requests/memory", "replicas"],
+            &["resources/limits/memory"],
+        ];
+        let mut found = 0;
+        for service in ["api", "worker", "absent"] {
+            for env in ["production", "staging", "development"] {
+                for fields in fields {
+                    let expected = by_pointer(service, env, fields);
+                    found += usize::from(expected.is_some());
+                    assert_eq!(
+                        first_source(&doc, service, env, fields),
+                        expected,
+                        "{service} in {env}: {fields:?}"
+                    );
+                }
+            }
+        }
+        assert!(found > 15, "{found} places found");
+        assert_eq!(
+            setting_source(&doc, "api", "production", "resources/requests/memory").as_deref(),
+            Some("/services/api/env/production/resources/requests/memory")
         );
     }
 }
