@@ -49,7 +49,7 @@ pub(crate) fn build_file(
         && current.interrupted.is_none()
         && !fresh
         && let Some(hash) = current.manifest.entries.get(&artifact.path)
-        && let Some(stat) = known.unchanged(dir, &artifact.path, &fingerprint, hash)
+        && let Some((stat, content)) = known.unchanged(dir, &artifact.path, &fingerprint, hash)
     {
         output::check_path(&artifact.path).map_err(Problem::Io)?;
         return Ok(Some(Built {
@@ -57,6 +57,7 @@ pub(crate) fn build_file(
             content: None,
             observed: Some(output::Observed {
                 hash: hash.clone(),
+                content,
                 on_disk: output::OnDisk::Same,
                 stat: Some(stat),
             }),

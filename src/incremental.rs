@@ -5,8 +5,9 @@
 //! digest of this build of platgen, the templates, its template, its path and the parts of the
 //! model it is rendered from. After a render, the [`Known`] files of its output directory are
 //! recorded in the cache directory (see [`crate::cache`]): each file's fingerprint, the hash
-//! the manifest gives it, and what `lstat` said of it (inode, size, modification and change
-//! times). A later `render` or `diff` takes a file as rendered, without rendering it, when its
+//! the manifest gives it, the BLAKE3 digest of its bytes (carried into the up-to-date cache's
+//! entry for a file taken as rendered, which `check` compares the file with), and what `lstat`
+//! said of it (inode, size, modification and change times). A later `render` or `diff` takes a file as rendered, without rendering it, when its
 //! fingerprint is the same, the manifest still gives it that hash, and `lstat` says the same:
 //! the file is the one platgen wrote, with the content the same inputs give. Anything else (no
 //! record, another fingerprint, a file touched, replaced or removed) renders the file as usual.
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::output::manifest::Manifest;
-use crate::plan::inputs::Digest;
+pub use crate::plan::inputs::Digest;
 use record::{hash_prefix, parse, to_text};
 
 mod loading;
@@ -104,6 +105,9 @@ impl FileStat {
 struct Record {
     fingerprint: Fingerprint,
     hash: HashPrefix,
+    /// The BLAKE3 digest of its bytes, when known: what `check` compares the file with (see
+    /// [`crate::cache`]), carried from the render that read or wrote them.
+    content: Option<Digest>,
     /// Its stat, and whether its times alone tell (when racy, its bytes must).
     checked: Checked,
 }
@@ -139,6 +143,8 @@ pub struct Fingerprinted {
     pub fingerprint: Digest,
     /// The hex SHA-256 of its content (what the manifest gives it).
     pub hash: String,
+    /// The BLAKE3 digest of its content, when known.
+    pub content: Option<Digest>,
     /// What `lstat` said when its bytes were known good: taken as unchanged, or read and found
     /// the same.
     pub checked: Option<Checked>,
@@ -208,14 +214,15 @@ impl Known {
 
     /// Whether the file at `path` is known to be what render would write: its record has this
     /// fingerprint, `hash` (what the manifest gives it) is the recorded one, and `lstat` says
-    /// what it said then (for a racy record, and its bytes hash to `hash`). Its `lstat` when so.
+    /// what it said then (for a racy record, and its bytes hash to `hash`). Its `lstat` when
+    /// so, and the BLAKE3 digest of its bytes when the record knows it.
     pub fn unchanged(
         &self,
         out_dir: &Path,
         path: &str,
         fingerprint: &Digest,
         hash: &str,
-    ) -> Option<FileStat> {
+    ) -> Option<(FileStat, Option<Digest>)> {
         let record = self.records.get(path)?;
         if record.fingerprint != short(fingerprint) || Some(record.hash) != hash_prefix(hash) {
             return None;
@@ -229,7 +236,7 @@ impl Known {
         {
             return None;
         }
-        Some(stat)
+        Some((stat, record.content))
     }
 
     /// Records the files of a render just committed to `out_dir`, whose manifest is now
@@ -266,6 +273,7 @@ impl Known {
             let record = Record {
                 fingerprint: short(&f.fingerprint),
                 hash,
+                content: f.content,
                 checked,
             };
             lines.push((&f.path, record));
@@ -350,6 +358,7 @@ mod tests {
                 Record {
                     fingerprint: short(&fingerprint),
                     hash: hash_prefix(&written).expect("hex"),
+                    content: Some([3; 32]),
                     checked: Checked { stat, racy },
                 },
             )]),
@@ -357,7 +366,7 @@ mod tests {
         // The times say nothing changed; a racy record does not take their word for it.
         let unchanged =
             |racy, hash: &str| known(racy).unchanged(dir.path(), "f.yaml", &fingerprint, hash);
-        assert_eq!(unchanged(false, &written), Some(stat));
+        assert_eq!(unchanged(false, &written), Some((stat, Some([3; 32]))));
         assert_eq!(unchanged(true, &written), None);
         // Bytes that hash to what the manifest says (and the record's hash prefix) are enough.
         let edited = crate::output::manifest::hash(b"edited");
@@ -370,7 +379,7 @@ mod tests {
         racy.records.get_mut("f.yaml").expect("record").checked.stat = stat_now;
         assert_eq!(
             racy.unchanged(dir.path(), "f.yaml", &fingerprint, &written),
-            Some(stat_now)
+            Some((stat_now, Some([3; 32])))
         );
         assert_eq!(
             racy.unchanged(dir.path(), "f.yaml", &[8; 32], &written),
@@ -390,6 +399,7 @@ mod tests {
         let record = |text: &str| Record {
             fingerprint: [1; FINGERPRINT_BYTES],
             hash: hash_prefix(&hash(text)).expect("hex"),
+            content: Some(blake3::hash(text.as_bytes()).into()),
             checked: Checked { stat, racy: false },
         };
         // a is rendered now; b, c and d are another environment's, say.
@@ -414,6 +424,7 @@ mod tests {
             path: "a.yaml".to_owned(),
             fingerprint: [2; 32],
             hash: hash("a"),
+            content: None,
             checked: Some(Checked { stat, racy: false }),
             staged: None,
         }];
@@ -425,6 +436,7 @@ mod tests {
         // c's bytes are no longer the recorded ones, and d is no file of the manifest's.
         assert_eq!(paths, ["a.yaml", "b.yaml"]);
         assert_eq!(records["a.yaml"].fingerprint, [2; FINGERPRINT_BYTES]);
+        assert_eq!(records["a.yaml"].content, None, "not known for a");
         assert_eq!(records["b.yaml"], record("b"));
     }
 
@@ -445,6 +457,7 @@ mod tests {
             path: "f.yaml".to_owned(),
             fingerprint: [1; 32],
             hash,
+            content: None,
             checked: None,
             staged: None,
         }];

@@ -56,6 +56,10 @@ pub struct Compiled {
     pub source: SourceFile,
     /// Every rendered path, sorted.
     pub rendered: Vec<String>,
+    /// The BLAKE3 digest of each rendered file's content, in the order of `rendered`, where
+    /// known (compiled against an output directory): what the up-to-date cache compares the
+    /// files on disk with.
+    pub contents: Vec<Option<incremental::Digest>>,
     /// The rendered files whose content this compilation keeps, sorted by path: every one from
     /// [`compile`]; from [`compile_against`], those not already in the output directory byte
     /// for byte (the only ones render writes and diff shows), so a large platform that is
@@ -186,12 +190,16 @@ struct Done {
 /// render leaves behind.
 fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
     let entries = &changes.next_manifest.entries;
+    let contents = compiled.contents.iter().chain(std::iter::repeat(&None));
     cache::Entry::new(
         compiled.scope.clone(),
         compiled
             .rendered
             .iter()
-            .filter_map(|path| Some((path.as_str(), entries.get(path)?.as_str()))),
+            .zip(contents)
+            .filter_map(|(path, content)| {
+                Some((path.as_str(), entries.get(path)?.as_str(), content.as_ref()))
+            }),
     )
 }
 
@@ -377,6 +385,10 @@ fn compile_with(
     let mut staged = Vec::new();
     let mut files = Vec::new();
     let mut fingerprinted = Vec::new();
+    let contents = built
+        .iter()
+        .map(|b| b.observed.as_ref().and_then(|o| o.content))
+        .collect();
     for b in built {
         let staged_stat = b.staged.as_ref().and_then(output::Staged::committed_stat);
         staged.extend(b.staged);
@@ -385,6 +397,7 @@ fn compile_with(
                 path: b.path.clone(),
                 fingerprint,
                 hash: observed.hash.clone(),
+                content: observed.content,
                 checked: observed
                     .stat
                     .map(|stat| incremental::Checked::since(stat, checked_since)),
@@ -402,6 +415,7 @@ fn compile_with(
         compiled: Compiled {
             source,
             rendered,
+            contents,
             files,
             scope,
             fingerprinted,

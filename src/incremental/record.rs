@@ -1,5 +1,6 @@
-//! The text of a record: a header line, then one line per file, `fingerprint hash inode size
-//! mtime mtime_ns ctime ctime_ns racy path`.
+//! The text of a record: a header line, then one line per file, `fingerprint hash content
+//! inode size mtime mtime_ns ctime ctime_ns racy path` (`content` is the BLAKE3 digest of the
+//! file's bytes, or `-` when not known).
 
 use std::collections::HashMap;
 
@@ -7,7 +8,7 @@ use super::{Checked, FINGERPRINT_BYTES, FileStat, HASH_BYTES, HashPrefix, Record
 use crate::output::manifest::push_hex;
 
 /// First line of every record; a record without it is ignored.
-const HEADER: &str = "platgen known files 2";
+const HEADER: &str = "platgen known files 3";
 
 /// The first bytes of a hex SHA-256.
 pub(super) fn hash_prefix(hex: &str) -> Option<HashPrefix> {
@@ -32,7 +33,7 @@ pub(super) fn from_hex(text: &str, out: &mut [u8]) -> Option<()> {
 }
 
 pub(super) fn to_text(lines: &[(&str, Record)]) -> String {
-    let mut text = String::with_capacity(64 + lines.len() * 160);
+    let mut text = String::with_capacity(64 + lines.len() * 224);
     text.push_str(HEADER);
     text.push('\n');
     for (path, r) in lines {
@@ -40,6 +41,11 @@ pub(super) fn to_text(lines: &[(&str, Record)]) -> String {
         push_hex(&mut text, &r.fingerprint);
         text.push(' ');
         push_hex(&mut text, &r.hash);
+        text.push(' ');
+        match &r.content {
+            Some(digest) => push_hex(&mut text, digest),
+            None => text.push('-'),
+        }
         for number in [s.ino, s.size] {
             text.push(' ');
             push_decimal(&mut text, number);
@@ -81,8 +87,8 @@ fn push_decimal(text: &mut String, n: u64) {
 pub(super) fn parse(text: &str) -> Option<HashMap<String, Record>> {
     let mut lines = text.lines();
     (lines.next()? == HEADER).then_some(())?;
-    // Lines are about 150 bytes: room for them all without counting them first.
-    let mut records = HashMap::with_capacity(text.len() / 128);
+    // Lines are about 215 bytes: room for them all without counting them first.
+    let mut records = HashMap::with_capacity(text.len() / 192);
     for line in lines {
         let (path, record) = parse_line(line)?;
         records.insert(path, record);
@@ -90,7 +96,8 @@ pub(super) fn parse(text: &str) -> Option<HashMap<String, Record>> {
     Some(records)
 }
 
-/// One record's line: `fingerprint hash inode size mtime mtime_ns ctime ctime_ns racy path`.
+/// One record's line: `fingerprint hash content inode size mtime mtime_ns ctime ctime_ns racy
+/// path`.
 /// Read field by field in place (a record has tens of thousands of lines).
 fn parse_line(line: &str) -> Option<(String, Record)> {
     let mut rest = line;
@@ -98,6 +105,14 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
     from_hex(field(&mut rest)?, &mut fingerprint)?;
     let mut hash = [0; HASH_BYTES];
     from_hex(field(&mut rest)?, &mut hash)?;
+    let content = match field(&mut rest)? {
+        "-" => None,
+        hex => {
+            let mut digest = [0; 32];
+            from_hex(hex, &mut digest)?;
+            Some(digest)
+        }
+    };
     let ino = unsigned(field(&mut rest)?)?;
     let size = unsigned(field(&mut rest)?)?;
     let mtime = (signed(field(&mut rest)?)?, signed(field(&mut rest)?)?);
@@ -118,6 +133,7 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
     let record = Record {
         fingerprint,
         hash,
+        content,
         checked: Checked { stat, racy },
     };
     Some((path, record))
@@ -162,6 +178,8 @@ mod tests {
         let record = |n: u8| Record {
             fingerprint: [n; FINGERPRINT_BYTES],
             hash: [0xab; HASH_BYTES],
+            // Known for one, not for the other.
+            content: (n == 1).then_some([0xcd; 32]),
             checked: Checked {
                 stat: stat(1_700_000_000, 123_456_789),
                 racy: n.is_multiple_of(2),
@@ -178,14 +196,23 @@ mod tests {
     fn anything_but_a_whole_record_is_none() {
         assert_eq!(parse(""), None);
         assert_eq!(parse("something else\n"), None);
-        let line = format!("{} {} 1 2 3 4 5 6 0 p", "0".repeat(32), "0".repeat(16));
-        assert!(parse(&format!("{HEADER}\n{line}\n")).is_some());
+        let (f, h, c) = ("0".repeat(32), "0".repeat(16), "0".repeat(64));
+        for good in [
+            format!("{f} {h} {c} 1 2 3 4 5 6 0 p"),
+            format!("{f} {h} - 1 2 3 4 5 6 0 p"),
+        ] {
+            assert!(parse(&format!("{HEADER}\n{good}\n")).is_some(), "{good}");
+        }
         for bad in [
-            format!("{} {} 1 2 3 4 5 6 0 p", "0".repeat(31), "0".repeat(16)),
-            format!("{} {} 1 2 3 4 5 6 0 p", "G".repeat(32), "0".repeat(16)),
-            format!("{} {} 1 2 3 4 5 6", "0".repeat(32), "0".repeat(16)),
-            format!("{} {} -1 2 3 4 5 6 0 p", "0".repeat(32), "0".repeat(16)),
-            format!("{} {} 1 2 3 4 5 6 2 p", "0".repeat(32), "0".repeat(16)),
+            format!("{} {h} {c} 1 2 3 4 5 6 0 p", "0".repeat(31)),
+            format!("{} {h} {c} 1 2 3 4 5 6 0 p", "G".repeat(32)),
+            format!("{f} {h} {c} 1 2 3 4 5 6"),
+            format!("{f} {h} {c} -1 2 3 4 5 6 0 p"),
+            format!("{f} {h} {c} 1 2 3 4 5 6 2 p"),
+            format!("{f} {h} {} 1 2 3 4 5 6 0 p", "0".repeat(63)),
+            format!("{f} {h} -- 1 2 3 4 5 6 0 p"),
+            // A record of the format before: no content digest.
+            format!("{f} {h} 1 2 3 4 5 6 0 p"),
         ] {
             assert_eq!(parse(&format!("{HEADER}\n{bad}\n")), None, "{bad}");
         }

@@ -89,6 +89,9 @@ pub enum OnDisk {
 pub struct Observed {
     /// SHA-256 of the rendered content (what the manifest records).
     pub hash: String,
+    /// The BLAKE3 digest of the content, when known (always, for content just rendered): what
+    /// the up-to-date cache compares the file with next time (see [`crate::cache`]).
+    pub content: Option<crate::plan::inputs::Digest>,
     /// What is on disk at its path.
     pub on_disk: OnDisk,
     /// When it is [`OnDisk::Same`]: what `fstat` said of the file just before the bytes that
@@ -109,6 +112,7 @@ pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnost
     })?;
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
+        content: Some(blake3::hash(file.content.as_bytes()).into()),
         on_disk,
         stat,
     })
@@ -120,6 +124,7 @@ pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
+        content: Some(blake3::hash(file.content.as_bytes()).into()),
         on_disk: OnDisk::Missing,
         stat: None,
     })

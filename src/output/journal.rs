@@ -183,6 +183,7 @@ mod tests {
         // The second render changes a.yaml to a3 and no longer renders b.yaml.
         let a3 = Observed {
             hash: hash(b"a3"),
+            content: None,
             on_disk: OnDisk::Different(hash(b"a1")),
             stat: None,
         };

@@ -161,6 +161,13 @@ pub(crate) fn hash_on_disk(path: &Path) -> Result<Option<String>, Diagnostic> {
     with_file(path, |bytes| bytes.map(hash))
 }
 
+/// The hex BLAKE3 digest of the file at `path`, or `None` when there is no file.
+pub(crate) fn content_digest_on_disk(path: &Path) -> Result<Option<String>, Diagnostic> {
+    with_file(path, |bytes| {
+        bytes.map(|b| manifest::hex(blake3::hash(b).as_bytes()))
+    })
+}
+
 /// Rejects any rendered path that could escape the output directory.
 pub(crate) fn check_path(path: &str) -> Result<(), Diagnostic> {
     let bad = path.is_empty()
