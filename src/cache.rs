@@ -4,10 +4,10 @@
 //!
 //! Rendering is a pure function of this build of platgen (`BUILD_ID`: a hash of its sources and
 //! templates), the platform file's bytes and path, the output path, the `--env` scope and the
-//! `--templates` overrides. The BLAKE3 digest of all of them is the [`Key`]; its [`Entry`] records what
-//! the render produced: every file's path, SHA-256 (what the manifest gives it) and, where the
-//! render knew it, the BLAKE3 digest of its bytes, and the environments (which decide what a
-//! scoped render owns). On a hit, the output directory is up to date when every file hashes to
+//! `--templates` overrides. The BLAKE3 digest of all of them is the [`Key`]; its [`Entry`]
+//! records what the render produced: every file's path, SHA-256 (what the manifest gives it)
+//! and, where the render knew it, the BLAKE3 digest of its bytes, and the environments (which
+//! decide what a scoped render owns). On a hit, the output directory is up to date when every file hashes to
 //! what the entry says and the manifest lists exactly what render would leave: the verdict a
 //! full render gives, at the cost of hashing the files. A file is hashed with BLAKE3 where the
 //! entry has its digest (several times faster than SHA-256 on a CPU without SHA instructions,
@@ -156,8 +156,8 @@ impl Entry {
 
     /// Every rendered file, sorted by path.
     pub fn files(&self) -> impl Iterator<Item = EntryFile<'_>> {
-        // Every line is a file's (see `parse`).
-        self.text[self.files_at..].lines().filter_map(read_line)
+        // Every line is a file's, its digits checked (see `parse`).
+        self.text[self.files_at..].lines().filter_map(split_line)
     }
 
     /// How many files the render produced.
@@ -177,8 +177,10 @@ impl Entry {
             .nth(1)
             .map_or(text.len(), |(at, _)| at + 1);
         let mut count = 0;
+        let is_hash = output::manifest::is_hash;
         for line in lines {
-            read_line(line)?;
+            let file = split_line(line)?;
+            (is_hash(file.hash) && file.content.is_none_or(is_hash)).then_some(())?;
             count += 1;
         }
         Some(Self {
@@ -190,9 +192,10 @@ impl Entry {
     }
 }
 
-/// A file's line of an entry: 64 hex digits of SHA-256, a space, 64 of BLAKE3 or `-`, two
-/// spaces, the path (which may hold spaces of its own).
-fn read_line(line: &str) -> Option<EntryFile<'_>> {
+/// A file's line of an entry, cut into its fields: 64 digits of SHA-256, a space, 64 of BLAKE3
+/// or `-`, two spaces, the path (which may hold spaces of its own). The digits are checked
+/// once, when the entry is read ([`Entry::parse`]).
+fn split_line(line: &str) -> Option<EntryFile<'_>> {
     let hash = line.get(..HASH_DIGITS)?;
     let rest = line[HASH_DIGITS..].strip_prefix(' ')?;
     let (content, rest) = match rest.strip_prefix('-') {
@@ -202,9 +205,8 @@ fn read_line(line: &str) -> Option<EntryFile<'_>> {
             (Some(digest), &rest[HASH_DIGITS..])
         }
     };
-    let path = rest.strip_prefix("  ")?;
-    let hex = |h: &str| output::manifest::is_hash(h);
-    (hex(hash) && content.is_none_or(hex) && !path.is_empty()).then_some(EntryFile {
+    let path = rest.strip_prefix("  ").filter(|p| !p.is_empty())?;
+    Some(EntryFile {
         path,
         hash,
         content,
@@ -421,6 +423,10 @@ mod tests {
         assert!(!fresh(&entry(Some(&digest_a))));
         fs::write(out.join("b.yaml"), b).expect("restore");
         fs::write(out.join("a.yaml"), b"a: 9\n").expect("edit");
+        assert!(!fresh(&entry(Some(&digest_a))));
+        assert!(!fresh(&entry(None)));
+        // A file gone is a miss either way.
+        fs::remove_file(out.join("a.yaml")).expect("remove");
         assert!(!fresh(&entry(Some(&digest_a))));
         assert!(!fresh(&entry(None)));
     }

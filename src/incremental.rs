@@ -7,9 +7,10 @@
 //! recorded in the cache directory (see [`crate::cache`]): each file's fingerprint, the hash
 //! the manifest gives it, the BLAKE3 digest of its bytes (carried into the up-to-date cache's
 //! entry for a file taken as rendered, which `check` compares the file with), and what `lstat`
-//! said of it (inode, size, modification and change times). A later `render` or `diff` takes a file as rendered, without rendering it, when its
-//! fingerprint is the same, the manifest still gives it that hash, and `lstat` says the same:
-//! the file is the one platgen wrote, with the content the same inputs give. Anything else (no
+//! said of it (inode, size, modification and change times). A later `render` or `diff` takes
+//! a file as rendered, without rendering it, when its fingerprint is the same, the manifest
+//! still gives it that hash, and `lstat` says the same: the file is the one platgen wrote, with
+//! the content the same inputs give. Anything else (no
 //! record, another fingerprint, a file touched, replaced or removed) renders the file as usual.
 //!
 //! Like `git status`, this trusts the file system's times: an edit that keeps a file's inode,

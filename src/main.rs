@@ -115,7 +115,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
                     known.record(&input.out, &compiled.fingerprinted, manifest, committing);
                 });
             };
-            output::commit_then(&input.out, staged, &changes, record).0
+            output::commit_then(&input.out, staged, &changes, record)
         }
         None => output::commit(&input.out, staged, &changes),
     });

@@ -152,31 +152,28 @@ pub fn commit(
     mut render: StagedRender,
     changes: &Changes,
 ) -> Result<(), Vec<Diagnostic>> {
-    commit_inner(out_dir, &mut render, changes, None::<fn()>).map(|_| ())
+    commit_inner(out_dir, &mut render, changes, None::<fn()>)
 }
 
 /// [`commit`], then `after` once the render is in place and durable (never when the commit
 /// failed), on another core while the commit tidies up (looks through the output directory for
 /// leftovers of interrupted renders): work that needs the committed files, such as recording
-/// them. Its result comes back beside the commit's.
-pub fn commit_then<T: Send>(
+/// them.
+pub fn commit_then(
     out_dir: &Path,
     mut render: StagedRender,
     changes: &Changes,
-    after: impl FnOnce() -> T + Send,
-) -> (Result<(), Vec<Diagnostic>>, Option<T>) {
-    match commit_inner(out_dir, &mut render, changes, Some(after)) {
-        Ok(done) => (Ok(()), done),
-        Err(errors) => (Err(errors), None),
-    }
+    after: impl FnOnce() + Send,
+) -> Result<(), Vec<Diagnostic>> {
+    commit_inner(out_dir, &mut render, changes, Some(after))
 }
 
-fn commit_inner<T: Send>(
+fn commit_inner(
     out_dir: &Path,
     render: &mut StagedRender,
     changes: &Changes,
-    after: Option<impl FnOnce() -> T + Send>,
-) -> Result<Option<T>, Vec<Diagnostic>> {
+    after: Option<impl FnOnce() + Send>,
+) -> Result<(), Vec<Diagnostic>> {
     conflicts(out_dir, changes)?;
     let wanted = wanted(changes);
     render.files.retain(|s| {
@@ -200,7 +197,8 @@ fn commit_inner<T: Send>(
         return commit_tree(out_dir, tree, &render.files, changes, after);
     }
     if render.files.is_empty() && changes.removed.is_empty() && !changes.manifest_stale {
-        return Ok(alongside(after, || remove_leftovers_below(out_dir)));
+        alongside(after, || remove_leftovers_below(out_dir));
+        return Ok(());
     }
     if changes.manifest_stale {
         let text = changes.next_manifest.to_text();
@@ -297,11 +295,11 @@ fn commit_inner<T: Send>(
     }
     // Anywhere in the output directory: an interrupted render of another platform file may
     // have staged files in directories this one never writes.
-    let done = alongside(after.filter(|_| errors.is_empty()), || {
-        remove_leftovers_below(out_dir)
+    alongside(after.filter(|_| errors.is_empty()), || {
+        remove_leftovers_below(out_dir);
     });
     if errors.is_empty() {
-        Ok(done)
+        Ok(())
     } else {
         Err(errors)
     }
@@ -320,13 +318,13 @@ fn durability(files: usize) -> Durability {
 /// manifest joins the `staged` files in it, the tree is made durable and renamed into place in
 /// one step, and trees that interrupted renders left beside it are removed. Dropped on a
 /// failure, the tree deletes itself.
-fn commit_tree<T: Send>(
+fn commit_tree(
     out_dir: &Path,
     tree: tempfile::TempDir,
     staged: &[Staged],
     changes: &Changes,
-    after: Option<impl FnOnce() -> T + Send>,
-) -> Result<Option<T>, Vec<Diagnostic>> {
+    after: Option<impl FnOnce() + Send>,
+) -> Result<(), Vec<Diagnostic>> {
     let manifest = tree.path().join(MANIFEST_NAME);
     fs::write(&manifest, changes.next_manifest.to_text()).map_err(|e| {
         let shown = out_dir.join(MANIFEST_NAME);
@@ -358,17 +356,17 @@ fn commit_tree<T: Send>(
     // The rename itself durable too, so a finished render stays finished.
     sync(Durability::EachFile, parent, &[parent])
         .map_err(|e| vec![io_error(format!("cannot sync {}", parent.display()), e)])?;
-    Ok(alongside(after, || remove_leftover_trees(parent, out_dir)))
+    alongside(after, || remove_leftover_trees(parent, out_dir));
+    Ok(())
 }
 
 /// `tidy()`, and `after()` (when there is one) on another core meanwhile.
-fn alongside<T: Send>(after: Option<impl FnOnce() -> T + Send>, tidy: impl FnOnce()) -> Option<T> {
+fn alongside(after: Option<impl FnOnce() + Send>, tidy: impl FnOnce()) {
     match after {
-        Some(after) => Some(parallel::join(after, tidy).0),
-        None => {
-            tidy();
-            None
+        Some(after) => {
+            parallel::join(after, tidy);
         }
+        None => tidy(),
     }
 }
 
@@ -482,12 +480,12 @@ mod tests {
                 changes.unchanged = 1;
                 changes.manifest_stale = false;
             }
-            let (committed, after) =
-                commit_then(&out, StagedRender::new(stager, staged), &changes, || {
-                    fs::read(out.join(path)).expect("in place")
-                });
-            committed.expect("committed");
-            assert_eq!(after.as_deref(), Some(&b"x"[..]), "{path}");
+            let found = std::sync::OnceLock::new();
+            commit_then(&out, StagedRender::new(stager, staged), &changes, || {
+                found.get_or_init(|| fs::read(out.join(path)).expect("in place"));
+            })
+            .expect("committed");
+            assert_eq!(found.get().map(Vec::as_slice), Some(&b"x"[..]), "{path}");
         }
         // A file platgen does not own in the way: nothing is committed, and nothing runs after.
         fs::write(out.join("theirs.yaml"), "theirs").expect("write");
@@ -498,12 +496,10 @@ mod tests {
             ..changes_adding(&["theirs.yaml"])
         };
         let ran = std::sync::atomic::AtomicBool::new(false);
-        let (committed, after) =
-            commit_then(&out, StagedRender::new(stager, staged), &changes, || {
-                ran.store(true, std::sync::atomic::Ordering::SeqCst);
-            });
+        let committed = commit_then(&out, StagedRender::new(stager, staged), &changes, || {
+            ran.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
         assert!(committed.is_err());
-        assert_eq!(after, None);
         assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
     }
 

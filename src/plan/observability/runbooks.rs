@@ -86,12 +86,12 @@ impl Runbooks {
     /// The alerts of one rules file, in its order.
     pub fn alerts_of(file: &RuleFile) -> Vec<Alert> {
         let rules = || file.groups.iter().flat_map(|g| &g.rules);
+        let sli_name = error_ratio_name(SLI_WINDOW);
         rules()
             .filter_map(|rule| {
                 let kind = rule.alert.as_deref().and_then(kind_of)?;
                 let label = |key: &str| rule.labels.get(key).cloned();
                 let has_slo = rule.labels.contains_key("slo");
-                let sli_name = error_ratio_name(SLI_WINDOW);
                 let sli = has_slo
                     .then(|| {
                         rules().find(|r| {
