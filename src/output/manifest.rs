@@ -2,8 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
 /// File name of the manifest inside the output directory.
 pub const MANIFEST_NAME: &str = ".platgen-manifest";
 
@@ -16,7 +14,15 @@ pub struct Manifest {
 
 /// Hex SHA-256 of some bytes.
 pub fn hash(content: &[u8]) -> String {
-    hex(&Sha256::digest(content))
+    hex(&sha256(content))
+}
+
+/// The SHA-256 digest of some bytes.
+pub fn sha256(content: &[u8]) -> [u8; 32] {
+    let digest = ring::digest::digest(&ring::digest::SHA256, content);
+    let mut bytes = [0; 32];
+    bytes.copy_from_slice(digest.as_ref());
+    bytes
 }
 
 /// A digest in lower-case hex.
@@ -215,6 +221,24 @@ mod tests {
     #[test]
     fn hex_is_lower_case_two_digits_a_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa0, 0xff]), "000fa0ff");
+    }
+
+    #[test]
+    fn hashes_are_the_sha256_that_sha256sum_prints() {
+        // FIPS 180-2's examples: a manifest line must be checkable with `sha256sum -c`.
+        assert_eq!(
+            hash(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(
+            hash(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let million = vec![b'a'; 1_000_000];
+        assert_eq!(
+            hash(&million),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::model::slo::Decimal;
 use crate::model::{Platform, ResolvedEnv};
@@ -296,7 +295,7 @@ pub fn uid(parts: &[&str]) -> String {
     if full.len() <= MAX_UID {
         return full;
     }
-    let digest = Sha256::digest(full.as_bytes());
+    let digest = crate::output::manifest::sha256(full.as_bytes());
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     let keep = MAX_UID - hash.len() - 1;
     let prefix: String = full.chars().take(keep).collect();
