@@ -6,7 +6,9 @@ use std::mem::ManuallyDrop;
 
 use platgen::cache::Key;
 use platgen::diagnostics::SourceFile;
-use platgen::incremental::{Known, Loading};
+use platgen::incremental::Known;
+use platgen::later::Later;
+use platgen::timing::timed;
 use platgen::{Failure, OutputDir, compile_against, output, read_source};
 
 use crate::cli::Input;
@@ -18,7 +20,7 @@ pub(crate) fn compile(
     input: &Input,
     source: SourceFile,
     read: &Read,
-    known: Option<&Loading>,
+    known: Option<&Later<Known>>,
 ) -> Result<ManuallyDrop<(platgen::Compiled, output::Changes)>, Failure> {
     compile_against(
         source,
@@ -31,10 +33,10 @@ pub(crate) fn compile(
 
 /// What the last render recorded of the output directory's files (see `platgen::incremental`),
 /// read on another thread; with `--no-cache`, nothing (a render then records afresh).
-pub(crate) fn known_files(input: &Input) -> Loading {
+pub(crate) fn known_files(input: &Input) -> Later<Known> {
     let (out, templates, no_cache) = (input.out.clone(), input.templates.clone(), input.no_cache);
-    Loading::start(move || {
-        platgen::timing::timed("record lookup", || {
+    Later::start(move || {
+        timed("record lookup", || {
             let known = Known::load(&out, templates.as_deref())?;
             Some(if no_cache { known.forget() } else { known })
         })
@@ -50,11 +52,12 @@ pub(crate) enum Cached {
 }
 
 /// What a run read before compiling, besides the platform file: its cache key (to record the
-/// render under; none when the cache is off) and the output directory's manifest (none when it
-/// could not be read: compiling reads it again, for the error).
+/// render under; none when the cache is off) and the output directory's manifest, read or being
+/// read on another thread (none when it could not be read: compiling reads it again, for the
+/// error).
 pub(crate) struct Read {
     key: Option<Key>,
-    pub(crate) manifest: Option<output::ManifestOnDisk>,
+    pub(crate) manifest: Later<output::ManifestOnDisk>,
 }
 
 impl Read {
@@ -62,19 +65,19 @@ impl Read {
     pub(crate) fn output_dir<'a>(
         &'a self,
         input: &'a Input,
-        known: Option<&'a Loading>,
+        known: Option<&'a Later<Known>>,
     ) -> OutputDir<'a> {
         OutputDir {
             dir: &input.out,
             key: self.key.as_ref(),
-            manifest: self.manifest.as_ref(),
+            manifest: Some(&self.manifest),
             known,
         }
     }
 }
 
 /// [`read_and_ask_cache`], with [`known_files`] read meanwhile on another thread.
-pub(crate) fn read_and_ask_cache_knowing(input: &Input) -> (Result<Cached, Failure>, Loading) {
+pub(crate) fn read_and_ask_cache_knowing(input: &Input) -> (Result<Cached, Failure>, Later<Known>) {
     let known = known_files(input);
     (read_and_ask_cache(input, false), known)
 }
@@ -92,15 +95,31 @@ pub(crate) fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, 
         input.templates.as_deref(),
         &input.out,
     );
-    let manifest = output::read_manifest(&input.out).ok();
-    let known = match (&key, &manifest) {
-        (Some(key), Some(manifest)) if !input.no_cache => {
-            platgen::known_up_to_date(key, &input.config, &input.out, manifest, strict)
-        }
+    let entry = match &key {
+        Some(key) if !input.no_cache => timed("cache lookup", || platgen::cache::lookup(key)),
         _ => None,
     };
+    let read_manifest = {
+        let out = input.out.clone();
+        move || timed("manifest", || output::read_manifest(&out).ok())
+    };
+    let Some(entry) = entry else {
+        // Only a render can tell, and it needs the manifest only once the files are planned:
+        // read on another thread meanwhile.
+        let manifest = Later::start(read_manifest);
+        return Ok(Cached::Unknown(source, Read { key, manifest }));
+    };
+    let manifest = read_manifest();
+    let known = manifest.as_ref().and_then(|current| {
+        timed("cache compare", || {
+            platgen::known_up_to_date(entry, &input.config, &input.out, current, strict)
+        })
+    });
     Ok(match known {
         Some(entry) => Cached::UpToDate(entry),
-        None => Cached::Unknown(source, Read { key, manifest }),
+        None => {
+            let manifest = Later::ready(manifest);
+            Cached::Unknown(source, Read { key, manifest })
+        }
     })
 }

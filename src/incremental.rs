@@ -33,10 +33,7 @@ use crate::output::manifest::Manifest;
 pub use crate::plan::inputs::Digest;
 use record::{hash_prefix, parse, to_text};
 
-mod loading;
 mod record;
-
-pub use loading::Loading;
 
 /// Records are files named with this prefix in the cache directory.
 pub(crate) const PREFIX: &str = "known-";

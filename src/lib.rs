@@ -9,6 +9,7 @@ pub mod console;
 pub mod diagnostics;
 pub mod diff;
 pub mod incremental;
+pub mod later;
 pub mod load;
 pub mod model;
 pub mod output;
@@ -30,6 +31,7 @@ use std::path::Path;
 
 use build::{Built, Problem, build_file};
 use diagnostics::{Diagnostic, SourceFile, did_you_mean};
+use later::Later;
 use output::Scope;
 pub use read::{MAX_PLATFORM_BYTES, read_source};
 use render::{RenderedFile, Renderer, TemplateSource};
@@ -108,11 +110,13 @@ pub struct OutputDir<'a> {
     pub dir: &'a Path,
     /// The up-to-date cache key to record the result under (see [`cache::key`]), if any.
     pub key: Option<&'a cache::Key>,
-    /// Its manifest, when already read (under the same lock); read here otherwise.
-    pub manifest: Option<&'a output::ManifestOnDisk>,
+    /// Its manifest, when being read or read already (under the same lock): waited for only
+    /// once the files are planned. Read here when it is not given, or its read failed (for
+    /// the error).
+    pub manifest: Option<&'a Later<output::ManifestOnDisk>>,
     /// What the last render recorded of its files (see [`incremental`]), if anything: waited
     /// for only once the files are planned.
-    pub known: Option<&'a incremental::Loading>,
+    pub known: Option<&'a Later<incremental::Known>>,
 }
 
 /// [`compile`], set against the output directory in the same pass: each file is compared with
@@ -203,26 +207,23 @@ fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
     )
 }
 
-/// The fast path of `check`, `render` and `diff`: what render produces, when the [`cache`]
-/// knows `out_dir` is exactly what the render of `key` (see [`cache::key`]) would leave (with
-/// `strict`, holding nothing else either); `None` when it does not know, and only a render can
-/// tell.
+/// The fast path of `check`, `render` and `diff`: what render produces, when `entry` (what the
+/// [`cache`] recorded under this run's key, see [`cache::key`]) shows `out_dir` is exactly what
+/// that render would leave (with `strict`, holding nothing else either); `None` when it does
+/// not, and only a render can tell.
 /// `current` is the manifest read from `out_dir`: with none (an empty output directory) the
 /// cache cannot help.
 pub fn known_up_to_date(
-    key: &cache::Key,
+    entry: cache::Entry,
     config: &Path,
     out_dir: &Path,
     current: &output::ManifestOnDisk,
     strict: bool,
 ) -> Option<cache::Entry> {
-    timed("cache lookup", || {
-        if !current.exists {
-            return None;
-        }
-        let entry = cache::lookup(key)?;
-        cache::up_to_date(out_dir, repository_of(config), current, &entry, strict).then_some(entry)
-    })
+    if !current.exists {
+        return None;
+    }
+    cache::up_to_date(out_dir, repository_of(config), current, &entry, strict).then_some(entry)
 }
 
 /// The repository a platform file describes: its directory, which `output_dir` is relative to.
@@ -277,9 +278,7 @@ fn compile_with(
     };
     let artifacts = timed("plan", || plan::plan(&platform, env));
     let stager = target.and_then(|t| t.stager);
-    let known = target
-        .and_then(|t| t.out.known)
-        .and_then(incremental::Loading::get);
+    let known = target.and_then(|t| t.out.known).and_then(Later::get);
     if known.is_some() {
         timed("digest parts", || {
             plan::inputs::digest_parts(artifacts.iter().map(|a| &a.inputs));
@@ -287,7 +286,7 @@ fn compile_with(
     }
     let target = match target {
         Some(Target { out, .. }) => {
-            let current = match out.manifest {
+            let current = match out.manifest.and_then(Later::get) {
                 Some(read) => Cow::Borrowed(read),
                 None => Cow::Owned(
                     output::read_manifest(out.dir).map_err(|d| Failure::Environment(vec![d]))?,

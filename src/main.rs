@@ -157,7 +157,7 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
         let rendered = compiled.rendered.iter().map(String::as_str).collect();
         // Owned is what the manifest on disk lists: a file it lists that is no longer rendered
         // is reported as that, not as unowned.
-        let current = match &read.manifest {
+        let current = match read.manifest.get() {
             Some(current) => std::borrow::Cow::Borrowed(current),
             None => std::borrow::Cow::Owned(
                 output::read_manifest(&input.out).map_err(|d| Failure::Environment(vec![d]))?,

@@ -375,13 +375,15 @@ fn an_edit_between_the_comparison_and_the_record_is_still_seen() {
     // The only test here that reads the cache directory in-process.
     unsafe { std::env::set_var("PLATGEN_CACHE_DIR", work.path("cache")) };
     let out = work.path("out");
-    let known = platgen::incremental::Loading::ready(Some(
+    let known = platgen::later::Later::ready(Some(
         platgen::incremental::Known::load(&out, None)
             .expect("a record")
             .forget(),
     ));
     let source = platgen::read_source(&work.path("platform.toml")).expect("source");
-    let manifest = platgen::output::read_manifest(&out).expect("manifest");
+    let manifest = platgen::later::Later::ready(Some(
+        platgen::output::read_manifest(&out).expect("manifest"),
+    ));
     let output_dir = platgen::OutputDir {
         dir: &out,
         key: None,
