@@ -20,6 +20,22 @@ pub(crate) struct Built {
     pub known_unchanged: bool,
 }
 
+/// `files` in the order of their paths (the order of the manifest, the cache entry and every
+/// report). The paths are sorted with their indices, then each file moves once: a `Built` is a
+/// few hundred bytes, and sorting 24,000 of them in place moved each many times.
+pub(crate) fn sorted_by_path(files: Vec<Built>) -> Vec<Built> {
+    let mut order: Vec<(&str, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, file)| (file.path.as_str(), i))
+        .collect();
+    // Unstable but deterministic: ties (two files at one path) are an error reported next.
+    order.sort_unstable();
+    let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+    let mut slots: Vec<Option<Built>> = files.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
 /// Why one file could not be built: a template bug, output that fails verification, or the
 /// output directory unreadable.
 pub(crate) enum Problem {
@@ -116,5 +132,43 @@ fn panic_after_staging(path: &str) {
     let named = NAMED.get_or_init(|| std::env::var_os("PLATGEN_TEST_PANIC_AFTER_STAGING"));
     if named.as_deref().is_some_and(|named| *named == *path) {
         panic!("PLATGEN_TEST_PANIC_AFTER_STAGING names {path}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built(path: &str, content: &str) -> Built {
+        Built {
+            path: path.to_owned(),
+            content: Some(content.to_owned()),
+            observed: None,
+            staged: None,
+            fingerprint: None,
+            known_unchanged: false,
+        }
+    }
+
+    #[test]
+    fn files_come_in_path_order_each_with_its_own_content_and_none_lost() {
+        let files = vec![
+            built("b/x.yaml", "1"),
+            built("a/y.yaml", "2"),
+            built("b/x.yaml", "3"),
+            built("a/b.yaml", "4"),
+        ];
+        let sorted = sorted_by_path(files);
+        let seen: Vec<(&str, &str)> = sorted
+            .iter()
+            .map(|f| (f.path.as_str(), f.content.as_deref().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            seen.len(),
+            4,
+            "two files at one path are both kept, for E0405"
+        );
+        assert_eq!(&seen[..2], &[("a/b.yaml", "4"), ("a/y.yaml", "2")]);
+        assert!(seen[2..].iter().all(|(path, _)| *path == "b/x.yaml"));
     }
 }

@@ -359,7 +359,7 @@ fn compile_with(
         io_diags.dedup();
         return Err(Failure::Environment(io_diags));
     }
-    built.sort_by(|a, b| a.path.cmp(&b.path));
+    let built = build::sorted_by_path(built);
     if let Some(pair) = built.windows(2).find(|w| w[0].path == w[1].path) {
         return Err(invalid(vec![Diagnostic::error(
             "E0405",
