@@ -212,7 +212,7 @@ fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
 /// that render would leave (with `strict`, holding nothing else either); `None` when it does
 /// not, and only a render can tell.
 /// `current` is the manifest read from `out_dir`: with none (an empty output directory) the
-/// cache cannot help.
+/// cache cannot help, as [`cache::up_to_date`] checks first.
 pub fn known_up_to_date(
     entry: cache::Entry,
     config: &Path,
@@ -220,9 +220,6 @@ pub fn known_up_to_date(
     current: &output::ManifestOnDisk,
     strict: bool,
 ) -> Option<cache::Entry> {
-    if !current.exists {
-        return None;
-    }
     cache::up_to_date(out_dir, repository_of(config), current, &entry, strict).then_some(entry)
 }
 
