@@ -131,9 +131,14 @@ impl Entry {
         scope: Scope,
         files: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a Digest>)>,
     ) -> Self {
-        let mut text = format!("{HEADER}\nscope {}\n", scope.env.as_deref().unwrap_or(""));
+        let files: Vec<_> = files.into_iter().collect();
+        // Made at its final size: a large platform's entry is megabytes.
+        let line = |(path, _, _): &(&str, &str, Option<&Digest>)| 2 * HASH_DIGITS + 4 + path.len();
+        let head = format!("{HEADER}\nscope {}\n", scope.env.as_deref().unwrap_or(""));
+        let mut text = String::with_capacity(head.len() + files.iter().map(line).sum::<usize>());
+        text.push_str(&head);
         let files_at = text.len();
-        let mut count = 0;
+        let count = files.len();
         for (path, hash, content) in files {
             text.push_str(hash);
             text.push(' ');
@@ -144,7 +149,6 @@ impl Entry {
             text.push_str("  ");
             text.push_str(path);
             text.push('\n');
-            count += 1;
         }
         Self {
             scope,
