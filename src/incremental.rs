@@ -253,16 +253,24 @@ impl Known {
         if salt(self.templates.as_deref()).as_ref() != Some(&self.salt) {
             return;
         }
-        // A stat taken only now says nothing of when the bytes were good: racy.
-        let stats = crate::parallel::map(rendered, |f| {
+        // What is known of a file without asking the file system: when its bytes were checked,
+        // or how it was staged (nobody could touch it before the commit).
+        let known = |f: &Fingerprinted| {
             f.checked
-                // Nobody could touch it before the commit.
                 .or_else(|| Some(Checked::since(f.staged?, committing)))
-                .or_else(|| {
-                    let stat = FileStat::of(&out_dir.join(&f.path))?;
-                    Some(Checked { stat, racy: true })
-                })
-        });
+        };
+        // Only the others need a stat (a system call each, so on several threads); one taken
+        // only now says nothing of when the bytes were good: racy.
+        let unknown: Vec<&Fingerprinted> = rendered.iter().filter(|f| known(f).is_none()).collect();
+        let mut taken = crate::parallel::map(&unknown, |f| {
+            let stat = FileStat::of(&out_dir.join(&f.path))?;
+            Some(Checked { stat, racy: true })
+        })
+        .into_iter();
+        // `taken` holds one stat for each file `known` knows nothing of, in their order.
+        let stats = rendered
+            .iter()
+            .map(|f| known(f).or_else(|| taken.next().flatten()));
         let mut lines: Vec<(&str, Record)> = Vec::with_capacity(rendered.len());
         for (f, checked) in rendered.iter().zip(stats) {
             let (Some(checked), Some(hash)) = (checked, hash_prefix(&f.hash)) else {

@@ -58,7 +58,10 @@ pub(crate) fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sy
 /// once: a rendered file's result is a few hundred bytes, and sorting 24,000 of them by index
 /// moved each many times.
 fn merged_in_order<R>(runs: Vec<Vec<(usize, R)>>, count: usize) -> Vec<R> {
-    let mut runs: Vec<_> = runs.into_iter().map(|run| run.into_iter().peekable()).collect();
+    let mut runs: Vec<_> = runs
+        .into_iter()
+        .map(|run| run.into_iter().peekable())
+        .collect();
     let mut merged = Vec::with_capacity(count);
     loop {
         // The run whose next result comes first (a handful of runs: one per thread).
