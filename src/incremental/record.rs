@@ -78,9 +78,8 @@ fn push_decimal(text: &mut String, n: u64) {
             break;
         }
     }
-    for &d in &digits[start..] {
-        text.push(char::from(d));
-    }
+    // Appended at once, not a character at a time; digits are ASCII, so this never falls back.
+    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// The records of `text`; `None` when it is not a record.
