@@ -38,7 +38,9 @@ pub(super) fn format_value(
     }
     let text = match state.auto_escape() {
         AutoEscape::Custom(name) if name == "yaml" => {
-            yaml::scalar(value).map_err(|m| Error::new(ErrorKind::InvalidOperation, m))?
+            let text =
+                yaml::scalar(value).map_err(|m| Error::new(ErrorKind::InvalidOperation, m))?;
+            return out.write_str(&text).map_err(Error::from);
         }
         AutoEscape::Custom(name) if name == "text" => text_value(value)?,
         AutoEscape::Custom(name) if name == "dockerfile" => dockerfile_value(value)?,

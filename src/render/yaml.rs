@@ -1,6 +1,8 @@
 //! The one YAML formatter: every value that reaches a YAML file goes through [`scalar`] or
 //! [`block`], so no input can change the structure of the output.
 
+use std::borrow::Cow;
+
 use minijinja::value::{Value, ValueKind};
 
 /// Words YAML 1.1 or 1.2 resolve to booleans or null when written plain.
@@ -120,14 +122,28 @@ pub fn number(value: &Value) -> Option<String> {
 }
 
 /// Any single value as a YAML scalar. Maps and sequences are rejected: templates must use the
-/// `yaml` filter for structure.
-pub fn scalar(value: &Value) -> Result<String, String> {
+/// `yaml` filter for structure. A string written plain, a boolean or null is not copied: a
+/// template prints thousands of them.
+pub fn scalar(value: &Value) -> Result<Cow<'_, str>, String> {
     match value.kind() {
         ValueKind::Undefined => Err("an undefined value reached YAML output".to_owned()),
-        ValueKind::None => Ok("null".to_owned()),
-        ValueKind::Bool => Ok(if value.is_true() { "true" } else { "false" }.to_owned()),
-        ValueKind::Number => number(value).ok_or_else(|| format!("{value} is not a finite number")),
-        ValueKind::String => Ok(quote_str(value.as_str().unwrap_or_default())),
+        ValueKind::None => Ok(Cow::Borrowed("null")),
+        ValueKind::Bool => Ok(Cow::Borrowed(if value.is_true() {
+            "true"
+        } else {
+            "false"
+        })),
+        ValueKind::Number => number(value)
+            .map(Cow::Owned)
+            .ok_or_else(|| format!("{value} is not a finite number")),
+        ValueKind::String => {
+            let text = value.as_str().unwrap_or_default();
+            Ok(if is_plain_safe(text) {
+                Cow::Borrowed(text)
+            } else {
+                Cow::Owned(double_quoted(text))
+            })
+        }
         ValueKind::Seq | ValueKind::Map | ValueKind::Iterable => Err(format!(
             "a {} reached YAML output as a scalar; use the `yaml` filter",
             value.kind()
@@ -142,7 +158,7 @@ pub fn scalar(value: &Value) -> Result<String, String> {
 /// control or line-separator characters.
 pub fn literal(value: &Value, indent: usize) -> Result<String, String> {
     let Some(text) = value.as_str() else {
-        return scalar(value);
+        return scalar(value).map(Cow::into_owned);
     };
     let representable = !text.is_empty()
         && !text.starts_with([' ', '\n'])
@@ -156,7 +172,7 @@ pub fn literal(value: &Value, indent: usize) -> Result<String, String> {
                 || c == '\u{85}'
         });
     if !representable {
-        return scalar(value);
+        return scalar(value).map(Cow::into_owned);
     }
     let pad = " ".repeat(indent);
     let mut out = String::from("|-");
@@ -231,21 +247,6 @@ fn is_empty_collection(value: &Value) -> bool {
     is_collection(value) && value.len() == Some(0)
 }
 
-/// A map's entries in order (without a lookup per key where the map allows it).
-fn entries(value: &Value) -> Result<Vec<(Value, Value)>, String> {
-    if let Some(pairs) = value.as_object().and_then(|o| o.try_iter_pairs()) {
-        return Ok(pairs.collect());
-    }
-    value
-        .try_iter()
-        .map_err(|e| e.to_string())?
-        .map(|key| {
-            let item = value.get_item(&key).map_err(|e| e.to_string())?;
-            Ok((key, item))
-        })
-        .collect()
-}
-
 fn emit(value: &Value, indent: usize, lines: &mut Lines) -> Result<(), String> {
     match value.kind() {
         ValueKind::Map => {
@@ -253,7 +254,7 @@ fn emit(value: &Value, indent: usize, lines: &mut Lines) -> Result<(), String> {
                 lines.line(indent).push_str("{}");
                 return Ok(());
             }
-            for (key, item) in entries(value)? {
+            let mut entry = |key: Value, item: Value| {
                 let out = lines.line(indent);
                 match key.as_str() {
                     Some(text) => push_quoted(out, text),
@@ -267,10 +268,20 @@ fn emit(value: &Value, indent: usize, lines: &mut Lines) -> Result<(), String> {
                     } else {
                         indent
                     };
-                    emit(&item, child, lines)?;
+                    emit(&item, child, lines)
                 } else {
                     out.push(' ');
-                    push_inline(out, &item)?;
+                    push_inline(out, &item)
+                }
+            };
+            // In order, without a lookup per key where the map allows it.
+            match value.as_object().and_then(|o| o.try_iter_pairs()) {
+                Some(mut pairs) => pairs.try_for_each(|(key, item)| entry(key, item))?,
+                None => {
+                    for key in value.try_iter().map_err(|e| e.to_string())? {
+                        let item = value.get_item(&key).map_err(|e| e.to_string())?;
+                        entry(key, item)?;
+                    }
                 }
             }
         }
