@@ -241,7 +241,7 @@ fn plan_env<'a>(
             context: Context::optional(move || {
                 let file = rule_file(&cell, platform, env, service);
                 let builder = RuleBuilder { platform, env };
-                let tests = TestBuilder { rules: &builder };
+                let tests = TestBuilder::new(&builder);
                 let test_file = match service {
                     Some(service) => tests.service(service, file, &rules_path),
                     None => tests.platform_wide(file, &rules_path),

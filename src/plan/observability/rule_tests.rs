@@ -192,9 +192,22 @@ fn alerts_named(file: &RuleFile, kind: AlertKind) -> Vec<&Rule> {
 pub struct TestBuilder<'a> {
     /// The rules' builder (platform and environment).
     pub rules: &'a RuleBuilder<'a>,
+    /// A status the platform's `error_status` regex matches, for failing requests: worked out
+    /// once, not for each test's traffic.
+    failing_status: String,
 }
 
 impl<'a> TestBuilder<'a> {
+    /// The builder of the tests of `rules`' files.
+    pub fn new(rules: &'a RuleBuilder<'a>) -> Self {
+        let failing_status =
+            error_status_example(&rules.platform.observability.metrics.error_status);
+        Self {
+            rules,
+            failing_status,
+        }
+    }
+
     fn scope(&self, service: &str) -> Vec<(&'static str, String)> {
         vec![
             (SERVICE_LABEL, service.to_owned()),
@@ -249,14 +262,13 @@ impl<'a> TestBuilder<'a> {
                     labels.push((metrics.status_label.as_str(), value));
                     labels
                 };
-                let failing = error_status_example(&metrics.error_status);
                 let mut series = vec![InputSeries {
                     series: self.named(&metrics.requests, &status("200".to_owned())),
                     values: segments(&good),
                 }];
                 if bad.iter().any(|(rate, _)| rate.is_positive()) {
                     series.push(InputSeries {
-                        series: self.named(&metrics.requests, &status(failing)),
+                        series: self.named(&metrics.requests, &status(self.failing_status.clone())),
                         values: segments(bad),
                     });
                 }
