@@ -32,7 +32,7 @@ use crate::render::BUILD_ID;
 pub const KEEP: usize = 32;
 
 /// First line of every entry; an entry without it is ignored.
-const HEADER: &str = "platgen up-to-date cache 3";
+const HEADER: &str = "platgen up-to-date cache 4";
 
 /// The hex digits of a SHA-256 or BLAKE3 digest (see `output::manifest::is_hash`), the first
 /// two fields of each file's line of an entry.
@@ -64,8 +64,9 @@ pub struct Entry {
     /// The environment rendered, when `--env` was given, and every environment of the platform
     /// (to tell what a scoped render owns).
     pub scope: Scope,
-    /// The stored text: a header, the scope, then a `sha256 blake3  path` line for every
-    /// rendered file (`-` for a BLAKE3 digest not known), sorted by path.
+    /// The stored text: a header, the scope, the BLAKE3 digest of the manifest the render
+    /// leaves (see [`Found`]), then a `sha256 blake3  path` line for every rendered file (`-`
+    /// for a BLAKE3 digest not known), sorted by path.
     text: String,
     /// Where the files' lines start in `text`.
     files_at: usize,
@@ -126,15 +127,21 @@ pub fn key(
 
 impl Entry {
     /// The entry of a render in `scope` that produced `files`, as `(path, hex SHA-256, BLAKE3
-    /// digest if known)` sorted by path.
+    /// digest if known)` sorted by path, and left a manifest whose text has the BLAKE3 digest
+    /// `manifest` (see [`output::manifest::Manifest::text_digest`]).
     pub fn new<'a>(
         scope: Scope,
+        manifest: &Digest,
         files: impl IntoIterator<Item = (&'a str, &'a str, Option<&'a Digest>)>,
     ) -> Self {
         let files: Vec<_> = files.into_iter().collect();
         // Made at its final size: a large platform's entry is megabytes.
         let line = |(path, _, _): &(&str, &str, Option<&Digest>)| 2 * HASH_DIGITS + 4 + path.len();
-        let head = format!("{HEADER}\nscope {}\n", scope.env.as_deref().unwrap_or(""));
+        let head = format!(
+            "{HEADER}\nscope {}\nmanifest {}\n",
+            scope.env.as_deref().unwrap_or(""),
+            output::manifest::hex(manifest)
+        );
         let mut text = String::with_capacity(head.len() + files.iter().map(line).sum::<usize>());
         text.push_str(&head);
         let files_at = text.len();
@@ -169,16 +176,15 @@ impl Entry {
         self.count
     }
 
-    /// The entry stored as `text`, when it is one: every line after the scope is a file's.
+    /// The entry stored as `text`, when it is one: every line after the manifest's digest is
+    /// a file's.
     fn parse(text: String) -> Option<Self> {
-        let mut lines = text.lines();
-        (lines.next()? == HEADER).then_some(())?;
-        let env = lines.next()?.strip_prefix("scope ")?;
+        let (env, _, lines) = head(&text)?;
         let env = (!env.is_empty()).then(|| env.to_owned());
-        // After the second line's end (`lines` above accepts one without a line break).
+        // After the third line's end (`lines` above accepts one without a line break).
         let files_at = text
             .match_indices('\n')
-            .nth(1)
+            .nth(2)
             .map_or(text.len(), |(at, _)| at + 1);
         let mut count = 0;
         let is_hash = output::manifest::is_hash;
@@ -217,10 +223,44 @@ fn split_line(line: &str) -> Option<EntryFile<'_>> {
     })
 }
 
-/// The entry of `key`, if the cache has a readable one.
-pub fn lookup(key: &Key) -> Option<Entry> {
+/// The first lines of an entry's `text`: its scope and the hex digest of the manifest its
+/// render left, then the lines after them.
+fn head(text: &str) -> Option<(&str, &str, std::str::Lines<'_>)> {
+    let mut lines = text.lines();
+    (lines.next()? == HEADER).then_some(())?;
+    let env = lines.next()?.strip_prefix("scope ")?;
+    let manifest = lines.next()?.strip_prefix("manifest ")?;
+    output::manifest::is_hash(manifest).then_some((env, manifest, lines))
+}
+
+/// An entry as found in the cache: its first lines read, its files not yet (a large platform's
+/// entry lists tens of thousands).
+#[derive(Debug)]
+pub struct Found {
+    text: String,
+}
+
+impl Found {
+    /// Whether `manifest` (the bytes of the output directory's manifest) is the manifest the
+    /// entry's render left. When it is not, the output directory changed since (another
+    /// render, a branch switched, an edit) and the entry is not read further: only a render
+    /// can tell what the directory holds. A scoped render's entry is passed over too when
+    /// another scope's render changed the manifest since.
+    pub fn left_manifest(&self, manifest: &[u8]) -> bool {
+        let digest = output::manifest::hex(blake3::hash(manifest).as_bytes());
+        head(&self.text).is_some_and(|(_, recorded, _)| recorded == digest)
+    }
+
+    /// The whole entry, when every line of it is readable.
+    pub fn entry(self) -> Option<Entry> {
+        Entry::parse(self.text)
+    }
+}
+
+/// The entry of `key`, if the cache has one that starts as an entry does.
+pub fn lookup(key: &Key) -> Option<Found> {
     let text = fs::read_to_string(key.dir.join(&key.digest)).ok()?;
-    Entry::parse(text)
+    head(&text).is_some().then_some(Found { text })
 }
 
 /// Records what the render of `key` produced. Best effort: a cache that cannot be written is
@@ -374,7 +414,7 @@ mod tests {
             },
         ];
         for env in [Some("production".to_owned()), None] {
-            let entry = Entry::new(Scope { env: env.clone() }, files);
+            let entry = Entry::new(Scope { env: env.clone() }, &digest, files);
             assert_eq!(entry.files().collect::<Vec<_>>(), expected);
             assert_eq!(entry.file_count(), 2);
             let read = Entry::parse(entry.text.clone()).expect("an entry");
@@ -382,7 +422,7 @@ mod tests {
             assert_eq!(read.scope.env, env);
             assert_eq!(read.files().collect::<Vec<_>>(), expected);
         }
-        let none = Entry::new(Scope { env: None }, []);
+        let none = Entry::new(Scope { env: None }, &digest, []);
         assert_eq!(Entry::parse(none.text.clone()), Some(none));
     }
 
@@ -411,6 +451,7 @@ mod tests {
         let entry = |content: Option<&Digest>| {
             Entry::new(
                 scope(),
+                &manifest.text_digest(),
                 [
                     ("a.yaml", hash_a.as_str(), content),
                     ("b.yaml", hash_b.as_str(), None),
@@ -454,10 +495,11 @@ mod tests {
 
     #[test]
     fn unreadable_entries_are_misses() {
+        let m = format!("manifest {}\n", hash(b"m"));
         assert_eq!(Entry::parse(String::new()), None);
         assert_eq!(Entry::parse("something else\nscope \n".to_owned()), None);
         assert_eq!(
-            Entry::parse(format!("{HEADER}\nscope \nno-separator\n")),
+            Entry::parse(format!("{HEADER}\nscope \n{m}no-separator\n")),
             None
         );
         let (x, b) = (
@@ -465,7 +507,7 @@ mod tests {
             output::manifest::hex(blake3::hash(b"x").as_bytes()),
         );
         for good in [format!("{x} {b}  a.yaml"), format!("{x} -  a b.yaml")] {
-            let text = format!("{HEADER}\nscope \n{good}\n");
+            let text = format!("{HEADER}\nscope \n{m}{good}\n");
             assert_eq!(
                 Entry::parse(text).map(|e| e.file_count()),
                 Some(1),
@@ -482,10 +524,56 @@ mod tests {
             format!("{} -  a.yaml", &x[1..]),
             format!("{}g -  a.yaml", &x[1..]),
         ] {
-            let text = format!("{HEADER}\nscope \n{x} -  b.yaml\n{line}\n");
+            let text = format!("{HEADER}\nscope \n{m}{x} -  b.yaml\n{line}\n");
             assert_eq!(Entry::parse(text), None, "{line}");
         }
         assert_eq!(Entry::parse(format!("{HEADER}\nenvs a\n")), None);
         assert_eq!(Entry::parse(format!("{HEADER}\n")), None);
+        // The manifest's digest is whole, and where it belongs.
+        assert!(Entry::parse(format!("{HEADER}\nscope \n{m}")).is_some());
+        assert_eq!(Entry::parse(format!("{HEADER}\nscope \n")), None);
+        assert_eq!(
+            Entry::parse(format!("{HEADER}\nscope \nmanifest {}\n", &hash(b"m")[1..])),
+            None
+        );
+        assert_eq!(Entry::parse(format!("{HEADER}\n{m}scope \n")), None);
+    }
+
+    #[test]
+    fn an_entry_is_read_past_its_head_only_for_the_manifest_its_render_left() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifest = output::manifest::Manifest {
+            entries: [("a.yaml".to_owned(), hash(b"a"))].into(),
+        };
+        let text = manifest.to_text();
+        let key = Key {
+            digest: "k".to_owned(),
+            dir: dir.path().to_path_buf(),
+            templates: Vec::new(),
+        };
+        let entry = Entry::new(
+            Scope { env: None },
+            &manifest.text_digest(),
+            [("a.yaml", hash(b"a").as_str(), None)],
+        );
+        store(&key, &entry);
+        let found = lookup(&key).expect("stored");
+        assert!(found.left_manifest(text.as_bytes()));
+        // Another render's manifest, the same one reformatted or cut short, or none at all.
+        let other = output::manifest::Manifest {
+            entries: [("a.yaml".to_owned(), hash(b"b"))].into(),
+        };
+        for bytes in [
+            other.to_text(),
+            text.replace("  ", " "),
+            text[..text.len() - 1].to_owned(),
+            String::new(),
+        ] {
+            assert!(!found.left_manifest(bytes.as_bytes()), "{bytes:?}");
+        }
+        assert_eq!(found.entry(), Some(entry));
+        // A file that does not start as an entry is no entry.
+        fs::write(dir.path().join("k"), "platgen up-to-date cache 3\nscope \n").expect("write");
+        assert!(lookup(&key).is_none());
     }
 }

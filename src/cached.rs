@@ -99,20 +99,32 @@ pub(crate) fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, 
         Some(key) if !input.no_cache => timed("cache lookup", || platgen::cache::lookup(key)),
         _ => None,
     };
-    let read_manifest = {
-        let out = input.out.clone();
-        move || timed("manifest", || output::read_manifest(&out).ok())
-    };
-    let Some(entry) = entry else {
+    let Some(found) = entry else {
         // Only a render can tell, and it needs the manifest only once the files are planned:
         // read on another thread meanwhile.
-        let manifest = Later::start(read_manifest);
+        let out = input.out.clone();
+        let manifest = Later::start(move || timed("manifest", || output::read_manifest(&out).ok()));
         return Ok(Cached::Unknown(source, Read { key, manifest }));
     };
-    let manifest = read_manifest();
+    let bytes = timed("manifest", || output::read_manifest_bytes(&input.out));
+    let bytes = match bytes {
+        Ok(Some(bytes)) if found.left_manifest(&bytes) => bytes,
+        // Not the manifest the entry's render left: the entry is not read further (a large
+        // platform's lists tens of thousands of files), and the manifest is read meanwhile.
+        bytes => {
+            let out = input.out.clone();
+            let manifest = Later::start(move || {
+                timed("manifest", || output::manifest_from(&out, bytes.ok()?).ok())
+            });
+            return Ok(Cached::Unknown(source, Read { key, manifest }));
+        }
+    };
+    let manifest = timed("manifest", || {
+        output::manifest_from(&input.out, Some(bytes)).ok()
+    });
     let known = manifest.as_ref().and_then(|current| {
         timed("cache compare", || {
-            platgen::known_up_to_date(entry, &input.config, &input.out, current, strict)
+            platgen::known_up_to_date(found.entry()?, &input.config, &input.out, current, strict)
         })
     });
     Ok(match known {

@@ -191,12 +191,13 @@ struct Done {
 }
 
 /// What the cache records of a compilation: each rendered file's hash, from the manifest the
-/// render leaves behind.
+/// render leaves behind, and that manifest's digest.
 fn cache_entry(compiled: &Compiled, changes: &output::Changes) -> cache::Entry {
     let entries = &changes.next_manifest.entries;
     let contents = compiled.contents.iter().chain(std::iter::repeat(&None));
     cache::Entry::new(
         compiled.scope.clone(),
+        &changes.next_manifest.text_digest(),
         compiled
             .rendered
             .iter()

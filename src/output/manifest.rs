@@ -143,6 +143,25 @@ impl Manifest {
         (entries.into_manifest(), first)
     }
 
+    /// The BLAKE3 digest of [`Manifest::to_text`], without holding the text: the up-to-date
+    /// cache records it to tell at once that a manifest on disk is not the one a render left.
+    pub fn text_digest(&self) -> [u8; 32] {
+        const CHUNK: usize = 64 * 1024;
+        let mut hasher = blake3::Hasher::new();
+        let mut text = String::with_capacity(CHUNK + 1024);
+        text.push_str(HEADER);
+        text.push('\n');
+        for (path, hash) in &self.entries {
+            push_line(&mut text, path, hash);
+            if text.len() >= CHUNK {
+                hasher.update(text.as_bytes());
+                text.clear();
+            }
+        }
+        hasher.update(text.as_bytes());
+        hasher.finalize().into()
+    }
+
     /// Serialises the manifest, sorted by path.
     pub fn to_text(&self) -> String {
         let mut text = String::with_capacity(HEADER.len() + 1);
@@ -224,6 +243,27 @@ impl<'t> Entries<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_text_digest_is_the_digest_of_the_text() {
+        let mut manifest = Manifest::default();
+        assert_eq!(
+            manifest.text_digest(),
+            *blake3::hash(manifest.to_text().as_bytes()).as_bytes()
+        );
+        // Enough lines to hash in several pieces.
+        for i in 0..3000 {
+            manifest.entries.insert(
+                format!("env/kubernetes/svc-{i:04}/deployment.yaml"),
+                hash(&[i as u8]),
+            );
+        }
+        assert!(manifest.to_text().len() > 3 * 64 * 1024);
+        assert_eq!(
+            manifest.text_digest(),
+            *blake3::hash(manifest.to_text().as_bytes()).as_bytes()
+        );
+    }
 
     #[test]
     fn hex_is_lower_case_two_digits_a_byte() {

@@ -94,6 +94,11 @@ impl ManifestOnDisk {
 /// Reads the manifest of `out_dir` (empty when there is none), and the journal of an
 /// interrupted commit.
 pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
+    manifest_from(out_dir, read_manifest_bytes(out_dir)?)
+}
+
+/// The bytes of the manifest of `out_dir`, when there is one: what [`manifest_from`] reads.
+pub fn read_manifest_bytes(out_dir: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
     if fs::metadata(out_dir).is_ok_and(|m| !m.is_dir()) {
         return Err(Diagnostic::error(
             "E0501",
@@ -107,13 +112,18 @@ pub fn read_manifest(out_dir: &Path) -> Result<ManifestOnDisk, Diagnostic> {
     // Read as every other file there: never through a link, never blocking on a FIFO.
     let mut bytes = Vec::new();
     let found = guard::read_regular(&out_dir.join(MANIFEST_NAME), &mut bytes)?.is_some();
-    let (manifest, malformed) = if found {
-        Manifest::parse(&bytes)
-    } else {
-        (Manifest::default(), None)
+    Ok(found.then_some(bytes))
+}
+
+/// The manifest of `out_dir` read from `bytes` (see [`read_manifest_bytes`]), with the journal
+/// of an interrupted commit read from the directory.
+pub fn manifest_from(out_dir: &Path, bytes: Option<Vec<u8>>) -> Result<ManifestOnDisk, Diagnostic> {
+    let (manifest, malformed) = match &bytes {
+        Some(bytes) => Manifest::parse(bytes),
+        None => (Manifest::default(), None),
     };
     Ok(ManifestOnDisk {
-        exists: found,
+        exists: bytes.is_some(),
         manifest,
         malformed,
         interrupted: read_bookkeeping(&out_dir.join(JOURNAL_NAME))?.map(|t| Journal::parse(&t)),
