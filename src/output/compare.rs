@@ -1,11 +1,10 @@
 //! Comparing rendered files with the output directory: each file as it is rendered
 //! ([`observe`]), then all of them with the manifest ([`compare`]), into [`Changes`].
 
-use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use super::manifest::{Malformed, Manifest, hash};
-use super::{ManifestOnDisk, check_path, hash_on_disk, with_file_stat};
+use super::{Journal, ManifestOnDisk, check_path, hash_on_disk, with_file_stat};
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 
@@ -136,23 +135,76 @@ pub fn written_by_platgen(current: &ManifestOnDisk, path: &str, observed: &Obser
     observed.on_disk == OnDisk::Same && current.wrote(path, &observed.hash)
 }
 
-/// Compares the rendered files (each path with its [`observe`] result) with the output
-/// directory.
+/// The hashes an interrupted commit's `journal` lists for `path`.
+fn journal_hashes<'a>(
+    journal: Option<&'a Journal>,
+    path: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
+    journal
+        .into_iter()
+        .flat_map(|j| j.entries.iter())
+        .filter(move |(p, _)| p == path)
+        .map(|(_, h)| h.as_str())
+}
+
+/// Compares the rendered files (each path with its [`observe`] result, sorted by path) with the
+/// output directory.
 pub fn compare(
     out_dir: &Path,
     current: &ManifestOnDisk,
     rendered: &[(&str, &Observed)],
     scope: &Scope,
 ) -> Result<Changes, Diagnostic> {
+    debug_assert!(
+        rendered.windows(2).all(|w| w[0].0 < w[1].0),
+        "rendered files come sorted by path, each once"
+    );
+    let journal = current.interrupted.as_ref();
+    // The manifest and the rendered files are both sorted by path: one walk of the two finds
+    // each rendered file's entry and the entries no longer rendered, with no lookup per file
+    // (tens of thousands at a thousand services).
+    let mut entries = current.manifest.entries.iter().peekable();
+    let mut recorded: Vec<Option<&str>> = Vec::with_capacity(rendered.len());
+    // Owned files not rendered, each with its manifest hash (none when only the journal has it).
+    let mut gone: Vec<(&str, Option<&str>)> = Vec::new();
+    for &(path, _) in rendered {
+        while let Some((p, h)) = entries.next_if(|(p, _)| p.as_str() < path) {
+            gone.push((p, Some(h)));
+        }
+        recorded.push(
+            entries
+                .next_if(|(p, _)| p.as_str() == path)
+                .map(|(_, h)| h.as_str()),
+        );
+    }
+    gone.extend(entries.map(|(p, h)| (p.as_str(), Some(h.as_str()))));
+    if let Some(journal) = journal {
+        let rendered_at = |path: &str| rendered.binary_search_by(|(p, _)| (*p).cmp(path)).is_ok();
+        gone.extend(
+            journal
+                .entries
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .filter(|p| !rendered_at(p) && !current.manifest.entries.contains_key(*p))
+                .map(|p| (p, None)),
+        );
+        gone.sort_unstable();
+        gone.dedup();
+    }
+
     let mut changes = Changes::default();
-    for &(file_path, seen) in rendered {
-        let owned = current.owns(file_path);
+    for (&(file_path, seen), recorded) in rendered.iter().zip(&recorded) {
+        let owned = recorded.is_some() || journal.is_some_and(|j| j.has(file_path));
+        // Whether platgen wrote content hashing to `hash` here (see ManifestOnDisk::wrote).
+        let wrote = |hash: &str| {
+            *recorded == Some(hash) || journal.is_some_and(|j| j.wrote(file_path, hash))
+        };
         let path = || file_path.to_owned();
         match &seen.on_disk {
             OnDisk::Missing => changes.added.push(path()),
             OnDisk::Same => {
                 changes.unchanged += 1;
-                if owned && !current.wrote(file_path, &seen.hash) {
+                if owned && !wrote(&seen.hash) {
                     changes.edited_by_hand.push(path());
                 }
             }
@@ -160,7 +212,7 @@ pub fn compare(
                 if !owned {
                     changes.unowned_conflicts.push(path());
                 } else {
-                    if !current.wrote(file_path, on_disk) {
+                    if !wrote(on_disk) {
                         changes.edited_by_hand.push(path());
                     }
                     changes.modified.push(path());
@@ -168,12 +220,10 @@ pub fn compare(
             }
         }
     }
-    let paths: HashSet<&str> = rendered.iter().map(|(path, _)| *path).collect();
-    let owned = current.owned_paths();
-    let stale: Vec<&str> = owned
+    let stale: Vec<&str> = gone
         .iter()
-        .copied()
-        .filter(|path| !paths.contains(path) && scope.covers(path))
+        .map(|(path, _)| *path)
+        .filter(|path| scope.covers(path))
         .collect();
     let on_disk = crate::parallel::map(&stale, |path| hash_on_disk(&out_dir.join(path)));
     for (path, disk_hash) in stale.iter().zip(on_disk) {
@@ -188,12 +238,12 @@ pub fn compare(
 
     // Every rendered file with its new hash, and the owned files of other environments (where
     // an interrupted commit leaves two candidate hashes, the one on disk).
-    let mut kept = BTreeMap::new();
-    for path in owned {
-        if scope.covers(path) || paths.contains(path) {
+    let mut kept = Vec::new();
+    for &(path, recorded) in &gone {
+        if scope.covers(path) {
             continue;
         }
-        let mut hashes = current.hashes(path);
+        let mut hashes = recorded.into_iter().chain(journal_hashes(journal, path));
         let Some(first) = hashes.next() else { continue };
         let mut others = hashes.filter(|h| *h != first).peekable();
         let hash = if others.peek().is_none() {
@@ -207,8 +257,9 @@ pub fn compare(
                 .find(on_disk)
                 .unwrap_or(first)
         };
-        kept.insert(path.to_owned(), hash.to_owned());
+        kept.push((path.to_owned(), hash.to_owned()));
     }
+    // Both sorted and apart: the map is built from them in order.
     let next = Manifest {
         entries: kept
             .into_iter()
@@ -233,4 +284,154 @@ pub fn compare(
         .unwrap_or_default();
     changes.next_manifest = next;
     Ok(changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+    use crate::output::read_manifest;
+
+    fn observed(content: &[u8], on_disk: OnDisk) -> Observed {
+        Observed {
+            hash: hash(content),
+            content: None,
+            on_disk,
+            stat: None,
+        }
+    }
+
+    /// Rendered files before, between and after the manifest's entries, in and out of a scoped
+    /// render's folders, with and without an interrupted commit's journal: each file is found
+    /// in the manifest as a lookup per file would find it.
+    #[test]
+    fn every_rendered_file_meets_its_own_entry_and_only_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path();
+        let put = |path: &str, content: &[u8]| {
+            let file = out.join(path);
+            fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+            fs::write(file, content).expect("write");
+        };
+        let line = |path: &str, content: &[u8]| format!("{}  {path}\n", hash(content));
+        let manifest = [
+            line("docker/Dockerfile.api", b"d1"),
+            line("prod/a.yaml", b"a1"),
+            line("prod/b.yaml", b"b-recorded"),
+            line("prod/gone.yaml", b"g1"),
+            line("prod/gone-missing.yaml", b"m1"),
+            line("prod/gone-edited.yaml", b"e1"),
+            line("stage/kept.yaml", b"k1"),
+            line("zzz/last.yaml", b"z1"),
+        ];
+        let mut sorted = manifest.to_vec();
+        sorted.sort_by(|a, b| a[66..].cmp(&b[66..]));
+        let header = Manifest::default().to_text();
+        put(
+            super::super::manifest::MANIFEST_NAME,
+            format!("{header}{}", sorted.concat()).as_bytes(),
+        );
+        put("docker/Dockerfile.api", b"d1");
+        put("prod/a.yaml", b"a1");
+        put("prod/b.yaml", b"b-by-hand");
+        put("prod/gone.yaml", b"g1");
+        put("prod/gone-edited.yaml", b"e-by-hand");
+        put("prod/unowned.yaml", b"theirs");
+        put("stage/kept.yaml", b"k1");
+        put("zzz/last.yaml", b"z1");
+        let current = read_manifest(out).expect("readable");
+        assert!(current.malformed.is_none(), "{:?}", current.malformed);
+        let files = [
+            ("aaa/first.yaml", observed(b"f", OnDisk::Missing)),
+            ("docker/Dockerfile.api", observed(b"d1", OnDisk::Same)),
+            (
+                "prod/a.yaml",
+                observed(b"a2", OnDisk::Different(hash(b"a1"))),
+            ),
+            (
+                "prod/b.yaml",
+                observed(b"b2", OnDisk::Different(hash(b"b-by-hand"))),
+            ),
+            ("prod/new.yaml", observed(b"n", OnDisk::Missing)),
+            (
+                "prod/unowned.yaml",
+                observed(b"u", OnDisk::Different(hash(b"theirs"))),
+            ),
+        ];
+        let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();
+        let everything = compare(out, &current, &rendered, &Scope { env: None }).expect("ok");
+        let scoped = Scope {
+            env: Some("prod".to_owned()),
+        };
+        let prod = compare(out, &current, &rendered, &scoped).expect("ok");
+        for changes in [&everything, &prod] {
+            assert_eq!(changes.added, ["aaa/first.yaml", "prod/new.yaml"]);
+            assert_eq!(changes.modified, ["prod/a.yaml", "prod/b.yaml"]);
+            assert_eq!(changes.unowned_conflicts, ["prod/unowned.yaml"]);
+            assert_eq!(changes.unchanged, 1);
+            assert!(changes.manifest_stale);
+        }
+        assert_eq!(
+            everything.removed,
+            [
+                "prod/gone-edited.yaml",
+                "prod/gone.yaml",
+                "stage/kept.yaml",
+                "zzz/last.yaml"
+            ]
+        );
+        assert_eq!(
+            everything.edited_by_hand,
+            ["prod/b.yaml", "prod/gone-edited.yaml"]
+        );
+        // A scoped render keeps the other folders' entries and prunes only its own.
+        assert_eq!(prod.removed, ["prod/gone-edited.yaml", "prod/gone.yaml"]);
+        assert_eq!(prod.edited_by_hand, everything.edited_by_hand);
+        let paths = |changes: &Changes| -> Vec<String> {
+            changes.next_manifest.entries.keys().cloned().collect()
+        };
+        let rendered_paths: Vec<String> = files.iter().map(|(p, _)| (*p).to_owned()).collect();
+        assert_eq!(paths(&everything), rendered_paths);
+        let mut with_kept = rendered_paths.clone();
+        with_kept.extend(["stage/kept.yaml".to_owned(), "zzz/last.yaml".to_owned()]);
+        with_kept.sort();
+        assert_eq!(paths(&prod), with_kept);
+        assert_eq!(prod.next_manifest.entries["stage/kept.yaml"], hash(b"k1"));
+        assert_eq!(prod.next_manifest.entries["prod/a.yaml"], hash(b"a2"));
+
+        // An interrupted commit's journal: what it lists is platgen's too, wherever it falls.
+        put(
+            super::super::JOURNAL_NAME,
+            [
+                line("prod/b.yaml", b"b-by-hand"),
+                line("prod/journal-only.yaml", b"j1"),
+                line("stage/kept.yaml", b"k2"),
+                line("prod/unowned.yaml", b"theirs"),
+            ]
+            .concat()
+            .as_bytes(),
+        );
+        put("prod/journal-only.yaml", b"j1");
+        put("stage/kept.yaml", b"k2");
+        let current = read_manifest(out).expect("readable");
+        assert!(current.interrupted.is_some());
+        let prod = compare(out, &current, &rendered, &scoped).expect("ok");
+        assert!(prod.unowned_conflicts.is_empty(), "{prod:?}");
+        assert_eq!(
+            prod.modified,
+            ["prod/a.yaml", "prod/b.yaml", "prod/unowned.yaml"]
+        );
+        assert_eq!(prod.edited_by_hand, ["prod/gone-edited.yaml"]);
+        assert_eq!(
+            prod.removed,
+            [
+                "prod/gone-edited.yaml",
+                "prod/gone.yaml",
+                "prod/journal-only.yaml"
+            ]
+        );
+        // Of the manifest's and the journal's hashes, the one on disk.
+        assert_eq!(prod.next_manifest.entries["stage/kept.yaml"], hash(b"k2"));
+    }
 }

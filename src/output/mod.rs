@@ -63,17 +63,6 @@ impl ManifestOnDisk {
         self.hashes(path).any(|h| h == hash)
     }
 
-    /// Every owned path, once, sorted: the manifest's and the journal's.
-    fn owned_paths(&self) -> Vec<&str> {
-        let mut paths: Vec<&str> = self.manifest.entries.keys().map(String::as_str).collect();
-        if let Some(journal) = &self.interrupted {
-            paths.extend(journal.entries.iter().map(|(p, _)| p.as_str()));
-            paths.sort_unstable();
-            paths.dedup();
-        }
-        paths
-    }
-
     /// The hashes platgen may have last written at `path`: the manifest's, then the journal's.
     fn hashes<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> {
         let journal = self.interrupted.iter().flat_map(move |j| {
