@@ -31,8 +31,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::output::manifest::Manifest;
 pub use crate::plan::inputs::Digest;
+use folders::Folders;
 use record::{hash_prefix, parse, to_text};
 
+mod folders;
 mod record;
 
 /// Records are files named with this prefix in the cache directory.
@@ -164,6 +166,8 @@ pub struct Known {
     /// Where the record lives.
     file: PathBuf,
     records: HashMap<String, Record>,
+    /// The output directory's folders, opened as its files are asked of.
+    folders: Folders,
 }
 
 impl Known {
@@ -194,6 +198,7 @@ impl Known {
             templates: templates.map(Path::to_path_buf),
             file,
             records,
+            folders: Folders::default(),
         })
     }
 
@@ -225,12 +230,15 @@ impl Known {
         if record.fingerprint != short(fingerprint) || Some(record.hash) != hash_prefix(hash) {
             return None;
         }
-        let file = out_dir.join(path);
-        let stat = FileStat::of(&file)?;
+        let stat = self.folders.stat(out_dir, path)?;
         if stat != record.checked.stat {
             return None;
         }
-        if record.checked.racy && crate::output::hash_on_disk(&file).ok()?.as_deref() != Some(hash)
+        if record.checked.racy
+            && crate::output::hash_on_disk(&out_dir.join(path))
+                .ok()?
+                .as_deref()
+                != Some(hash)
         {
             return None;
         }
@@ -368,6 +376,7 @@ mod tests {
                     checked: Checked { stat, racy },
                 },
             )]),
+            folders: Folders::default(),
         };
         // The times say nothing changed; a racy record does not take their word for it.
         let unchanged =
@@ -417,6 +426,7 @@ mod tests {
                 .into_iter()
                 .map(|name| (format!("{name}.yaml"), record(name)))
                 .collect(),
+            folders: Folders::default(),
         };
         let manifest = Manifest {
             entries: [
@@ -472,6 +482,7 @@ mod tests {
             templates: Some(templates.clone()),
             file: dir.path().join("record"),
             records: HashMap::new(),
+            folders: Folders::default(),
         };
         let before = known();
         fs::write(&template, "b").expect("edit");
