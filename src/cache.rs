@@ -6,10 +6,12 @@
 //! templates), the platform file's bytes and path, the output path, the `--env` scope and the
 //! `--templates` overrides. The BLAKE3 digest of all of them is the [`Key`]; its [`Entry`]
 //! records what the render produced: every file's path, SHA-256 (what the manifest gives it)
-//! and, where the render knew it, the BLAKE3 digest of its bytes, and the environments (which
-//! decide what a scoped render owns). On a hit, the output directory is up to date when every file hashes to
-//! what the entry says and the manifest lists exactly what render would leave: the verdict a
-//! full render gives, at the cost of hashing the files. A file is hashed with BLAKE3 where the
+//! and, where the render knew it, the BLAKE3 digest of its bytes, the environments (which
+//! decide what a scoped render owns) and the BLAKE3 digest of the manifest the render left: an
+//! entry is read past its first lines only when the output directory's manifest is that one.
+//! On a hit, the output directory is up to date when every file hashes to what the entry says
+//! and the manifest lists exactly what render would leave: the verdict a full render gives, at
+//! the cost of hashing the files. A file is hashed with BLAKE3 where the
 //! entry has its digest (several times faster than SHA-256 on a CPU without SHA instructions,
 //! and as collision-resistant), with SHA-256 otherwise. Anything else — no entry, an unreadable
 //! one, one file off — falls back to the full pipeline, which says precisely what differs.
