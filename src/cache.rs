@@ -236,10 +236,13 @@ fn head(text: &str) -> Option<(&str, &str, std::str::Lines<'_>)> {
 }
 
 /// An entry as found in the cache: its first lines read, its files not yet (a large platform's
-/// entry lists tens of thousands).
+/// entry lists tens of thousands; they are read only for the manifest its render left).
 #[derive(Debug)]
 pub struct Found {
-    text: String,
+    /// The first lines, as [`head`] reads them.
+    head: String,
+    /// The entry's file, open after them.
+    rest: std::io::BufReader<fs::File>,
 }
 
 impl Found {
@@ -250,19 +253,25 @@ impl Found {
     /// another scope's render changed the manifest since.
     pub fn left_manifest(&self, manifest: &[u8]) -> bool {
         let digest = output::manifest::hex(blake3::hash(manifest).as_bytes());
-        head(&self.text).is_some_and(|(_, recorded, _)| recorded == digest)
+        head(&self.head).is_some_and(|(_, recorded, _)| recorded == digest)
     }
 
     /// The whole entry, when every line of it is readable.
-    pub fn entry(self) -> Option<Entry> {
-        Entry::parse(self.text)
+    pub fn entry(mut self) -> Option<Entry> {
+        std::io::Read::read_to_string(&mut self.rest, &mut self.head).ok()?;
+        Entry::parse(self.head)
     }
 }
 
 /// The entry of `key`, if the cache has one that starts as an entry does.
 pub fn lookup(key: &Key) -> Option<Found> {
-    let text = fs::read_to_string(key.dir.join(&key.digest)).ok()?;
-    head(&text).is_some().then_some(Found { text })
+    use std::io::BufRead as _;
+    let mut rest = std::io::BufReader::new(fs::File::open(key.dir.join(&key.digest)).ok()?);
+    let mut text = String::new();
+    for _ in 0..3 {
+        rest.read_line(&mut text).ok()?;
+    }
+    head(&text).is_some().then_some(Found { head: text, rest })
 }
 
 /// Records what the render of `key` produced. Best effort: a cache that cannot be written is

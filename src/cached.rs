@@ -106,7 +106,7 @@ pub(crate) fn read_and_ask_cache(input: &Input, strict: bool) -> Result<Cached, 
         let manifest = Later::start(move || timed("manifest", || output::read_manifest(&out).ok()));
         return Ok(Cached::Unknown(source, Read { key, manifest }));
     };
-    let bytes = timed("manifest", || output::read_manifest_bytes(&input.out));
+    let bytes = timed("manifest read", || output::read_manifest_bytes(&input.out));
     let bytes = match bytes {
         Ok(Some(bytes)) if found.left_manifest(&bytes) => bytes,
         // Not the manifest the entry's render left: the entry is not read further (a large

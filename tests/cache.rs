@@ -22,6 +22,8 @@ struct Run {
     stdout: String,
     stderr: String,
     planned: bool,
+    /// Whether an entry of the cache was read whole and compared with the output directory.
+    compared: bool,
 }
 
 impl Work {
@@ -70,6 +72,9 @@ impl Work {
                 .collect::<Vec<_>>()
                 .join("\n"),
             planned: stderr.lines().any(|l| l.starts_with("platgen: plan ")),
+            compared: stderr
+                .lines()
+                .any(|l| l.starts_with("platgen: cache compare ")),
         }
     }
 
@@ -247,6 +252,54 @@ fn a_changed_input_is_a_miss() {
             .planned
     );
     assert_eq!(work.run(&["check", "--out", "elsewhere"]).code, 1);
+}
+
+#[test]
+fn an_entry_whose_render_the_output_no_longer_holds_is_set_aside_unread() {
+    let work = Work::new();
+    assert_eq!(work.run(&["render"]).code, 0);
+    assert!(work.run(&["check"]).compared, "a hit compares the entry");
+    // Another branch rendered, then this one checked out again: its entry is in the cache, but
+    // out/ holds the other branch's files.
+    edit_file(&work.path("platform.toml"), "replicas = 2", "replicas = 3");
+    assert_eq!(work.run(&["render"]).code, 0);
+    edit_file(&work.path("platform.toml"), "replicas = 3", "replicas = 2");
+    let check = work.same_as_full(&["check", "--format", "short"]);
+    assert_eq!(check.code, 1, "{}", check.stdout);
+    assert!(check.stdout.contains("stale"), "{}", check.stdout);
+    assert!(check.planned);
+    assert!(
+        !check.compared,
+        "another render's manifest: the entry is not read"
+    );
+    assert_eq!(work.same_as_full(&["diff"]).code, 1);
+    let render = work.run(&["render"]);
+    assert_eq!(render.code, 0, "{}", render.stderr);
+    assert!(render.planned && !render.compared);
+    let check = work.same_as_full(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
+    assert!(
+        !check.planned && check.compared,
+        "rendered again, the entry answers"
+    );
+    // An output directory that is now a file: the entry is set aside, and the error is the
+    // full pipeline's.
+    fs::remove_dir_all(work.path("out")).expect("rm");
+    fs::write(work.path("out"), "not a directory\n").expect("write");
+    for command in ["check", "render", "diff"] {
+        let run = work.same_as_full(&[command]);
+        assert_eq!(run.code, 2, "{command}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("the output directory out is not a directory"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(work.path("out")).expect("read"),
+        "not a directory\n"
+    );
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::manifest::{Malformed, Manifest, hash};
-use super::{Journal, ManifestOnDisk, check_path, hash_on_disk, with_file_stat};
+use super::{ManifestOnDisk, check_path, hash_on_disk, with_file_stat};
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 
@@ -135,18 +135,6 @@ pub fn written_by_platgen(current: &ManifestOnDisk, path: &str, observed: &Obser
     observed.on_disk == OnDisk::Same && current.wrote(path, &observed.hash)
 }
 
-/// The hashes an interrupted commit's `journal` lists for `path`.
-fn journal_hashes<'a>(
-    journal: Option<&'a Journal>,
-    path: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
-    journal
-        .into_iter()
-        .flat_map(|j| j.entries.iter())
-        .filter(move |(p, _)| p == path)
-        .map(|(_, h)| h.as_str())
-}
-
 /// Compares the rendered files (each path with its [`observe`] result, sorted by path) with the
 /// output directory.
 pub fn compare(
@@ -243,7 +231,8 @@ pub fn compare(
         if scope.covers(path) {
             continue;
         }
-        let mut hashes = recorded.into_iter().chain(journal_hashes(journal, path));
+        let journal_hashes = journal.into_iter().flat_map(|j| j.hashes(path));
+        let mut hashes = recorded.into_iter().chain(journal_hashes);
         let Some(first) = hashes.next() else { continue };
         let mut others = hashes.filter(|h| *h != first).peekable();
         let hash = if others.peek().is_none() {

@@ -109,6 +109,14 @@ impl Journal {
     pub fn wrote(&self, path: &str, hash: &str) -> bool {
         self.entries.iter().any(|(p, h)| p == path && h == hash)
     }
+
+    /// The hashes it lists for `path`, in its order.
+    pub fn hashes<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> {
+        self.entries
+            .iter()
+            .filter(move |(p, _)| p == path)
+            .map(|(_, h)| h.as_str())
+    }
 }
 
 /// Writes the journal of the renames `changes` is about to make, durably, before any of them,

@@ -65,12 +65,7 @@ impl ManifestOnDisk {
 
     /// The hashes platgen may have last written at `path`: the manifest's, then the journal's.
     fn hashes<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a str> {
-        let journal = self.interrupted.iter().flat_map(move |j| {
-            j.entries
-                .iter()
-                .filter(move |(p, _)| p == path)
-                .map(|(_, h)| h.as_str())
-        });
+        let journal = self.interrupted.iter().flat_map(move |j| j.hashes(path));
         self.manifest
             .entries
             .get(path)
