@@ -12,9 +12,14 @@
 //! template sees exactly that value, digested by [`write_value`]); one whose context is built
 //! only when it renders (an overview dashboard) always renders.
 //!
-//! The parts are the serialised model, so a field the serialisation skips must never decide a
-//! file that names parts; `tests/incremental.rs` renders platforms changed one service at a
+//! A part is digested as its serde serialisation, in the compact encoding of [`encoding`]
+//! rather than as JSON: two values whose encodings are equal would serialise to the same JSON
+//! too, and encoding takes a fraction of the time (no escaping, no decimal numbers). The parts
+//! are the serialised model, so a field the serialisation skips must never decide a file that
+//! names parts; `tests/incremental.rs` renders platforms changed one service at a
 //! time and checks that every file whose fingerprint stayed the same kept its bytes.
+
+mod encoding;
 
 use std::collections::HashSet;
 use std::fmt::Write as _;
@@ -213,15 +218,15 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
-/// The digest of `value` serialised as JSON; `None` when it cannot be. Serialised into this
-/// thread's buffer first: hashing many small writes one by one costs more.
+/// The digest of `value` serialised (see [`encoding`]); `None` when it cannot be. Encoded into
+/// this thread's buffer first: hashing many small writes one by one costs more.
 fn digest_of<T: Serialize + ?Sized>(value: &T) -> Option<Digest> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        serde_json::to_writer(&mut *buffer, value).ok()?;
+        encoding::encode(value, buffer).ok()?;
         Some(blake3::hash(buffer).into())
     })
 }
