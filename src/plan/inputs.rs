@@ -7,10 +7,12 @@
 //! (`Platform` serialised: its services and environments are not part of it), its environment's
 //! own settings (`ResolvedEnv` serialised, likewise without services) and that service. Each
 //! part is digested once, however many files share it, and only when a render asks. A file
-//! built from a whole environment's services (a compose file, the kustomization, a runbook)
-//! names no parts: it is [`Inputs::Context`], known by its context when planning builds it (the
+//! built from a whole environment's services (a compose file, the kustomization) names no
+//! parts: it is [`Inputs::Context`], known by its context when planning builds it (the
 //! template sees exactly that value, digested by [`write_value`]); one whose context is built
-//! only when it renders (an overview dashboard) always renders.
+//! only when it renders (an overview dashboard) always renders. A runbook, which lists every
+//! service's alerts, names the platform's settings and a part of its own
+//! ([`Part::shared`]): the page its context is built from.
 //!
 //! A part is digested as its serde serialisation, in the compact encoding of [`encoding`]
 //! rather than as JSON: two values whose encodings are equal would serialise to the same JSON
@@ -48,6 +50,15 @@ impl<'a> Part<'a> {
         Arc::new(Self {
             digest: OnceLock::new(),
             compute: Box::new(move || digest_of(value)),
+        })
+    }
+
+    /// The part holding a value of its own (made in planning, not part of the model), shared
+    /// with whatever else reads it.
+    pub fn shared<T: Serialize + Send + Sync + 'a>(value: Arc<T>) -> Arc<Self> {
+        Arc::new(Self {
+            digest: OnceLock::new(),
+            compute: Box::new(move || digest_of(&*value)),
         })
     }
 

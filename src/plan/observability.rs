@@ -24,9 +24,8 @@ use minijinja::value::{Serde, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::inputs::Inputs;
+use super::inputs::{Inputs, Part};
 use super::{Artifact, Context, EnvParts, Parts};
-use crate::model::slo::REFERENCE_WINDOW;
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 use rule_tests::TestBuilder;
 use rules::{RuleBuilder, RuleFile};
@@ -49,7 +48,7 @@ pub(crate) struct Rules {
     /// Per environment, in the platform's order: the stems of its rules files.
     by_env: Vec<(String, Vec<String>)>,
     /// The runbook of every alert, from every environment's rules.
-    runbooks: Runbooks,
+    pages: Vec<Arc<runbooks::Page>>,
 }
 
 impl Rules {
@@ -88,7 +87,25 @@ impl Rules {
                 stems.push(stem);
             }
         }
-        Self { by_env, runbooks }
+        let alerts = &platform.observability.alerts;
+        let shown = std::collections::BTreeMap::from([
+            ("error_rate", rules::percent(alerts.error_rate)),
+            (
+                "latency_p99",
+                crate::model::slo::latency_text(alerts.latency_p99),
+            ),
+            ("pod_restarts", alerts.pod_restarts.to_string()),
+            (
+                "db_pool_available",
+                rules::percent(alerts.db_pool_available),
+            ),
+            ("redis_memory", rules::percent(alerts.redis_memory)),
+            ("pending", alerts.pending.clone()),
+        ]);
+        Self {
+            by_env,
+            pages: runbooks.into_pages(&shown),
+        }
     }
 
     /// The stems of the rules files of `env`.
@@ -146,42 +163,25 @@ pub(super) fn plan_observability<'a>(
         };
         plan_env(platform_value, platform, env, env_parts, rules, artifacts);
     }
-    let alerts = &platform.observability.alerts;
-    let shown = std::collections::BTreeMap::from([
-        ("error_rate", rules::percent(alerts.error_rate)),
-        (
-            "latency_p99",
-            crate::model::slo::latency_text(alerts.latency_p99),
-        ),
-        ("pod_restarts", alerts.pod_restarts.to_string()),
-        (
-            "db_pool_available",
-            rules::percent(alerts.db_pool_available),
-        ),
-        ("redis_memory", rules::percent(alerts.redis_memory)),
-        ("pending", alerts.pending.clone()),
-    ]);
-    for (kind, envs) in rules.runbooks.pages() {
-        // The rules file of the alert, under `<env>/prometheus/rules/`.
-        let rules_file = if kind.environment_wide() {
-            format!("{PLATFORM_WIDE}.yml")
-        } else {
-            "<service>.yml".to_owned()
-        };
+    for page in &rules.pages {
+        let (platform_value, page) = (platform_value.clone(), Arc::clone(page));
         artifacts.push(Artifact {
-            path: format!("docs/runbooks/{}.md", kind.name()),
-            template: format!("docs/runbooks/{}.md", kind.name()),
-            context: Value::from_pairs([
-                ("platform", platform_value.clone()),
-                ("alert", Value::from(kind.name())),
-                ("envs", Value::from(Serde(envs))),
-                ("threshold", Value::from(Serde(&shown))),
-                ("rules_file", Value::from(rules_file)),
-                ("reference_window", Value::from(REFERENCE_WINDOW)),
-            ])
-            .into(),
-            // A runbook lists the environments and services of its alert.
-            inputs: Inputs::Context,
+            path: format!("docs/runbooks/{}.md", page.alert),
+            template: format!("docs/runbooks/{}.md", page.alert),
+            // A runbook lists the environments and services of its alert, and reads the
+            // platform's settings: its page is digested (from its Rust values, a fraction of
+            // walking its context) and its context built only if it renders.
+            inputs: Inputs::parts(&[&parts.platform, &Part::shared(Arc::clone(&page))]),
+            context: Context::lazy(move || {
+                Value::from_pairs([
+                    ("platform", platform_value.clone()),
+                    ("alert", Value::from(page.alert)),
+                    ("envs", Value::from(Serde(&page.envs))),
+                    ("threshold", Value::from(Serde(&page.threshold))),
+                    ("rules_file", Value::from(page.rules_file.as_str())),
+                    ("reference_window", Value::from(page.reference_window)),
+                ])
+            }),
         });
     }
 }

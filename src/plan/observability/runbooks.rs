@@ -3,12 +3,15 @@
 //! drawn from the reference's troubleshooting section.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::PLATFORM_WIDE;
 use super::promql::error_ratio_name;
 use super::rules::{AlertKind, RuleFile};
 use crate::model::ResolvedEnv;
+use crate::model::slo::REFERENCE_WINDOW;
 
 /// The window of the SLI a runbook shows next to an SLO's alerts (its error ratio's recording).
 pub const SLI_WINDOW: &str = "5m";
@@ -152,8 +155,42 @@ impl Runbooks {
         }
     }
 
-    /// Every alert with its environments, by alert name.
-    pub fn pages(&self) -> impl Iterator<Item = (AlertKind, &Vec<RunbookEnv>)> {
-        self.by_alert.iter().map(|(k, v)| (*k, v))
+    /// Every alert's page, by alert name, with the thresholds `shown` on every page.
+    pub fn into_pages(self, shown: &BTreeMap<&'static str, String>) -> Vec<Arc<Page>> {
+        self.by_alert
+            .into_iter()
+            .map(|(kind, envs)| {
+                Arc::new(Page {
+                    alert: kind.name(),
+                    envs,
+                    threshold: shown.clone(),
+                    // The rules file of the alert, under `<env>/prometheus/rules/`.
+                    rules_file: if kind.environment_wide() {
+                        format!("{PLATFORM_WIDE}.yml")
+                    } else {
+                        "<service>.yml".to_owned()
+                    },
+                    reference_window: REFERENCE_WINDOW,
+                })
+            })
+            .collect()
     }
+}
+
+/// One alert's runbook: everything its template sees besides the platform's settings. The
+/// page is both the file's context and the part its fingerprint is digested from (see
+/// [`crate::plan::inputs`]), so the two cannot drift apart; the context is built only when
+/// the page renders.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    /// The alert's name.
+    pub alert: &'static str,
+    /// Where it is evaluated.
+    pub envs: Vec<RunbookEnv>,
+    /// The platform's alert thresholds, as the pages print them.
+    pub threshold: BTreeMap<&'static str, String>,
+    /// Its rules file in an environment's `prometheus/rules/`.
+    pub rules_file: String,
+    /// The window an SLO's budget is reckoned over, as its alerts' text names it.
+    pub reference_window: &'static str,
 }
