@@ -36,7 +36,9 @@ pub(super) fn plan_containers<'a>(
         .iter()
         .filter(|e| !e.is_kubernetes() && only.is_none_or(|name| e.name == name))
     {
-        compose::plan_compose(platform_value, platform, env, rules, artifacts);
+        if let Some(env_parts) = parts.of(platform, env) {
+            compose::plan_compose(platform_value, platform, env, env_parts, rules, artifacts);
+        }
     }
 }
 

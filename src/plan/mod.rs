@@ -2,6 +2,7 @@
 //! context each is rendered. Rust decides *what* exists; templates decide how it is written.
 
 use minijinja::value::{Serde, Value};
+use serde::Serialize;
 
 mod containers;
 pub mod inputs;
@@ -99,6 +100,12 @@ impl<'a> EnvParts<'a> {
         Inputs::parts(&[&self.platform, &self.settings])
     }
 
+    /// The inputs of a file read from the platform's and the environment's settings and `own`,
+    /// a part made for it in planning (see [`Part::shared`]).
+    fn with(&self, own: &Arc<Part<'a>>) -> Inputs<'a> {
+        Inputs::parts(&[&self.platform, &self.settings, own])
+    }
+
     /// The inputs of a file of the `i`th service of the environment: the platform's and the
     /// environment's settings and the service.
     fn service(&self, i: usize) -> Inputs<'a> {
@@ -130,6 +137,25 @@ impl<'a> Context<'a> {
     /// known only once the context is built (a rules file's tests, say): `None` means no file.
     pub fn optional(build: impl Fn() -> Option<Value> + Send + Sync + 'a) -> Self {
         Self(Build::Lazy(Box::new(build)))
+    }
+
+    /// The context of a file whose own values are `page` (see [`Part::shared`]), beside the
+    /// `shared` ones (the platform's settings, say): the page's fields become template values
+    /// when the file renders, never when it is taken as unchanged.
+    pub fn page<T: Serialize + Send + Sync + 'a, const N: usize>(
+        shared: [(&'static str, Value); N],
+        page: Arc<T>,
+    ) -> Self {
+        Self::lazy(move || {
+            let own = Value::from(Serde(&*page));
+            let fields = own
+                .as_object()
+                .and_then(|fields| fields.try_iter_pairs())
+                .into_iter()
+                .flatten();
+            let shared = shared.iter().map(|(k, v)| (Value::from(*k), v.clone()));
+            Value::from_pairs(shared.chain(fields))
+        })
     }
 
     /// The context's value (built now when it is lazy), or `None` when the file is not needed.

@@ -172,16 +172,7 @@ pub(super) fn plan_observability<'a>(
             // platform's settings: its page is digested (from its Rust values, a fraction of
             // walking its context) and its context built only if it renders.
             inputs: Inputs::parts(&[&parts.platform, &Part::shared(Arc::clone(&page))]),
-            context: Context::lazy(move || {
-                Value::from_pairs([
-                    ("platform", platform_value.clone()),
-                    ("alert", Value::from(page.alert)),
-                    ("envs", Value::from(Serde(&page.envs))),
-                    ("threshold", Value::from(Serde(&page.threshold))),
-                    ("rules_file", Value::from(page.rules_file.as_str())),
-                    ("reference_window", Value::from(page.reference_window)),
-                ])
-            }),
+            context: Context::page([("platform", platform_value)], page),
         });
     }
 }

@@ -11,11 +11,15 @@ use super::variables::{
     Mode, credentials, dev_secret, dev_url, dev_variables, literal, prod_defaults, prod_variables,
     required, used_dependencies,
 };
+use std::sync::Arc;
+
 use super::{Artifact, dockerfile_path};
 use crate::model::spec::{DependencyKind, ServiceKind};
 use crate::model::{Compute, DependencyUse, Platform, ResolvedEnv, ResolvedService};
 use crate::plan::inputs::Inputs;
+use crate::plan::inputs::Part;
 use crate::plan::observability::{self, Rules};
+use crate::plan::{Context, EnvParts};
 use crate::resolve::default_port;
 
 /// OTLP gRPC endpoint of the development Jaeger, as services reach it.
@@ -162,10 +166,43 @@ fn dependency(dep: &DependencyUse, mode: Mode, ports: &mut HostPorts) -> Compose
     }
 }
 
+#[derive(Debug, Serialize)]
 struct Project {
     services: Vec<ComposeService>,
     dependencies: Vec<ComposeDependency>,
     volumes: Vec<String>,
+}
+
+/// What one of the two compose files shows besides the platform's and the environment's
+/// settings: the part its fingerprint is digested from (see [`crate::plan::inputs`]) and what
+/// its context is made of, when it renders. A compose file lists every service of its
+/// environment, so this is most of its context (~1 MB at 1000 services).
+#[derive(Debug, Serialize)]
+struct ComposeFile<'a> {
+    #[serde(flatten)]
+    project: Project,
+    /// The compose project's name (`name:`).
+    #[serde(rename = "project")]
+    name: String,
+    #[serde(flatten)]
+    stack: Stacked<'a>,
+}
+
+/// What only one of the compose files shows.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Stacked<'a> {
+    /// The development stack (`docker-compose.yml`).
+    Development {
+        /// Whether it runs the observability stack.
+        stack: bool,
+        /// Whether its Prometheus loads rules files.
+        prometheus_rules: bool,
+        published: Stack,
+        prometheus_retention: Option<String>,
+    },
+    /// The simulation of the production environment (`docker-compose.prod.yml`).
+    Production { prod: &'a ResolvedEnv },
 }
 
 fn project(
@@ -237,37 +274,31 @@ fn project(
 
 /// The environment the production simulation mirrors: `production` when it runs on Kubernetes,
 /// else the last Kubernetes environment; none without one.
-fn project_value(project: Project) -> [(&'static str, Value); 3] {
-    [
-        ("services", Value::from(Serde(&project.services))),
-        ("dependencies", Value::from(Serde(&project.dependencies))),
-        ("volumes", Value::from(Serde(&project.volumes))),
-    ]
-}
-
 /// Plans the files of one compose environment.
-pub(super) fn plan_compose(
+pub(super) fn plan_compose<'a>(
     platform_value: &Value,
-    platform: &Platform,
-    env: &ResolvedEnv,
+    platform: &'a Platform,
+    env: &'a ResolvedEnv,
+    parts: &EnvParts<'a>,
     rules: &Rules,
-    artifacts: &mut Vec<Artifact<'_>>,
+    artifacts: &mut Vec<Artifact<'a>>,
 ) {
     let dir = &env.name;
     let stack = env.observability;
     let env_value = Value::from(Serde(env));
-    let mut push = |file: &str, template: &str, extra: Vec<(&'static str, Value)>| {
-        let mut pairs = vec![
+    // A compose file: its own values (see `ComposeFile`) are digested next to the platform's
+    // and the environment's settings, and made template values only if it renders.
+    let mut push_compose = |file: &str, compose: ComposeFile<'a>| {
+        let compose = Arc::new(compose);
+        let shared = [
             ("platform", platform_value.clone()),
             ("env", env_value.clone()),
         ];
-        pairs.extend(extra);
         artifacts.push(Artifact {
             path: format!("{dir}/{file}"),
-            template: format!("compose/{template}"),
-            context: Value::from_pairs(pairs).into(),
-            // Compose files hold every service of the environment.
-            inputs: Inputs::Context,
+            template: format!("compose/{file}"),
+            inputs: parts.with(&Part::shared(Arc::clone(&compose))),
+            context: Context::page(shared, compose),
         });
     };
 
@@ -281,38 +312,53 @@ pub(super) fn plan_compose(
         prometheus: vec![ports.publish(9090, 9090)],
         grafana: vec![ports.publish(3000, 3000)],
     };
-    let mut dev_context: Vec<(&'static str, Value)> = project_value(dev).into();
-    dev_context.push(("project", Value::from(platform.compose_project(env))));
-    dev_context.push(("stack", Value::from(stack)));
-    dev_context.push((
-        "prometheus_rules",
-        Value::from(stack && rules.exist_in(env)),
-    ));
-    dev_context.push(("published", Value::from(Serde(&published))));
-    dev_context.push((
-        "prometheus_retention",
-        Value::from(Serde(&observability::retention_flag(env))),
-    ));
-    push("docker-compose.yml", "docker-compose.yml", dev_context);
+    push_compose(
+        "docker-compose.yml",
+        ComposeFile {
+            project: dev,
+            name: platform.compose_project(env),
+            stack: Stacked::Development {
+                stack,
+                prometheus_rules: stack && rules.exist_in(env),
+                published,
+                prometheus_retention: observability::retention_flag(env),
+            },
+        },
+    );
 
     let prod = platform.production_env();
     if let Some(prod) = prod {
-        let mut prod_context: Vec<(&'static str, Value)> = project_value(project(
+        let project = project(
             platform,
             prod,
             Mode::Production,
             false,
             &mut HostPorts::default(),
-        ))
-        .into();
-        prod_context.push(("project", Value::from(platform.compose_project(prod))));
-        prod_context.push(("prod", Value::from(Serde(prod))));
-        push(
+        );
+        push_compose(
             "docker-compose.prod.yml",
-            "docker-compose.prod.yml",
-            prod_context,
+            ComposeFile {
+                project,
+                name: platform.compose_project(prod),
+                stack: Stacked::Production { prod },
+            },
         );
     }
+
+    let mut push = |file: &str, template: &str, extra: Vec<(&'static str, Value)>| {
+        let mut pairs = vec![
+            ("platform", platform_value.clone()),
+            ("env", env_value.clone()),
+        ];
+        pairs.extend(extra);
+        artifacts.push(Artifact {
+            path: format!("{dir}/{file}"),
+            template: format!("compose/{template}"),
+            context: Value::from_pairs(pairs).into(),
+            // They hold every service of the environment.
+            inputs: Inputs::Context,
+        });
+    };
 
     push(
         ".env.example",
