@@ -127,13 +127,14 @@ pub fn percent(ratio: Decimal) -> String {
     format!("{}%", ratio.times(Decimal::int(100)))
 }
 
-/// Which recording rules a service's rules file is built with.
+/// Which rules file of a service is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Recordings {
-    /// Every one: the file platgen writes.
-    All,
-    /// Only the SLI its runbooks show ([`runbooks::SLI_WINDOW`]).
-    RunbookSli,
+enum View {
+    /// The file platgen writes: every rule, every annotation.
+    File,
+    /// The file as its runbooks read it: every alert without its annotations, and of the
+    /// recordings only the SLI a runbook shows ([`runbooks::SLI_WINDOW`]).
+    Runbooks,
 }
 
 /// Builds the rules of one environment.
@@ -162,52 +163,54 @@ impl<'a> RuleBuilder<'a> {
         labels
     }
 
+    /// An alert; its annotations (`text` gives the summary and the description) only in the
+    /// file's view, as the runbooks read none.
     fn alert(
         &self,
         kind: AlertKind,
         expr: String,
         pending: &str,
         labels: BTreeMap<String, String>,
-        summary: String,
-        description: String,
+        view: View,
+        text: impl FnOnce() -> (String, String),
     ) -> Rule {
-        let runbook = format!(
-            "{}/{}.md",
-            self.platform.observability.runbook_base_url,
-            kind.name()
-        );
+        let annotations = (view == View::File).then(|| {
+            let (summary, description) = text();
+            let runbook = format!(
+                "{}/{}.md",
+                self.platform.observability.runbook_base_url,
+                kind.name()
+            );
+            BTreeMap::from([
+                ("summary".to_owned(), summary),
+                ("description".to_owned(), description),
+                ("runbook_url".to_owned(), runbook),
+            ])
+        });
         Rule {
             record: None,
             alert: Some(kind.name().to_owned()),
             expr,
             pending: Some(pending.to_owned()),
             labels,
-            annotations: Some(BTreeMap::from([
-                ("summary".to_owned(), summary),
-                ("description".to_owned(), description),
-                ("runbook_url".to_owned(), runbook),
-            ])),
+            annotations,
         }
     }
 
     /// The rules file of a service, or `None` when it has nothing to watch.
     pub fn service(&self, service: &'a ResolvedService) -> Option<RuleFile> {
-        self.service_with(service, Recordings::All)
+        self.service_with(service, View::File)
     }
 
-    /// The rules file of a service as the runbooks read it (see `Runbooks::alerts_of`): every
-    /// alert, and of the recordings only the SLI a runbook shows. Building the others is most
-    /// of the work, and the runbooks need every service's rules on every run. `None` exactly
+    /// The rules file of a service as the runbooks read it (see `Runbooks::alerts_of` and
+    /// [`View::Runbooks`]). Building the rest is most of the work, and the runbooks need every
+    /// service's rules on every run. `None` exactly
     /// when [`RuleBuilder::service`] is.
     pub fn for_runbooks(&self, service: &'a ResolvedService) -> Option<RuleFile> {
-        self.service_with(service, Recordings::RunbookSli)
+        self.service_with(service, View::Runbooks)
     }
 
-    fn service_with(
-        &self,
-        service: &'a ResolvedService,
-        recordings: Recordings,
-    ) -> Option<RuleFile> {
+    fn service_with(&self, service: &'a ResolvedService, view: View) -> Option<RuleFile> {
         let mut groups = Vec::new();
         if let (Some(slo), Some(_)) = (&service.slo, &service.metrics) {
             groups.push(RuleGroup {
@@ -215,13 +218,13 @@ impl<'a> RuleBuilder<'a> {
                 rules: slo
                     .objectives
                     .iter()
-                    .flat_map(|o| self.slo_recordings(service, slo, o, recordings))
+                    .flat_map(|o| self.slo_recordings(service, slo, o, view))
                     .collect(),
             });
             let alerts: Vec<Rule> = slo
                 .objectives
                 .iter()
-                .flat_map(|o| self.burn_alerts(service, slo, o))
+                .flat_map(|o| self.burn_alerts(service, slo, o, view))
                 .collect();
             if !alerts.is_empty() {
                 groups.push(RuleGroup {
@@ -230,7 +233,7 @@ impl<'a> RuleBuilder<'a> {
                 });
             }
         }
-        let operational = self.operational_alerts(service);
+        let operational = self.operational_alerts(service, view);
         if !operational.is_empty() {
             groups.push(RuleGroup {
                 name: format!("{}-alerts", service.name),
@@ -245,13 +248,13 @@ impl<'a> RuleBuilder<'a> {
         service: &'a ResolvedService,
         slo: &Slo,
         objective: &Objective,
-        recordings: Recordings,
+        view: View,
     ) -> Vec<Rule> {
         let series = self.series(service);
         let kind = objective.kind;
         let labels = self.labels(&[(SERVICE_LABEL, &service.name), (SLO_LABEL, kind.label())]);
         let rec = |name: &str| recorded(name, &service.name, kind, &self.env.name);
-        let all = recordings == Recordings::All;
+        let all = view == View::File;
         let mut rules: Vec<Rule> = SLI_WINDOWS
             .iter()
             .filter(|window| all || **window == runbooks::SLI_WINDOW)
@@ -319,11 +322,12 @@ impl<'a> RuleBuilder<'a> {
     }
 
     /// One alert per enabled tier, told apart by `burn_tier`.
-    pub fn burn_alerts(
+    fn burn_alerts(
         &self,
         service: &'a ResolvedService,
         slo: &Slo,
         objective: &Objective,
+        view: View,
     ) -> Vec<Rule> {
         let kind = objective.kind;
         slo.burn_tiers
@@ -336,10 +340,6 @@ impl<'a> RuleBuilder<'a> {
                     window(tier.long),
                     window(tier.short)
                 );
-                let what = match (kind, &objective.threshold_text) {
-                    (SloKind::Latency, Some(limit)) => format!("took longer than {limit}"),
-                    _ => "failed".to_owned(),
-                };
                 self.alert(
                     AlertKind::burn(kind),
                     expr,
@@ -350,25 +350,34 @@ impl<'a> RuleBuilder<'a> {
                         (SERVICE_LABEL, &service.name),
                         (SLO_LABEL, kind.label()),
                     ]),
-                    format!(
-                        "{} is burning its {} error budget over {}x too fast ({} and {})",
-                        service.name,
-                        kind.label(),
-                        tier.factor,
-                        tier.long,
-                        tier.short
-                    ),
-                    format!(
-                        "{VALUE_PERCENT} of requests {what} over the last {} (and over {} in the last {}): more than {}x the {} error budget of the {}% {} objective over {}.",
-                        tier.long,
-                        percent(threshold),
-                        tier.short,
-                        tier.factor,
-                        percent(objective.budget),
-                        objective.target,
-                        kind.label(),
-                        slo.window
-                    ),
+                    view,
+                    || {
+                        let what = match (kind, &objective.threshold_text) {
+                            (SloKind::Latency, Some(limit)) => format!("took longer than {limit}"),
+                            _ => "failed".to_owned(),
+                        };
+                        (
+                            format!(
+                                "{} is burning its {} error budget over {}x too fast ({} and {})",
+                                service.name,
+                                kind.label(),
+                                tier.factor,
+                                tier.long,
+                                tier.short
+                            ),
+                            format!(
+                                "{VALUE_PERCENT} of requests {what} over the last {} (and over {} in the last {}): more than {}x the {} error budget of the {}% {} objective over {}.",
+                                tier.long,
+                                percent(threshold),
+                                tier.short,
+                                tier.factor,
+                                percent(objective.budget),
+                                objective.target,
+                                kind.label(),
+                                slo.window
+                            ),
+                        )
+                    },
                 )
             })
             .collect()
@@ -417,6 +426,11 @@ mod tests {
                         (Some(file), Some(view)) => {
                             let read = Runbooks::alerts_of(&file);
                             assert_eq!(read, Runbooks::alerts_of(&view), "{at}");
+                            let rules = || view.groups.iter().flat_map(|g| &g.rules);
+                            assert!(
+                                rules().all(|rule| rule.annotations.is_none()),
+                                "{at}: the runbooks' view builds annotations no runbook reads"
+                            );
                             alerts += read.len();
                             if rule_count(&view) < rule_count(&file) {
                                 lighter += 1;

@@ -3,7 +3,7 @@
 
 use super::{
     AlertKind, LABEL_POD, LABEL_SERVICE, Rule, RuleBuilder, RuleFile, RuleGroup, VALUE_COUNT,
-    VALUE_DURATION, VALUE_PERCENT, percent,
+    VALUE_DURATION, VALUE_PERCENT, View, percent,
 };
 use crate::model::ResolvedService;
 use crate::model::slo::{RATE_WINDOW, SloKind, latency_text};
@@ -11,7 +11,7 @@ use crate::model::spec::DependencyKind;
 use crate::plan::observability::promql::{self, ENV_LABEL, SERVICE_LABEL};
 
 impl<'a> RuleBuilder<'a> {
-    pub(super) fn operational_alerts(&self, service: &'a ResolvedService) -> Vec<Rule> {
+    pub(super) fn operational_alerts(&self, service: &'a ResolvedService, view: View) -> Vec<Rule> {
         let obs = &self.platform.observability;
         let thresholds = &obs.alerts;
         let pending = thresholds.pending.as_str();
@@ -29,20 +29,30 @@ impl<'a> RuleBuilder<'a> {
                 ),
                 pending,
                 labels("critical"),
-                format!("High error rate on {name}"),
-                format!(
-                    "Error rate of {name} is {VALUE_PERCENT} over the last 5 minutes (threshold {}).",
-                    percent(thresholds.error_rate)
-                ),
+                view,
+                || {
+                    (
+                        format!("High error rate on {name}"),
+                        format!(
+                            "Error rate of {name} is {VALUE_PERCENT} over the last 5 minutes (threshold {}).",
+                            percent(thresholds.error_rate)
+                        ),
+                    )
+                },
             ));
-            let limit = latency_text(thresholds.latency_p99);
             rules.push(self.alert(
                 AlertKind::HighLatency,
                 format!("{}\n> {}", series.quantile("0.99"), thresholds.latency_p99),
                 pending,
                 labels("warning"),
-                format!("High latency on {name}"),
-                format!("P99 latency of {name} is {VALUE_DURATION} (threshold {limit})."),
+                view,
+                || {
+                    let limit = latency_text(thresholds.latency_p99);
+                    (
+                        format!("High latency on {name}"),
+                        format!("P99 latency of {name} is {VALUE_DURATION} (threshold {limit})."),
+                    )
+                },
             ));
         }
         let uses_postgres = service
@@ -60,11 +70,16 @@ impl<'a> RuleBuilder<'a> {
                 ),
                 pending,
                 labels("critical"),
-                format!("Database connection pool of {name} nearly exhausted"),
-                format!(
-                    "Only {VALUE_PERCENT} of the database connection pool of {name} is available (threshold {}).",
-                    percent(thresholds.db_pool_available)
-                ),
+                view,
+                || {
+                    (
+                        format!("Database connection pool of {name} nearly exhausted"),
+                        format!(
+                            "Only {VALUE_PERCENT} of the database connection pool of {name} is available (threshold {}).",
+                            percent(thresholds.db_pool_available)
+                        ),
+                    )
+                },
             ));
         }
         rules
@@ -113,8 +128,13 @@ impl<'a> RuleBuilder<'a> {
             ),
             &thresholds.pending,
             self.labels(&[("severity", "warning")]),
-            format!("A pod of {LABEL_SERVICE} is restarting frequently"),
-            format!("Pod {LABEL_POD} has restarted {VALUE_COUNT} times in the last hour."),
+            View::File,
+            || {
+                (
+                    format!("A pod of {LABEL_SERVICE} is restarting frequently"),
+                    format!("Pod {LABEL_POD} has restarted {VALUE_COUNT} times in the last hour."),
+                )
+            },
         )]
     }
 
@@ -137,11 +157,16 @@ impl<'a> RuleBuilder<'a> {
                     ),
                     &thresholds.pending,
                     self.labels(&[("severity", "warning"), (SERVICE_LABEL, name)]),
-                    format!("High memory usage of Redis ({name})"),
-                    format!(
-                        "Redis ({name}) is using {VALUE_PERCENT} of its maxmemory (threshold {}).",
-                        percent(thresholds.redis_memory)
-                    ),
+                    View::File,
+                    || {
+                        (
+                            format!("High memory usage of Redis ({name})"),
+                            format!(
+                                "Redis ({name}) is using {VALUE_PERCENT} of its maxmemory (threshold {}).",
+                                percent(thresholds.redis_memory)
+                            ),
+                        )
+                    },
                 )
             })
             .collect()
