@@ -7,14 +7,14 @@
 //! (`Platform` serialised: its services and environments are not part of it), its environment's
 //! own settings (`ResolvedEnv` serialised, likewise without services) and that service. Each
 //! part is digested once, however many files share it, and only when a render asks. A file
-//! built from a whole environment's services (a compose file, the kustomization) names no
-//! parts: it is [`Inputs::Context`], known by its context when planning builds it (the
-//! template sees exactly that value, digested by [`write_value`]); one whose context is built
-//! only when it renders (an overview dashboard) always renders. A runbook, which lists every
-//! service's alerts, names the platform's settings and a part of its own
-//! ([`Part::shared`]): the page its context is built from.
+//! built from a whole environment's services (the kustomization, a workflow) names no parts:
+//! it is [`Inputs::Context`], known by its context when planning builds it (the template sees
+//! exactly that value, digested by [`write_value`]); one whose context is built only when it
+//! renders (an overview dashboard) always renders. A runbook or a compose file, which list
+//! every service, name the settings they read and a part of their own ([`Part::shared`]): the
+//! value their context is made of when they render ([`super::Context::page`]).
 //!
-//! A part is digested as its serde serialisation, in the compact encoding of [`encoding`]
+//! A part is digested as its serde serialisation, in the compact encoding of the `encoding` module
 //! rather than as JSON: two values whose encodings are equal would serialise to the same JSON
 //! too, and encoding takes a fraction of the time (no escaping, no decimal numbers). The parts
 //! are the serialised model, so a field the serialisation skips must never decide a file that
@@ -229,7 +229,7 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
-/// The digest of `value` serialised (see [`encoding`]); `None` when it cannot be. Encoded into
+/// The digest of `value` serialised (see the `encoding` module); `None` when it cannot be. Encoded into
 /// this thread's buffer first: hashing many small writes one by one costs more.
 fn digest_of<T: Serialize + ?Sized>(value: &T) -> Option<Digest> {
     thread_local! {
