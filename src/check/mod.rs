@@ -365,14 +365,8 @@ mod tests {
     /// every run).
     #[test]
     fn a_valid_platform_is_checked_without_the_span_map() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let mut files = vec![root.join("platform.toml")];
-        for entry in std::fs::read_dir(root.join("tests/platforms")).expect("examples") {
-            files.push(entry.expect("entry").path());
-        }
-        for path in files {
-            let text = std::fs::read_to_string(&path).expect("readable");
-            let source = crate::diagnostics::SourceFile::new(&path, text);
+        for source in crate::testing::example_platforms() {
+            let path = source.path.clone();
             let doc = crate::load::load(source).expect("loads");
             let spec = crate::validate::validate(&doc).expect("valid");
             let platform = crate::resolve::resolve(&spec);
