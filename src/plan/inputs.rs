@@ -12,7 +12,7 @@
 //! exactly that value, digested by [`write_value`]); one whose context is built only when it
 //! renders (an overview dashboard) always renders. A runbook or a compose file, which list
 //! every service, name the settings they read and a part of their own ([`Part::shared`]): the
-//! value their context is made of when they render ([`super::Context::page`]).
+//! value their context is made of when they render ([`super::paged`]).
 //!
 //! A part is digested as its serde serialisation, in the compact encoding of the `encoding` module
 //! rather than as JSON: two values whose encodings are equal would serialise to the same JSON
@@ -47,18 +47,20 @@ pub struct Part<'a> {
 impl<'a> Part<'a> {
     /// The part holding `value`, digested as its serialisation.
     pub fn of<T: Serialize + Sync + ?Sized>(value: &'a T) -> Arc<Self> {
-        Arc::new(Self {
-            digest: OnceLock::new(),
-            compute: Box::new(move || digest_of(value)),
-        })
+        Self::computed(Box::new(move || digest_of(value)))
     }
 
     /// The part holding a value of its own (made in planning, not part of the model), shared
     /// with whatever else reads it.
     pub fn shared<T: Serialize + Send + Sync + 'a>(value: Arc<T>) -> Arc<Self> {
+        Self::computed(Box::new(move || digest_of(&*value)))
+    }
+
+    /// The part whose digest `compute` gives, on first use.
+    fn computed(compute: Compute<'a>) -> Arc<Self> {
         Arc::new(Self {
             digest: OnceLock::new(),
-            compute: Box::new(move || digest_of(&*value)),
+            compute,
         })
     }
 
@@ -279,16 +281,11 @@ mod tests {
         use std::sync::atomic::{AtomicUsize, Ordering};
         let computed = AtomicUsize::new(0);
         let counted = |byte: u8| {
-            Arc::new(Part {
-                digest: OnceLock::new(),
-                compute: Box::new({
-                    let computed = &computed;
-                    move || {
-                        computed.fetch_add(1, Ordering::SeqCst);
-                        Some([byte; 32])
-                    }
-                }),
-            })
+            let computed = &computed;
+            Part::computed(Box::new(move || {
+                computed.fetch_add(1, Ordering::SeqCst);
+                Some([byte; 32])
+            }))
         };
         let parts: Vec<Arc<Part<'_>>> = (0..40).map(counted).collect();
         // Files sharing parts, as the planner makes them: each part named by several files.
@@ -306,6 +303,28 @@ mod tests {
             40,
             "asked again, computed once"
         );
+    }
+
+    /// A value whose serialisation fails: its part has no digest, so its files always render.
+    struct Refuses;
+
+    impl Serialize for Refuses {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("no"))
+        }
+    }
+
+    #[test]
+    fn a_part_that_cannot_be_serialised_has_no_digest_and_its_files_no_fingerprint() {
+        let refuses = vec![Refuses];
+        let part = Part::of(&refuses);
+        assert_eq!(part.digest(), None);
+        let shared = Part::shared(Arc::new(Refuses));
+        assert_eq!(shared.digest(), None);
+        let fine = String::from("a");
+        let inputs = Inputs::parts(&[&Part::of(&fine), &part]);
+        assert_eq!(inputs.fingerprint(b"salt", "t", "p", None), None);
+        assert!(Part::of(&fine).digest().is_some());
     }
 
     fn digest(value: &Value) -> Option<Digest> {

@@ -100,12 +100,6 @@ impl<'a> EnvParts<'a> {
         Inputs::parts(&[&self.platform, &self.settings])
     }
 
-    /// The inputs of a file read from the platform's and the environment's settings and `own`,
-    /// a part made for it in planning (see [`Part::shared`]).
-    fn with(&self, own: &Arc<Part<'a>>) -> Inputs<'a> {
-        Inputs::parts(&[&self.platform, &self.settings, own])
-    }
-
     /// The inputs of a file of the `i`th service of the environment: the platform's and the
     /// environment's settings and the service.
     fn service(&self, i: usize) -> Inputs<'a> {
@@ -139,10 +133,10 @@ impl<'a> Context<'a> {
         Self(Build::Lazy(Box::new(build)))
     }
 
-    /// The context of a file whose own values are `page` (see [`Part::shared`]), beside the
-    /// `shared` ones (the platform's settings, say): the page's fields become template values
-    /// when the file renders, never when it is taken as unchanged.
-    pub fn page<T: Serialize + Send + Sync + 'a, const N: usize>(
+    /// The context of a file whose own values are `page`, beside the `shared` ones (see
+    /// [`paged`]): the page's fields become template values when the file renders, never when
+    /// it is taken as unchanged.
+    fn page<T: Serialize + Send + Sync + 'a, const N: usize>(
         shared: [(&'static str, Value); N],
         page: Arc<T>,
     ) -> Self {
@@ -165,6 +159,22 @@ impl<'a> Context<'a> {
             Build::Lazy(build) => build(),
         }
     }
+}
+
+/// The inputs and the context of a file whose own values are `page`, made in planning (a
+/// runbook's occurrences, a compose project): it reads the model's `parts`, which `shared` holds
+/// as template values, and the page. The page is digested as one more part
+/// ([`Part::shared`]) and is what its context's other values are made of, when the file
+/// renders: its fingerprint and its context come from the same value.
+pub(crate) fn paged<'a, T: Serialize + Send + Sync + 'a, const N: usize>(
+    parts: &[&Arc<Part<'a>>],
+    shared: [(&'static str, Value); N],
+    page: Arc<T>,
+) -> (Inputs<'a>, Context<'a>) {
+    let own = Part::shared(Arc::clone(&page));
+    let mut read = parts.to_vec();
+    read.push(&own);
+    (Inputs::parts(&read), Context::page(shared, page))
 }
 
 impl Artifact<'_> {

@@ -24,7 +24,7 @@ use minijinja::value::{Serde, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use super::inputs::{Inputs, Part};
+use super::inputs::Inputs;
 use super::{Artifact, Context, EnvParts, Parts};
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
 use rule_tests::TestBuilder;
@@ -164,15 +164,19 @@ pub(super) fn plan_observability<'a>(
         plan_env(platform_value, platform, env, env_parts, rules, artifacts);
     }
     for page in &rules.pages {
-        let (platform_value, page) = (platform_value.clone(), Arc::clone(page));
+        // A runbook lists the environments and services of its alert, and reads the platform's
+        // settings: its page is digested (from its Rust values, a fraction of walking its
+        // context) and its context built only if it renders.
+        let (inputs, context) = super::paged(
+            &[&parts.platform],
+            [("platform", platform_value.clone())],
+            Arc::clone(page),
+        );
         artifacts.push(Artifact {
             path: format!("docs/runbooks/{}.md", page.alert),
             template: format!("docs/runbooks/{}.md", page.alert),
-            // A runbook lists the environments and services of its alert, and reads the
-            // platform's settings: its page is digested (from its Rust values, a fraction of
-            // walking its context) and its context built only if it renders.
-            inputs: Inputs::parts(&[&parts.platform, &Part::shared(Arc::clone(&page))]),
-            context: Context::page([("platform", platform_value)], page),
+            inputs,
+            context,
         });
     }
 }

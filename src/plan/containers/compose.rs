@@ -2,6 +2,7 @@
 //! the production environment built from the same Dockerfiles.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
@@ -11,15 +12,12 @@ use super::variables::{
     Mode, credentials, dev_secret, dev_url, dev_variables, literal, prod_defaults, prod_variables,
     required, used_dependencies,
 };
-use std::sync::Arc;
-
 use super::{Artifact, dockerfile_path};
 use crate::model::spec::{DependencyKind, ServiceKind};
 use crate::model::{Compute, DependencyUse, Platform, ResolvedEnv, ResolvedService};
 use crate::plan::inputs::Inputs;
-use crate::plan::inputs::Part;
 use crate::plan::observability::{self, Rules};
-use crate::plan::{Context, EnvParts};
+use crate::plan::{EnvParts, paged};
 use crate::resolve::default_port;
 
 /// OTLP gRPC endpoint of the development Jaeger, as services reach it.
@@ -272,8 +270,6 @@ fn project(
     }
 }
 
-/// The environment the production simulation mirrors: `production` when it runs on Kubernetes,
-/// else the last Kubernetes environment; none without one.
 /// Plans the files of one compose environment.
 pub(super) fn plan_compose<'a>(
     platform_value: &Value,
@@ -289,16 +285,19 @@ pub(super) fn plan_compose<'a>(
     // A compose file: its own values (see `ComposeFile`) are digested next to the platform's
     // and the environment's settings, and made template values only if it renders.
     let mut push_compose = |file: &str, compose: ComposeFile<'a>| {
-        let compose = Arc::new(compose);
-        let shared = [
-            ("platform", platform_value.clone()),
-            ("env", env_value.clone()),
-        ];
+        let (inputs, context) = paged(
+            &[&parts.platform, &parts.settings],
+            [
+                ("platform", platform_value.clone()),
+                ("env", env_value.clone()),
+            ],
+            Arc::new(compose),
+        );
         artifacts.push(Artifact {
             path: format!("{dir}/{file}"),
             template: format!("compose/{file}"),
-            inputs: parts.with(&Part::shared(Arc::clone(&compose))),
-            context: Context::page(shared, compose),
+            inputs,
+            context,
         });
     };
 

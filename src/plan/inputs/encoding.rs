@@ -67,10 +67,9 @@ impl Encoder<'_> {
 
     /// A compound value's start: its tag, then the variant's name for an enum's.
     fn open(&mut self, tag: u8, variant: Option<&str>) -> &mut Self {
-        self.out.push(tag);
-        if let Some(variant) = variant {
-            self.len(variant.len());
-            self.out.extend_from_slice(variant.as_bytes());
+        match variant {
+            Some(variant) => self.text(tag, variant.as_bytes()),
+            None => self.out.push(tag),
         }
         self
     }
