@@ -27,6 +27,7 @@ use std::sync::{Arc, OnceLock};
 use super::inputs::Inputs;
 use super::{Artifact, Context, EnvParts, Parts};
 use crate::model::{Platform, ResolvedEnv, ResolvedService};
+use crate::render::Typed;
 use rule_tests::TestBuilder;
 use rules::{RuleBuilder, RuleFile};
 use runbooks::Runbooks;
@@ -120,6 +121,20 @@ impl Rules {
     pub(crate) fn exist_in(&self, env: &ResolvedEnv) -> bool {
         !self.of(env).is_empty()
     }
+}
+
+/// A tests file as its template reads it. Its tests, nearly all of it, are a [`Typed`] value:
+/// `yaml` writes them straight from the Rust structure, without making them template values.
+fn tests_value(file: rule_tests::TestFile) -> Value {
+    Value::from_pairs([
+        ("rule_files", Value::from(Serde(&file.rule_files))),
+        ("evaluation_interval", Value::from(file.evaluation_interval)),
+        (
+            "group_eval_order",
+            Value::from(Serde(&file.group_eval_order)),
+        ),
+        ("tests", Typed::value(file.tests)),
+    ])
 }
 
 /// The environment's `prometheus.yml` at `path`: the one generator for compose and Kubernetes.
@@ -241,7 +256,7 @@ fn plan_env<'a>(
                     Some(service) => tests.service(service, file, &rules_path),
                     None => tests.platform_wide(file, &rules_path),
                 };
-                (!test_file.tests.is_empty()).then(|| context(Value::from(Serde(&test_file))))
+                (!test_file.tests.is_empty()).then(|| context(tests_value(test_file)))
             }),
             inputs,
         });
@@ -306,5 +321,5 @@ fn rule_file<'c>(
 const DASHBOARD_TEMPLATE: &str = "grafana/dashboard.json";
 
 fn dashboard_context(dashboard: grafana::Dashboard) -> Value {
-    Value::from_pairs([("dashboard", crate::render::Typed::value(dashboard))])
+    Value::from_pairs([("dashboard", Typed::value(dashboard))])
 }

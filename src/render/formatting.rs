@@ -99,8 +99,13 @@ fn dockerfile_value(value: &Value) -> Result<String, Error> {
 pub(super) fn yaml_filter(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent: Option<usize> = kwargs.get("indent")?;
     kwargs.assert_all_used()?;
-    yaml::block(&value, indent.unwrap_or(0))
-        .map(Value::from_safe_string)
+    // A structure built in Rust is serialised as such, not converted to template values first.
+    let indent = indent.unwrap_or(0);
+    let text = match value.downcast_object_ref::<Typed>() {
+        Some(typed) => typed.yaml(indent),
+        None => yaml::block(&value, indent),
+    };
+    text.map(Value::from_safe_string)
         .map_err(|m| Error::new(ErrorKind::InvalidOperation, m))
 }
 

@@ -2,21 +2,27 @@
 //!
 //! Converting a large structure (a Grafana dashboard) into minijinja values only for `tojson` to
 //! serialise them again costs more than rendering it. A [`Typed`] value keeps the structure as
-//! built: `tojson` serialises it straight from its Rust type (the same bytes, as the conversion
-//! keeps field order), and a template (or a `--templates` override) that looks inside it gets
-//! the converted value, made once on first use.
+//! built: `tojson` and `yaml` serialise it straight from its Rust type (the same bytes as from
+//! the converted value: see [`crate::render::yaml::block_of`] for what that asks of its maps),
+//! and a template (or a `--templates` override) that looks inside it gets the converted value,
+//! made once on first use.
 
 use std::sync::{Arc, OnceLock};
 
 use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use serde::Serialize;
 
+use super::yaml;
+
 /// Serialises the structure as JSON, compact or indented by `indent` spaces.
 type ToJson = Box<dyn Fn(Option<usize>) -> serde_json::Result<String> + Send + Sync>;
+/// Serialises the structure as block YAML indented by `indent` spaces.
+type ToYaml = Box<dyn Fn(usize) -> Result<String, String> + Send + Sync>;
 
 /// A Rust structure as a template value (see the module documentation).
 pub struct Typed {
     to_json: ToJson,
+    to_yaml: ToYaml,
     to_value: Box<dyn Fn() -> Value + Send + Sync>,
     converted: OnceLock<Value>,
 }
@@ -26,8 +32,10 @@ impl Typed {
     pub fn value<T: Serialize + Send + Sync + 'static>(value: T) -> Value {
         let value = Arc::new(value);
         let shared = Arc::clone(&value);
+        let for_yaml = Arc::clone(&value);
         Value::from_object(Self {
             to_json: Box::new(move |indent| json(&*shared, indent)),
+            to_yaml: Box::new(move |indent| yaml::block_of(&*for_yaml, indent)),
             to_value: Box::new(move || Value::from(minijinja::value::Serde(&*value))),
             converted: OnceLock::new(),
         })
@@ -36,6 +44,11 @@ impl Typed {
     /// The structure as JSON (what `tojson` prints).
     pub fn json(&self, indent: Option<usize>) -> serde_json::Result<String> {
         (self.to_json)(indent)
+    }
+
+    /// The structure as block YAML (what `yaml(indent=…)` prints).
+    pub fn yaml(&self, indent: usize) -> Result<String, String> {
+        (self.to_yaml)(indent)
     }
 
     /// The structure as an ordinary template value, converted on first use.

@@ -5,6 +5,11 @@ use std::borrow::Cow;
 
 use minijinja::value::{Value, ValueKind};
 
+mod layout;
+mod serialize;
+
+use layout::{Block, Kind, Slot};
+
 /// Words YAML 1.1 or 1.2 resolve to booleans or null when written plain.
 const RESERVED: &[&str] = &[
     "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
@@ -109,7 +114,11 @@ pub fn number(value: &Value) -> Option<String> {
     {
         return Some(i.to_string());
     }
-    let f = f64::try_from(value.clone()).ok()?;
+    float(f64::try_from(value.clone()).ok()?)
+}
+
+/// A float that reads back exactly, always with a decimal point; `None` when not finite.
+fn float(f: f64) -> Option<String> {
     if !f.is_finite() {
         return None;
     }
@@ -189,90 +198,30 @@ pub fn literal(value: &Value, indent: usize) -> Result<String, String> {
 /// A value as block YAML, every line indented by `indent` spaces, no trailing newline.
 /// Empty maps and sequences become `{}` and `[]` on the first line.
 pub fn block(value: &Value, indent: usize) -> Result<String, String> {
-    let mut lines = Lines {
-        out: String::new(),
-        started: false,
-        dash: false,
-    };
-    emit(value, indent, &mut lines)?;
-    Ok(lines.out)
+    let mut block = Block::default();
+    emit(value, Slot::Top, indent, &mut block)?;
+    Ok(block.finish())
 }
 
-/// The block being written, line by line into one buffer.
-struct Lines {
-    out: String,
-    /// Whether a line was written (the next one needs a line break first).
-    started: bool,
-    /// Whether the next line is a sequence item's first: `- ` replaces the last two spaces of
-    /// its indentation.
-    dash: bool,
+/// A Rust structure as block YAML: the same text as [`block`] gives for the structure made a
+/// template value, without making it one.
+pub fn block_of(value: &impl serde::Serialize, indent: usize) -> Result<String, String> {
+    serialize::block_of(value, indent)
 }
 
-impl Lines {
-    /// Starts a line indented by `indent`, returning the buffer to write it into.
-    fn line(&mut self, indent: usize) -> &mut String {
-        if self.started {
-            self.out.push('\n');
-        }
-        self.started = true;
-        if self.dash {
-            self.dash = false;
-            push_spaces(&mut self.out, indent - 2);
-            self.out.push_str("- ");
-        } else {
-            push_spaces(&mut self.out, indent);
-        }
-        &mut self.out
-    }
-}
-
-fn push_spaces(out: &mut String, count: usize) {
-    const SPACES: &str = "                                ";
-    let mut left = count;
-    while left > 0 {
-        let n = left.min(SPACES.len());
-        out.push_str(&SPACES[..n]);
-        left -= n;
-    }
-}
-
-fn is_collection(value: &Value) -> bool {
-    matches!(
-        value.kind(),
-        ValueKind::Map | ValueKind::Seq | ValueKind::Iterable
-    )
-}
-
-fn is_empty_collection(value: &Value) -> bool {
-    is_collection(value) && value.len() == Some(0)
-}
-
-fn emit(value: &Value, indent: usize, lines: &mut Lines) -> Result<(), String> {
+/// Writes `value` in `slot` (see [`layout`]).
+fn emit(value: &Value, slot: Slot, indent: usize, block: &mut Block) -> Result<(), String> {
     match value.kind() {
         ValueKind::Map => {
-            if value.len() == Some(0) {
-                lines.line(indent).push_str("{}");
-                return Ok(());
-            }
+            let mut open = Block::open(slot, indent, Kind::Map);
+            let inner = open.inner();
             let mut entry = |key: Value, item: Value| {
-                let out = lines.line(indent);
+                block.element(&mut open);
                 match key.as_str() {
-                    Some(text) => push_quoted(out, text),
-                    None => push_quoted(out, &key.to_string()),
+                    Some(text) => block.key(inner, text),
+                    None => block.key(inner, &key.to_string()),
                 }
-                out.push(':');
-                if is_collection(&item) && !is_empty_collection(&item) {
-                    // Sequences under a key sit at the key's indentation (the common style).
-                    let child = if item.kind() == ValueKind::Map {
-                        indent + 2
-                    } else {
-                        indent
-                    };
-                    emit(&item, child, lines)
-                } else {
-                    out.push(' ');
-                    push_inline(out, &item)
-                }
+                emit(&item, Slot::Value, inner, block)
             };
             // In order, without a lookup per key where the map allows it.
             match value.as_object().and_then(|o| o.try_iter_pairs()) {
@@ -284,38 +233,19 @@ fn emit(value: &Value, indent: usize, lines: &mut Lines) -> Result<(), String> {
                     }
                 }
             }
+            block.close(open);
         }
         ValueKind::Seq | ValueKind::Iterable => {
-            if value.len() == Some(0) {
-                lines.line(indent).push_str("[]");
-                return Ok(());
-            }
+            let mut open = Block::open(slot, indent, Kind::Seq);
+            let inner = open.inner();
             for item in value.try_iter().map_err(|e| e.to_string())? {
-                if is_collection(&item) && !is_empty_collection(&item) {
-                    lines.dash = true;
-                    emit(&item, indent + 2, lines)?;
-                } else {
-                    let out = lines.line(indent);
-                    out.push_str("- ");
-                    push_inline(out, &item)?;
-                }
+                block.element(&mut open);
+                emit(&item, Slot::Item, inner, block)?;
             }
+            block.close(open);
         }
-        _ => {
-            let text = scalar(value)?;
-            lines.line(indent).push_str(&text);
-        }
-    }
-    Ok(())
-}
-
-/// A value on the line of its key or `- `: a scalar, or an empty collection.
-fn push_inline(out: &mut String, value: &Value) -> Result<(), String> {
-    match value.kind() {
-        ValueKind::Map => out.push_str("{}"),
-        ValueKind::Seq | ValueKind::Iterable => out.push_str("[]"),
-        ValueKind::String => push_quoted(out, value.as_str().unwrap_or_default()),
-        _ => out.push_str(&scalar(value)?),
+        ValueKind::String => block.string(slot, indent, value.as_str().unwrap_or_default()),
+        _ => block.scalar(slot, indent, &scalar(value)?),
     }
     Ok(())
 }
@@ -481,5 +411,43 @@ mod tests {
         assert_eq!(back["ports"][1]["port"], 9);
         assert_eq!(back["list"][1], "1");
         assert_eq!(back["empty"], serde_json::json!({}));
+    }
+
+    /// A random document of nested maps and sequences, empty or not, with scalars among them;
+    /// map keys in order (as a template value sorts them).
+    fn random_document(next: &mut impl FnMut(usize) -> usize, depth: usize) -> serde_json::Value {
+        let words = ["a", "yes", "0", "- x", "k: v", ""];
+        match next(if depth == 0 { 3 } else { 5 }) {
+            0 => serde_json::json!(next(100)),
+            1 => serde_json::json!(words[next(words.len())]),
+            2 => serde_json::Value::Null,
+            3 => (0..next(4))
+                .map(|_| random_document(next, depth - 1))
+                .collect(),
+            _ => (0..next(4))
+                .map(|i| (format!("k{i}"), random_document(next, depth - 1)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+        }
+    }
+
+    /// Collections in every slot (a sequence's first item being a sequence or a map, at any
+    /// depth; empty ones anywhere) read back as themselves, and both walks write them alike.
+    #[test]
+    fn nested_collections_read_back_in_every_slot() {
+        let mut next = crate::testing::numbers(0x2545_f491_4f6c_dd1d);
+        let mut documents =
+            vec![serde_json::json!([[{"a": 1, "b": [[{"c": []}]]}], [[[]]], [[{}]]])];
+        documents.extend((0..2_000).map(|_| random_document(&mut next, 4)));
+        for document in documents {
+            for indent in [0, 4] {
+                let text = block(&Value::from(minijinja::value::Serde(&document)), indent)
+                    .expect("written");
+                let back: serde_json::Value =
+                    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                assert_eq!(back, document, "{text}");
+                assert_eq!(block_of(&document, indent).as_deref(), Ok(text.as_str()));
+            }
+        }
     }
 }

@@ -59,9 +59,11 @@ pub struct TestGroup {
     pub interval: &'static str,
     /// Input series.
     pub input_series: Vec<InputSeries>,
-    /// Alert expectations.
+    /// Alert expectations (left out when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alert_rule_test: Vec<AlertTest>,
-    /// Expression expectations.
+    /// Expression expectations (left out when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub promql_expr_test: Vec<ExprTest>,
 }
 
@@ -382,5 +384,41 @@ mod tests {
         assert_eq!(error_status_example("5.+"), "50");
         assert_eq!(le_text(Decimal::int(1)), "1.0");
         assert_eq!(shown_percent(Decimal::new(158, 4)), "1.58%");
+    }
+
+    /// The tests of every rules file of every example platform: written straight from their
+    /// structure (as the tests template writes them), the same text as from their template
+    /// value, which is what the template printed before.
+    #[test]
+    fn every_example_platform_s_tests_are_written_as_their_template_value() {
+        use crate::render::yaml;
+        use minijinja::value::{Serde, Value};
+        let mut files = 0;
+        for source in crate::testing::example_platforms() {
+            let (_, platform) = crate::analyse(source).expect("valid");
+            for env in platform.environments.iter().filter(|env| env.observability) {
+                let builder = RuleBuilder {
+                    platform: &platform,
+                    env,
+                };
+                let tests = TestBuilder::new(&builder);
+                let mut built: Vec<TestFile> = env
+                    .services
+                    .iter()
+                    .filter_map(|s| Some(tests.service(s, &builder.service(s)?, "r.yml")))
+                    .collect();
+                built.extend(
+                    builder
+                        .platform_wide()
+                        .map(|file| tests.platform_wide(&file, "r.yml")),
+                );
+                for file in built {
+                    let converted = yaml::block(&Value::from(Serde(&file.tests)), 2);
+                    assert_eq!(yaml::block_of(&file.tests, 2), converted);
+                    files += 1;
+                }
+            }
+        }
+        assert!(files >= 20, "{files} files");
     }
 }
