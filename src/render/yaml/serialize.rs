@@ -59,7 +59,7 @@ impl<'b> Writer<'b> {
         Ok(())
     }
 
-    fn integer(self, value: impl TryInto<i64> + Copy, as_float: f64) -> Result<(), Error> {
+    fn integer(self, value: impl TryInto<i64>, as_float: f64) -> Result<(), Error> {
         match value.try_into() {
             Ok(i) => self.scalar(&i.to_string()),
             // As a template value: an integer beyond i64 is printed as a float.
@@ -89,6 +89,15 @@ impl<'b> Writer<'b> {
         self.block.key(indent, variant);
         (self.block, outer, indent)
     }
+}
+
+/// The integer methods of [`Writer`].
+macro_rules! integers {
+    ($($method:ident($type:ty)),*) => {$(
+        fn $method(self, v: $type) -> Result<(), Error> {
+            self.integer(v, v as f64)
+        }
+    )*};
 }
 
 /// A collection being written.
@@ -146,36 +155,18 @@ impl<'b> ser::Serializer for Writer<'b> {
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         self.scalar(if v { "true" } else { "false" })
     }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.scalar(&v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.scalar(&v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.scalar(&v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.scalar(&v.to_string())
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.integer(v, v as f64)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.scalar(&v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.scalar(&v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.scalar(&v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.integer(v, v as f64)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.integer(v, v as f64)
-    }
+    integers!(
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128)
+    );
     fn serialize_f32(self, v: f32) -> Result<(), Error> {
         self.float(f64::from(v))
     }
@@ -284,38 +275,27 @@ impl<'b> ser::Serializer for Writer<'b> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
+/// The sequences: each element an item.
+macro_rules! items {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
+                self.item(value)
+            }
+            fn end(self) -> Result<(), Error> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
+items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeTupleVariant for Variant<'_> {
     type Ok = ();
@@ -375,6 +355,15 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
+/// Methods of [`KeyText`] for a scalar that is not text.
+macro_rules! refuse {
+    ($($method:ident($type:ty)),*) => {$(
+        fn $method(self, _v: $type) -> Result<(), Error> {
+            Err(not_text())
+        }
+    )*};
+}
+
 /// Reads a map key, which must be text.
 struct KeyText<'a>(&'a mut String);
 
@@ -416,42 +405,20 @@ impl ser::Serializer for KeyText<'_> {
     ) -> Result<(), Error> {
         self.serialize_str(variant)
     }
-    fn serialize_bool(self, _v: bool) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_i8(self, _v: i8) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_i16(self, _v: i16) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_i32(self, _v: i32) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_i64(self, _v: i64) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_u8(self, _v: u8) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_u16(self, _v: u16) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_u32(self, _v: u32) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_u64(self, _v: u64) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_f32(self, _v: f32) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_f64(self, _v: f64) -> Result<(), Error> {
-        Err(not_text())
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Error> {
-        Err(not_text())
-    }
+    refuse!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_bytes(&[u8])
+    );
     fn serialize_none(self) -> Result<(), Error> {
         Err(not_text())
     }
