@@ -238,7 +238,10 @@ fn plan_env<'a>(
             template: "prometheus/rules.yml".to_owned(),
             context: Context::lazy(move || {
                 let file = rule_file(&rules_cell, platform, env, service);
-                rules_context(Value::from(Serde(file)))
+                rules_context(Value::from_pairs([(
+                    "groups",
+                    Typed::value(Groups(Arc::clone(file))),
+                )]))
             }),
             inputs: inputs.clone(),
         });
@@ -303,19 +306,31 @@ fn plan_env<'a>(
 /// The rules file of `service` (or the environment-wide one) in `env`, built on first use.
 /// Planning found that it exists, and building it is deterministic.
 fn rule_file<'c>(
-    cell: &'c OnceLock<RuleFile>,
+    cell: &'c OnceLock<Arc<RuleFile>>,
     platform: &Platform,
     env: &ResolvedEnv,
     service: Option<&ResolvedService>,
-) -> &'c RuleFile {
+) -> &'c Arc<RuleFile> {
     cell.get_or_init(|| {
         let builder = RuleBuilder { platform, env };
-        match service {
-            Some(service) => builder.service(service),
-            None => builder.platform_wide(),
-        }
-        .unwrap_or_default()
+        Arc::new(
+            match service {
+                Some(service) => builder.service(service),
+                None => builder.platform_wide(),
+            }
+            .unwrap_or_default(),
+        )
     })
+}
+
+/// A rules file's groups, as its template prints them: a [`Typed`] value that `yaml` writes
+/// straight from the rules (their expressions as literal blocks), shared with the tests file.
+struct Groups(Arc<RuleFile>);
+
+impl serde::Serialize for Groups {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.groups.serialize(serializer)
+    }
 }
 
 const DASHBOARD_TEMPLATE: &str = "grafana/dashboard.json";

@@ -166,10 +166,17 @@ pub fn scalar(value: &Value) -> Result<Cow<'_, str>, String> {
 /// block cannot hold exactly: empty, leading or trailing blanks, a trailing line break, tabs,
 /// control or line-separator characters.
 pub fn literal(value: &Value, indent: usize) -> Result<String, String> {
-    let Some(text) = value.as_str() else {
+    let Some(text) = value.as_str().filter(|text| literal_fits(text)) else {
         return scalar(value).map(Cow::into_owned);
     };
-    let representable = !text.is_empty()
+    let mut out = String::new();
+    push_literal(&mut out, text, indent);
+    Ok(out)
+}
+
+/// Whether a literal block holds `text` exactly (see [`literal`]).
+fn literal_fits(text: &str) -> bool {
+    !text.is_empty()
         && !text.starts_with([' ', '\n'])
         && !text.ends_with('\n')
         && text.lines().all(|line| !line.ends_with([' ', '\t']))
@@ -179,20 +186,20 @@ pub fn literal(value: &Value, indent: usize) -> Result<String, String> {
                 || c == '\u{2029}'
                 || c == '\u{feff}'
                 || c == '\u{85}'
-        });
-    if !representable {
-        return scalar(value).map(Cow::into_owned);
-    }
-    let pad = " ".repeat(indent);
-    let mut out = String::from("|-");
+        })
+}
+
+/// `text`, which [`literal_fits`], as a literal block appended to `out`: `|-`, then each line
+/// indented by `indent` (an empty line left empty).
+fn push_literal(out: &mut String, text: &str, indent: usize) {
+    out.push_str("|-");
     for line in text.split('\n') {
         out.push('\n');
         if !line.is_empty() {
-            out.push_str(&pad);
+            layout::push_spaces(out, indent);
             out.push_str(line);
         }
     }
-    Ok(out)
 }
 
 /// A value as block YAML, every line indented by `indent` spaces, no trailing newline.
@@ -207,6 +214,13 @@ pub fn block(value: &Value, indent: usize) -> Result<String, String> {
 /// template value, without making it one.
 pub fn block_of(value: &impl serde::Serialize, indent: usize) -> Result<String, String> {
     serialize::block_of(value, indent)
+}
+
+/// `#[serde(serialize_with = "…")]` for a string that [`block_of`] writes as a literal block
+/// (as the `literal` filter does), for long text such as PromQL. Anything else reads it as a
+/// plain string: a template value, JSON, and [`block`], which writes it quoted.
+pub fn as_literal<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_newtype_struct(serialize::LITERAL, text)
 }
 
 /// Writes `value` in `slot` (see [`layout`]).

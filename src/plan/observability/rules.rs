@@ -94,18 +94,26 @@ pub struct RuleGroup {
 
 /// A recording or alerting rule.
 #[derive(Debug, Clone, Serialize)]
+///
+/// Serialised as Prometheus reads it: `record` or `alert`, the expression (a literal block in
+/// the rules file), `for`, labels and annotations, each left out when absent.
 pub struct Rule {
     /// Recorded series name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<String>,
     /// Alert name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<String>,
     /// The expression.
+    #[serde(serialize_with = "crate::render::yaml::as_literal")]
     pub expr: String,
     /// `for`.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
     pub pending: Option<String>,
     /// Labels added to the result.
     pub labels: BTreeMap<String, String>,
     /// summary, description, runbook_url (alerts only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub annotations: Option<BTreeMap<String, String>>,
 }
 
@@ -444,5 +452,40 @@ mod tests {
         }
         assert!(alerts > 50, "{alerts} alerts compared");
         assert!(lighter > 5, "{lighter} views lighter than their file");
+    }
+
+    /// The groups of every rules file of every example platform, written straight from their
+    /// structure (as the rules template writes them: each expression a literal block), read
+    /// back as the same tree as their template value written by the `yaml` filter.
+    #[test]
+    fn every_example_platform_s_rules_read_back_as_their_template_value() {
+        use crate::render::yaml;
+        use minijinja::value::{Serde, Value};
+        let read = |text: &str| -> serde_json::Value {
+            serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+        };
+        let mut files = 0;
+        for source in crate::testing::example_platforms() {
+            let (_, platform) = crate::analyse(source).expect("valid");
+            for env in platform.environments.iter().filter(|env| env.observability) {
+                let builder = RuleBuilder {
+                    platform: &platform,
+                    env,
+                };
+                let built = env
+                    .services
+                    .iter()
+                    .filter_map(|s| builder.service(s))
+                    .chain(builder.platform_wide());
+                for file in built {
+                    let direct = yaml::block_of(&file.groups, 2).expect("written");
+                    assert!(direct.contains("expr: |-"), "{direct}");
+                    let converted = yaml::block(&Value::from(Serde(&file.groups)), 2);
+                    assert_eq!(read(&direct), read(&converted.expect("written")));
+                    files += 1;
+                }
+            }
+        }
+        assert!(files >= 20, "{files} files");
     }
 }

@@ -9,7 +9,7 @@
 //! once the collection ends: so [`Block::open`] writes nothing, and the first element or
 //! [`Block::close`] decides.
 
-use super::push_quoted;
+use super::{literal_fits, push_literal, push_quoted};
 
 /// Where a value goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +105,16 @@ impl Block {
         push_quoted(self.place(slot, indent), text);
     }
 
+    /// A string as a literal block, its lines two spaces in from the slot's indentation (for a
+    /// value, from its key's), or quoted when a literal block cannot hold it exactly.
+    pub(super) fn literal(&mut self, slot: Slot, indent: usize, text: &str) {
+        if literal_fits(text) {
+            push_literal(self.place(slot, indent), text, indent + 2);
+        } else {
+            self.string(slot, indent, text);
+        }
+    }
+
     /// Opens a collection in `slot`; nothing is written until its first element or its end.
     pub(super) fn open(slot: Slot, indent: usize, kind: Kind) -> Open {
         Open {
@@ -143,7 +153,7 @@ impl Block {
     }
 }
 
-fn push_spaces(out: &mut String, count: usize) {
+pub(super) fn push_spaces(out: &mut String, count: usize) {
     const SPACES: &str = "                                ";
     let mut left = count;
     while left > 0 {

@@ -6,7 +6,10 @@
 //! Converting to a template value sorts a map's entries by key and keeps one entry per key,
 //! while this writes them in the order serde gives them. So a map must come in strictly
 //! increasing order of text keys (a `BTreeMap<String, _>`), and a struct variant (which the
-//! conversion also sorts) is refused: either is an error, never different text.
+//! conversion also sorts) is refused: either is an error, never different text. One thing
+//! only this walk knows: a string marked by [`super::as_literal`] is written as a literal
+//! block, as the `literal` filter writes it; the template value has it as a plain string,
+//! which [`super::block`] writes quoted, and both read back as the same string.
 
 use std::fmt::Display;
 
@@ -14,6 +17,9 @@ use serde::ser::{self, Serialize};
 
 use super::float;
 use super::layout::{Block, Kind, Open, Slot};
+
+/// The name [`super::as_literal`] gives the string it marks: no Rust type has it.
+pub(super) const LITERAL: &str = "\u{1}platgen::yaml::Literal";
 
 /// Why a structure cannot be written.
 #[derive(Debug)]
@@ -205,9 +211,15 @@ impl<'b> ser::Serializer for Writer<'b> {
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
-        _name: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), Error> {
+        if name == LITERAL {
+            let mut text = String::new();
+            value.serialize(Text(&mut text))?;
+            self.block.literal(self.slot, self.indent, &text);
+            return Ok(());
+        }
         value.serialize(self)
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -331,7 +343,7 @@ impl ser::SerializeMap for Compound<'_> {
     type Error = Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Error> {
         let mut text = String::new();
-        key.serialize(KeyText(&mut text))?;
+        key.serialize(Text(&mut text))?;
         if self.last_key.as_ref().is_some_and(|last| *last >= text) {
             return Err(Error(format!(
                 "map key {text:?} comes after {:?}: typed YAML takes maps in key order (a BTreeMap), as a template value sorts them",
@@ -355,7 +367,7 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-/// Methods of [`KeyText`] for a scalar that is not text.
+/// Methods of [`Text`] for a scalar that is not text.
 macro_rules! refuse {
     ($($method:ident($type:ty)),*) => {$(
         fn $method(self, _v: $type) -> Result<(), Error> {
@@ -364,14 +376,14 @@ macro_rules! refuse {
     )*};
 }
 
-/// Reads a map key, which must be text.
-struct KeyText<'a>(&'a mut String);
+/// Reads what must be text: a map key, or a string to write as a literal block.
+struct Text<'a>(&'a mut String);
 
 fn not_text() -> Error {
-    Error("typed YAML takes maps with text keys only".to_owned())
+    Error("typed YAML takes maps with text keys only (and literal blocks of text)".to_owned())
 }
 
-impl ser::Serializer for KeyText<'_> {
+impl ser::Serializer for Text<'_> {
     type Ok = ();
     type Error = Error;
     type SerializeSeq = ser::Impossible<(), Error>;
@@ -667,5 +679,44 @@ mod tests {
             }
         }
         Bytes
+    }
+
+    #[derive(Serialize)]
+    struct Expressions {
+        #[serde(serialize_with = "crate::render::yaml::as_literal")]
+        expr: String,
+        #[serde(serialize_with = "crate::render::yaml::as_literal")]
+        one_line: String,
+        /// Text a literal block cannot hold exactly: written quoted.
+        #[serde(serialize_with = "crate::render::yaml::as_literal")]
+        trailing_blank: String,
+        items: Vec<Line>,
+    }
+
+    #[derive(Serialize)]
+    struct Line(#[serde(serialize_with = "crate::render::yaml::as_literal")] String);
+
+    /// A string marked with `as_literal` is a literal block, its lines two spaces in from its
+    /// key or its `- `, where one holds it exactly; a template value has it as a plain string.
+    /// Both read back as the same tree.
+    #[test]
+    fn a_marked_string_is_a_literal_block() {
+        let value = Expressions {
+            expr: "sum(rate(x{a=\"b: c\"}[5m]))\n/\n\nsum(rate(y[5m])) > 0.05".to_owned(),
+            one_line: "up == 0".to_owned(),
+            trailing_blank: "a \nb".to_owned(),
+            items: vec![Line("x\ny".to_owned()), Line(String::new())],
+        };
+        let direct = block_of(&value, 2).expect("written");
+        assert_eq!(
+            direct,
+            "  expr: |-\n    sum(rate(x{a=\"b: c\"}[5m]))\n    /\n\n    sum(rate(y[5m])) > 0.05\n  one_line: |-\n    up == 0\n  trailing_blank: \"a \\nb\"\n  items:\n  - |-\n    x\n    y\n  - \"\""
+        );
+        let (_, converted) = both(&value, 2);
+        let read = |text: &str| -> serde_json::Value {
+            serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+        };
+        assert_eq!(read(&direct), read(&converted));
+        assert_eq!(read(&direct), serde_json::to_value(&value).expect("json"));
     }
 }
