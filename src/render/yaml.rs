@@ -1,5 +1,7 @@
-//! The one YAML formatter: every value that reaches a YAML file goes through [`scalar`] or
-//! [`block`], so no input can change the structure of the output.
+//! The one YAML formatter: every value that reaches a YAML file goes through [`scalar`],
+//! [`literal`], [`block`] (a template value) or [`block_of`] (a Rust structure, the same text),
+//! so no input can change the structure of the output. The two block walks share one layout
+//! (`layout`) and these scalar formats.
 
 use std::borrow::Cow;
 
@@ -211,7 +213,7 @@ pub fn block(value: &Value, indent: usize) -> Result<String, String> {
 }
 
 /// A Rust structure as block YAML: the same text as [`block`] gives for the structure made a
-/// template value, without making it one.
+/// template value, without making it one (but for strings marked [`as_literal`]).
 pub fn block_of(value: &impl serde::Serialize, indent: usize) -> Result<String, String> {
     serialize::block_of(value, indent)
 }
