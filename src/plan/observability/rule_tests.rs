@@ -388,7 +388,7 @@ mod tests {
 
     /// The tests of every rules file of every example platform: written straight from their
     /// structure (as the tests template writes them), the same text as from their template
-    /// value, which is what the template printed before.
+    /// value (what a template that looks inside them sees).
     #[test]
     fn every_example_platform_s_tests_are_written_as_their_template_value() {
         use crate::render::yaml;
