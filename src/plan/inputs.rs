@@ -12,7 +12,7 @@
 //! exactly that value, digested by [`write_value`]); one whose context is built only when it
 //! renders (an overview dashboard) always renders. A runbook or a compose file, which list
 //! every service, name the settings they read and a part of their own ([`Part::shared`]): the
-//! value their context is made of when they render ([`super::paged`]).
+//! value their context is made of when they render (`plan::paged`).
 //!
 //! A part is digested as its serde serialisation, in the compact encoding of the `encoding` module
 //! rather than as JSON: two values whose encodings are equal would serialise to the same JSON
