@@ -14,46 +14,53 @@ use serde::Serialize;
 
 use super::yaml;
 
-/// Serialises the structure as JSON, compact or indented by `indent` spaces.
-type ToJson = Box<dyn Fn(Option<usize>) -> serde_json::Result<String> + Send + Sync>;
-/// Serialises the structure as block YAML indented by `indent` spaces.
-type ToYaml = Box<dyn Fn(usize) -> Result<String, String> + Send + Sync>;
+/// What a template may ask of the structure, whatever its type.
+trait Structure: Send + Sync {
+    fn json(&self, indent: Option<usize>) -> serde_json::Result<String>;
+    fn yaml(&self, indent: usize) -> Result<String, String>;
+    fn to_value(&self) -> Value;
+}
+
+impl<T: Serialize + Send + Sync> Structure for T {
+    fn json(&self, indent: Option<usize>) -> serde_json::Result<String> {
+        json(self, indent)
+    }
+    fn yaml(&self, indent: usize) -> Result<String, String> {
+        yaml::block_of(self, indent)
+    }
+    fn to_value(&self) -> Value {
+        Value::from(minijinja::value::Serde(self))
+    }
+}
 
 /// A Rust structure as a template value (see the module documentation).
 pub struct Typed {
-    to_json: ToJson,
-    to_yaml: ToYaml,
-    to_value: Box<dyn Fn() -> Value + Send + Sync>,
+    structure: Box<dyn Structure>,
     converted: OnceLock<Value>,
 }
 
 impl Typed {
-    /// `value` as a template value that `tojson` serialises directly.
+    /// `value` as a template value that `tojson` and `yaml` serialise directly.
     pub fn value<T: Serialize + Send + Sync + 'static>(value: T) -> Value {
-        let value = Arc::new(value);
-        let shared = Arc::clone(&value);
-        let for_yaml = Arc::clone(&value);
         Value::from_object(Self {
-            to_json: Box::new(move |indent| json(&*shared, indent)),
-            to_yaml: Box::new(move |indent| yaml::block_of(&*for_yaml, indent)),
-            to_value: Box::new(move || Value::from(minijinja::value::Serde(&*value))),
+            structure: Box::new(value),
             converted: OnceLock::new(),
         })
     }
 
     /// The structure as JSON (what `tojson` prints).
     pub fn json(&self, indent: Option<usize>) -> serde_json::Result<String> {
-        (self.to_json)(indent)
+        self.structure.json(indent)
     }
 
     /// The structure as block YAML (what `yaml(indent=…)` prints).
     pub fn yaml(&self, indent: usize) -> Result<String, String> {
-        (self.to_yaml)(indent)
+        self.structure.yaml(indent)
     }
 
     /// The structure as an ordinary template value, converted on first use.
     fn value_of(&self) -> &Value {
-        self.converted.get_or_init(|| (self.to_value)())
+        self.converted.get_or_init(|| self.structure.to_value())
     }
 
     /// [`Typed::value_of`] as an object (a map or a sequence), which is what a structure is.
@@ -135,8 +142,45 @@ mod tests {
     fn render(template: &str, value: Value) -> String {
         let mut env = minijinja::Environment::new();
         env.add_filter("tojson", super::super::json_filter);
+        env.add_filter("yaml", super::super::yaml_filter);
         env.render_str(template, minijinja::context! { p => value })
             .expect("renders")
+    }
+
+    /// `yaml` writes a typed value from its Rust type, the same text as from the converted
+    /// value; what the direct walk refuses fails the render, naming why.
+    #[test]
+    fn yaml_serialises_the_rust_structure_itself() {
+        #[derive(Serialize)]
+        struct Rules {
+            labels: std::collections::BTreeMap<String, String>,
+            targets: Vec<u32>,
+        }
+        let sample = || Rules {
+            labels: [("b", "2"), ("a", "yes")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into(),
+            targets: vec![3, 1],
+        };
+        let direct = yaml::block_of(&sample(), 2).expect("written");
+        assert_eq!(
+            render("{{ p | yaml(indent=2) }}", Typed::value(sample())),
+            direct
+        );
+        assert_eq!(
+            render(
+                "{{ p | yaml(indent=2) }}",
+                Value::from(minijinja::value::Serde(&sample()))
+            ),
+            direct
+        );
+        let mut env = minijinja::Environment::new();
+        env.add_filter("yaml", super::super::yaml_filter);
+        let unsorted = Typed::value(indexmap::IndexMap::from([("b", 1), ("a", 2)]));
+        let error = env
+            .render_str("{{ p | yaml }}", minijinja::context! { p => unsorted })
+            .expect_err("refused");
+        assert!(error.to_string().contains("comes after"), "{error}");
     }
 
     #[test]

@@ -401,6 +401,36 @@ pub fn tiers_above(objective: &Objective, tiers: &[BurnTier], ratio: Decimal) ->
         .collect()
 }
 
+/// Calls `visit` with every rules file of every example platform (a service's, `None` for
+/// the environment-wide one), with the builder that made it; asserts there are enough of them
+/// for a test over all of them to mean something.
+#[cfg(test)]
+pub(super) fn each_example_rules_file(
+    mut visit: impl FnMut(&RuleBuilder<'_>, Option<&ResolvedService>, RuleFile),
+) {
+    let mut files = 0;
+    for source in crate::testing::example_platforms() {
+        let (_, platform) = crate::analyse(source).expect("valid");
+        for env in platform.environments.iter().filter(|env| env.observability) {
+            let builder = RuleBuilder {
+                platform: &platform,
+                env,
+            };
+            for service in &env.services {
+                if let Some(file) = builder.service(service) {
+                    visit(&builder, Some(service), file);
+                    files += 1;
+                }
+            }
+            if let Some(file) = builder.platform_wide() {
+                visit(&builder, None, file);
+                files += 1;
+            }
+        }
+    }
+    assert!(files >= 20, "{files} rules files");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -464,28 +494,11 @@ mod tests {
         let read = |text: &str| -> serde_json::Value {
             serde_saphyr::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
         };
-        let mut files = 0;
-        for source in crate::testing::example_platforms() {
-            let (_, platform) = crate::analyse(source).expect("valid");
-            for env in platform.environments.iter().filter(|env| env.observability) {
-                let builder = RuleBuilder {
-                    platform: &platform,
-                    env,
-                };
-                let built = env
-                    .services
-                    .iter()
-                    .filter_map(|s| builder.service(s))
-                    .chain(builder.platform_wide());
-                for file in built {
-                    let direct = yaml::block_of(&file.groups, 2).expect("written");
-                    assert!(direct.contains("expr: |-"), "{direct}");
-                    let converted = yaml::block(&Value::from(Serde(&file.groups)), 2);
-                    assert_eq!(read(&direct), read(&converted.expect("written")));
-                    files += 1;
-                }
-            }
-        }
-        assert!(files >= 20, "{files} files");
+        each_example_rules_file(|_, _, file| {
+            let direct = yaml::block_of(&file.groups, 2).expect("written");
+            assert!(direct.contains("expr: |-"), "{direct}");
+            let converted = yaml::block(&Value::from(Serde(&file.groups)), 2);
+            assert_eq!(read(&direct), read(&converted.expect("written")));
+        });
     }
 }

@@ -85,16 +85,6 @@ impl<'b> Writer<'b> {
             last_key: None,
         }
     }
-
-    /// Opens the one-entry map `{variant: …}` the conversion makes of an enum's data variant
-    /// and writes its key; returns the block, the map and the indentation of the key.
-    fn variant(self, variant: &'static str) -> (&'b mut Block, Open, usize) {
-        let mut outer = Block::open(self.slot, self.indent, Kind::Map);
-        let indent = outer.inner();
-        self.block.element(&mut outer);
-        self.block.key(indent, variant);
-        (self.block, outer, indent)
-    }
 }
 
 /// The integer methods of [`Writer`].
@@ -124,15 +114,24 @@ impl Compound<'_> {
         })
     }
 
-    fn entry(&mut self, key: &str, value: &(impl Serialize + ?Sized)) -> Result<(), Error> {
+    /// Starts a map's next entry with its key; its value follows through [`Compound::value`].
+    fn key(&mut self, key: &str) {
         self.block.element(&mut self.open);
-        let indent = self.open.inner();
-        self.block.key(indent, key);
-        value.serialize(Writer {
+        self.block.key(self.open.inner(), key);
+    }
+
+    /// Writes the value of the entry whose key was just written.
+    fn value(&mut self) -> Writer<'_> {
+        Writer {
             block: self.block,
             slot: Slot::Value,
-            indent,
-        })
+            indent: self.open.inner(),
+        }
+    }
+
+    fn entry(&mut self, key: &str, value: &(impl Serialize + ?Sized)) -> Result<(), Error> {
+        self.key(key);
+        value.serialize(self.value())
     }
 
     fn end(self) -> Result<(), Error> {
@@ -229,14 +228,10 @@ impl<'b> ser::Serializer for Writer<'b> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let (block, outer, indent) = self.variant(variant);
-        value.serialize(Writer {
-            block: &mut *block,
-            slot: Slot::Value,
-            indent,
-        })?;
-        block.close(outer);
-        Ok(())
+        // As the conversion makes it: the one-entry map `{variant: value}`.
+        let mut map = self.open(Kind::Map);
+        map.entry(variant, value)?;
+        map.end()
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'b>, Error> {
         Ok(self.open(Kind::Seq))
@@ -258,14 +253,18 @@ impl<'b> ser::Serializer for Writer<'b> {
         variant: &'static str,
         _len: usize,
     ) -> Result<Variant<'b>, Error> {
-        let (block, outer, indent) = self.variant(variant);
+        // The one-entry map `{variant: [items]}`, its sequence open under the key.
+        let mut map = self.open(Kind::Map);
+        map.key(variant);
+        let items = Block::open(Slot::Value, map.open.inner(), Kind::Seq);
+        let Compound { block, open, .. } = map;
         Ok(Variant {
             items: Compound {
                 block,
-                open: Block::open(Slot::Value, indent, Kind::Seq),
+                open: items,
                 last_key: None,
             },
-            outer,
+            outer: open,
         })
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'b>, Error> {
@@ -350,17 +349,12 @@ impl ser::SerializeMap for Compound<'_> {
                 self.last_key.as_deref().unwrap_or_default()
             )));
         }
-        self.block.element(&mut self.open);
-        self.block.key(self.open.inner(), &text);
+        self.key(&text);
         self.last_key = Some(text);
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Error> {
-        value.serialize(Writer {
-            block: self.block,
-            slot: Slot::Value,
-            indent: self.open.inner(),
-        })
+        value.serialize(self.value())
     }
     fn end(self) -> Result<(), Error> {
         Compound::end(self)
