@@ -20,26 +20,38 @@ use line::{double_quoted, end_of_value, flow_seq, key_split, plain, single_quote
 use node::typed_key;
 pub use node::{Node, Scalar};
 
-/// Parses a whole document, or declines.
+/// Parses a whole document, or declines (tests; verification reads through [`parse_to`]).
+#[cfg(test)]
 pub fn parse(text: &str) -> Option<Node<'_>> {
-    read(text, true)
+    read(text, usize::MAX)
 }
 
-/// Whether the reader accepts a whole document (as [`parse`] would, without building the tree
-/// for files whose shape is not checked).
+/// Parses a whole document, or declines, building the tree only `depth` levels down (the
+/// document is at 0, its entries or items at 1): deeper collections come back empty and deeper
+/// block scalars as [`Node::Empty`]. Everything is read and checked all the same; the shape
+/// checks look only near the top, and a tree of every value in tens of megabytes of manifests
+/// costs more than reading them.
+pub fn parse_to(text: &str, depth: usize) -> Option<Node<'_>> {
+    read(text, depth)
+}
+
+/// Whether the reader accepts a whole document (as [`parse_to`] would), building no tree: for
+/// files whose shape is not checked.
 pub fn accepts(text: &str) -> bool {
-    read(text, false).is_some()
+    read(text, 0).is_some()
 }
 
-fn read(text: &str, keep: bool) -> Option<Node<'_>> {
+fn read(text: &str, keep_to: usize) -> Option<Node<'_>> {
     if !printable(text) {
         return None;
     }
     let mut parser = Parser {
         lines: lines_of(text),
         at: 0,
-        keep,
+        depth: 0,
+        keep_to,
         peeked: None,
+        keys: Vec::new(),
     };
     let node = parser.block(0)?;
     parser.skip_blank();
@@ -94,10 +106,14 @@ fn printable(text: &str) -> bool {
 struct Parser<'a> {
     lines: Vec<&'a str>,
     at: usize,
-    /// Whether to build the tree (otherwise collections come back empty).
-    keep: bool,
+    /// The depth of the nodes being read: the document is at 0, its entries or items at 1.
+    depth: usize,
+    /// The depth of the deepest nodes to build (see [`parse_to`]).
+    keep_to: usize,
     /// The last [`Parser::peek`]: the line it found and its indentation.
     peeked: Option<(usize, usize)>,
+    /// The keys of the mappings being read, outermost first (see [`Keys`]).
+    keys: Vec<Cow<'a, str>>,
 }
 
 /// `text` without its leading spaces (a byte scan: a space is ASCII).
@@ -134,11 +150,18 @@ impl<'a> Parser<'a> {
         {
             return Some((indent, &self.lines[at][indent..]));
         }
-        self.skip_blank();
-        let line = *self.lines.get(self.at)?;
-        let indent = indent_of(line);
-        self.peeked = Some((self.at, indent));
-        Some((indent, &line[indent..]))
+        // Each line's indentation is measured once, blank and comment lines included.
+        loop {
+            let line = *self.lines.get(self.at)?;
+            let indent = indent_of(line);
+            let rest = &line[indent..];
+            if rest.is_empty() || rest.starts_with('#') {
+                self.at += 1;
+                continue;
+            }
+            self.peeked = Some((self.at, indent));
+            return Some((indent, rest));
+        }
     }
 
     /// A block node indented at least `min`, or [`Node::Empty`] when the next line is not.
@@ -167,6 +190,15 @@ impl<'a> Parser<'a> {
 
     /// A block sequence whose `- ` markers are at `indent`.
     fn seq(&mut self, indent: usize) -> Option<Node<'a>> {
+        self.depth += 1;
+        let node = self.seq_items(indent);
+        self.depth -= 1;
+        node
+    }
+
+    /// [`Parser::seq`]'s items, one level down.
+    fn seq_items(&mut self, indent: usize) -> Option<Node<'a>> {
+        let keep = self.depth <= self.keep_to;
         let mut items = Vec::new();
         while let Some((at, rest)) = self.peek() {
             if at < indent || (at == indent && !is_item(rest)) {
@@ -187,7 +219,7 @@ impl<'a> Parser<'a> {
             } else {
                 self.inline(after, indent)?
             };
-            if self.keep {
+            if keep {
                 items.push(item);
             }
         }
@@ -197,12 +229,23 @@ impl<'a> Parser<'a> {
     /// A block mapping at `indent` whose first entry is `first` (already consumed and split
     /// into its key and the rest of its line).
     fn map(&mut self, indent: usize, first: (Cow<'a, str>, &'a str)) -> Option<Node<'a>> {
+        self.depth += 1;
+        let base = self.keys.len();
+        let node = self.map_entries(indent, first);
+        self.keys.truncate(base);
+        self.depth -= 1;
+        node
+    }
+
+    /// [`Parser::map`]'s entries, one level down.
+    fn map_entries(&mut self, indent: usize, first: (Cow<'a, str>, &'a str)) -> Option<Node<'a>> {
+        let keep = self.depth <= self.keep_to;
         let mut entries: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
-        let mut keys = Keys::default();
+        let mut keys = Keys::new(&self.keys);
         let mut split = first;
         loop {
             let (key, value) = split;
-            if !keys.insert(key.clone()) {
+            if !keys.insert(&mut self.keys, key.clone()) {
                 return None;
             }
             let value = skip_spaces(value);
@@ -214,7 +257,7 @@ impl<'a> Parser<'a> {
             } else {
                 self.inline(value, indent)?
             };
-            if self.keep {
+            if keep {
                 entries.push((key, node));
             }
             match self.peek() {
@@ -249,8 +292,11 @@ impl<'a> Parser<'a> {
                 })
             }
             b'[' => {
-                let (items, rest) = flow_seq(text)?;
+                let (mut items, rest) = flow_seq(text)?;
                 end_of_value(rest)?;
+                if self.depth >= self.keep_to {
+                    items.clear();
+                }
                 Node::Seq(items)
             }
             b'{' => {
@@ -315,7 +361,7 @@ impl<'a> Parser<'a> {
         while end > 0 && lines[end - 1].is_empty() {
             end -= 1;
         }
-        if !self.keep {
+        if self.depth > self.keep_to {
             return Some(Node::Empty);
         }
         let mut text = lines[..end].join("\n");
@@ -339,32 +385,45 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// The keys of a mapping so far, to find a duplicate (which YAML forbids): compared one by one
-/// while they are few, then through a set of key hashes. Two keys with the same hash count as
-/// duplicates; the reader then declines, which is never wrong.
-#[derive(Default)]
-struct Keys<'a> {
-    few: Vec<Cow<'a, str>>,
+/// How many keys [`Keys`] compares one by one.
+const COMPARE_UP_TO: usize = 16;
+
+/// The keys of the mapping being read, to find a duplicate (which YAML forbids): compared one
+/// by one while they are few, then through a set of key hashes. Two keys with the same hash
+/// count as duplicates; the reader then declines, which is never wrong. The keys compared one by
+/// one sit on a stack that nested mappings share ([`Parser::keys`]), each above its parent's, so
+/// reading a mapping of a few keys (nearly every one) allocates nothing for them.
+struct Keys {
+    /// Where this mapping's keys start on the stack.
+    base: usize,
     many: std::collections::HashSet<u64>,
 }
 
-impl<'a> Keys<'a> {
-    const COMPARE_UP_TO: usize = 16;
+impl Keys {
+    /// The keys of a mapping whose reading starts with `stack` as it is.
+    fn new(stack: &[Cow<'_, str>]) -> Self {
+        Self {
+            base: stack.len(),
+            many: std::collections::HashSet::new(),
+        }
+    }
 
-    /// Adds `key`; false when it is (or may be) already there.
-    fn insert(&mut self, key: Cow<'a, str>) -> bool {
+    /// Adds `key`; false when it is (or may be) already there. A nested mapping read since the
+    /// last key left the stack as it found it (see [`Parser::map`]).
+    fn insert<'a>(&mut self, stack: &mut Vec<Cow<'a, str>>, key: Cow<'a, str>) -> bool {
         use std::hash::{BuildHasher as _, RandomState};
         static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
         let hash = |k: &str| STATE.get_or_init(RandomState::new).hash_one(k);
-        if self.few.len() < Self::COMPARE_UP_TO {
-            if self.few.contains(&key) {
+        let few = &stack[self.base..];
+        if few.len() < COMPARE_UP_TO {
+            if few.contains(&key) {
                 return false;
             }
-            self.few.push(key);
+            stack.push(key);
             return true;
         }
         if self.many.is_empty() {
-            self.many.extend(self.few.iter().map(|k| hash(k)));
+            self.many.extend(few.iter().map(|k| hash(k)));
         }
         self.many.insert(hash(&key))
     }
@@ -412,6 +471,13 @@ mod tests {
             parsed.is_some(),
             "accepts and parse disagree:\n{text}"
         );
+        for depth in [1, 2, 5] {
+            assert_eq!(
+                parse_to(text, depth),
+                parsed.as_ref().map(|whole| pruned(whole, 0, depth)),
+                "{depth} levels of:\n{text}"
+            );
+        }
         let Some(node) = parsed else {
             return false;
         };
@@ -511,6 +577,51 @@ mod tests {
                 super::super::check_yaml(file, &doc).is_ok(),
                 "{name}: in shape, but not to the fast reader: verification would be slow"
             );
+            if let Some(depth) = super::super::shape_depth(&file.path) {
+                let shallow = parse_to(&file.content, depth).expect("accepted");
+                assert!(
+                    super::super::check_yaml(file, &shallow).is_ok(),
+                    "{name}: in shape, but not to the tree {depth} levels deep: the depth its \
+                     checks need is wrong, and verification would be slow"
+                );
+            }
+        }
+    }
+
+    /// `node` (at `level`) as [`parse_to`] builds it `depth` levels down.
+    fn pruned<'a>(node: &Node<'a>, level: usize, depth: usize) -> Node<'a> {
+        let keep = level < depth;
+        match node {
+            Node::Seq(items) if keep => {
+                Node::Seq(items.iter().map(|i| pruned(i, level + 1, depth)).collect())
+            }
+            Node::Map(entries) if keep => Node::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), pruned(v, level + 1, depth)))
+                    .collect(),
+            ),
+            Node::Seq(_) => Node::Seq(Vec::new()),
+            Node::Map(_) => Node::Map(Vec::new()),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn a_shallow_tree_is_the_whole_tree_cut_at_its_depth() {
+        let files = rendered_yaml();
+        let deep = "a:\n  b:\n  - c: |\n      text\n    d: [1, \"x\"]\n  e: |+\n    kept\n\n";
+        let texts = files.iter().map(|(_, f)| f.content.as_str()).chain([deep]);
+        for text in texts {
+            let whole = parse(text).expect("accepted");
+            for depth in 0..8 {
+                assert_eq!(
+                    parse_to(text, depth).as_ref(),
+                    Some(&pruned(&whole, 0, depth)),
+                    "{depth} levels of:\n{text}"
+                );
+            }
+            assert_eq!(accepts(text), parse_to(text, 0).is_some());
         }
     }
 

@@ -87,11 +87,11 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
     }
     // The fast reader vouches only for what it reads and finds in shape; anything else is
     // for the full parser to accept or to report.
-    let shaped = is_kubernetes_object(&file.path) || is_rule_file(&file.path);
-    let fast = if shaped {
-        block::parse(&file.content).is_some_and(|doc| check_yaml(file, &doc).is_ok())
-    } else {
-        block::accepts(&file.content)
+    let fast = match shape_depth(&file.path) {
+        Some(depth) => {
+            block::parse_to(&file.content, depth).is_some_and(|doc| check_yaml(file, &doc).is_ok())
+        }
+        None => block::accepts(&file.content),
     };
     if fast {
         return Ok(());
@@ -129,6 +129,17 @@ fn check_yaml(file: &RenderedFile, doc: &impl Tree) -> Result<(), Diagnostic> {
         verify_rule_file(file, doc)?;
     }
     Ok(())
+}
+
+/// How deep the shape checks of a file's kind look, for the fast reader to build its tree no
+/// further; `None` for a file without shape checks. A check that looks deeper must say so here.
+fn shape_depth(path: &str) -> Option<usize> {
+    // `metadata.name`: the document, `metadata`, `name`.
+    const KUBERNETES: usize = 2;
+    // `groups[].rules[].expr`: the document, `groups`, a group, `rules`, a rule, `expr`.
+    const RULES: usize = 5;
+    let rules = is_rule_file(path).then_some(RULES);
+    rules.max(is_kubernetes_object(path).then_some(KUBERNETES))
 }
 
 fn is_kubernetes_object(path: &str) -> bool {

@@ -24,19 +24,27 @@ pub(super) fn key_split(entry: &str) -> Option<(Cow<'_, str>, &str)> {
         let rest = rest.strip_prefix(':')?;
         return (rest.is_empty() || rest.starts_with(' ')).then_some((key, rest));
     }
-    let marks = Marks::of(entry);
-    let colon = marks
-        .colon_space
-        .or_else(|| entry.ends_with(':').then(|| entry.len() - 1))?;
-    // A comment before the colon; and the key holds no `: ` (the colon is the first).
-    if marks.space_hash.is_some_and(|at| at + 2 <= colon) {
-        return None;
-    }
+    let colon = key_colon(entry)?;
     let key = plain_marked(&entry[..colon], Marks::NONE, false)?;
     if typed_key(key) {
         return None;
     }
     Some((Cow::Borrowed(key), &entry[colon + 1..]))
+}
+
+/// Where the colon of a mapping entry is: the first `: `, or else a `:` ending the line; `None`
+/// when there is neither, or a comment (` #`) comes first. The line is read only up to the
+/// colon: what follows is the value's to read.
+fn key_colon(entry: &str) -> Option<usize> {
+    let bytes = entry.as_bytes();
+    for (at, &b) in bytes.iter().enumerate() {
+        match b {
+            b':' if bytes.get(at + 1).is_none_or(|&next| next == b' ') => return Some(at),
+            b'#' if at > 0 && bytes[at - 1] == b' ' => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where `: ` (a mapping's colon) and ` #` (a comment after a value) first occur in a line:
@@ -57,17 +65,18 @@ impl Marks {
     };
 
     fn of(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut marks = Self::NONE;
-        for (at, pair) in text.as_bytes().windows(2).enumerate() {
-            match pair {
-                [b':', b' '] if marks.colon_space.is_none() => {
+        for (at, &b) in bytes.iter().enumerate() {
+            match b {
+                b':' if marks.colon_space.is_none() && bytes.get(at + 1) == Some(&b' ') => {
                     marks.colon_space = Some(at);
                     if marks.space_hash.is_some() {
                         break;
                     }
                 }
-                [b' ', b'#'] if marks.space_hash.is_none() => {
-                    marks.space_hash = Some(at);
+                b'#' if marks.space_hash.is_none() && at > 0 && bytes[at - 1] == b' ' => {
+                    marks.space_hash = Some(at - 1);
                     if marks.colon_space.is_some() {
                         break;
                     }
@@ -141,7 +150,7 @@ pub(super) fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let mut value = String::new();
     let (mut copied, mut at) = (0, 0);
     loop {
-        let stop = at + bytes[at..].iter().position(|&b| b == b'"' || b == b'\\')?;
+        let stop = at + memchr::memchr2(b'"', b'\\', &bytes[at..])?;
         if bytes[stop] == b'"' {
             let rest = &body[stop + 1..];
             if copied == 0 {
