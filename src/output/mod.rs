@@ -1,7 +1,7 @@
 //! Stage 8: compare the rendered files with the output directory, and write them atomically.
 //!
 //! Comparing is per file ([`observe`], run in parallel with rendering): read what is on disk at
-//! the file's path, compare the bytes, hash the rendered content for the manifest. [`compare`]
+//! the file's path, compare the bytes, hash the rendered content for the manifest. [`compare()`]
 //! then turns the observations and the manifest into [`Changes`], which `render` writes
 //! ([`write()`]), `check` reports and `diff` shows. See [`write()`] for the crash-safety
 //! guarantees.

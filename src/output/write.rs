@@ -93,7 +93,7 @@ fn remove_empty_parents(out_dir: &Path, file: &Path) {
     }
 }
 
-/// Writes the render into `out_dir` as `changes` (from [`super::compare`]) says: stages the
+/// Writes the render into `out_dir` as `changes` (from [`super::compare()`]) says: stages the
 /// added and changed `files`, then [`commit`]s them.
 pub fn write(
     out_dir: &Path,
