@@ -54,8 +54,8 @@ fn read(text: &str, keep_to: usize) -> Option<Node<'_>> {
         keys: Vec::new(),
     };
     let node = parser.block(0)?;
-    parser.skip_blank();
-    (parser.at == parser.lines.len()).then_some(node)
+    // Only blank and comment lines may follow.
+    parser.peek().is_none().then_some(node)
 }
 
 /// The lines of `text`, as [`str::lines`] gives them to a text without carriage returns (which
@@ -125,25 +125,14 @@ fn indent_of(line: &str) -> usize {
     line.len() - skip_spaces(line).len()
 }
 
-/// A blank or comment-only line (outside block scalars).
-fn is_blank(line: &str) -> bool {
-    let rest = skip_spaces(line);
-    rest.is_empty() || rest.starts_with('#')
-}
-
 /// Whether `rest` (a line without its indentation) starts a sequence item.
 fn is_item(rest: &str) -> bool {
     rest == "-" || rest.starts_with("- ")
 }
 
 impl<'a> Parser<'a> {
-    fn skip_blank(&mut self) {
-        while self.at < self.lines.len() && is_blank(self.lines[self.at]) {
-            self.at += 1;
-        }
-    }
-
-    /// The next content line as (indent, text without indentation).
+    /// The next content line as (indent, text without indentation), past blank and comment-only
+    /// lines (outside block scalars).
     fn peek(&mut self) -> Option<(usize, &'a str)> {
         if let Some((at, indent)) = self.peeked
             && at == self.at
@@ -230,18 +219,22 @@ impl<'a> Parser<'a> {
     /// into its key and the rest of its line).
     fn map(&mut self, indent: usize, first: (Cow<'a, str>, &'a str)) -> Option<Node<'a>> {
         self.depth += 1;
-        let base = self.keys.len();
-        let node = self.map_entries(indent, first);
-        self.keys.truncate(base);
+        let mut keys = Keys::new(&self.keys);
+        let node = self.map_entries(indent, first, &mut keys);
+        self.keys.truncate(keys.base);
         self.depth -= 1;
         node
     }
 
-    /// [`Parser::map`]'s entries, one level down.
-    fn map_entries(&mut self, indent: usize, first: (Cow<'a, str>, &'a str)) -> Option<Node<'a>> {
+    /// [`Parser::map`]'s entries, one level down; `keys` start where the stack stood.
+    fn map_entries(
+        &mut self,
+        indent: usize,
+        first: (Cow<'a, str>, &'a str),
+        keys: &mut Keys,
+    ) -> Option<Node<'a>> {
         let keep = self.depth <= self.keep_to;
         let mut entries: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
-        let mut keys = Keys::new(&self.keys);
         let mut split = first;
         loop {
             let (key, value) = split;
@@ -409,7 +402,7 @@ impl Keys {
     }
 
     /// Adds `key`; false when it is (or may be) already there. A nested mapping read since the
-    /// last key left the stack as it found it (see [`Parser::map`]).
+    /// last key left the stack as it found it: [`Parser::map`] truncates it to its `base`.
     fn insert<'a>(&mut self, stack: &mut Vec<Cow<'a, str>>, key: Cow<'a, str>) -> bool {
         use std::hash::{BuildHasher as _, RandomState};
         static STATE: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
@@ -808,6 +801,11 @@ mod tests {
             ("a: {b: c}\n", false),
             ("a: b: c\n", false),
             ("a: 1\na: 2\n", false),
+            // The keys on the stack nested mappings share: one key at every level, the same
+            // keys in sibling mappings, and a duplicate after a nested mapping.
+            ("a:\n  a: 1\n  b:\n    a: 2\nb: 3\n", true),
+            ("x:\n  k: 1\ny:\n  k: 2\nz:\n- k: 1\n- k: 2\n", true),
+            ("x:\n  k: 1\n  m:\n    k: 2\n  k: 3\n", false),
             (&many_keys_then("k7"), false),
             (&many_keys_then("other"), true),
             ("a:\n\tb: 1\n", false),

@@ -93,10 +93,10 @@ pub struct RuleGroup {
 }
 
 /// A recording or alerting rule.
-#[derive(Debug, Clone, Serialize)]
 ///
 /// Serialised as Prometheus reads it: `record` or `alert`, the expression (a literal block in
 /// the rules file), `for`, labels and annotations, each left out when absent.
+#[derive(Debug, Clone, Serialize)]
 pub struct Rule {
     /// Recorded series name.
     #[serde(skip_serializing_if = "Option::is_none")]
