@@ -494,8 +494,8 @@ fn dashboard_exprs(dashboard: &Value) -> Vec<String> {
 
 /// The `schemaVersion` of the installed @grafana/schema, when the validators are installed.
 fn grafana_schema_version() -> Option<u64> {
-    let path = common::root()
-        .join(".tools/npm/node_modules/@grafana/schema/dist/esm/raw/dashboard/x/types.gen.mjs");
+    let path = common::tools_dir()
+        .join("npm/node_modules/@grafana/schema/dist/esm/raw/dashboard/x/types.gen.mjs");
     let text = std::fs::read_to_string(path).ok()?;
     let at = text.find("schemaVersion: ")? + "schemaVersion: ".len();
     text[at..]

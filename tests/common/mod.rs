@@ -20,12 +20,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Where `scripts/install-validators.sh` installs the validators' commands:
-/// `$PLATGEN_TOOLS_DIR/venv/bin`, by default `.tools/venv/bin` in the repository.
+/// Where `scripts/install-validators.sh` installs the validators: `$PLATGEN_TOOLS_DIR`, by
+/// default `.tools` in the repository.
+pub fn tools_dir() -> PathBuf {
+    std::env::var_os("PLATGEN_TOOLS_DIR").map_or_else(|| root().join(".tools"), PathBuf::from)
+}
+
+/// The validators' commands: `venv/bin` in [`tools_dir`].
 pub fn validators_bin() -> PathBuf {
-    std::env::var_os("PLATGEN_TOOLS_DIR")
-        .map_or_else(|| root().join(".tools"), PathBuf::from)
-        .join("venv/bin")
+    tools_dir().join("venv/bin")
 }
 
 /// Runs the installed actionlint with the repository's configuration over `workflows`, with
