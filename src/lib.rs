@@ -13,6 +13,7 @@ pub mod later;
 pub mod load;
 pub mod model;
 pub mod output;
+pub mod parallel;
 pub mod plan;
 pub mod render;
 pub mod resolve;
@@ -20,7 +21,6 @@ pub mod validate;
 pub mod verify;
 
 mod build;
-mod parallel;
 mod read;
 #[cfg(test)]
 mod testing;

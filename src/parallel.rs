@@ -103,8 +103,10 @@ pub(crate) fn join_for<A: Send, B>(
     })
 }
 
-/// [`map_owned`] over borrowed items.
-pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+/// `items.iter().map(f).collect()`, computed on several threads as `map_owned` computes it
+/// (items handed out one at a time, results in the order of `items`, a panic in `f` resumed on
+/// the calling thread). Public for the integration tests that compile hundreds of platforms.
+pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     map_owned(items.iter().collect(), f)
 }
 

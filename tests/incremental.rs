@@ -135,7 +135,7 @@ fn a_file_whose_fingerprint_stays_the_same_keeps_its_bytes() {
             file.display()
         );
         // Hundreds of variants, each compiled in full: on every core.
-        let counts = common::par_map(&variants(&text), |variant| {
+        let counts = platgen::parallel::map(&variants(&text), |variant| {
             let changed = compile(variant)?;
             let mut unchanged = 0;
             for (path, (fingerprint, content)) in &changed {
