@@ -159,6 +159,41 @@ mod tests {
     }
 
     #[test]
+    fn a_panic_on_another_thread_reaches_the_caller_with_its_message() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::time::{Duration, Instant};
+        let here = std::thread::current().id();
+        let items: Vec<u64> = (0..64).collect();
+        if cpus() == 1 {
+            assert_eq!(map(&items, |&i| i), items);
+            return;
+        }
+        let failed_elsewhere = AtomicBool::new(false);
+        let caught = std::panic::catch_unwind(|| {
+            map(&items, |&i| {
+                if std::thread::current().id() != here {
+                    failed_elsewhere.store(true, Ordering::SeqCst);
+                    panic!("failed elsewhere");
+                }
+                // This thread waits (a bounded while) until another has taken an item.
+                let until = Instant::now() + Duration::from_secs(30);
+                while !failed_elsewhere.load(Ordering::SeqCst) && Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                i
+            })
+        });
+        let panic = caught.expect_err("the panic is resumed");
+        assert_eq!(
+            panic.downcast_ref::<&str>().copied(),
+            Some("failed elsewhere")
+        );
+        let caught = std::panic::catch_unwind(|| join(|| panic!("a failed"), || ()));
+        let panic = caught.expect_err("the panic is resumed");
+        assert_eq!(panic.downcast_ref::<&str>().copied(), Some("a failed"));
+    }
+
+    #[test]
     fn join_for_splits_only_enough_work() {
         let here = std::thread::current().id();
         let on = || std::thread::current().id();
