@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 use crate::render::Renderer;
-use crate::{incremental, output, plan, render, verify};
+use crate::{incremental, interrupt, output, plan, render, verify};
 
 /// One file built: its path, its content unless it is already on disk byte for byte or staged
 /// (when compiled against an output directory), what is on disk there, and its staged copy.
@@ -36,12 +36,13 @@ pub(crate) fn sorted_by_path(files: Vec<Built>) -> Vec<Built> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
-/// Why one file could not be built: a template bug, output that fails verification, or the
-/// output directory unreadable.
+/// Why one file could not be built: a template bug, output that fails verification, the
+/// output directory unreadable, or a signal that asked platgen to stop (see [`interrupt`]).
 pub(crate) enum Problem {
     Template(render::TemplateFailure),
     Invalid(Diagnostic),
     Io(Diagnostic),
+    Interrupted(interrupt::Signal),
 }
 
 /// Renders one artifact, compares it with the output directory (when there is one) and
@@ -54,6 +55,10 @@ pub(crate) fn build_file(
     stager: Option<&output::Stager>,
     known: Option<&incremental::Known>,
 ) -> Result<Option<Built>, Problem> {
+    // Every file left once a signal asked to stop is one more to delete again.
+    if let Some(signal) = interrupt::requested() {
+        return Err(Problem::Interrupted(signal));
+    }
     let fresh = stager.is_some_and(output::Stager::fresh);
     // Into an empty directory only the cheap fingerprints are taken, for the next render: a
     // whole context (a runbook's, a compose file's) costs a walk of it, and its file renders
@@ -113,7 +118,7 @@ pub(crate) fn build_file(
         _ => None,
     };
     #[cfg(debug_assertions)]
-    panic_after_staging(&file.path);
+    stop_after_staging(&file.path);
     Ok(Some(Built {
         content: (!on_disk && staged.is_none()).then_some(file.content),
         path: file.path,
@@ -124,14 +129,26 @@ pub(crate) fn build_file(
     }))
 }
 
-/// Tests stop a render with a bug at its worst moment, the file `PLATGEN_TEST_PANIC_AFTER_STAGING`
-/// names just staged (debug builds only; the variable is read once per run).
+/// Tests stop a render at its worst moment, the file a variable names just staged (debug
+/// builds only; each variable is read once per run): with a bug (a panic) when it is
+/// `PLATGEN_TEST_PANIC_AFTER_STAGING`, with a SIGINT sent to platgen itself when it is
+/// `PLATGEN_TEST_SIGNAL_AFTER_STAGING`.
 #[cfg(debug_assertions)]
-fn panic_after_staging(path: &str) {
-    static NAMED: std::sync::OnceLock<Option<std::ffi::OsString>> = std::sync::OnceLock::new();
-    let named = NAMED.get_or_init(|| std::env::var_os("PLATGEN_TEST_PANIC_AFTER_STAGING"));
-    if named.as_deref().is_some_and(|named| *named == *path) {
+fn stop_after_staging(path: &str) {
+    use std::ffi::OsString;
+    use std::sync::OnceLock;
+    static PANIC: OnceLock<Option<OsString>> = OnceLock::new();
+    static SIGNAL: OnceLock<Option<OsString>> = OnceLock::new();
+    let names = |cell: &'static OnceLock<Option<OsString>>, variable: &str| {
+        cell.get_or_init(|| std::env::var_os(variable))
+            .as_deref()
+            .is_some_and(|named| *named == *path)
+    };
+    if names(&PANIC, "PLATGEN_TEST_PANIC_AFTER_STAGING") {
         panic!("PLATGEN_TEST_PANIC_AFTER_STAGING names {path}");
+    }
+    if names(&SIGNAL, "PLATGEN_TEST_SIGNAL_AFTER_STAGING") {
+        interrupt::raise_for_test();
     }
 }
 

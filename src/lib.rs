@@ -9,6 +9,7 @@ pub mod console;
 pub mod diagnostics;
 pub mod diff;
 pub mod incremental;
+pub mod interrupt;
 pub mod later;
 pub mod load;
 pub mod model;
@@ -49,6 +50,21 @@ pub enum Failure {
     },
     /// A usage or I/O problem. Exit code 2.
     Environment(Vec<Diagnostic>),
+    /// A signal asked platgen to stop (see [`interrupt`]), and it did before writing anything.
+    Interrupted(interrupt::Signal),
+}
+
+impl Failure {
+    /// The failure of writing the output directory with `diagnostics`: [`Failure::Interrupted`]
+    /// when a signal's request is what stopped it, else [`Failure::Environment`].
+    pub fn writing(diagnostics: Vec<Diagnostic>) -> Self {
+        match interrupt::requested() {
+            Some(signal) if diagnostics.iter().all(|d| d.code.0 == interrupt::CODE) => {
+                Failure::Interrupted(signal)
+            }
+            _ => Failure::Environment(diagnostics),
+        }
+    }
 }
 
 /// A successful compilation: every file, rendered and verified.
@@ -338,6 +354,7 @@ fn compile_with(
     });
     let mut built = Vec::with_capacity(results.len());
     let (mut failures, mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new(), Vec::new());
+    let mut interrupted = None;
     for result in results {
         match result {
             Ok(Some(file)) => built.push(file),
@@ -345,7 +362,12 @@ fn compile_with(
             Err(Problem::Template(failure)) => failures.push(failure),
             Err(Problem::Invalid(d)) => invalid_diags.push(d),
             Err(Problem::Io(d)) => io_diags.push(d),
+            Err(Problem::Interrupted(signal)) => interrupted = Some(signal),
         }
+    }
+    // Asked to stop: what else went wrong was found only in the files built before, if at all.
+    if let Some(signal) = interrupted {
+        return Err(Failure::Interrupted(signal));
     }
     invalid_diags.splice(0..0, render::template_diagnostics(failures));
     if !invalid_diags.is_empty() {

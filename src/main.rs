@@ -41,6 +41,18 @@ fn report(
             source,
         } => (diagnostics, source.as_ref(), invalid_code),
         Failure::Environment(diagnostics) => (diagnostics, None, 2),
+        Failure::Interrupted(signal) => {
+            platgen::errln!(
+                "platgen: stopped by {}; nothing was written{}",
+                signal.name(),
+                if writes {
+                    " (the output directory is as it was)"
+                } else {
+                    ""
+                }
+            );
+            platgen::interrupt::end(*signal)
+        }
     };
     let styled = colored(color, std::io::stderr().is_terminal());
     let text = render_diagnostics(diagnostics, source, diagnostic_format, styled);
@@ -66,6 +78,10 @@ fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
 
 fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     let _lock = output::lock(&input.out, output::Access::Exclusive);
+    // Ctrl-C from here on stops the render cleanly (see platgen::interrupt): the output directory
+    // is left as it was, without staged files. Not before: waiting for the lock, it ends platgen
+    // at once, as it always did.
+    platgen::interrupt::catch();
     let (cached, known) = read_and_ask_cache_knowing(input);
     let (source, read) = match cached? {
         Cached::Unknown(source, read) => (source, read),
@@ -119,7 +135,13 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
         }
         None => output::commit(&input.out, staged, &changes),
     });
-    committed.map_err(Failure::Environment)?;
+    committed.map_err(Failure::writing)?;
+    if let Some(signal) = platgen::interrupt::requested() {
+        platgen::errln!(
+            "platgen: {} came as files were being replaced; the render was finished first",
+            signal.name()
+        );
+    }
     render_summary(
         input,
         compiled.rendered.len(),

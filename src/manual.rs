@@ -6,8 +6,8 @@ use clap_mangen::roff::{Roff, bold, roman};
 
 /// What an exit code means for each command that compiles the platform.
 pub struct ExitStatus {
-    /// The code.
-    pub code: u8,
+    /// The code (`128+N`: ended by signal N).
+    pub code: &'static str,
     /// For `render`.
     pub render: &'static str,
     /// For `check`.
@@ -16,18 +16,18 @@ pub struct ExitStatus {
     pub diff: &'static str,
 }
 
-/// Every exit code (the README's table says the same). A file platgen does not own where a
+/// Every exit status (the README's table says the same). A file platgen does not own where a
 /// rendered file goes stops `render` (2), and is a problem or a difference to `check` and
 /// `diff` (1).
-pub const EXIT_STATUS: [ExitStatus; 3] = [
+pub const EXIT_STATUS: [ExitStatus; 4] = [
     ExitStatus {
-        code: 0,
+        code: "0",
         render: "written",
         check: "the output directory is exactly what render writes",
         diff: "no difference",
     },
     ExitStatus {
-        code: 1,
+        code: "1",
         render: "platform.toml is invalid (nothing is written)",
         check: "platform.toml is invalid, or a problem in the output directory (a file missing, \
                 stale, edited by hand, no longer rendered, or not written by platgen but in the \
@@ -35,11 +35,20 @@ pub const EXIT_STATUS: [ExitStatus; 3] = [
         diff: "there are differences (a file not written by platgen in the way is one)",
     },
     ExitStatus {
-        code: 2,
+        code: "2",
         render: "usage or I/O error, or a file platgen does not own in the way (nothing is \
                  written)",
         check: "usage or I/O error",
         diff: "usage or I/O error, or platform.toml is invalid",
+    },
+    ExitStatus {
+        code: "128+N",
+        render: "ended by signal N: Ctrl-C (SIGINT, 130), SIGTERM (143) or SIGHUP (129) \
+                 stops it before it replaces a file, and nothing is written; one that comes \
+                 while files are being replaced waits for the render to finish (0); a second \
+                 one ends it at once",
+        check: "ended by signal N (Ctrl-C: SIGINT, 130)",
+        diff: "ended by signal N (Ctrl-C: SIGINT, 130)",
     },
 ];
 
@@ -104,16 +113,19 @@ pub fn exit_codes_help(command: Option<&str>) -> String {
         match command {
             Some(command) => {
                 let lead = format!("  {code}  ");
-                push_wrapped(&mut text, &lead, meaning(status, command), 5);
+                let indent = lead.len();
+                push_wrapped(&mut text, &lead, meaning(status, command), indent);
             }
             None => {
+                // Under the first command's name.
+                let under = " ".repeat(2 + code.len() + 2);
                 for (i, command) in COMPILING.iter().enumerate() {
                     let lead = if i == 0 {
                         format!("  {code}  {command}: ")
                     } else {
-                        format!("     {command}: ")
+                        format!("{under}{command}: ")
                     };
-                    push_wrapped(&mut text, &lead, meaning(status, command), 7);
+                    push_wrapped(&mut text, &lead, meaning(status, command), under.len() + 2);
                 }
             }
         }

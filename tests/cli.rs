@@ -940,6 +940,19 @@ fn failed_render_changes_nothing_under(
     first_args: &[&str],
     sabotage: impl FnOnce(&Path),
 ) -> (Work, String) {
+    let (work, output) = stopped_render_changes_nothing(shell_setup, first_args, sabotage);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    (work, stderr)
+}
+
+/// [`failed_render_changes_nothing_under`], however the render ends: its output, for the
+/// caller to check how.
+fn stopped_render_changes_nothing(
+    shell_setup: &str,
+    first_args: &[&str],
+    sabotage: impl FnOnce(&Path),
+) -> (Work, Output) {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);
     let mut args = vec!["render", "--config", config.as_str(), "--out", "out"];
@@ -953,18 +966,14 @@ fn failed_render_changes_nothing_under(
         small_changed() + "\n[services.admin]\nkind = \"web\"\napp = \"admin.main:app\"\n";
     let changed = work.config("changed.toml", &changed);
     let output = render_under_sh(&work, shell_setup, &changed, "out");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    );
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.is_empty(), "{stdout}");
     assert_eq!(
         work.tree(),
         before,
         "a failed render changed the output directory"
     );
-    (work, stderr)
+    (work, output)
 }
 
 /// `platgen render --config CONFIG --out OUT` run by `sh` after `shell_setup` (limits, traps).
@@ -1009,6 +1018,67 @@ fn an_internal_error_is_reported_as_a_bug_and_changes_nothing() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Ctrl-C while files are being staged: the render stops at its next file, deletes what it
+/// staged (no `.platgen-tmp-*` is left in `out/`) and ends by the same signal, so a shell loop
+/// of renders stops too. The next render completes the change.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_files_are_staged_changes_nothing_and_ends_by_the_signal() {
+    let (work, output) = stopped_render_changes_nothing(
+        "PLATGEN_TEST_SIGNAL_AFTER_STAGING=production/kubernetes/admin-deployment.yaml",
+        &[],
+        |_| {},
+    );
+    assert_stopped_by_sigint(&output);
+    // Nothing is left to tidy: the next render of the change writes it whole.
+    let changed = ["--config", "changed.toml", "--out", "out"];
+    let (stdout, _) = work.expect(0, &[&["render"][..], &changed].concat());
+    assert!(stdout.contains(" added, "), "{stdout}");
+    // No `.platgen-tmp-*` either: the one file platgen does not own is the helper's README.
+    fs::remove_file(work.out().join("README.md")).expect("remove README");
+    work.expect(0, &[&["check", "--strict"][..], &changed].concat());
+}
+
+/// Ctrl-C while the commit makes the staged files durable, the last moment before it replaces
+/// anything: the staged files, the new manifest among them, are deleted.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_before_the_commit_replaces_a_file_changes_nothing() {
+    let (_work, output) =
+        stopped_render_changes_nothing("PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1", &[], |_| {});
+    assert_stopped_by_sigint(&output);
+}
+
+/// The same into an output directory that does not exist yet: neither it nor the hidden tree
+/// staged beside it is left.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_before_a_first_render_commits_leaves_no_directory() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    let before = tree(work.dir.path());
+    let output = render_under_sh(&work, "PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1", &config, "out");
+    assert_stopped_by_sigint(&output);
+    assert_eq!(tree(work.dir.path()), before);
+}
+
+/// The render ended by SIGINT after saying it wrote nothing.
+#[cfg(unix)]
+fn assert_stopped_by_sigint(output: &Output) {
+    use std::os::unix::process::ExitStatusExt as _;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.signal(),
+        Some(2),
+        "{:?}: {stderr}",
+        output.status
+    );
+    assert_eq!(
+        stderr,
+        "platgen: stopped by SIGINT; nothing was written (the output directory is as it was)\n"
+    );
 }
 
 /// A file where a whole environment's directory goes: one error for it, not one per file.
@@ -1845,8 +1915,15 @@ fn the_default_output_directory_is_the_declared_one() {
 #[path = "../benches/platgen/generate.rs"]
 mod generate;
 
-/// Starts `platgen ARGS` in the work directory and kills it after `delay`.
-fn kill_after(work: &Work, args: &[&str], delay: std::time::Duration) {
+/// Starts `platgen ARGS` in the work directory and sends it `signal` after `delay` (SIGKILL
+/// when `None`); how it ended.
+#[cfg(unix)]
+fn signal_after(
+    work: &Work,
+    args: &[&str],
+    delay: std::time::Duration,
+    signal: Option<&str>,
+) -> std::process::ExitStatus {
     let mut child = work
         .command(args)
         .stdout(std::process::Stdio::null())
@@ -1854,8 +1931,17 @@ fn kill_after(work: &Work, args: &[&str], delay: std::time::Duration) {
         .spawn()
         .expect("platgen runs");
     std::thread::sleep(delay);
-    let _ = child.kill();
-    let _ = child.wait();
+    match signal {
+        None => {
+            let _ = child.kill();
+        }
+        Some(signal) => {
+            let _ = Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status();
+        }
+    }
+    child.wait().expect("platgen ends")
 }
 
 /// A render killed at any moment leaves every file wholly old or wholly new (plus, possibly,
@@ -1866,6 +1952,23 @@ fn kill_after(work: &Work, args: &[&str], delay: std::time::Duration) {
 #[cfg(unix)]
 #[test]
 fn a_killed_render_leaves_every_file_wholly_old_or_wholly_new() {
+    signalled_renders(None, 8);
+}
+
+/// A render sent SIGTERM at any moment (bisected as above) either stops before it replaces a
+/// file, deleting what it staged, and ends by the signal, or finishes: the output directory is
+/// wholly old or wholly new, never a mix, and never holds a `.platgen-tmp-*` file.
+#[cfg(unix)]
+#[test]
+fn a_terminated_render_changes_nothing_or_finishes() {
+    signalled_renders(Some("TERM"), 6);
+}
+
+/// `steps` renders of a change, each sent `signal` (SIGKILL when `None`) at a moment bisected
+/// towards the one files start to change; see the two tests above.
+#[cfg(unix)]
+fn signalled_renders(signal: Option<&str>, steps: u32) {
+    use std::os::unix::process::ExitStatusExt as _;
     let work = Work::new();
     let platform = |variant| {
         let text = generate::platform(&reference(), 24, variant);
@@ -1899,12 +2002,13 @@ fn a_killed_render_leaves_every_file_wholly_old_or_wholly_new() {
     render(&new_config);
     let full = start.elapsed();
     let (mut early, mut late) = (std::time::Duration::ZERO, full * 3 / 2);
-    for step in 0..8u32 {
+    for step in 0..steps {
         render(&old_config);
-        kill_after(
+        let status = signal_after(
             &work,
             &["render", "--config", &new_config, "--out", "out"],
             (early + late) / 2,
+            signal,
         );
         let (mut was_old, mut is_new, mut temporary) = (0, 0, 0);
         for (path, entry) in work.tree() {
@@ -1925,7 +2029,19 @@ fn a_killed_render_leaves_every_file_wholly_old_or_wholly_new() {
             }
         }
         // Which phase the kill hit (all old: before the renames; both: during them).
-        eprintln!("kill {step}: {was_old} changed files old, {is_new} new, {temporary} temporary");
+        eprintln!(
+            "{} {step}: {was_old} changed files old, {is_new} new, {temporary} temporary ({status})",
+            signal.unwrap_or("KILL")
+        );
+        if signal.is_some() {
+            assert_eq!(temporary, 0, "step {step}: staged files left");
+            if is_new == 0 {
+                assert_eq!(status.signal(), Some(15), "step {step}: {status}");
+            } else {
+                assert_eq!(was_old, 0, "step {step}: stopped among the renames");
+                assert!(status.success(), "step {step}: finished, yet {status}");
+            }
+        }
         if is_new == 0 {
             early = (early + late) / 2;
         } else {
@@ -2480,7 +2596,7 @@ fn a_killed_render_into_a_missing_directory_leaves_none_or_all_of_it() {
     let before = top_level(work.dir.path());
     let (mut early, mut late) = (std::time::Duration::ZERO, full * 3 / 2);
     for step in 0..8u32 {
-        kill_after(
+        signal_after(
             &work,
             &[
                 "render",
@@ -2491,6 +2607,7 @@ fn a_killed_render_into_a_missing_directory_leaves_none_or_all_of_it() {
                 "fresh",
             ],
             (early + late) / 2,
+            None,
         );
         let fresh = work.path("fresh");
         let finished = fresh.exists();

@@ -11,9 +11,10 @@
 //!    and the directories prunes leave empty removed.
 //!
 //! A failure before the renames (a template error, a directory that cannot be created, a full
-//! disk, a read-only directory, a file in the way, a stale file that cannot be removed) deletes
-//! what was staged and the directories created for it ([`StagedRender`]'s drop) and puts moved
-//! files back: the output directory is byte-identical to before. A process killed at any point,
+//! disk, a read-only directory, a file in the way, a stale file that cannot be removed, Ctrl-C
+//! or another signal [`crate::interrupt`] catches) deletes what was staged and the directories
+//! created for it ([`StagedRender`]'s drop) and puts moved files back: the output directory is
+//! byte-identical to before. A process killed at any point (SIGKILL, a second Ctrl-C),
 //! or a power loss, leaves every file wholly old or wholly new: rename(2) replaces a directory
 //! entry atomically, and the data it points to was on disk before the rename. What can be left
 //! is a mix of old and new files, the journal that says which are platgen's, and
@@ -216,6 +217,7 @@ fn commit_inner(
             io_error(format!("cannot write {}", out_dir.display()), e).help(UNCHANGED),
         ]);
     }
+    stop_if_requested()?;
     // Stale files out of the way first, then the journal (see [`super::journal`]): until both
     // are done, a failure still leaves the output directory as it was.
     let removed: Vec<PathBuf> = changes.removed.iter().map(|p| out_dir.join(p)).collect();
@@ -345,6 +347,7 @@ fn commit_tree(
             io_error(format!("cannot write {}", out_dir.display()), e).help(UNCHANGED),
         ]);
     }
+    stop_if_requested()?;
     let tree = tree.keep();
     if let Err(e) = fs::rename(&tree, out_dir) {
         let _ = fs::remove_dir_all(&tree);
@@ -358,6 +361,16 @@ fn commit_tree(
         .map_err(|e| vec![io_error(format!("cannot sync {}", parent.display()), e)])?;
     alongside(after, || remove_leftover_trees(parent, out_dir));
     Ok(())
+}
+
+/// The last point where a commit can stop and leave the output directory as it was: a signal
+/// that asked platgen to stop (see [`crate::interrupt`]) is honoured here, after the files are
+/// made durable (which can take a while) and before the first one replaces anything. One that
+/// comes later waits for the commit to finish.
+fn stop_if_requested() -> Result<(), Vec<Diagnostic>> {
+    #[cfg(debug_assertions)]
+    crate::interrupt::raise_for_test_if("PLATGEN_TEST_SIGNAL_BEFORE_COMMIT");
+    crate::interrupt::stop_if_requested().map_err(|d| vec![d])
 }
 
 /// `tidy()`, and `after()` (when there is one) on another core meanwhile.
