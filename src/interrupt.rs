@@ -44,8 +44,12 @@ impl Signal {
 /// Makes SIGINT, SIGTERM and SIGHUP a request to stop (see the module's documentation). Where
 /// signals cannot be caught (not Unix), or registering fails, they keep their default action.
 pub fn catch() {
+    // Once: registered twice, the first signal would find the flag its first registration set
+    // and end the process.
     #[cfg(unix)]
-    {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    #[cfg(unix)]
+    ONCE.call_once(|| {
         use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
         static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         for signal in [SIGINT, SIGTERM, SIGHUP] {
@@ -59,7 +63,7 @@ pub fn catch() {
             // Only the first signal is kept: a later one ends the process before it counts.
             let _ = signal_hook::flag::register_usize(signal, &REQUESTED, number);
         }
-    }
+    });
 }
 
 /// The signal that asked platgen to stop, if one has.

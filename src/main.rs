@@ -65,6 +65,11 @@ fn report(
             if writes { "; nothing was written" } else { "" }
         );
     }
+    // A render that failed for another reason while a signal asked it to stop still ends by the
+    // signal, so the shell that sent it stops too.
+    if writes && let Some(signal) = platgen::interrupt::requested() {
+        platgen::interrupt::end(signal)
+    }
     ExitCode::from(code)
 }
 

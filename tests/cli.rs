@@ -1064,6 +1064,34 @@ fn ctrl_c_before_a_first_render_commits_leaves_no_directory() {
     assert_eq!(tree(work.dir.path()), before);
 }
 
+/// Ctrl-C once files are being replaced: the render finishes (the quickest way back to a
+/// consistent output directory), says so, and exits 0.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_files_are_replaced_waits_for_the_render_to_finish() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let changed = work.config("changed.toml", &small_changed());
+    let output = render_under_sh(
+        &work,
+        "PLATGEN_TEST_SIGNAL_WHILE_REPLACING=1",
+        &changed,
+        "out",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert_eq!(
+        stderr,
+        "platgen: SIGINT came as files were being replaced; the render was finished first\n"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains(" changed, "));
+    work.expect(
+        0,
+        &["check", "--strict", "--config", &changed, "--out", "out"],
+    );
+}
+
 /// The render ended by SIGINT after saying it wrote nothing.
 #[cfg(unix)]
 fn assert_stopped_by_sigint(output: &Output) {

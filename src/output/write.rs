@@ -230,6 +230,8 @@ fn commit_inner(
     // Everything is staged and on disk: from here on only renames and removals, and the
     // directories made for them stay.
     render.stager.keep_dirs();
+    #[cfg(debug_assertions)]
+    crate::interrupt::raise_for_test_if("PLATGEN_TEST_SIGNAL_WHILE_REPLACING");
     // Into an existing directory every file waits beside its target.
     let mut staged: Vec<(tempfile::TempPath, PathBuf)> = std::mem::take(&mut render.files)
         .into_iter()
