@@ -143,7 +143,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     committed.map_err(Failure::writing)?;
     if let Some(signal) = platgen::interrupt::requested() {
         platgen::errln!(
-            "platgen: {} came as files were being replaced; the render was finished first",
+            "platgen: {} came once files were being replaced; the render was finished first",
             signal.name()
         );
     }

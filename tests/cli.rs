@@ -1064,6 +1064,26 @@ fn ctrl_c_before_a_first_render_commits_leaves_no_directory() {
     assert_eq!(tree(work.dir.path()), before);
 }
 
+/// Ctrl-C as the commit begins, with nothing to write (only a comment of `platform.toml`
+/// changed): the render still ends by the signal, not by saying it was finishing a commit.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_before_a_commit_with_nothing_to_write_ends_by_the_signal() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let before = work.tree();
+    let commented = work.config("commented.toml", &format!("{SMALL}\n# a comment\n"));
+    let output = render_under_sh(
+        &work,
+        "PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1",
+        &commented,
+        "out",
+    );
+    assert_stopped_by_sigint(&output);
+    assert_eq!(work.tree(), before);
+}
+
 /// Ctrl-C once files are being replaced: the render finishes (the quickest way back to a
 /// consistent output directory), says so, and exits 0.
 #[cfg(unix)]
@@ -1083,7 +1103,7 @@ fn ctrl_c_while_files_are_replaced_waits_for_the_render_to_finish() {
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
     assert_eq!(
         stderr,
-        "platgen: SIGINT came as files were being replaced; the render was finished first\n"
+        "platgen: SIGINT came once files were being replaced; the render was finished first\n"
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains(" changed, "));
     work.expect(

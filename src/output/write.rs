@@ -175,6 +175,8 @@ fn commit_inner(
     changes: &Changes,
     after: Option<impl FnOnce() + Send>,
 ) -> Result<(), Vec<Diagnostic>> {
+    #[cfg(debug_assertions)]
+    crate::interrupt::raise_for_test_if("PLATGEN_TEST_SIGNAL_BEFORE_COMMIT");
     conflicts(out_dir, changes)?;
     let wanted = wanted(changes);
     render.files.retain(|s| {
@@ -198,6 +200,8 @@ fn commit_inner(
         return commit_tree(out_dir, tree, &render.files, changes, after);
     }
     if render.files.is_empty() && changes.removed.is_empty() && !changes.manifest_stale {
+        // Nothing to write: a request to stop is honoured as by any commit before its renames.
+        stop_if_requested()?;
         alongside(after, || remove_leftovers_below(out_dir));
         return Ok(());
     }
@@ -365,13 +369,11 @@ fn commit_tree(
     Ok(())
 }
 
-/// The last point where a commit can stop and leave the output directory as it was: a signal
-/// that asked platgen to stop (see [`crate::interrupt`]) is honoured here, after the files are
-/// made durable (which can take a while) and before the first one replaces anything. One that
-/// comes later waits for the commit to finish.
+/// Where a commit stops when a signal asked platgen to stop (see [`crate::interrupt`]): once
+/// the files are made durable (which can take a while) and before the first one replaces
+/// anything, the last point where stopping leaves the output directory as it was; at once when
+/// there is nothing to write. A signal that comes later waits for the commit to finish.
 fn stop_if_requested() -> Result<(), Vec<Diagnostic>> {
-    #[cfg(debug_assertions)]
-    crate::interrupt::raise_for_test_if("PLATGEN_TEST_SIGNAL_BEFORE_COMMIT");
     crate::interrupt::stop_if_requested().map_err(|d| vec![d])
 }
 
