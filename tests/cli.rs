@@ -1984,8 +1984,10 @@ fn signal_after(
             let _ = child.kill();
         }
         Some(signal) => {
-            let _ = Command::new("kill")
-                .args([&format!("-{signal}"), &child.id().to_string()])
+            // The shell's own `kill`: a minimal machine may have no kill(1) program.
+            let _ = Command::new("sh")
+                .arg("-c")
+                .arg(format!("kill -s {signal} {}", child.id()))
                 .status();
         }
     }
