@@ -41,8 +41,11 @@ impl Signal {
     }
 }
 
-/// Makes SIGINT, SIGTERM and SIGHUP a request to stop (see the module's documentation). Where
-/// signals cannot be caught (not Unix), or registering fails, they keep their default action.
+/// Makes SIGINT, SIGTERM and SIGHUP a request to stop (see the module's documentation). A
+/// signal platgen was started with ignored stays ignored: `nohup platgen render` keeps running
+/// when its terminal closes, and a background job of a script ignores the Ctrl-C meant for the
+/// script. Where signals cannot be caught (not Unix), or registering fails, they keep their
+/// default action.
 pub fn catch() {
     // Once: registered twice, the first signal would find the flag its first registration set
     // and end the process.
@@ -53,6 +56,9 @@ pub fn catch() {
         use signal_hook::consts::signal::{SIGHUP, SIGINT, SIGTERM};
         static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
         for signal in [SIGINT, SIGTERM, SIGHUP] {
+            if ignored(signal) {
+                continue;
+            }
             let Ok(number) = usize::try_from(signal) else {
                 continue;
             };
@@ -64,6 +70,18 @@ pub fn catch() {
             let _ = signal_hook::flag::register_usize(signal, &REQUESTED, number);
         }
     });
+}
+
+/// Whether `signal` is ignored (`SIG_IGN`), or its action cannot be read: either way, not one
+/// to catch. A handler would otherwise replace the ignoring that `nohup` or a shell set up.
+#[cfg(unix)]
+fn ignored(signal: libc::c_int) -> bool {
+    // SAFETY: `sigaction` is plain data, for which all zeroes is a valid value.
+    let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: with a null new action, sigaction(2) only writes the current one to `current`, a
+    // valid and writable `sigaction`; it changes nothing.
+    let read = unsafe { libc::sigaction(signal, std::ptr::null(), &raw mut current) } == 0;
+    !read || current.sa_sigaction == libc::SIG_IGN
 }
 
 /// The signal that asked platgen to stop, if one has.

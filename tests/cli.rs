@@ -1084,6 +1084,30 @@ fn ctrl_c_before_a_commit_with_nothing_to_write_ends_by_the_signal() {
     assert_eq!(work.tree(), before);
 }
 
+/// A signal platgen was started with ignored (`nohup` ignores SIGHUP, a shell SIGINT for a
+/// background job) stays ignored: the render goes on and writes everything, silently.
+#[cfg(unix)]
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let changed = work.config("changed.toml", &small_changed());
+    let output = render_under_sh(
+        &work,
+        "trap '' INT && PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1",
+        &changed,
+        "out",
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(stderr.is_empty(), "{stderr}");
+    work.expect(
+        0,
+        &["check", "--strict", "--config", &changed, "--out", "out"],
+    );
+}
+
 /// Ctrl-C once files are being replaced: the render finishes (the quickest way back to a
 /// consistent output directory), says so, and exits 0.
 #[cfg(unix)]
