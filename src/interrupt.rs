@@ -24,17 +24,19 @@ static REQUESTED: AtomicUsize = AtomicUsize::new(0);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signal(pub i32);
 
-impl Signal {
-    /// Its name (`SIGINT`), or its number when it has no usual one.
-    pub fn name(self) -> String {
+/// Its name (`SIGINT`), or its number when it has no usual one.
+impl std::fmt::Display for Signal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            1 => "SIGHUP".to_owned(),
-            2 => "SIGINT".to_owned(),
-            15 => "SIGTERM".to_owned(),
-            n => format!("signal {n}"),
+            1 => f.write_str("SIGHUP"),
+            2 => f.write_str("SIGINT"),
+            15 => f.write_str("SIGTERM"),
+            n => write!(f, "signal {n}"),
         }
     }
+}
 
+impl Signal {
     /// The exit code a shell reports for a process this signal ended: 128 + its number.
     pub fn exit_code(self) -> u8 {
         u8::try_from(128 + self.0).unwrap_or(u8::MAX)
@@ -97,10 +99,7 @@ pub fn requested() -> Option<Signal> {
 pub fn stop_if_requested() -> Result<(), Diagnostic> {
     match requested() {
         None => Ok(()),
-        Some(signal) => Err(Diagnostic::error(
-            CODE,
-            format!("stopped by {}", signal.name()),
-        )),
+        Some(signal) => Err(Diagnostic::error(CODE, format!("stopped by {signal}"))),
     }
 }
 
@@ -139,10 +138,10 @@ mod tests {
 
     #[test]
     fn a_signal_is_named_and_exits_as_a_shell_reports_it() {
-        assert_eq!(Signal(2).name(), "SIGINT");
-        assert_eq!(Signal(15).name(), "SIGTERM");
-        assert_eq!(Signal(1).name(), "SIGHUP");
-        assert_eq!(Signal(10).name(), "signal 10");
+        assert_eq!(Signal(2).to_string(), "SIGINT");
+        assert_eq!(Signal(15).to_string(), "SIGTERM");
+        assert_eq!(Signal(1).to_string(), "SIGHUP");
+        assert_eq!(Signal(10).to_string(), "signal 10");
         assert_eq!(Signal(2).exit_code(), 130);
         assert_eq!(Signal(15).exit_code(), 143);
         assert_eq!(Signal(1).exit_code(), 129);

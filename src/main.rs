@@ -41,15 +41,10 @@ fn report(
             source,
         } => (diagnostics, source.as_ref(), invalid_code),
         Failure::Environment(diagnostics) => (diagnostics, None, 2),
+        // Only render catches signals (see platgen::interrupt).
         Failure::Interrupted(signal) => {
             platgen::errln!(
-                "platgen: stopped by {}; nothing was written{}",
-                signal.name(),
-                if writes {
-                    " (the output directory is as it was)"
-                } else {
-                    ""
-                }
+                "platgen: stopped by {signal}; nothing was written (the output directory is as it was)"
             );
             platgen::interrupt::end(*signal)
         }
@@ -143,8 +138,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     committed.map_err(Failure::writing)?;
     if let Some(signal) = platgen::interrupt::requested() {
         platgen::errln!(
-            "platgen: {} came once files were being replaced; the render was finished first",
-            signal.name()
+            "platgen: {signal} came once files were being replaced; the render was finished first"
         );
     }
     render_summary(

@@ -1084,6 +1084,34 @@ fn ctrl_c_before_a_commit_with_nothing_to_write_ends_by_the_signal() {
     assert_eq!(work.tree(), before);
 }
 
+/// A render that fails for another reason (a file it does not own in the way) while a signal
+/// asks it to stop reports that reason, then ends by the signal all the same.
+#[cfg(unix)]
+#[test]
+fn a_render_failing_while_a_signal_is_pending_reports_it_then_ends_by_the_signal() {
+    let (_work, output) =
+        stopped_render_changes_nothing("PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1", &[], |out| {
+            // Where the change adds a file.
+            fs::write(
+                out.join("production/kubernetes/admin-deployment.yaml"),
+                "# my own Deployment\n",
+            )
+            .expect("write");
+        });
+    use std::os::unix::process::ExitStatusExt as _;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.signal(),
+        Some(2),
+        "{:?}: {stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains("admin-deployment.yaml exists and was not written by platgen"),
+        "{stderr}"
+    );
+}
+
 /// A signal platgen was started with ignored (`nohup` ignores SIGHUP, a shell SIGINT for a
 /// background job) stays ignored: the render goes on and writes everything, silently.
 #[cfg(unix)]
