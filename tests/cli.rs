@@ -1058,10 +1058,10 @@ fn ctrl_c_before_the_commit_replaces_a_file_changes_nothing() {
 fn ctrl_c_before_a_first_render_commits_leaves_no_directory() {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);
-    let before = tree(work.dir.path());
+    let before = top_level(work.dir.path());
     let output = render_under_sh(&work, "PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1", &config, "out");
     assert_stopped_by_sigint(&output);
-    assert_eq!(tree(work.dir.path()), before);
+    assert_eq!(top_level(work.dir.path()), before);
 }
 
 /// Ctrl-C as the commit begins, with nothing to write (only a comment of `platform.toml`
@@ -1117,23 +1117,8 @@ fn a_render_failing_while_a_signal_is_pending_reports_it_then_ends_by_the_signal
 #[cfg(unix)]
 #[test]
 fn a_signal_ignored_at_start_stays_ignored() {
-    let work = Work::new();
-    let config = work.config("platform.toml", SMALL);
-    work.render(&config);
-    let changed = work.config("changed.toml", &small_changed());
-    let output = render_under_sh(
-        &work,
-        "trap '' INT && PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1",
-        &changed,
-        "out",
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    let stderr = completed_render_under("trap '' INT && PLATGEN_TEST_SIGNAL_BEFORE_COMMIT=1");
     assert!(stderr.is_empty(), "{stderr}");
-    work.expect(
-        0,
-        &["check", "--strict", "--config", &changed, "--out", "out"],
-    );
 }
 
 /// Ctrl-C once files are being replaced: the render finishes (the quickest way back to a
@@ -1141,27 +1126,30 @@ fn a_signal_ignored_at_start_stays_ignored() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_while_files_are_replaced_waits_for_the_render_to_finish() {
-    let work = Work::new();
-    let config = work.config("platform.toml", SMALL);
-    work.render(&config);
-    let changed = work.config("changed.toml", &small_changed());
-    let output = render_under_sh(
-        &work,
-        "PLATGEN_TEST_SIGNAL_WHILE_REPLACING=1",
-        &changed,
-        "out",
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    let stderr = completed_render_under("PLATGEN_TEST_SIGNAL_WHILE_REPLACING=1");
     assert_eq!(
         stderr,
         "platgen: SIGINT came once files were being replaced; the render was finished first\n"
     );
+}
+
+/// A render of a change run by `sh` after `shell_setup` that must complete: exit 0, a summary
+/// on stdout, and `out/` exactly what render writes. Its stderr.
+#[cfg(unix)]
+fn completed_render_under(shell_setup: &str) -> String {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let changed = work.config("changed.toml", &small_changed());
+    let output = render_under_sh(&work, shell_setup, &changed, "out");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
     assert!(String::from_utf8_lossy(&output.stdout).contains(" changed, "));
     work.expect(
         0,
         &["check", "--strict", "--config", &changed, "--out", "out"],
     );
+    stderr
 }
 
 /// The render ended by SIGINT after saying it wrote nothing.
