@@ -81,6 +81,7 @@ pub(crate) fn build_file(
                 content,
                 on_disk: output::OnDisk::Same,
                 stat: Some(stat),
+                wrong_mode: false,
             }),
             staged: None,
             fingerprint: Some(fingerprint),
@@ -105,9 +106,7 @@ pub(crate) fn build_file(
     if !known_good {
         verify::verify_file(&file).map_err(Problem::Invalid)?;
     }
-    let on_disk = observed
-        .as_ref()
-        .is_some_and(|seen| seen.on_disk == output::OnDisk::Same);
+    let on_disk = observed.as_ref().is_some_and(output::Observed::as_rendered);
     // A file render will write is staged now, and its content let go.
     let staged = match stager {
         Some(stager) if !on_disk => Some(

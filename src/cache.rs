@@ -10,9 +10,9 @@
 //! decide what a scoped render owns) and the BLAKE3 digest of the manifest the render left: an
 //! entry is read past its first lines only when the output directory's manifest is that one.
 //! On a hit, the output directory is up to date when every file hashes to what the entry says
-//! and the manifest lists exactly what render would leave: the verdict a full render gives, at
-//! the cost of hashing the files. A file is hashed with BLAKE3 where the
-//! entry has its digest (several times faster than SHA-256 on a CPU without SHA instructions,
+//! and has the mode render gives it (see [`crate::output::mode`]), and the manifest lists
+//! exactly what render would leave: the verdict a full render gives, at the cost of hashing the
+//! files. A file is hashed with BLAKE3 where the entry has its digest (several times faster than SHA-256 on a CPU without SHA instructions,
 //! and as collision-resistant), with SHA-256 otherwise. Anything else — no entry, an unreadable
 //! one, one file off — falls back to the full pipeline, which says precisely what differs.
 //!
@@ -352,7 +352,7 @@ pub(crate) fn prune(dir: &Path, prefix: &str) {
 
 /// Whether `out_dir` is exactly what the render `entry` describes would leave: the manifest
 /// records every rendered file with its hash and no other owned file in scope, each rendered
-/// file is on disk with that hash, and (for `check --strict`) no other file is there.
+/// file is on disk with that hash and the mode render gives it, and (for `check --strict`) no other file is there.
 /// `current` is the manifest read from `out_dir`; `root` the repository (see
 /// [`crate::repository_of`]).
 pub fn up_to_date(
@@ -385,12 +385,7 @@ pub fn up_to_date(
         return false;
     }
     let on_disk = crate::parallel::map(&files, |f| {
-        let file = out_dir.join(f.path);
-        match f.content {
-            Some(digest) => output::content_digest_on_disk(&file)
-                .is_ok_and(|found| found.as_deref() == Some(digest)),
-            None => output::hash_on_disk(&file).is_ok_and(|h| h.as_deref() == Some(f.hash)),
-        }
+        output::as_rendered_on_disk(out_dir, f.path, f.hash, f.content)
     });
     if !on_disk.into_iter().all(|same| same) {
         return false;

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::output::manifest::Manifest;
+use crate::output::mode::executable;
 pub use crate::plan::inputs::Digest;
 use folders::Folders;
 use record::{hash_prefix, parse, to_text};
@@ -55,6 +56,8 @@ pub struct FileStat {
     size: u64,
     mtime: (i64, i64),
     ctime: (i64, i64),
+    /// The owner's execute bit (see [`crate::output::mode`]).
+    executable: bool,
 }
 
 impl FileStat {
@@ -72,6 +75,7 @@ impl FileStat {
             size: meta.size(),
             mtime: (meta.mtime(), meta.mtime_nsec()),
             ctime: (meta.ctime(), meta.ctime_nsec()),
+            executable: meta.mode() & 0o100 != 0,
         })
     }
 
@@ -231,7 +235,8 @@ impl Known {
             return None;
         }
         let stat = self.folders.stat(out_dir, path)?;
-        if stat != record.checked.stat {
+        // A mode is known good when its bytes are (see `Checked`); the rule is asked as well.
+        if stat != record.checked.stat || (cfg!(unix) && stat.executable != executable(path)) {
             return None;
         }
         if record.checked.racy
@@ -341,6 +346,7 @@ mod tests {
             size: 42,
             mtime: (seconds, nanos),
             ctime: (seconds, nanos),
+            executable: false,
         }
     }
 
@@ -401,6 +407,42 @@ mod tests {
             None,
             "another fingerprint"
         );
+    }
+
+    /// However a record came to hold a script's stat without its execute bit, the file is
+    /// not what render writes: only one with the bit is taken as unchanged.
+    #[cfg(unix)]
+    #[test]
+    fn a_script_without_its_execute_bit_is_never_taken_as_unchanged() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let script = dir.path().join("f.sh");
+        fs::write(&script, "#!/usr/bin/env bash\n").expect("write");
+        let hash = crate::output::manifest::hash(b"#!/usr/bin/env bash\n");
+        let fingerprint = [7; 32];
+        let unchanged = || {
+            let stat = FileStat::of(&script).expect("a file");
+            let known = Known {
+                salt: Vec::new(),
+                templates: None,
+                file: dir.path().join("record"),
+                records: HashMap::from([(
+                    "f.sh".to_owned(),
+                    Record {
+                        fingerprint: short(&fingerprint),
+                        hash: hash_prefix(&hash).expect("hex"),
+                        content: None,
+                        checked: Checked { stat, racy: false },
+                    },
+                )]),
+                folders: Folders::default(),
+            };
+            known.unchanged(dir.path(), "f.sh", &fingerprint, &hash)
+        };
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert_eq!(unchanged(), None);
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert!(unchanged().is_some_and(|(stat, _)| stat.executable));
     }
 
     #[test]

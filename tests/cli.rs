@@ -91,7 +91,8 @@ type Tree = BTreeMap<String, Entry>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Entry {
     Dir,
-    File(Vec<u8>),
+    /// A file's bytes, and whether it is executable (the owner's execute bit, as git sees it).
+    File(Vec<u8>, bool),
     Symlink(PathBuf),
 }
 
@@ -111,7 +112,13 @@ fn tree(dir: &Path) -> Tree {
                 out.insert(rel, Entry::Dir);
                 walk(base, &path, out);
             } else {
-                out.insert(rel, Entry::File(fs::read(&path).expect("readable file")));
+                #[cfg(unix)]
+                let executable =
+                    std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o100 != 0;
+                #[cfg(not(unix))]
+                let executable = false;
+                let bytes = fs::read(&path).expect("readable file");
+                out.insert(rel, Entry::File(bytes, executable));
             }
         }
     }
@@ -123,7 +130,7 @@ fn tree(dir: &Path) -> Tree {
 /// The paths of the files (not directories) in a tree.
 fn files(tree: &Tree) -> Vec<&str> {
     tree.iter()
-        .filter(|(_, e)| matches!(e, Entry::File(_)))
+        .filter(|(_, e)| matches!(e, Entry::File(..)))
         .map(|(p, _)| p.as_str())
         .collect()
 }
@@ -216,19 +223,39 @@ fn committed_out_is_a_fresh_render_of_platform_toml() {
 }
 
 #[cfg(unix)]
-#[test]
-fn rendered_files_get_ordinary_permissions() {
+fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
+    fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+}
+
+#[cfg(unix)]
+fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// Shell scripts are executable, every other file is not, as a first render into an empty
+/// folder writes them (a fresh tree) and as a render into an existing one replaces them (each
+/// file staged beside its target).
+#[cfg(unix)]
+#[test]
+fn rendered_files_get_ordinary_permissions_and_scripts_are_executable() {
     let work = Work::new();
     let config = work.config("platform.toml", SMALL);
+    let modes_are_ordinary = |work: &Work| {
+        let tree = work.tree();
+        let files = files(&tree);
+        assert!(files.iter().any(|p| p.ends_with("/scripts/rollback.sh")));
+        for path in files {
+            let mode = mode(&work.out().join(path));
+            let expected = if path.ends_with(".sh") { 0o755 } else { 0o644 };
+            assert_eq!(mode, expected, "{path} has mode {mode:o}");
+        }
+    };
     // Through a shell, to pin the umask the modes are checked against.
     let output = render_under_sh(&work, "umask 022 &&", &config, "out");
     assert!(output.status.success());
-    let mode = |path: &Path| fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
-    for path in files(&work.tree()) {
-        let mode = mode(&work.out().join(path));
-        assert_eq!(mode, 0o644, "{path} has mode {mode:o}");
-    }
+    modes_are_ordinary(&work);
     // The directories too, out/ itself included (built beside it, then renamed into place).
     for (path, entry) in work.tree() {
         if entry == Entry::Dir {
@@ -237,6 +264,88 @@ fn rendered_files_get_ordinary_permissions() {
         }
     }
     assert_eq!(mode(&work.out()), 0o755);
+    // Replaced one by one: every file removed so that each is staged beside its target.
+    for path in files(&work.tree()) {
+        fs::remove_file(work.out().join(path)).expect("remove");
+    }
+    let output = render_under_sh(&work, "umask 022 &&", &config, "out");
+    assert!(output.status.success());
+    modes_are_ordinary(&work);
+}
+
+/// A script that lost its execute bit (or a file that gained one) is not what render writes,
+/// though its bytes are: `check` names it (past the up-to-date cache), `diff` shows the change
+/// of mode as git does and `render` puts the mode back (past the incremental record).
+#[cfg(unix)]
+#[test]
+fn a_wrong_execute_bit_is_reported_shown_and_put_back() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let before = work.tree();
+    let script = work.out().join("production/scripts/rollback.sh");
+    let manifest = work.out().join("production/kubernetes/api-service.yaml");
+    let check = ["check", "--config", &config, "--out", "out"];
+    // Asked twice: the second answer may come from the up-to-date cache.
+    work.expect(0, &check);
+    work.expect(0, &check);
+    chmod(&script, 0o644);
+    chmod(&manifest, 0o744);
+    for _ in 0..2 {
+        let (stdout, _) = work.expect(1, &check);
+        assert_eq!(
+            stdout,
+            "out/production/kubernetes/api-service.yaml: executable, but platgen writes it \
+             without the execute bit (run platgen render)\n\
+             out/production/scripts/rollback.sh: not executable (run platgen render)\n"
+        );
+    }
+    let (stdout, _) = work.expect(1, &["diff", "--config", &config, "--out", "out"]);
+    assert_eq!(
+        stdout,
+        "diff --git a/production/kubernetes/api-service.yaml \
+         b/production/kubernetes/api-service.yaml\n\
+         old mode 100755\n\
+         new mode 100644\n\
+         diff --git a/production/scripts/rollback.sh b/production/scripts/rollback.sh\n\
+         old mode 100644\n\
+         new mode 100755\n\
+         0 to add, 2 to change, 0 to remove.\n"
+    );
+    let stat = ["diff", "--config", &config, "--out", "out", "--stat"];
+    let (stdout, _) = work.expect(1, &stat);
+    assert!(
+        stdout.contains(" production/scripts/rollback.sh         | 0 (mode 100644 → 100755)\n"),
+        "{stdout}"
+    );
+    let (stdout, _) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
+    assert!(stdout.contains(" 2 changed,"), "{stdout}");
+    assert_eq!(mode(&script), 0o755);
+    assert_eq!(mode(&manifest), 0o644);
+    assert_eq!(work.tree(), before);
+    work.expect(0, &check);
+    // The same bytes with a script's mode lost and its content changed: both are shown.
+    chmod(&script, 0o600);
+    fs::write(
+        &script,
+        fs::read_to_string(&script).expect("read") + "# edited\n",
+    )
+    .expect("edit");
+    let (stdout, _) = work.expect(1, &["diff", "--config", &config, "--out", "out"]);
+    assert!(
+        stdout.starts_with(
+            "note: out/production/scripts/rollback.sh was edited by hand: render will overwrite it\n\
+             diff --git a/production/scripts/rollback.sh b/production/scripts/rollback.sh\n\
+             old mode 100644\n\
+             new mode 100755\n\
+             --- a/production/scripts/rollback.sh\n\
+             +++ b/production/scripts/rollback.sh\n"
+        ),
+        "{stdout}"
+    );
+    work.render(&config);
+    assert_eq!(mode(&script), 0o755);
+    assert_eq!(work.tree(), before);
 }
 
 #[test]
@@ -1894,7 +2003,9 @@ fn a_commit_interrupted_among_its_renames_is_recovered() {
     // Half of the new render's files renamed into place (every other one), then the kill.
     let mut journal = String::new();
     for (i, (path, entry)) in new.iter().enumerate() {
-        let Entry::File(bytes) = entry else { continue };
+        let Entry::File(bytes, _) = entry else {
+            continue;
+        };
         if path == ".platgen-manifest" || old.get(path) == Some(entry) {
             continue;
         }
@@ -1938,9 +2049,13 @@ fn a_commit_interrupted_among_its_renames_is_recovered() {
         for (path, entry) in &interrupted {
             match entry {
                 Entry::Dir => fs::create_dir_all(out.join(path)).expect("mkdir"),
-                Entry::File(bytes) => {
+                Entry::File(bytes, executable) => {
                     fs::create_dir_all(out.join(path).parent().expect("parent")).expect("mkdir");
                     fs::write(out.join(path), bytes).expect("write");
+                    #[cfg(unix)]
+                    if *executable {
+                        chmod(&out.join(path), 0o755);
+                    }
                 }
                 Entry::Symlink(_) => unreachable!("no links in a render"),
             }

@@ -273,6 +273,7 @@ fn diff(path: &str, status: Status, old: &str, new: &str) -> FileDiff {
         edited_by_hand: false,
         old: old.to_owned(),
         new: new.to_owned(),
+        mode: None,
     }
 }
 

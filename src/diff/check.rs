@@ -9,15 +9,30 @@ use crate::output::{JOURNAL_NAME, TEMP_PREFIX};
 /// lines. `out` is the output directory as the user named it. Empty when all is well.
 pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String> {
     let edited = |p: &&String| changes.edited_by_hand.contains(p);
+    let mode_only = |p: &&String| changes.modes.contains(p);
+    let (scripts, others): (Vec<&String>, Vec<&String>) = changes
+        .modes
+        .iter()
+        .filter(|p| !edited(p))
+        .partition(|p| crate::output::mode::executable(p));
     let mut found: Vec<(&str, &str)> = Vec::new();
-    let lists: [(Vec<&String>, &str); 5] = [
+    let lists: [(Vec<&String>, &str); 7] = [
         (
             changes.added.iter().collect(),
             "missing (run platgen render)",
         ),
         (
-            changes.modified.iter().filter(|p| !edited(p)).collect(),
+            changes
+                .modified
+                .iter()
+                .filter(|p| !edited(p) && !mode_only(p))
+                .collect(),
             "stale (run platgen render)",
+        ),
+        (scripts, "not executable (run platgen render)"),
+        (
+            others,
+            "executable, but platgen writes it without the execute bit (run platgen render)",
         ),
         (
             changes.edited_by_hand.iter().collect(),
@@ -126,6 +141,27 @@ mod tests {
                 "out/a.yaml: edited by hand (edit platform.toml, then platgen render)",
                 "out/b.yaml: stale (run platgen render)",
                 "out/c.txt: unowned (not written by platgen)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_mode_is_named_once_and_a_change_of_bytes_stays_stale() {
+        let changes = Changes {
+            modified: ["a.sh", "b.sh", "c.yaml", "d.sh"]
+                .map(str::to_owned)
+                .to_vec(),
+            modes: ["a.sh", "c.yaml", "d.sh"].map(str::to_owned).to_vec(),
+            edited_by_hand: vec!["d.sh".to_owned()],
+            ..Changes::default()
+        };
+        assert_eq!(
+            problems("out", &changes, &[]),
+            [
+                "out/a.sh: not executable (run platgen render)",
+                "out/b.sh: stale (run platgen render)",
+                "out/c.yaml: executable, but platgen writes it without the execute bit (run platgen render)",
+                "out/d.sh: edited by hand (edit platform.toml, then platgen render)",
             ]
         );
     }

@@ -44,6 +44,9 @@ pub struct FileDiff {
     pub old: String,
     /// The rendered content (empty when the file is removed).
     pub new: String,
+    /// Whether the file is executable on disk, then as rendered, when render changes that
+    /// (see [`output::mode`]).
+    pub mode: Option<(bool, bool)>,
 }
 
 impl FileDiff {
@@ -61,9 +64,30 @@ impl FileDiff {
         (inserted, deleted)
     }
 
+    /// What `--stat` and the markdown table say of a mode change: `mode 100644 → 100755`.
+    pub fn mode_change(&self) -> Option<String> {
+        let (old, new) = self.mode?;
+        Some(format!(
+            "mode {} → {}",
+            output::mode::git_mode(old),
+            output::mode::git_mode(new)
+        ))
+    }
+
     /// The unified diff, with `a/` and `b/` headers (`/dev/null` for a side with no file), so
-    /// it applies with `git apply --directory=out` or `patch -d out -p1`.
+    /// it applies with `git apply --directory=out` or `patch -d out -p1`. A change of mode
+    /// comes first, as git writes it (`diff --git`, `old mode`, `new mode`): alone when the
+    /// bytes stay the same.
     pub fn unified(&self) -> String {
+        let mut unified = String::new();
+        if let Some((old, new)) = self.mode {
+            let path = &self.path;
+            unified = format!(
+                "diff --git a/{path} b/{path}\nold mode {}\nnew mode {}\n",
+                output::mode::git_mode(old),
+                output::mode::git_mode(new)
+            );
+        }
         let diff = similar::TextDiff::from_lines(&self.old, &self.new);
         let old = match self.status {
             Status::Added => "/dev/null".to_owned(),
@@ -73,10 +97,13 @@ impl FileDiff {
             Status::Removed => "/dev/null".to_owned(),
             _ => format!("b/{}", self.path),
         };
-        diff.unified_diff()
+        let content = diff
+            .unified_diff()
             .context_radius(CONTEXT_LINES)
             .header(&old, &new)
-            .to_string()
+            .to_string();
+        unified.push_str(&content);
+        unified
     }
 }
 
@@ -174,12 +201,21 @@ pub fn review(
     let out = out_dir.display().to_string();
     let diffs: Vec<FileDiff> = statuses
         .iter()
-        .map(|(path, status)| FileDiff {
-            path: (*path).to_owned(),
-            status: *status,
-            edited_by_hand: changes.edited_by_hand.iter().any(|p| p == path),
-            old: old.remove(*path).flatten().unwrap_or_default(),
-            new: rendered.get(path).copied().unwrap_or_default().to_owned(),
+        .map(|(path, status)| {
+            let current = old.remove(*path).flatten();
+            let executable = output::mode::executable(path);
+            let mode = match (status, current.as_ref().and_then(|c| c.executable)) {
+                (Status::Modified, Some(was)) if was != executable => Some((was, executable)),
+                _ => None,
+            };
+            FileDiff {
+                path: (*path).to_owned(),
+                status: *status,
+                edited_by_hand: changes.edited_by_hand.iter().any(|p| p == path),
+                old: current.map(|c| c.text).unwrap_or_default(),
+                new: rendered.get(path).copied().unwrap_or_default().to_owned(),
+                mode,
+            }
         })
         .collect();
     let mut notes: Vec<String> = changes

@@ -93,7 +93,8 @@ fn objects(review: &Review, painter: &Painter, out: &mut String) {
 
 fn diff(file: &FileDiff, painter: &Painter, out: &mut String) {
     for line in file.unified().lines() {
-        let style = if line.starts_with("+++") || line.starts_with("---") {
+        let header = ["+++", "---", "diff --git "];
+        let style = if header.iter().any(|h| line.starts_with(h)) {
             BOLD
         } else {
             match line.as_bytes().first() {
@@ -108,14 +109,20 @@ fn diff(file: &FileDiff, painter: &Painter, out: &mut String) {
 }
 
 /// What `--stat` and the markdown table say after the counts.
-pub fn status_word(file: &FileDiff) -> &'static str {
-    match (file.status, file.edited_by_hand) {
+pub fn status_word(file: &FileDiff) -> String {
+    let word = match (file.status, file.edited_by_hand) {
         (Status::Added, _) => "new",
         (Status::Removed, false) => "removed",
         (Status::Removed, true) => "removed, edited by hand",
         (Status::Modified, false) => "changed",
         (Status::Modified, true) => "changed, edited by hand",
         (Status::InTheWay, _) => "not written by platgen, in the way",
+    };
+    match file.mode_change() {
+        // Only the mode changes: the bytes stay as they are.
+        Some(mode) if file.old == file.new && !file.edited_by_hand => mode,
+        Some(mode) => format!("{word}, {mode}"),
+        None => word.to_owned(),
     }
 }
 
@@ -145,9 +152,15 @@ fn stat(review: &Review, painter: &Painter, out: &mut String) {
         };
         let plus = painter.paint(GREEN, &"+".repeat(scale(*inserted)));
         let minus = painter.paint(RED, &"-".repeat(scale(*deleted)));
+        // No bar, no space for it (a change of mode alone).
+        let bar = if total == 0 {
+            String::new()
+        } else {
+            format!("{plus}{minus} ")
+        };
         let _ = writeln!(
             out,
-            " {:<width$} | {total:>digits$} {plus}{minus} ({})",
+            " {:<width$} | {total:>digits$} {bar}({})",
             file.path,
             status_word(file)
         );

@@ -1,6 +1,6 @@
 //! The text of a record: a header line, then one line per file, `fingerprint hash content
-//! inode size mtime mtime_ns ctime ctime_ns racy path` (`content` is the BLAKE3 digest of the
-//! file's bytes, or `-` when not known).
+//! inode size mtime mtime_ns ctime ctime_ns executable racy path` (`content` is the BLAKE3
+//! digest of the file's bytes, or `-` when not known; `executable` and `racy` are `1` or `0`).
 
 use std::collections::HashMap;
 
@@ -8,7 +8,7 @@ use super::{Checked, FINGERPRINT_BYTES, FileStat, HASH_BYTES, HashPrefix, Record
 use crate::output::manifest::push_hex;
 
 /// First line of every record; a record without it is ignored.
-const HEADER: &str = "platgen known files 3";
+const HEADER: &str = "platgen known files 4";
 
 /// The first bytes of a hex SHA-256.
 pub(super) fn hash_prefix(hex: &str) -> Option<HashPrefix> {
@@ -57,6 +57,7 @@ pub(super) fn to_text(lines: &[(&str, Record)]) -> String {
             }
             push_decimal(&mut text, number.unsigned_abs());
         }
+        text.push_str(if s.executable { " 1" } else { " 0" });
         text.push_str(if r.checked.racy { " 1 " } else { " 0 " });
         text.push_str(path);
         text.push('\n');
@@ -95,8 +96,8 @@ pub(super) fn parse(text: &str) -> Option<HashMap<String, Record>> {
     Some(records)
 }
 
-/// One record's line: `fingerprint hash content inode size mtime mtime_ns ctime ctime_ns racy
-/// path`.
+/// One record's line: `fingerprint hash content inode size mtime mtime_ns ctime ctime_ns
+/// executable racy path`.
 /// Read field by field in place (a record has tens of thousands of lines).
 fn parse_line(line: &str) -> Option<(String, Record)> {
     let mut rest = line;
@@ -116,11 +117,8 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
     let size = unsigned(field(&mut rest)?)?;
     let mtime = (signed(field(&mut rest)?)?, signed(field(&mut rest)?)?);
     let ctime = (signed(field(&mut rest)?)?, signed(field(&mut rest)?)?);
-    let racy = match field(&mut rest)? {
-        "0" => false,
-        "1" => true,
-        _ => return None,
-    };
+    let executable = flag(field(&mut rest)?)?;
+    let racy = flag(field(&mut rest)?)?;
     // The rest of the line, spaces and all.
     let path = rest.to_owned();
     let stat = FileStat {
@@ -128,6 +126,7 @@ fn parse_line(line: &str) -> Option<(String, Record)> {
         size,
         mtime,
         ctime,
+        executable,
     };
     let record = Record {
         fingerprint,
@@ -145,6 +144,15 @@ fn field<'t>(rest: &mut &'t str) -> Option<&'t str> {
     let field = &rest[..end];
     *rest = &rest[end + 1..];
     Some(field)
+}
+
+/// `1` or `0`.
+fn flag(text: &str) -> Option<bool> {
+    match text {
+        "0" => Some(false),
+        "1" => Some(true),
+        _ => None,
+    }
 }
 
 /// A decimal as [`push_decimal`] writes it: digits only.
@@ -180,7 +188,10 @@ mod tests {
             // Known for one, not for the other.
             content: (n == 1).then_some([0xcd; 32]),
             checked: Checked {
-                stat: stat(1_700_000_000, 123_456_789),
+                stat: FileStat {
+                    executable: n == 1,
+                    ..stat(1_700_000_000, 123_456_789)
+                },
                 racy: n.is_multiple_of(2),
             },
         };
@@ -197,21 +208,23 @@ mod tests {
         assert_eq!(parse("something else\n"), None);
         let (f, h, c) = ("0".repeat(32), "0".repeat(16), "0".repeat(64));
         for good in [
-            format!("{f} {h} {c} 1 2 3 4 5 6 0 p"),
-            format!("{f} {h} - 1 2 3 4 5 6 0 p"),
+            format!("{f} {h} {c} 1 2 3 4 5 6 0 0 p"),
+            format!("{f} {h} - 1 2 3 4 5 6 0 0 p"),
         ] {
             assert!(parse(&format!("{HEADER}\n{good}\n")).is_some(), "{good}");
         }
         for bad in [
-            format!("{} {h} {c} 1 2 3 4 5 6 0 p", "0".repeat(31)),
-            format!("{} {h} {c} 1 2 3 4 5 6 0 p", "G".repeat(32)),
+            format!("{} {h} {c} 1 2 3 4 5 6 0 0 p", "0".repeat(31)),
+            format!("{} {h} {c} 1 2 3 4 5 6 0 0 p", "G".repeat(32)),
             format!("{f} {h} {c} 1 2 3 4 5 6"),
-            format!("{f} {h} {c} -1 2 3 4 5 6 0 p"),
-            format!("{f} {h} {c} 1 2 3 4 5 6 2 p"),
-            format!("{f} {h} {} 1 2 3 4 5 6 0 p", "0".repeat(63)),
-            format!("{f} {h} -- 1 2 3 4 5 6 0 p"),
-            // A record of the format before: no content digest.
-            format!("{f} {h} 1 2 3 4 5 6 0 p"),
+            format!("{f} {h} {c} 1 2 3 4 5 6 2 0 p"),
+            format!("{f} {h} {c} -1 2 3 4 5 6 0 0 p"),
+            format!("{f} {h} {c} 1 2 3 4 5 6 0 2 p"),
+            format!("{f} {h} {} 1 2 3 4 5 6 0 0 p", "0".repeat(63)),
+            format!("{f} {h} -- 1 2 3 4 5 6 0 0 p"),
+            // Records of the formats before: no content digest; no execute bit.
+            format!("{f} {h} 1 2 3 4 5 6 0 0 p"),
+            format!("{f} {h} {c} 1 2 3 4 5 6 0 p"),
         ] {
             assert_eq!(parse(&format!("{HEADER}\n{bad}\n")), None, "{bad}");
         }

@@ -13,8 +13,11 @@ use crate::render::RenderedFile;
 pub struct Changes {
     /// New files.
     pub added: Vec<String>,
-    /// Owned files whose content changes.
+    /// Owned files whose content or mode changes.
     pub modified: Vec<String>,
+    /// Files with exactly the rendered bytes but not the execute bit render gives them (see
+    /// [`super::mode`]); each is also in `modified`.
+    pub modes: Vec<String>,
     /// Owned files no longer rendered (pruned by render).
     pub removed: Vec<String>,
     /// Owned files whose content on disk is not what platgen wrote (each is also in `modified`
@@ -93,27 +96,42 @@ pub struct Observed {
     pub content: Option<crate::plan::inputs::Digest>,
     /// What is on disk at its path.
     pub on_disk: OnDisk,
-    /// When it is [`OnDisk::Same`]: what `fstat` said of the file just before the bytes that
-    /// proved it the same were read (see [`crate::incremental`]).
+    /// When it is [`OnDisk::Same`] with the right mode: what `fstat` said of the file just
+    /// before the bytes that proved it the same were read (see [`crate::incremental`]).
     pub stat: Option<crate::incremental::FileStat>,
+    /// Whether a file is on disk without the execute bit render gives it (see [`super::mode`]).
+    pub wrong_mode: bool,
+}
+
+impl Observed {
+    /// Whether the file on disk is exactly what render writes: its bytes and its mode.
+    pub fn as_rendered(&self) -> bool {
+        self.on_disk == OnDisk::Same && !self.wrong_mode
+    }
 }
 
 /// Reads what is at `file`'s path under `out_dir` and compares it with the rendered content.
 pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
-    let (on_disk, stat) = with_file_stat(&out_dir.join(&file.path), |found| match found {
-        None => (OnDisk::Missing, None),
-        Some((bytes, meta)) if bytes == file.content.as_bytes() => (
-            OnDisk::Same,
-            crate::incremental::FileStat::from_metadata(meta),
-        ),
-        Some((bytes, _)) => (OnDisk::Different(hash(bytes)), None),
-    })?;
+    let (on_disk, stat, wrong_mode) =
+        with_file_stat(&out_dir.join(&file.path), |found| match found {
+            None => (OnDisk::Missing, None, false),
+            Some((bytes, meta)) => {
+                let wrong_mode = !super::mode::as_rendered(&file.path, meta);
+                if bytes == file.content.as_bytes() {
+                    let stat = crate::incremental::FileStat::from_metadata(meta);
+                    (OnDisk::Same, stat.filter(|_| !wrong_mode), wrong_mode)
+                } else {
+                    (OnDisk::Different(hash(bytes)), None, wrong_mode)
+                }
+            }
+        })?;
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
         content: Some(blake3::hash(file.content.as_bytes()).into()),
         on_disk,
         stat,
+        wrong_mode,
     })
 }
 
@@ -126,6 +144,7 @@ pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
         content: Some(blake3::hash(file.content.as_bytes()).into()),
         on_disk: OnDisk::Missing,
         stat: None,
+        wrong_mode: false,
     })
 }
 
@@ -191,7 +210,13 @@ pub fn compare(
         match &seen.on_disk {
             OnDisk::Missing => changes.added.push(path()),
             OnDisk::Same => {
-                changes.unchanged += 1;
+                // Only the mode is off: render replaces the file (with the same bytes).
+                if seen.wrong_mode {
+                    changes.modified.push(path());
+                    changes.modes.push(path());
+                } else {
+                    changes.unchanged += 1;
+                }
                 if owned && !wrote(&seen.hash) {
                     changes.edited_by_hand.push(path());
                 }
@@ -288,7 +313,34 @@ mod tests {
             content: None,
             on_disk,
             stat: None,
+            wrong_mode: false,
         }
+    }
+
+    /// A file with the rendered bytes but not its mode is changed, owned or not, and named
+    /// among the modes; with other bytes too, it is changed as any other.
+    #[test]
+    fn a_wrong_mode_is_a_change_of_its_own() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let current = read_manifest(dir.path()).expect("readable");
+        let wrong = |content: &[u8], on_disk| Observed {
+            wrong_mode: true,
+            ..observed(content, on_disk)
+        };
+        let files = [
+            ("a.sh", wrong(b"a", OnDisk::Same)),
+            ("b.sh", observed(b"b", OnDisk::Same)),
+            ("c.sh", wrong(b"c", OnDisk::Different(hash(b"old")))),
+        ];
+        assert!(!files[0].1.as_rendered() && files[1].1.as_rendered());
+        let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();
+        let changes = compare(dir.path(), &current, &rendered, &Scope { env: None }).expect("ok");
+        assert_eq!(changes.modified, ["a.sh"]);
+        assert_eq!(changes.modes, ["a.sh"]);
+        assert_eq!(changes.unchanged, 1);
+        // c.sh is no file of platgen's (there is no manifest): in the way, mode or not.
+        assert_eq!(changes.unowned_conflicts, ["c.sh"]);
+        assert!(!changes.is_clean());
     }
 
     /// Rendered files before, between and after the manifest's entries, in and out of a scoped

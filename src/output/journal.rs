@@ -194,6 +194,7 @@ mod tests {
             content: None,
             on_disk: OnDisk::Different(hash(b"a1")),
             stat: None,
+            wrong_mode: false,
         };
         let scope = Scope { env: None };
         let changes = compare(out, &current, &[("a.yaml", &a3)], &scope).expect("compared");

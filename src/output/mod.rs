@@ -11,6 +11,7 @@ mod guard;
 mod journal;
 mod lock;
 pub mod manifest;
+pub mod mode;
 mod stage;
 mod write;
 
@@ -146,20 +147,30 @@ fn with_file_stat<R>(
     })
 }
 
-fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Diagnostic> {
-    with_file(path, |bytes| bytes.map(<[u8]>::to_vec))
-}
-
 /// The SHA-256 of the file at `path`, or `None` when there is no file.
 pub(crate) fn hash_on_disk(path: &Path) -> Result<Option<String>, Diagnostic> {
     with_file(path, |bytes| bytes.map(hash))
 }
 
-/// The hex BLAKE3 digest of the file at `path`, or `None` when there is no file.
-pub(crate) fn content_digest_on_disk(path: &Path) -> Result<Option<String>, Diagnostic> {
-    with_file(path, |bytes| {
-        bytes.map(|b| manifest::hex(blake3::hash(b).as_bytes()))
+/// Whether the file at `path` in `out_dir` is as rendered: its mode is the one render gives it
+/// (see [`mode`]) and its bytes have the hex BLAKE3 digest `digest`, or the hex SHA-256 `hash`
+/// when the digest is not known. `false` when there is no file or it cannot be read.
+pub(crate) fn as_rendered_on_disk(
+    out_dir: &Path,
+    path: &str,
+    hash: &str,
+    digest: Option<&str>,
+) -> bool {
+    with_file_stat(&out_dir.join(path), |found| {
+        found.is_some_and(|(bytes, meta)| {
+            mode::as_rendered(path, meta)
+                && match digest {
+                    Some(digest) => manifest::hex(blake3::hash(bytes).as_bytes()) == digest,
+                    None => self::hash(bytes) == hash,
+                }
+        })
     })
+    .unwrap_or(false)
 }
 
 /// Rejects any rendered path that could escape the output directory.
@@ -181,18 +192,29 @@ pub(crate) fn check_path(path: &str) -> Result<(), Diagnostic> {
     }
 }
 
+/// A file's content as found on disk, for a diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Current {
+    /// Its bytes (shown lossily where they are not UTF-8).
+    pub text: String,
+    /// Whether it is executable (see [`mode`]); `None` without Unix modes.
+    pub executable: Option<bool>,
+}
+
 /// Reads the current content of some files in `out_dir` (None where there is no file), for
-/// diffs. Bytes that are not UTF-8 are shown lossily.
+/// diffs.
 pub fn read_current(
     out_dir: &Path,
     paths: &[&str],
-) -> Result<BTreeMap<String, Option<String>>, Diagnostic> {
+) -> Result<BTreeMap<String, Option<Current>>, Diagnostic> {
     crate::parallel::map(paths, |path| {
-        let bytes = read_existing(&out_dir.join(path))?;
-        Ok((
-            (*path).to_owned(),
-            bytes.map(|b| String::from_utf8_lossy(&b).into_owned()),
-        ))
+        let current = with_file_stat(&out_dir.join(path), |found| {
+            found.map(|(bytes, meta)| Current {
+                text: String::from_utf8_lossy(bytes).into_owned(),
+                executable: mode::executable_on_disk(meta),
+            })
+        })?;
+        Ok(((*path).to_owned(), current))
     })
     .into_iter()
     .collect()

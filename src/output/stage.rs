@@ -61,13 +61,18 @@ impl Staged {
     }
 }
 
-fn stage_beside(target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
+fn stage_beside(path: &str, target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX);
-    // tempfile creates owner-only (0600) files; generated files get the usual mode (umask applies).
+    // tempfile creates owner-only (0600) files; generated files get the usual mode, executable
+    // or not (see super::mode; the umask applies).
     #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(
+        super::mode::creation_mode(path),
+    ));
+    #[cfg(not(unix))]
+    let _ = path;
     let mut temp = builder.tempfile_in(dir)?;
     temp.write_all(content)?;
     // Closed now (tens of thousands of open files would hit the descriptor limit); the path stays.
@@ -168,7 +173,11 @@ impl Stager {
             io_error(format!("cannot write {}", self.shown(&target).display()), e).help(UNCHANGED)
         };
         let (place, stat) = if self.tree.is_some() {
-            let mut file = fs::File::create(&target).map_err(cannot_write)?;
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, super::mode::creation_mode(path));
+            let mut file = options.open(&target).map_err(cannot_write)?;
             file.write_all(content).map_err(cannot_write)?;
             let stat = file
                 .metadata()
@@ -177,7 +186,7 @@ impl Stager {
             (Place::InTree(target), stat)
         } else {
             // Renamed into place on commit, which changes its change time: not known yet.
-            let temp = stage_beside(&target, content).map_err(cannot_write)?;
+            let temp = stage_beside(path, &target, content).map_err(cannot_write)?;
             (Place::Beside { temp, target }, None)
         };
         Ok(Staged {

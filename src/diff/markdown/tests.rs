@@ -46,6 +46,7 @@ fn added(path: &str, lines: usize, width: usize) -> FileDiff {
         new: (0..lines)
             .map(|i| format!("{i:0width$}\n"))
             .collect::<String>(),
+        mode: None,
     }
 }
 
