@@ -103,8 +103,19 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
     let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
     if let Some(malformed) = &changes.manifest_malformed {
         platgen::errln!(
-            "warning: {}: {malformed}; platgen is rewriting it (the line is ignored)",
+            "warning: {}: {malformed}; platgen is rewriting it",
             input.out.join(output::manifest::MANIFEST_NAME).display()
+        );
+    }
+    if !changes.line_endings.is_empty() {
+        let count = changes.line_endings.len();
+        platgen::errln!(
+            "warning: {count} file{} in {} had CRLF line endings from a checkout; platgen is \
+             rewriting {} with LF ({})",
+            if count == 1 { "" } else { "s" },
+            input.out.display(),
+            if count == 1 { "it" } else { "them" },
+            output::line_endings::advice(&input.out.display().to_string())
         );
     }
     // Said before anything is written: the hand edits are about to be lost.

@@ -273,6 +273,92 @@ fn rendered_files_get_ordinary_permissions_and_scripts_are_executable() {
     modes_are_ordinary(&work);
 }
 
+/// Turns every LF of every file under `dir` into CRLF, as git's `core.autocrlf` does on checkout.
+fn convert_to_crlf(dir: &Path) {
+    for path in files(&tree(dir)) {
+        let file = dir.join(path);
+        let text = fs::read_to_string(&file).expect("text");
+        fs::write(&file, text.replace('\n', "\r\n")).expect("write");
+    }
+}
+
+/// A checkout that converted `out/` to CRLF (Git for Windows' default) leaves files that hold
+/// what platgen wrote: `check` and `diff` say so (not "edited by hand", not "in the way", even
+/// with the manifest converted too) with the `.gitattributes` fix, `diff` shows only what else
+/// changes, and `render` rewrites them with LF, warning once.
+#[test]
+fn a_checkout_that_converted_line_endings_is_named_and_undone() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let before = work.tree();
+    convert_to_crlf(&work.out());
+    let check = [
+        "check", "--config", &config, "--out", "out", "--format", "short",
+    ];
+    let (stdout, _) = work.expect(1, &check);
+    let crlf = ": CRLF line endings from a checkout (run platgen render; `out/** -text` in \
+                .gitattributes keeps LF)";
+    let manifest = "out/.platgen-manifest: line 1 ends in CRLF: a checkout converted the line \
+                    endings (run platgen render, which rewrites it)";
+    let mut expected: Vec<String> = files(&before)
+        .into_iter()
+        .filter(|p| *p != ".platgen-manifest")
+        .map(|p| format!("out/{p}{crlf}"))
+        .collect();
+    expected.push(manifest.to_owned());
+    expected.sort();
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), expected);
+
+    // With a change of the platform besides, the diff shows that change alone.
+    let changed = work.changed();
+    let diff = ["diff", "--config", &changed, "--out", "out"];
+    let (stdout, _) = work.expect(1, &diff);
+    assert!(
+        !stdout.contains("edited by hand") && !stdout.contains("in the way"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "note: out/production/kubernetes/api-service.yaml has CRLF line endings from a \
+             checkout: render rewrites it with LF (`out/** -text` in .gitattributes keeps LF)\n"
+        ),
+        "{stdout}"
+    );
+    let changed_lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with(['+', '-']) && !l.starts_with("+++") && !l.starts_with("---"))
+        .collect();
+    // Each ConfigMap's level and each Deployment's checksum of it, in two environments.
+    assert_eq!(changed_lines.len(), 16, "{stdout}");
+    assert!(
+        changed_lines
+            .iter()
+            .all(|l| l.contains("LOG_LEVEL: ") || l.contains("checksum/config: ")),
+        "{stdout}"
+    );
+    let (stdout, _) = work.expect(1, &["diff", "--config", &config, "--out", "out", "--stat"]);
+    assert!(
+        stdout.contains(" production/kubernetes/api-service.yaml ")
+            && stdout.contains("| 0 (CRLF → LF)\n"),
+        "{stdout}"
+    );
+
+    let (stdout, stderr) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
+    let count = files(&before).len() - 1;
+    assert!(stdout.contains(&format!(" {count} changed,")), "{stdout}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: {count} files in out had CRLF line endings from a checkout; platgen is \
+             rewriting them with LF (`out/** -text` in .gitattributes keeps LF)"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("edited by hand"), "{stderr}");
+    assert_eq!(work.tree(), before);
+    work.expect(0, &check);
+}
+
 /// A script that lost its execute bit (or a file that gained one) is not what render writes,
 /// though its bytes are: `check` names it (past the up-to-date cache), `diff` shows the change
 /// of mode as git does and `render` puts the mode back (past the incremental record).

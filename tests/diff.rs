@@ -274,6 +274,7 @@ fn diff(path: &str, status: Status, old: &str, new: &str) -> FileDiff {
         old: old.to_owned(),
         new: new.to_owned(),
         mode: None,
+        crlf: false,
     }
 }
 

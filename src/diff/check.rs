@@ -10,13 +10,18 @@ use crate::output::{JOURNAL_NAME, TEMP_PREFIX};
 pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String> {
     let edited = |p: &&String| changes.edited_by_hand.contains(p);
     let mode_only = |p: &&String| changes.modes.contains(p);
+    let converted = |p: &&String| changes.line_endings.contains(p);
     let (scripts, others): (Vec<&String>, Vec<&String>) = changes
         .modes
         .iter()
         .filter(|p| !edited(p))
         .partition(|p| crate::output::mode::executable(p));
+    let crlf = format!(
+        "CRLF line endings from a checkout (run platgen render; {})",
+        crate::output::line_endings::advice(out)
+    );
     let mut found: Vec<(&str, &str)> = Vec::new();
-    let lists: [(Vec<&String>, &str); 7] = [
+    let lists: [(Vec<&String>, &str); 8] = [
         (
             changes.added.iter().collect(),
             "missing (run platgen render)",
@@ -25,9 +30,13 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
             changes
                 .modified
                 .iter()
-                .filter(|p| !edited(p) && !mode_only(p))
+                .filter(|p| !edited(p) && !mode_only(p) && !converted(p))
                 .collect(),
             "stale (run platgen render)",
+        ),
+        (
+            changes.modified.iter().filter(|p| converted(p)).collect(),
+            &crlf,
         ),
         (scripts, "not executable (run platgen render)"),
         (

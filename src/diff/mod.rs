@@ -47,6 +47,10 @@ pub struct FileDiff {
     /// Whether the file is executable on disk, then as rendered, when render changes that
     /// (see [`output::mode`]).
     pub mode: Option<(bool, bool)>,
+    /// Whether the file on disk is what platgen wrote with CRLF line endings (see
+    /// [`output::line_endings`]): `old` is its content with LF, so the diff shows only what
+    /// else changes.
+    pub crlf: bool,
 }
 
 impl FileDiff {
@@ -172,6 +176,10 @@ impl Review {
             (Status::Removed, true) => Some(format!(
                 "{out}/{path} was edited by hand: render will remove it (no longer rendered)"
             )),
+            (Status::Modified, false) if file.crlf => Some(format!(
+                "{out}/{path} has CRLF line endings from a checkout: render rewrites it with LF ({})",
+                output::line_endings::advice(out)
+            )),
             _ => None,
         }
     }
@@ -203,6 +211,7 @@ pub fn review(
         .iter()
         .map(|(path, status)| {
             let current = old.remove(*path).flatten();
+            let crlf = changes.line_endings.iter().any(|p| p == path);
             let executable = output::mode::executable(path);
             let mode = match (status, current.as_ref().and_then(|c| c.executable)) {
                 (Status::Modified, Some(was)) if was != executable => Some((was, executable)),
@@ -212,9 +221,18 @@ pub fn review(
                 path: (*path).to_owned(),
                 status: *status,
                 edited_by_hand: changes.edited_by_hand.iter().any(|p| p == path),
-                old: current.map(|c| c.text).unwrap_or_default(),
+                old: current
+                    .map(|c| {
+                        if crlf {
+                            c.text.replace("\r\n", "\n")
+                        } else {
+                            c.text
+                        }
+                    })
+                    .unwrap_or_default(),
                 new: rendered.get(path).copied().unwrap_or_default().to_owned(),
                 mode,
+                crlf,
             }
         })
         .collect();

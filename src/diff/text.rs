@@ -118,12 +118,20 @@ pub fn status_word(file: &FileDiff) -> String {
         (Status::Modified, true) => "changed, edited by hand",
         (Status::InTheWay, _) => "not written by platgen, in the way",
     };
-    match file.mode_change() {
-        // Only the mode changes: the bytes stay as they are.
-        Some(mode) if file.old == file.new && !file.edited_by_hand => mode,
-        Some(mode) => format!("{word}, {mode}"),
-        None => word.to_owned(),
+    let same = file.old == file.new && !file.edited_by_hand;
+    let mut what: Vec<String> = Vec::new();
+    // Only the mode or the line endings change: the rest stays as it is.
+    if !same {
+        what.push(word.to_owned());
     }
+    what.extend(file.mode_change());
+    if file.crlf {
+        what.push("CRLF → LF".to_owned());
+    }
+    if what.is_empty() {
+        what.push(word.to_owned());
+    }
+    what.join(", ")
 }
 
 /// Width of the `+++---` bar of the longest change.

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::manifest::{Malformed, Manifest, hash};
-use super::{ManifestOnDisk, check_path, hash_on_disk, with_file_stat};
+use super::{ManifestOnDisk, check_path, hash_on_disk, with_file, with_file_stat};
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 
@@ -18,6 +18,10 @@ pub struct Changes {
     /// Files with exactly the rendered bytes but not the execute bit render gives them (see
     /// [`super::mode`]); each is also in `modified`.
     pub modes: Vec<String>,
+    /// Owned files holding what platgen wrote with CRLF line endings, as a checkout converts
+    /// them (see [`super::line_endings`]); each is also in `modified` or `removed`, and none is
+    /// in `edited_by_hand`.
+    pub line_endings: Vec<String>,
     /// Owned files no longer rendered (pruned by render).
     pub removed: Vec<String>,
     /// Owned files whose content on disk is not what platgen wrote (each is also in `modified`
@@ -101,6 +105,9 @@ pub struct Observed {
     pub stat: Option<crate::incremental::FileStat>,
     /// Whether a file is on disk without the execute bit render gives it (see [`super::mode`]).
     pub wrong_mode: bool,
+    /// When the file on disk has other bytes with a CRLF: their SHA-256 with CRLF read as LF
+    /// (see [`super::line_endings`]).
+    pub lf_hash: Option<String>,
 }
 
 impl Observed {
@@ -113,16 +120,17 @@ impl Observed {
 /// Reads what is at `file`'s path under `out_dir` and compares it with the rendered content.
 pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
-    let (on_disk, stat, wrong_mode) =
+    let (on_disk, stat, wrong_mode, lf_hash) =
         with_file_stat(&out_dir.join(&file.path), |found| match found {
-            None => (OnDisk::Missing, None, false),
+            None => (OnDisk::Missing, None, false, None),
             Some((bytes, meta)) => {
                 let wrong_mode = !super::mode::as_rendered(&file.path, meta);
                 if bytes == file.content.as_bytes() {
                     let stat = crate::incremental::FileStat::from_metadata(meta);
-                    (OnDisk::Same, stat.filter(|_| !wrong_mode), wrong_mode)
+                    (OnDisk::Same, stat.filter(|_| !wrong_mode), wrong_mode, None)
                 } else {
-                    (OnDisk::Different(hash(bytes)), None, wrong_mode)
+                    let lf_hash = super::line_endings::lf_hash(bytes);
+                    (OnDisk::Different(hash(bytes)), None, wrong_mode, lf_hash)
                 }
             }
         })?;
@@ -132,6 +140,7 @@ pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnost
         on_disk,
         stat,
         wrong_mode,
+        lf_hash,
     })
 }
 
@@ -145,6 +154,7 @@ pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
         on_disk: OnDisk::Missing,
         stat: None,
         wrong_mode: false,
+        lf_hash: None,
     })
 }
 
@@ -226,7 +236,11 @@ pub fn compare(
                     changes.unowned_conflicts.push(path());
                 } else {
                     if !wrote(on_disk) {
-                        changes.edited_by_hand.push(path());
+                        if seen.lf_hash.as_deref().is_some_and(wrote) {
+                            changes.line_endings.push(path());
+                        } else {
+                            changes.edited_by_hand.push(path());
+                        }
                     }
                     changes.modified.push(path());
                 }
@@ -238,16 +252,25 @@ pub fn compare(
         .map(|(path, _)| *path)
         .filter(|path| scope.covers(path))
         .collect();
-    let on_disk = crate::parallel::map(&stale, |path| hash_on_disk(&out_dir.join(path)));
-    for (path, disk_hash) in stale.iter().zip(on_disk) {
-        if let Some(disk_hash) = disk_hash? {
+    let on_disk = crate::parallel::map(&stale, |path| {
+        with_file(&out_dir.join(path), |bytes| {
+            bytes.map(|b| (hash(b), super::line_endings::lf_hash(b)))
+        })
+    });
+    for (path, found) in stale.iter().zip(on_disk) {
+        if let Some((disk_hash, lf_hash)) = found? {
             if !current.wrote(path, &disk_hash) {
-                changes.edited_by_hand.push((*path).to_owned());
+                if lf_hash.is_some_and(|h| current.wrote(path, &h)) {
+                    changes.line_endings.push((*path).to_owned());
+                } else {
+                    changes.edited_by_hand.push((*path).to_owned());
+                }
             }
             changes.removed.push((*path).to_owned());
         }
     }
     changes.edited_by_hand.sort();
+    changes.line_endings.sort();
 
     // Every rendered file with its new hash, and the owned files of other environments (where
     // an interrupted commit leaves two candidate hashes, the one on disk).
@@ -314,6 +337,7 @@ mod tests {
             on_disk,
             stat: None,
             wrong_mode: false,
+            lf_hash: None,
         }
     }
 
@@ -341,6 +365,37 @@ mod tests {
         // c.sh is no file of platgen's (there is no manifest): in the way, mode or not.
         assert_eq!(changes.unowned_conflicts, ["c.sh"]);
         assert!(!changes.is_clean());
+    }
+
+    /// Owned files holding what platgen wrote with CRLF line endings, rendered again (with
+    /// new content, even) or no longer rendered, are conversions, not hand edits; a file whose
+    /// bytes differ otherwise too is a hand edit.
+    #[test]
+    fn line_endings_a_checkout_converted_are_no_hand_edit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path();
+        let header = Manifest::default().to_text();
+        let mut manifest = header.clone();
+        for (path, content) in [("a.yaml", "a\n"), ("b.yaml", "b\n"), ("gone.yaml", "g\n")] {
+            manifest.push_str(&format!("{}  {path}\n", hash(content.as_bytes())));
+        }
+        fs::write(out.join(super::super::manifest::MANIFEST_NAME), manifest).expect("write");
+        fs::write(out.join("gone.yaml"), "g\r\n").expect("write");
+        let current = read_manifest(out).expect("readable");
+        let converted = |on_disk: &[u8], rendered: &[u8]| Observed {
+            lf_hash: super::super::line_endings::lf_hash(on_disk),
+            ..observed(rendered, OnDisk::Different(hash(on_disk)))
+        };
+        let files = [
+            ("a.yaml", converted(b"a\r\n", b"a2\n")),
+            ("b.yaml", converted(b"b!\r\n", b"b\n")),
+        ];
+        let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();
+        let changes = compare(out, &current, &rendered, &Scope { env: None }).expect("ok");
+        assert_eq!(changes.modified, ["a.yaml", "b.yaml"]);
+        assert_eq!(changes.removed, ["gone.yaml"]);
+        assert_eq!(changes.line_endings, ["a.yaml", "gone.yaml"]);
+        assert_eq!(changes.edited_by_hand, ["b.yaml"]);
     }
 
     /// Rendered files before, between and after the manifest's entries, in and out of a scoped

@@ -195,6 +195,7 @@ mod tests {
             on_disk: OnDisk::Different(hash(b"a1")),
             stat: None,
             wrong_mode: false,
+            lf_hash: None,
         };
         let scope = Scope { env: None };
         let changes = compare(out, &current, &[("a.yaml", &a3)], &scope).expect("compared");

@@ -118,6 +118,18 @@ impl Manifest {
             .map(|body| body.split(|&b| b == b'\n'));
         for (index, line) in lines.into_iter().flatten().enumerate() {
             let number = index + 1;
+            // A checkout that converted line endings (see super::line_endings) leaves every
+            // entry as it was: it still says what platgen owns.
+            let line = match line.strip_suffix(b"\r") {
+                Some(line) => {
+                    report(
+                        number,
+                        "ends in CRLF: a checkout converted the line endings".to_owned(),
+                    );
+                    line
+                }
+                None => line,
+            };
             let Ok(text) = std::str::from_utf8(line) else {
                 report(number, "is not UTF-8".to_owned());
                 continue;
@@ -361,6 +373,22 @@ mod tests {
             let lines: String = paths.iter().map(|p| format!("{h}  {p}\n")).collect();
             assert_eq!(parsed(&lines), expected(paths), "{paths:?}");
         }
+    }
+
+    /// A manifest whose line endings a checkout converted keeps every entry: platgen still
+    /// knows what it owns, and rewrites the manifest.
+    #[test]
+    fn a_manifest_converted_to_crlf_keeps_its_entries() {
+        let mut m = Manifest::default();
+        m.entries.insert("a/b.yaml".into(), hash(b"x"));
+        m.entries.insert("a/c.yaml".into(), hash(b"y"));
+        let converted = m.to_text().replace('\n', "\r\n");
+        let (parsed, malformed) = Manifest::parse(converted.as_bytes());
+        assert_eq!(parsed, m);
+        assert_eq!(
+            malformed.map(|m| m.to_string()).as_deref(),
+            Some("line 1 ends in CRLF: a checkout converted the line endings")
+        );
     }
 
     #[test]

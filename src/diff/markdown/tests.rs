@@ -47,6 +47,7 @@ fn added(path: &str, lines: usize, width: usize) -> FileDiff {
             .map(|i| format!("{i:0width$}\n"))
             .collect::<String>(),
         mode: None,
+        crlf: false,
     }
 }
 
