@@ -273,6 +273,46 @@ fn rendered_files_get_ordinary_permissions_and_scripts_are_executable() {
     modes_are_ordinary(&work);
 }
 
+/// `platgen diff` is a patch `git apply --directory=out` applies: afterwards every file has
+/// the bytes and the mode render gives it (a new script, a script that lost its execute bit, a
+/// changed file, a pruned one).
+#[cfg(unix)]
+#[test]
+fn the_diff_applies_with_git_apply_modes_included() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    fs::remove_file(work.out().join("staging/scripts/rollback.sh")).expect("remove");
+    chmod(&work.out().join("production/scripts/rollback.sh"), 0o644);
+    let changed = work.config(
+        "changed.toml",
+        &small_changed().replace("[services.jobs]", "[services.jobz]"),
+    );
+    let (patch, _) = work.expect(1, &["diff", "--config", &changed, "--out", "out"]);
+    assert!(patch.contains("new file mode 100755\n"), "{patch}");
+    assert!(
+        patch.contains("old mode 100644\nnew mode 100755\n"),
+        "{patch}"
+    );
+    fs::write(work.path("change.patch"), &patch).expect("write");
+    let applied = Command::new("git")
+        .args(["apply", "--directory=out", "change.patch"])
+        .current_dir(work.dir.path())
+        .output()
+        .expect("git runs");
+    assert!(applied.status.success(), "{}", common::text(&applied));
+    // What a render of the same change leaves, the manifest aside.
+    work.expect(0, &["render", "--config", &changed, "--out", "rendered"]);
+    let without_manifest = |mut tree: Tree| {
+        tree.remove(".platgen-manifest");
+        tree
+    };
+    assert_eq!(
+        without_manifest(work.tree()),
+        without_manifest(tree(&work.path("rendered")))
+    );
+}
+
 /// Turns every LF of every file under `dir` into CRLF, as git's `core.autocrlf` does on checkout.
 fn convert_to_crlf(dir: &Path) {
     for path in files(&tree(dir)) {

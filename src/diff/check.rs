@@ -8,9 +8,10 @@ use crate::output::{JOURNAL_NAME, TEMP_PREFIX};
 /// The problems `changes` shows, plus `unowned` files (reported only with `--strict`), as
 /// lines. `out` is the output directory as the user named it. Empty when all is well.
 pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String> {
-    let edited = |p: &&String| changes.edited_by_hand.contains(p);
-    let mode_only = |p: &&String| changes.modes.contains(p);
-    let converted = |p: &&String| changes.line_endings.contains(p);
+    // Each list is sorted by path (a checkout that converted line endings lists every file).
+    let edited = |p: &&String| changes.edited_by_hand.binary_search(p).is_ok();
+    let mode_only = |p: &&String| changes.modes.binary_search(p).is_ok();
+    let converted = |p: &&String| changes.line_endings.binary_search(p).is_ok();
     let (scripts, others): (Vec<&String>, Vec<&String>) = changes
         .modes
         .iter()

@@ -79,19 +79,24 @@ impl FileDiff {
     }
 
     /// The unified diff, with `a/` and `b/` headers (`/dev/null` for a side with no file), so
-    /// it applies with `git apply --directory=out` or `patch -d out -p1`. A change of mode
-    /// comes first, as git writes it (`diff --git`, `old mode`, `new mode`): alone when the
-    /// bytes stay the same.
+    /// it applies with `git apply --directory=out` or `patch -d out -p1`. A mode comes first,
+    /// as git writes it (`diff --git`, then `old mode` and `new mode`, alone when the bytes
+    /// stay the same, or `new file mode` for a new executable file), so that `git apply`
+    /// gives each file the mode render does.
     pub fn unified(&self) -> String {
-        let mut unified = String::new();
-        if let Some((old, new)) = self.mode {
-            let path = &self.path;
-            unified = format!(
+        let path = &self.path;
+        let mut unified = match (self.mode, self.status) {
+            (Some((old, new)), _) => format!(
                 "diff --git a/{path} b/{path}\nold mode {}\nnew mode {}\n",
                 output::mode::git_mode(old),
                 output::mode::git_mode(new)
-            );
-        }
+            ),
+            (None, Status::Added) if output::mode::executable(path) => format!(
+                "diff --git a/{path} b/{path}\nnew file mode {}\n",
+                output::mode::git_mode(true)
+            ),
+            _ => String::new(),
+        };
         let diff = similar::TextDiff::from_lines(&self.old, &self.new);
         let old = match self.status {
             Status::Added => "/dev/null".to_owned(),
@@ -211,7 +216,9 @@ pub fn review(
         .iter()
         .map(|(path, status)| {
             let current = old.remove(*path).flatten();
-            let crlf = changes.line_endings.iter().any(|p| p == path);
+            // Sorted lists, each as long as every file (a converting checkout).
+            let listed = |list: &[String]| list.binary_search_by(|p| p.as_str().cmp(path)).is_ok();
+            let crlf = listed(&changes.line_endings);
             let executable = output::mode::executable(path);
             let mode = match (status, current.as_ref().and_then(|c| c.executable)) {
                 (Status::Modified, Some(was)) if was != executable => Some((was, executable)),
@@ -220,7 +227,7 @@ pub fn review(
             FileDiff {
                 path: (*path).to_owned(),
                 status: *status,
-                edited_by_hand: changes.edited_by_hand.iter().any(|p| p == path),
+                edited_by_hand: listed(&changes.edited_by_hand),
                 old: current
                     .map(|c| {
                         if crlf {

@@ -8,7 +8,7 @@ use super::{ManifestOnDisk, check_path, hash_on_disk, with_file, with_file_stat}
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 
-/// What a render would do to the output directory.
+/// What a render would do to the output directory. Every list of paths is sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Changes {
     /// New files.
@@ -269,8 +269,10 @@ pub fn compare(
             changes.removed.push((*path).to_owned());
         }
     }
+    // Sorted, to be looked up by path.
     changes.edited_by_hand.sort();
     changes.line_endings.sort();
+    changes.modes.sort();
 
     // Every rendered file with its new hash, and the owned files of other environments (where
     // an interrupted commit leaves two candidate hashes, the one on disk).
