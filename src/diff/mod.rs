@@ -56,6 +56,9 @@ pub struct FileDiff {
 impl FileDiff {
     /// Lines inserted and deleted.
     pub fn line_counts(&self) -> (usize, usize) {
+        if self.old == self.new {
+            return (0, 0);
+        }
         let diff = similar::TextDiff::from_lines(&self.old, &self.new);
         let (mut inserted, mut deleted) = (0, 0);
         for change in diff.iter_all_changes() {
@@ -97,6 +100,9 @@ impl FileDiff {
             ),
             _ => String::new(),
         };
+        if self.old == self.new && self.status == Status::Modified {
+            return unified;
+        }
         let diff = similar::TextDiff::from_lines(&self.old, &self.new);
         let old = match self.status {
             Status::Added => "/dev/null".to_owned(),

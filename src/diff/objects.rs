@@ -145,6 +145,10 @@ pub fn summarize(files: &[FileDiff]) -> Vec<ObjectChange> {
         let Some(env) = kubernetes_env(&file.path) else {
             continue;
         };
+        // Only its mode or line endings change (every file, after a converting checkout).
+        if file.status == Status::Modified && file.old == file.new {
+            continue;
+        }
         let change = |id: ObjectId, change: Change| ObjectChange {
             env: env.to_owned(),
             path: file.path.clone(),
