@@ -31,7 +31,7 @@ pub const EXIT_STATUS: [ExitStatus; 4] = [
         render: "platform.toml is invalid (nothing is written)",
         check: "platform.toml is invalid, or a problem in the output directory (a file missing, \
                 stale, edited by hand, no longer rendered, not written by platgen but in the \
-                way, without the execute bit render gives it, or converted to CRLF by a \
+                way, whose execute bit is not the one render gives it, or converted to CRLF by a \
                 checkout; a malformed manifest)",
         diff: "there are differences (a file not written by platgen in the way is one)",
     },
