@@ -82,7 +82,6 @@ pub(crate) fn build_file(
                 on_disk: output::OnDisk::Same,
                 stat: Some(stat),
                 wrong_mode: false,
-                lf_hash: None,
             }),
             staged: None,
             fingerprint: Some(fingerprint),

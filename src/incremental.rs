@@ -75,7 +75,7 @@ impl FileStat {
             size: meta.size(),
             mtime: (meta.mtime(), meta.mtime_nsec()),
             ctime: (meta.ctime(), meta.ctime_nsec()),
-            executable: meta.mode() & 0o100 != 0,
+            executable: crate::output::mode::executable_mode(meta.mode()),
         })
     }
 
@@ -235,8 +235,9 @@ impl Known {
             return None;
         }
         let stat = self.folders.stat(out_dir, path)?;
-        // A mode is known good when its bytes are (see `Checked`); the rule is asked as well.
-        if stat != record.checked.stat || (cfg!(unix) && stat.executable != executable(path)) {
+        // The rule is asked too: a racy record's stat may have been taken after someone changed
+        // the mode, and such a record is vouched for by the bytes alone.
+        if stat != record.checked.stat || stat.executable != executable(path) {
             return None;
         }
         if record.checked.racy

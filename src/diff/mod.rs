@@ -54,9 +54,15 @@ pub struct FileDiff {
 }
 
 impl FileDiff {
+    /// Whether render keeps the file's text: only its mode or its line endings change (every
+    /// file, after a checkout that converted them). Nothing to diff or parse then.
+    pub fn text_unchanged(&self) -> bool {
+        self.status == Status::Modified && self.old == self.new
+    }
+
     /// Lines inserted and deleted.
     pub fn line_counts(&self) -> (usize, usize) {
-        if self.old == self.new {
+        if self.text_unchanged() {
             return (0, 0);
         }
         let diff = similar::TextDiff::from_lines(&self.old, &self.new);
@@ -100,7 +106,7 @@ impl FileDiff {
             ),
             _ => String::new(),
         };
-        if self.old == self.new && self.status == Status::Modified {
+        if self.text_unchanged() {
             return unified;
         }
         let diff = similar::TextDiff::from_lines(&self.old, &self.new);

@@ -145,8 +145,7 @@ pub fn summarize(files: &[FileDiff]) -> Vec<ObjectChange> {
         let Some(env) = kubernetes_env(&file.path) else {
             continue;
         };
-        // Only its mode or line endings change (every file, after a converting checkout).
-        if file.status == Status::Modified && file.old == file.new {
+        if file.text_unchanged() {
             continue;
         }
         let change = |id: ObjectId, change: Change| ObjectChange {

@@ -118,7 +118,7 @@ pub fn status_word(file: &FileDiff) -> String {
         (Status::Modified, true) => "changed, edited by hand",
         (Status::InTheWay, _) => "not written by platgen, in the way",
     };
-    let same = file.old == file.new && !file.edited_by_hand;
+    let same = file.text_unchanged() && !file.edited_by_hand;
     let mut what: Vec<String> = Vec::new();
     // Only the mode or the line endings change: the rest stays as it is.
     if !same {

@@ -70,7 +70,7 @@ fn stat_at(folder: &rustix::fd::OwnedFd, name: &str) -> Option<FileStat> {
             size: stat.stx_size,
             mtime: (stat.stx_mtime.tv_sec, i64::from(stat.stx_mtime.tv_nsec)),
             ctime: (stat.stx_ctime.tv_sec, i64::from(stat.stx_ctime.tv_nsec)),
-            executable: u32::from(stat.stx_mode) & 0o100 != 0,
+            executable: crate::output::mode::executable_mode(stat.stx_mode.into()),
         })
 }
 

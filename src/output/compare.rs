@@ -47,6 +47,15 @@ pub struct Changes {
 }
 
 impl Changes {
+    /// Lists the owned file at `path` by who changed it since platgen wrote it, if anyone did.
+    fn departed(&mut self, path: &str, departure: Option<Departure>) {
+        match departure {
+            None => {}
+            Some(Departure::LineEndings) => self.line_endings.push(path.to_owned()),
+            Some(Departure::ByHand) => self.edited_by_hand.push(path.to_owned()),
+        }
+    }
+
     /// Whether the directory already is exactly what render would leave: no file to add,
     /// change or remove, nothing edited by hand or in the way, and a current manifest.
     pub fn is_clean(&self) -> bool {
@@ -86,8 +95,48 @@ pub enum OnDisk {
     Missing,
     /// A file with exactly the rendered bytes.
     Same,
-    /// A file with other bytes; the SHA-256 of those.
-    Different(String),
+    /// A file with other bytes.
+    Different(Other),
+}
+
+/// Bytes on disk that are not the rendered ones, as hashes: enough to tell who changed them
+/// since platgen wrote what the manifest records ([`Other::departure`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Other {
+    /// Their SHA-256.
+    pub hash: String,
+    /// When they have a CRLF: their SHA-256 with CRLF read as LF (see [`super::line_endings`]).
+    pub lf_hash: Option<String>,
+}
+
+/// Who changed a file since platgen wrote it.
+enum Departure {
+    /// A checkout that converted its line endings (see [`super::line_endings`]).
+    LineEndings,
+    /// Someone editing it.
+    ByHand,
+}
+
+impl Other {
+    /// The hashes of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        Self {
+            hash: hash(bytes),
+            lf_hash: super::line_endings::lf_hash(bytes),
+        }
+    }
+
+    /// Who changed these bytes, given whether platgen wrote content with a hash there: nobody
+    /// (`None`: they are platgen's own), a converting checkout, or a hand.
+    fn departure(&self, wrote: impl Fn(&str) -> bool) -> Option<Departure> {
+        if wrote(&self.hash) {
+            None
+        } else if self.lf_hash.as_deref().is_some_and(wrote) {
+            Some(Departure::LineEndings)
+        } else {
+            Some(Departure::ByHand)
+        }
+    }
 }
 
 /// A rendered file set against the output directory.
@@ -105,9 +154,6 @@ pub struct Observed {
     pub stat: Option<crate::incremental::FileStat>,
     /// Whether a file is on disk without the execute bit render gives it (see [`super::mode`]).
     pub wrong_mode: bool,
-    /// When the file on disk has other bytes with a CRLF: their SHA-256 with CRLF read as LF
-    /// (see [`super::line_endings`]).
-    pub lf_hash: Option<String>,
 }
 
 impl Observed {
@@ -120,17 +166,16 @@ impl Observed {
 /// Reads what is at `file`'s path under `out_dir` and compares it with the rendered content.
 pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
-    let (on_disk, stat, wrong_mode, lf_hash) =
+    let (on_disk, stat, wrong_mode) =
         with_file_stat(&out_dir.join(&file.path), |found| match found {
-            None => (OnDisk::Missing, None, false, None),
+            None => (OnDisk::Missing, None, false),
             Some((bytes, meta)) => {
                 let wrong_mode = !super::mode::as_rendered(&file.path, meta);
                 if bytes == file.content.as_bytes() {
                     let stat = crate::incremental::FileStat::from_metadata(meta);
-                    (OnDisk::Same, stat.filter(|_| !wrong_mode), wrong_mode, None)
+                    (OnDisk::Same, stat.filter(|_| !wrong_mode), wrong_mode)
                 } else {
-                    let lf_hash = super::line_endings::lf_hash(bytes);
-                    (OnDisk::Different(hash(bytes)), None, wrong_mode, lf_hash)
+                    (OnDisk::Different(Other::of(bytes)), None, wrong_mode)
                 }
             }
         })?;
@@ -140,7 +185,6 @@ pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnost
         on_disk,
         stat,
         wrong_mode,
-        lf_hash,
     })
 }
 
@@ -154,7 +198,6 @@ pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
         on_disk: OnDisk::Missing,
         stat: None,
         wrong_mode: false,
-        lf_hash: None,
     })
 }
 
@@ -235,13 +278,7 @@ pub fn compare(
                 if !owned {
                     changes.unowned_conflicts.push(path());
                 } else {
-                    if !wrote(on_disk) {
-                        if seen.lf_hash.as_deref().is_some_and(wrote) {
-                            changes.line_endings.push(path());
-                        } else {
-                            changes.edited_by_hand.push(path());
-                        }
-                    }
+                    changes.departed(file_path, on_disk.departure(wrote));
                     changes.modified.push(path());
                 }
             }
@@ -253,19 +290,11 @@ pub fn compare(
         .filter(|path| scope.covers(path))
         .collect();
     let on_disk = crate::parallel::map(&stale, |path| {
-        with_file(&out_dir.join(path), |bytes| {
-            bytes.map(|b| (hash(b), super::line_endings::lf_hash(b)))
-        })
+        with_file(&out_dir.join(path), |bytes| bytes.map(Other::of))
     });
     for (path, found) in stale.iter().zip(on_disk) {
-        if let Some((disk_hash, lf_hash)) = found? {
-            if !current.wrote(path, &disk_hash) {
-                if lf_hash.is_some_and(|h| current.wrote(path, &h)) {
-                    changes.line_endings.push((*path).to_owned());
-                } else {
-                    changes.edited_by_hand.push((*path).to_owned());
-                }
-            }
+        if let Some(other) = found? {
+            changes.departed(path, other.departure(|h| current.wrote(path, h)));
             changes.removed.push((*path).to_owned());
         }
     }
@@ -339,7 +368,6 @@ mod tests {
             on_disk,
             stat: None,
             wrong_mode: false,
-            lf_hash: None,
         }
     }
 
@@ -356,7 +384,7 @@ mod tests {
         let files = [
             ("a.sh", wrong(b"a", OnDisk::Same)),
             ("b.sh", observed(b"b", OnDisk::Same)),
-            ("c.sh", wrong(b"c", OnDisk::Different(hash(b"old")))),
+            ("c.sh", wrong(b"c", OnDisk::Different(Other::of(b"old")))),
         ];
         assert!(!files[0].1.as_rendered() && files[1].1.as_rendered());
         let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();
@@ -384,9 +412,8 @@ mod tests {
         fs::write(out.join(super::super::manifest::MANIFEST_NAME), manifest).expect("write");
         fs::write(out.join("gone.yaml"), "g\r\n").expect("write");
         let current = read_manifest(out).expect("readable");
-        let converted = |on_disk: &[u8], rendered: &[u8]| Observed {
-            lf_hash: super::super::line_endings::lf_hash(on_disk),
-            ..observed(rendered, OnDisk::Different(hash(on_disk)))
+        let converted = |on_disk: &[u8], rendered: &[u8]| {
+            observed(rendered, OnDisk::Different(Other::of(on_disk)))
         };
         let files = [
             ("a.yaml", converted(b"a\r\n", b"a2\n")),
@@ -445,16 +472,16 @@ mod tests {
             ("docker/Dockerfile.api", observed(b"d1", OnDisk::Same)),
             (
                 "prod/a.yaml",
-                observed(b"a2", OnDisk::Different(hash(b"a1"))),
+                observed(b"a2", OnDisk::Different(Other::of(b"a1"))),
             ),
             (
                 "prod/b.yaml",
-                observed(b"b2", OnDisk::Different(hash(b"b-by-hand"))),
+                observed(b"b2", OnDisk::Different(Other::of(b"b-by-hand"))),
             ),
             ("prod/new.yaml", observed(b"n", OnDisk::Missing)),
             (
                 "prod/unowned.yaml",
-                observed(b"u", OnDisk::Different(hash(b"theirs"))),
+                observed(b"u", OnDisk::Different(Other::of(b"theirs"))),
             ),
         ];
         let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();

@@ -167,7 +167,7 @@ pub(super) fn is_bookkeeping(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::output::manifest::hash;
-    use crate::output::{Observed, OnDisk, Scope, compare, read_manifest};
+    use crate::output::{Observed, OnDisk, Other, Scope, compare, read_manifest};
 
     /// A commit interrupted while an earlier one's journal is still there writes a journal that
     /// keeps the earlier entries: every file either commit may have put in place stays
@@ -192,10 +192,9 @@ mod tests {
         let a3 = Observed {
             hash: hash(b"a3"),
             content: None,
-            on_disk: OnDisk::Different(hash(b"a1")),
+            on_disk: OnDisk::Different(Other::of(b"a1")),
             stat: None,
             wrong_mode: false,
-            lf_hash: None,
         };
         let scope = Scope { env: None };
         let changes = compare(out, &current, &[("a.yaml", &a3)], &scope).expect("compared");

@@ -116,16 +116,20 @@ impl Manifest {
         let lines = whole
             .strip_suffix(b"\n")
             .map(|body| body.split(|&b| b == b'\n'));
+        let mut crlf = false;
         for (index, line) in lines.into_iter().flatten().enumerate() {
             let number = index + 1;
             // A checkout that converted line endings (see super::line_endings) leaves every
-            // entry as it was: it still says what platgen owns.
+            // entry as it was: it still says what platgen owns. Reported once, at its first line.
             let line = match line.strip_suffix(b"\r") {
                 Some(line) => {
-                    report(
-                        number,
-                        "ends in CRLF: a checkout converted the line endings".to_owned(),
-                    );
+                    if !crlf {
+                        crlf = true;
+                        report(
+                            number,
+                            "ends in CRLF: a checkout converted the line endings".to_owned(),
+                        );
+                    }
                     line
                 }
                 None => line,

@@ -22,7 +22,7 @@ use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 pub use compare::{
-    Changes, Observed, OnDisk, Scope, compare, observe, observe_absent, written_by_platgen,
+    Changes, Observed, OnDisk, Other, Scope, compare, observe, observe_absent, written_by_platgen,
 };
 pub use guard::check_dirs;
 pub use journal::{JOURNAL_NAME, Journal};

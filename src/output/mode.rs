@@ -19,13 +19,18 @@ pub(crate) fn creation_mode(path: &str) -> u32 {
     if executable(path) { 0o777 } else { 0o666 }
 }
 
-/// Whether the file `meta` describes is executable, as git sees it (the owner's execute bit);
-/// `None` without Unix modes.
+/// Whether a file with the Unix `mode` is executable, as git sees it: the owner's execute bit.
+pub(crate) fn executable_mode(mode: u32) -> bool {
+    mode & 0o100 != 0
+}
+
+/// Whether the file `meta` describes is executable ([`executable_mode`]); `None` without Unix
+/// modes.
 pub(crate) fn executable_on_disk(meta: &std::fs::Metadata) -> Option<bool> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        Some(meta.permissions().mode() & 0o100 != 0)
+        Some(executable_mode(meta.permissions().mode()))
     }
     #[cfg(not(unix))]
     {
