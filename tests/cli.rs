@@ -113,8 +113,7 @@ fn tree(dir: &Path) -> Tree {
                 walk(base, &path, out);
             } else {
                 #[cfg(unix)]
-                let executable =
-                    std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o100 != 0;
+                let executable = mode(&path) & 0o100 != 0;
                 #[cfg(not(unix))]
                 let executable = false;
                 let bytes = fs::read(&path).expect("readable file");
@@ -410,13 +409,13 @@ fn a_wrong_execute_bit_is_reported_shown_and_put_back() {
     work.render(&config);
     let before = work.tree();
     let script = work.out().join("production/scripts/rollback.sh");
-    let manifest = work.out().join("production/kubernetes/api-service.yaml");
+    let service = work.out().join("production/kubernetes/api-service.yaml");
     let check = ["check", "--config", &config, "--out", "out"];
     // Asked twice: the second answer may come from the up-to-date cache.
     work.expect(0, &check);
     work.expect(0, &check);
     chmod(&script, 0o644);
-    chmod(&manifest, 0o744);
+    chmod(&service, 0o744);
     for _ in 0..2 {
         let (stdout, _) = work.expect(1, &check);
         assert_eq!(
@@ -447,7 +446,7 @@ fn a_wrong_execute_bit_is_reported_shown_and_put_back() {
     let (stdout, _) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
     assert!(stdout.contains(" 2 changed,"), "{stdout}");
     assert_eq!(mode(&script), 0o755);
-    assert_eq!(mode(&manifest), 0o644);
+    assert_eq!(mode(&service), 0o644);
     assert_eq!(work.tree(), before);
     work.expect(0, &check);
     // The same bytes with a script's mode lost and its content changed: both are shown.
@@ -1505,11 +1504,10 @@ fn a_fifo_where_a_file_goes_is_reported_not_read() {
 #[cfg(unix)]
 #[test]
 fn a_read_only_directory_fails_cleanly() {
-    use std::os::unix::fs::PermissionsExt as _;
     let probe = tempfile::tempdir().expect("tempdir");
-    fs::set_permissions(probe.path(), fs::Permissions::from_mode(0o555)).expect("chmod");
+    chmod(probe.path(), 0o555);
     let privileged = fs::write(probe.path().join("x"), "").is_ok();
-    fs::set_permissions(probe.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
+    chmod(probe.path(), 0o755);
     if privileged {
         eprintln!(
             "skipped: permissions do not bind for this user (root); see the other failure tests"
@@ -1517,15 +1515,10 @@ fn a_read_only_directory_fails_cleanly() {
         return;
     }
     let (work, stderr) = failed_render_changes_nothing(&[], |out| {
-        let dir = out.join("production/kubernetes");
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).expect("chmod");
+        chmod(&out.join("production/kubernetes"), 0o555);
     });
     // Writable again, so the temporary directory can be removed.
-    fs::set_permissions(
-        work.out().join("production/kubernetes"),
-        fs::Permissions::from_mode(0o755),
-    )
-    .expect("chmod back");
+    chmod(&work.out().join("production/kubernetes"), 0o755);
     assert!(stderr.contains("error[E0501]"), "{stderr}");
 }
 
