@@ -141,8 +141,22 @@ fn check_deploy_branch(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagno
             )
             .at(doc.span_of("/ci/deploy_branch"))
             .label("pushes to it never run ci.yml")
-            .help(format!("add `\"{branch}\"` to `ci.branches`")),
+            .help(deploy_branch_help(&spec.ci.branches, branch)),
         );
+    }
+}
+
+/// How to fix a deploy branch that no branch filter matches: the plain branch it likely
+/// misspells, else adding it to the filters.
+fn deploy_branch_help(branches: &[String], branch: &str) -> String {
+    let plain = branches
+        .iter()
+        .map(String::as_str)
+        .filter(|filter| !filter.contains(['*', '?', '[', '!']));
+    let add = format!("add `\"{branch}\"` to `ci.branches`");
+    match crate::diagnostics::did_you_mean(branch, plain) {
+        Some(known) => format!("did you mean `{known}`? Otherwise {add}"),
+        None => add,
     }
 }
 
@@ -184,7 +198,7 @@ fn check_url_variables(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagno
 
 #[cfg(test)]
 mod tests {
-    use super::branch_filter_matches;
+    use super::{branch_filter_matches, deploy_branch_help};
 
     #[test]
     fn branch_filters_follow_github_globs() {
@@ -195,5 +209,23 @@ mod tests {
         assert!(branch_filter_matches("release/**", "release/1.0/hotfix"));
         assert!(branch_filter_matches("v?", "v1"));
         assert!(branch_filter_matches("*", "develop"));
+    }
+
+    #[test]
+    fn a_misspelt_deploy_branch_is_named_among_the_plain_branches() {
+        let branches = ["main", "develop", "release/*"].map(String::from);
+        assert_eq!(
+            deploy_branch_help(&branches, "mian"),
+            "did you mean `main`? Otherwise add `\"mian\"` to `ci.branches`"
+        );
+        // A pattern is never offered as the branch, and a new name is added.
+        assert_eq!(
+            deploy_branch_help(&branches, "releases/*"),
+            "add `\"releases/*\"` to `ci.branches`"
+        );
+        assert_eq!(
+            deploy_branch_help(&branches, "trunk"),
+            "add `\"trunk\"` to `ci.branches`"
+        );
     }
 }
