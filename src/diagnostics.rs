@@ -42,10 +42,12 @@ pub struct Diagnostic {
     pub span: Option<Range<usize>>,
     /// Label under the caret (boxed: a diagnostic stays small enough to return by value).
     pub label: Option<Box<str>>,
-    /// How to fix it ("did you mean `replicas`?").
-    pub help: Option<String>,
+    /// How to fix it ("did you mean `replicas`?"); boxed, as the label.
+    pub help: Option<Box<str>>,
     /// A second place that explains the first ("first defined here"), with its label.
     pub secondary: Option<Box<(Range<usize>, String)>>,
+    /// The file the spans are in when it is not the one the run read (a template, say).
+    pub file: Option<Box<SourceFile>>,
 }
 
 impl Diagnostic {
@@ -59,6 +61,7 @@ impl Diagnostic {
             label: None,
             help: None,
             secondary: None,
+            file: None,
         }
     }
 
@@ -79,7 +82,7 @@ impl Diagnostic {
     /// Adds a help line.
     #[must_use]
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(help.into().into_boxed_str());
         self
     }
 
@@ -90,18 +93,26 @@ impl Diagnostic {
         self
     }
 
+    /// Places the diagnostic in `file` instead of the file the run read: spans are then byte
+    /// ranges of `file`'s text.
+    #[must_use]
+    pub fn in_file(mut self, file: SourceFile) -> Self {
+        self.file = Some(Box::new(file));
+        self
+    }
+
     /// Adds a help line only when there is one.
     #[must_use]
-    pub fn maybe_help(mut self, help: Option<String>) -> Self {
-        if help.is_some() {
-            self.help = help;
+    pub fn maybe_help(self, help: Option<String>) -> Self {
+        match help {
+            Some(help) => self.help(help),
+            None => self,
         }
-        self
     }
 }
 
 /// The text of an input file, with its display path, for locating spans.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     /// Path as the user named it.
     pub path: PathBuf,
@@ -189,6 +200,7 @@ pub fn one_line(text: &str) -> String {
 }
 
 fn render_short(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String {
+    let source = diagnostic.file.as_deref().or(source);
     let location = match (source, &diagnostic.span) {
         (Some(file), Some(span)) => {
             let (line, col) = file.line_col(span.start);
@@ -211,6 +223,7 @@ fn render_short(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String 
 }
 
 fn render_human(diagnostic: &Diagnostic, source: Option<&SourceFile>, styled: bool) -> String {
+    let source = diagnostic.file.as_deref().or(source);
     let level = match diagnostic.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
@@ -251,9 +264,7 @@ fn render_human(diagnostic: &Diagnostic, source: Option<&SourceFile>, styled: bo
     }
     let mut report = vec![group];
     if let Some(help) = &diagnostic.help {
-        report.push(Group::with_title(
-            Level::HELP.secondary_title(help.as_str()),
-        ));
+        report.push(Group::with_title(Level::HELP.secondary_title(&**help)));
     }
     let renderer = if styled {
         Renderer::styled()

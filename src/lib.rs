@@ -369,7 +369,7 @@ fn compile_with(
     if let Some(signal) = interrupted {
         return Err(Failure::Interrupted(signal));
     }
-    invalid_diags.splice(0..0, render::template_diagnostics(failures));
+    invalid_diags.splice(0..0, renderer.template_diagnostics(failures));
     if !invalid_diags.is_empty() {
         return Err(invalid(invalid_diags));
     }

@@ -2592,6 +2592,15 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
         // One diagnostic for the template, naming what was undefined, not one per file.
         assert_eq!(stderr.matches("error[E0402]").count(), 1, "{stderr}");
         assert!(stderr.contains("`no_such_value` is undefined"), "{stderr}");
+        // At its place in the override, not in platform.toml.
+        assert!(
+            stderr.contains("--> tpl/kubernetes/networkpolicy.yaml:1:4\n"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("help: fix the --templates override tpl/kubernetes/networkpolicy.yaml"),
+            "{stderr}"
+        );
         let after = work.path(out).exists().then(|| tree(&work.path(out)));
         assert_eq!(before, after, "{out}: left exactly as it was");
         assert_eq!(
@@ -2600,6 +2609,22 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
             "{out}: nothing left beside it"
         );
     }
+    // `check --format short` names the override's line and column, for an editor to jump to.
+    let output = work.run(&[
+        "check",
+        "--config",
+        &changed,
+        "--templates",
+        "tpl",
+        "--format",
+        "short",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("tpl/kubernetes/networkpolicy.yaml:1:4: error[E0402]: rendering "),
+        "{stderr}"
+    );
 }
 
 /// An override that writes YAML no parser accepts is caught before anything is written, even

@@ -6,6 +6,7 @@
 //! (anything else through `tojson`), one safely quoted word for shell scripts ([`shell`]); a
 //! template that prints a raw map or list fails instead of writing something ambiguous.
 
+mod failure;
 mod formatting;
 mod limits;
 mod overrides;
@@ -29,6 +30,8 @@ mod embedded {
 
 pub(crate) use embedded::BUILD_ID;
 pub use embedded::EMBEDDED;
+use failure::undefined_hint;
+pub use failure::{TemplateFailure, TemplatePlace};
 pub use limits::MAX_FILE_BYTES;
 use limits::{Capped, OVERRIDE_FUEL};
 pub use overrides::check_overrides;
@@ -96,10 +99,12 @@ impl TemplateSource {
     }
 }
 
-/// The two minijinja environments (standard and alternate syntax).
+/// The two minijinja environments (standard and alternate syntax), and where their templates
+/// come from.
 pub struct Renderer {
     standard: Environment<'static>,
     alternate: Environment<'static>,
+    source: TemplateSource,
 }
 
 fn uses_alternate_syntax(template: &str) -> bool {
@@ -153,6 +158,7 @@ impl Renderer {
         Ok(Self {
             standard: build_env(source, false).map_err(to_diag)?,
             alternate: build_env(source, true).map_err(to_diag)?,
+            source: source.clone(),
         })
     }
 
@@ -188,7 +194,11 @@ impl Renderer {
             .get_template(&artifact.template)
             .and_then(|template| render_reusing_buffer(&template, &context, &artifact.path))
             .map_err(|error| {
-                let mut message = error.to_string();
+                // Where it failed is kept apart, to point at the template's line.
+                let mut message = match error.detail() {
+                    Some(detail) => format!("{}: {detail}", error.kind()),
+                    None => error.kind().to_string(),
+                };
                 if error.kind() == ErrorKind::OutOfFuel {
                     message.push_str(" rendering one file: an endless loop?");
                 }
@@ -197,10 +207,24 @@ impl Renderer {
                     message.push_str(&format!(": {inner}"));
                     source = inner.source();
                 }
+                let hint = (error.kind() == ErrorKind::UndefinedError)
+                    .then(|| {
+                        let expression = error.template_source()?.get(error.range()?)?;
+                        undefined_hint(&context, expression)
+                    })
+                    .flatten();
                 TemplateFailure {
                     path: artifact.path.clone(),
                     template: artifact.template.clone(),
                     error: message,
+                    hint: hint.map(String::into_boxed_str),
+                    place: error.name().map(|name| {
+                        Box::new(TemplatePlace {
+                            template: name.to_owned(),
+                            range: error.range(),
+                            line: error.line(),
+                        })
+                    }),
                 }
             })?;
         Ok(Some(RenderedFile {
@@ -208,51 +232,6 @@ impl Renderer {
             content,
         }))
     }
-}
-
-/// A template that failed to render one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateFailure {
-    /// The file it was rendering.
-    pub path: String,
-    /// The template.
-    pub template: String,
-    /// What went wrong, with its causes.
-    pub error: String,
-}
-
-/// One diagnostic per template and error, naming the first file it struck: a broken template
-/// fails every file it renders the same way, and a thousand identical errors would bury the
-/// one thing to fix. In the order of `failures`.
-pub fn template_diagnostics(failures: Vec<TemplateFailure>) -> Vec<Diagnostic> {
-    let mut groups: Vec<(TemplateFailure, usize)> = Vec::new();
-    for failure in failures {
-        let same = |(first, _): &&mut (TemplateFailure, usize)| {
-            first.template == failure.template && first.error == failure.error
-        };
-        match groups.iter_mut().find(same) {
-            Some((_, count)) => *count += 1,
-            None => groups.push((failure, 1)),
-        }
-    }
-    groups
-        .into_iter()
-        .map(|(failure, count)| {
-            let files = match count {
-                1 => failure.path,
-                2 => format!("{} and 1 more file", failure.path),
-                n => format!("{} and {} more files", failure.path, n - 1),
-            };
-            Diagnostic::error(
-                "E0402",
-                format!(
-                    "rendering {files} from template {} failed: {}",
-                    failure.template, failure.error
-                ),
-            )
-            .help("a template or --templates override is broken; this is a bug in the template, not in platform.toml")
-        })
-        .collect()
 }
 
 /// Renders `template` into this thread's reused buffer, then copies the body, with its header,
@@ -297,55 +276,4 @@ pub fn with_header(path: &str, body: &str) -> String {
         return joined(&["#!", shebang, "\n# ", GENERATED, "\n", tail]);
     }
     joined(&["# ", GENERATED, "\n", body])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_template_that_fails_the_same_way_everywhere_is_one_diagnostic() {
-        let failure = |path: &str, template: &str, error: &str| TemplateFailure {
-            path: path.to_owned(),
-            template: template.to_owned(),
-            error: error.to_owned(),
-        };
-        let diagnostics = template_diagnostics(vec![
-            failure(
-                "a/x-deployment.yaml",
-                "kubernetes/deployment.yaml",
-                "undefined value",
-            ),
-            failure(
-                "a/namespace.yaml",
-                "kubernetes/namespace.yaml",
-                "undefined value",
-            ),
-            failure(
-                "a/y-deployment.yaml",
-                "kubernetes/deployment.yaml",
-                "undefined value",
-            ),
-            failure(
-                "b/x-deployment.yaml",
-                "kubernetes/deployment.yaml",
-                "undefined value",
-            ),
-            failure(
-                "b/y-deployment.yaml",
-                "kubernetes/deployment.yaml",
-                "unknown filter",
-            ),
-        ]);
-        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
-        assert_eq!(
-            messages,
-            [
-                "rendering a/x-deployment.yaml and 2 more files from template kubernetes/deployment.yaml failed: undefined value",
-                "rendering a/namespace.yaml from template kubernetes/namespace.yaml failed: undefined value",
-                "rendering b/y-deployment.yaml from template kubernetes/deployment.yaml failed: unknown filter",
-            ]
-        );
-        assert!(diagnostics.iter().all(|d| d.code.0 == "E0402"));
-    }
 }

@@ -1,0 +1,372 @@
+//! A template that fails: where (in the user's override or a built-in template, at its line
+//! and column), what it probably meant (an attribute an undefined one misspells), and one
+//! diagnostic per way it failed, however many files it failed for.
+
+use minijinja::value::{Value, ValueKind};
+
+use super::{EMBEDDED, Renderer, TemplateSource};
+use crate::diagnostics::{Diagnostic, SourceFile, did_you_mean};
+
+/// A template that failed to render one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateFailure {
+    /// The file it was rendering.
+    pub path: String,
+    /// The template.
+    pub template: String,
+    /// What went wrong, with its causes.
+    pub error: String,
+    /// How to fix it, when platgen can tell (the attribute an undefined one misspells).
+    pub hint: Option<Box<str>>,
+    /// Where, when the engine knows: in this template or one it includes (boxed: a failure
+    /// is returned by value).
+    pub place: Option<Box<TemplatePlace>>,
+}
+
+/// For an undefined `a.b.c` (the text of the failing expression), the name the template data
+/// does have where the path left it: "did you mean `a.b.name`?". Only for a path whose first
+/// name is the file's data; a loop's or a macro's variable is not known here.
+pub(super) fn undefined_hint(context: &Value, expression: &str) -> Option<String> {
+    let names: Vec<&str> = expression.trim().split('.').collect();
+    let is_name = |name: &&str| {
+        name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    if names.len() < 2 || !names.iter().all(is_name) {
+        return None;
+    }
+    let mut value = context.clone();
+    for (i, name) in names.iter().enumerate() {
+        match value.get_attr(name) {
+            Ok(next) if !next.is_undefined() => value = next,
+            _ if i == 0 => return None,
+            _ if value.kind() != ValueKind::Map => return None,
+            _ => {
+                let keys: Vec<Value> = value.try_iter().ok()?.collect();
+                let known = did_you_mean(name, keys.iter().filter_map(Value::as_str))?;
+                let mut fixed = names.clone();
+                fixed[i] = known;
+                return Some(format!("did you mean `{}`?", fixed.join(".")));
+            }
+        }
+    }
+    None
+}
+
+/// A place in a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplatePlace {
+    /// The template's name (`kubernetes/deployment.yaml`).
+    pub template: String,
+    /// The byte range of what failed, when known.
+    pub range: Option<std::ops::Range<usize>>,
+    /// Its one-based line, when known.
+    pub line: Option<usize>,
+}
+
+impl Renderer {
+    /// One diagnostic per template, error and place, naming the first file it struck: a
+    /// broken template fails every file it renders the same way, and a thousand identical
+    /// errors would bury the one thing to fix. In the order of `failures`. Each points at the
+    /// failing line of the template: of the user's override, or of the built-in template.
+    pub fn template_diagnostics(&self, failures: Vec<TemplateFailure>) -> Vec<Diagnostic> {
+        let mut groups: Vec<(TemplateFailure, usize)> = Vec::new();
+        for failure in failures {
+            let same = |(first, _): &&mut (TemplateFailure, usize)| {
+                first.template == failure.template
+                    && first.error == failure.error
+                    && first.place == failure.place
+            };
+            match groups.iter_mut().find(same) {
+                Some((_, count)) => *count += 1,
+                None => groups.push((failure, 1)),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(failure, count)| {
+                let files = match count {
+                    1 => failure.path,
+                    2 => format!("{} and 1 more file", failure.path),
+                    n => format!("{} and {} more files", failure.path, n - 1),
+                };
+                let message = format!(
+                    "rendering {files} from template {} failed: {}",
+                    failure.template, failure.error
+                );
+                let diagnostic = Diagnostic::error("E0402", message);
+                let (diagnostic, help) =
+                    match failure.place.as_ref().and_then(|p| self.source.place(p)) {
+                        Some(place) => {
+                            let help = place.help();
+                            (place.locate(diagnostic), help)
+                        }
+                        None => (
+                            diagnostic,
+                            "a template or --templates override is broken; this is a bug in \
+                             the template, not in platform.toml"
+                                .to_owned(),
+                        ),
+                    };
+                diagnostic.help(match failure.hint {
+                    Some(hint) => format!("{hint} {}", capitalized(&help)),
+                    None => help,
+                })
+            })
+            .collect()
+    }
+}
+
+/// A [`TemplatePlace`] found in the text of its template.
+struct Located {
+    file: SourceFile,
+    span: Option<std::ops::Range<usize>>,
+    overridden: bool,
+}
+
+impl TemplateSource {
+    /// The template `place` is in, read again: the user's override when there is one, else
+    /// the built-in template (shown as `<built-in>/NAME`).
+    fn place(&self, place: &TemplatePlace) -> Option<Located> {
+        let name = place.template.as_str();
+        let overridden = self
+            .overrides
+            .as_ref()
+            .map(|dir| dir.join(name))
+            .filter(|path| path.is_file());
+        let file = match &overridden {
+            Some(path) => SourceFile::new(path, std::fs::read_to_string(path).ok()?),
+            None => {
+                let (_, text) = EMBEDDED.iter().find(|(n, _)| *n == name)?;
+                SourceFile::new(format!("<built-in>/{name}"), *text)
+            }
+        };
+        let span = place
+            .range
+            .clone()
+            .filter(|r| r.start <= r.end && file.text.get(r.clone()).is_some())
+            .or_else(|| line_span(&file.text, place.line?));
+        Some(Located {
+            file,
+            span,
+            overridden: overridden.is_some(),
+        })
+    }
+}
+
+impl Located {
+    /// What to do about a failure here.
+    fn help(&self) -> String {
+        if self.overridden {
+            format!(
+                "fix the --templates override {}, or delete it to use the built-in template",
+                self.file.path.display()
+            )
+        } else {
+            "a built-in template failed: this is a bug in platgen, not in platform.toml; \
+             please report it with this message"
+                .to_owned()
+        }
+    }
+
+    /// `diagnostic`, pointing here.
+    fn locate(self, diagnostic: Diagnostic) -> Diagnostic {
+        diagnostic.at(self.span).label("here").in_file(self.file)
+    }
+}
+
+/// `text` with its first letter upper-case (a sentence after another).
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// The byte range of one-based line `line` of `text`, without its line break.
+fn line_span(text: &str, line: usize) -> Option<std::ops::Range<usize>> {
+    let start = if line == 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line.checked_sub(2)?)?.0 + 1
+    };
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    Some(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::plan::Artifact;
+
+    #[test]
+    fn a_template_that_fails_the_same_way_everywhere_is_one_diagnostic() {
+        let failure = |path: &str, template: &str, error: &str| TemplateFailure {
+            path: path.to_owned(),
+            template: template.to_owned(),
+            error: error.to_owned(),
+            hint: None,
+            place: None,
+        };
+        let renderer = Renderer::new(&TemplateSource::default()).expect("renderer");
+        let diagnostics = renderer.template_diagnostics(vec![
+            failure(
+                "a/x-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "undefined value",
+            ),
+            failure(
+                "a/namespace.yaml",
+                "kubernetes/namespace.yaml",
+                "undefined value",
+            ),
+            failure(
+                "a/y-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "undefined value",
+            ),
+            failure(
+                "b/x-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "undefined value",
+            ),
+            failure(
+                "b/y-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                "unknown filter",
+            ),
+        ]);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "rendering a/x-deployment.yaml and 2 more files from template kubernetes/deployment.yaml failed: undefined value",
+                "rendering a/namespace.yaml from template kubernetes/namespace.yaml failed: undefined value",
+                "rendering b/y-deployment.yaml from template kubernetes/deployment.yaml failed: unknown filter",
+            ]
+        );
+        assert!(diagnostics.iter().all(|d| d.code.0 == "E0402"));
+    }
+
+    /// Renders `kubernetes/namespace.yaml`, overridden by `template` when given, with `context`.
+    fn fail(template: Option<&str>, context: Value) -> (Vec<Diagnostic>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let overrides = template.map(|template| {
+            std::fs::create_dir_all(dir.path().join("kubernetes")).expect("mkdir");
+            std::fs::write(dir.path().join("kubernetes/namespace.yaml"), template).expect("write");
+            dir.path()
+        });
+        let renderer = Renderer::new(&TemplateSource::new(overrides)).expect("renderer");
+        let artifact = |path: &str| Artifact {
+            path: path.to_owned(),
+            template: "kubernetes/namespace.yaml".to_owned(),
+            context: context.clone().into(),
+            inputs: Default::default(),
+        };
+        let failures = ["a/namespace.yaml", "b/namespace.yaml"].map(|path| {
+            renderer
+                .render_artifact(&artifact(path))
+                .expect_err("fails")
+        });
+        (renderer.template_diagnostics(failures.into()), dir)
+    }
+
+    #[test]
+    fn a_failing_override_is_pointed_at_in_its_own_file() {
+        let template = "kind: Namespace\nmetadata:\n  name: {{ namespace.nmae }}\n";
+        let context = Value::from(minijinja::value::Serde(serde_json::json!({
+            "namespace": {"name": "shop", "labels": {}},
+        })));
+        let (diagnostics, dir) = fail(Some(template), context);
+        let [diagnostic] = diagnostics.as_slice() else {
+            panic!("one diagnostic for both files: {diagnostics:?}");
+        };
+        let path = dir.path().join("kubernetes/namespace.yaml");
+        let file = diagnostic.file.as_deref().expect("in the override");
+        assert_eq!(file.path, path);
+        assert_eq!(file.text, template);
+        let span = diagnostic.span.clone().expect("a place");
+        assert_eq!(&template[span.clone()], "namespace.nmae");
+        assert_eq!(file.line_col(span.start), (3, 12));
+        assert_eq!(
+            diagnostic.message,
+            "rendering a/namespace.yaml and 1 more file from template kubernetes/namespace.yaml \
+             failed: undefined value: `namespace.nmae` is undefined"
+        );
+        assert_eq!(
+            diagnostic.help.as_deref(),
+            Some(
+                format!(
+                    "did you mean `namespace.name`? Fix the --templates override {}, or delete \
+                     it to use the built-in template",
+                    path.display()
+                )
+                .as_str()
+            )
+        );
+        // A syntax error too, at the line the engine names.
+        let (diagnostics, _dir) = fail(Some("a: 1\nb: {{ x\n"), Value::from(()));
+        let file = diagnostics[0].file.as_deref().expect("in the override");
+        let span = diagnostics[0].span.clone().expect("a place");
+        assert_eq!(file.line_col(span.start).0, 2, "{:?}", diagnostics[0]);
+        assert!(
+            diagnostics[0]
+                .message
+                .ends_with("syntax error: unexpected end of input, expected end of variable block"),
+            "{}",
+            diagnostics[0].message
+        );
+    }
+
+    #[test]
+    fn a_failing_built_in_template_is_shown_as_a_bug_in_platgen() {
+        // The built-in namespace template, without the data it needs.
+        let (diagnostics, _dir) = fail(None, Value::from(()));
+        let file = diagnostics[0].file.as_deref().expect("in the template");
+        assert_eq!(file.path, Path::new("<built-in>/kubernetes/namespace.yaml"));
+        assert!(diagnostics[0].span.is_some(), "{:?}", diagnostics[0]);
+        assert!(
+            diagnostics[0].help.as_deref().is_some_and(
+                |h| h.starts_with("a built-in template failed: this is a bug in platgen")
+            ),
+            "{:?}",
+            diagnostics[0]
+        );
+    }
+
+    #[test]
+    fn an_undefined_attribute_is_matched_against_the_data_where_the_path_left_it() {
+        let context = Value::from(minijinja::value::Serde(serde_json::json!({
+            "service": {"name": "api", "image": "registry/api", "resources": {"limits": {}}},
+        })));
+        let hint = |expression: &str| undefined_hint(&context, expression);
+        assert_eq!(
+            hint("service.nmae").as_deref(),
+            Some("did you mean `service.name`?")
+        );
+        assert_eq!(
+            hint("service.resorces.limits").as_deref(),
+            Some("did you mean `service.resources.limits`?")
+        );
+        // A misspelt variable may be a loop's or a macro's: not guessed at.
+        assert_eq!(hint("servce.name"), None);
+        // Nothing close, an attribute of a string, and an expression that is not a path.
+        assert_eq!(hint("service.port"), None);
+        assert_eq!(hint("service.image.nmae"), None);
+        assert_eq!(hint("service.nmae | upper"), None);
+        assert_eq!(hint("service"), None);
+    }
+
+    #[test]
+    fn line_spans_leave_out_the_line_break() {
+        let text = "one\ntwo\n\nfour";
+        assert_eq!(line_span(text, 1), Some(0..3));
+        assert_eq!(line_span(text, 2), Some(4..7));
+        assert_eq!(line_span(text, 3), Some(8..8));
+        assert_eq!(line_span(text, 4), Some(9..13));
+        assert_eq!(line_span(text, 5), None);
+        assert_eq!(line_span(text, 0), None);
+    }
+}
