@@ -40,7 +40,7 @@ pub(crate) fn sorted_by_path(files: Vec<Built>) -> Vec<Built> {
 /// output directory unreadable, or a signal that asked platgen to stop (see [`interrupt`]).
 pub(crate) enum Problem {
     Template(render::TemplateFailure),
-    Invalid(Diagnostic),
+    Broken(Box<render::BrokenFile>),
     Io(Diagnostic),
     Interrupted(interrupt::Signal),
 }
@@ -104,7 +104,13 @@ pub(crate) fn build_file(
         _ => false,
     };
     if !known_good {
-        verify::verify_file(&file).map_err(Problem::Invalid)?;
+        verify::verify_file(&file).map_err(|broken| {
+            Problem::Broken(Box::new(render::BrokenFile::new(
+                &artifact.template,
+                &file,
+                &broken,
+            )))
+        })?;
     }
     let on_disk = observed.as_ref().is_some_and(output::Observed::as_rendered);
     // A file render will write is staged now, and its content let go.

@@ -111,13 +111,18 @@ impl Diagnostic {
     }
 }
 
-/// The text of an input file, with its display path, for locating spans.
+/// The text of an input file, with its display path, for locating spans: the whole file, or
+/// an excerpt of a few of its lines (see [`SourceFile::excerpt`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFile {
     /// Path as the user named it.
     pub path: PathBuf,
-    /// The file's contents.
+    /// The file's contents (from line `first_line` on).
     pub text: String,
+    /// The line of the file `text` starts at: 1 but for an excerpt.
+    pub first_line: usize,
+    /// Whether `text` is an excerpt, chosen to be shown whole.
+    pub excerpt: bool,
 }
 
 impl SourceFile {
@@ -126,14 +131,55 @@ impl SourceFile {
         Self {
             path: path.as_ref().to_path_buf(),
             text: text.into(),
+            first_line: 1,
+            excerpt: false,
         }
+    }
+
+    /// The lines of `text` around its one-based `line` (`context` lines on either side), as
+    /// a source file named `path`, with the span of the character at one-based `column` (of
+    /// the line's end when the line is shorter). For a place in a large text that is not kept
+    /// (a rendered file): a diagnostic holds only these lines. `None` when `text` has no such
+    /// line.
+    pub fn excerpt(
+        path: impl AsRef<Path>,
+        text: &str,
+        line: usize,
+        column: usize,
+        context: usize,
+    ) -> Option<(Self, Range<usize>)> {
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        let at = *starts.get(line.checked_sub(1)?)?;
+        let first = line.saturating_sub(context).max(1);
+        let start = starts[first - 1];
+        let end = starts
+            .get(line + context)
+            .map_or(text.len(), |&next| next - 1);
+        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let offset = text[at..line_end]
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(line_end, |(i, _)| at + i);
+        let width = text[offset..line_end]
+            .chars()
+            .next()
+            .map_or(0, char::len_utf8);
+        let excerpt = Self {
+            path: path.as_ref().to_path_buf(),
+            text: text[start..end].to_owned(),
+            first_line: first,
+            excerpt: true,
+        };
+        Some((excerpt, offset - start..offset - start + width))
     }
 
     /// One-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
         let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
+        let line = before.matches('\n').count() + self.first_line;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
@@ -244,6 +290,8 @@ fn render_human(diagnostic: &Diagnostic, source: Option<&SourceFile>, styled: bo
                     annotation = annotation.label(&**label);
                 }
                 let mut snippet = Snippet::source(file.text.as_str())
+                    .line_start(file.first_line)
+                    .fold(!file.excerpt)
                     .path(path_text.as_str())
                     .annotation(annotation);
                 if let Some((span, label)) = diagnostic.secondary.as_deref() {
@@ -362,5 +410,50 @@ mod tests {
         let text = render_diagnostics(&[d], Some(&file), DiagnosticFormat::Human, false);
         assert!(text.contains("- first defined here"), "{text}");
         assert!(text.contains("^ defined again here"), "{text}");
+    }
+
+    #[test]
+    fn an_excerpt_keeps_the_lines_around_a_place_and_their_numbers() {
+        let text = "l1\nl2\nl3 é x\nl4\nl5\nl6\n";
+        let (file, span) = SourceFile::excerpt("f.yaml", text, 3, 6, 1).expect("line 3");
+        assert_eq!(file.text, "l2\nl3 é x\nl4");
+        assert_eq!((file.first_line, file.excerpt), (2, true));
+        // Column 6 is the sixth character, `x`, after the two-byte `é`.
+        assert_eq!(&file.text[span.clone()], "x");
+        assert_eq!(span, span_of_x());
+        assert_eq!(file.line_col(span.start), (3, 6));
+        // Clamped at the text's ends, and at the line's end for a column past it.
+        let (file, span) = SourceFile::excerpt("f.yaml", text, 1, 9, 2).expect("line 1");
+        assert_eq!((file.text.as_str(), file.first_line), ("l1\nl2\nl3 é x", 1));
+        assert_eq!((span.clone(), file.line_col(span.start)), (2..2, (1, 3)));
+        let (file, _) = SourceFile::excerpt("f.yaml", text, 6, 1, 2).expect("line 6");
+        assert_eq!(file.text, "l4\nl5\nl6\n");
+        assert!(SourceFile::excerpt("f.yaml", text, 8, 1, 2).is_none());
+        assert!(SourceFile::excerpt("f.yaml", text, 0, 1, 2).is_none());
+        // Shown whole, with the file's own line numbers.
+        let (file, span) = SourceFile::excerpt("f.yaml", text, 3, 6, 1).expect("line 3");
+        let d = Diagnostic::error("E0403", "broken")
+            .at(Some(span))
+            .in_file(file);
+        let shown = render_diagnostics(
+            std::slice::from_ref(&d),
+            None,
+            DiagnosticFormat::Human,
+            false,
+        );
+        assert!(shown.contains("--> f.yaml:3:6"), "{shown}");
+        for line in ["2 | l2", "3 | l3 é x", "4 | l4"] {
+            assert!(shown.contains(line), "{line}: {shown}");
+        }
+        // The diagnostic's own file, though the run read another.
+        let other = SourceFile::new("platform.toml", "x = 1\n");
+        let short = render_diagnostics(&[d], Some(&other), DiagnosticFormat::Short, false);
+        assert_eq!(short, "f.yaml:3:6: error[E0403]: broken\n");
+    }
+
+    /// The span of `x` in the excerpt of lines 2 to 4 above.
+    fn span_of_x() -> Range<usize> {
+        let start = "l2\nl3 é ".len();
+        start..start + 1
     }
 }

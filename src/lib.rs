@@ -353,14 +353,14 @@ fn compile_with(
         )
     });
     let mut built = Vec::with_capacity(results.len());
-    let (mut failures, mut invalid_diags, mut io_diags) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut failures, mut broken, mut io_diags) = (Vec::new(), Vec::new(), Vec::new());
     let mut interrupted = None;
     for result in results {
         match result {
             Ok(Some(file)) => built.push(file),
             Ok(None) => {}
             Err(Problem::Template(failure)) => failures.push(failure),
-            Err(Problem::Invalid(d)) => invalid_diags.push(d),
+            Err(Problem::Broken(file)) => broken.push(*file),
             Err(Problem::Io(d)) => io_diags.push(d),
             Err(Problem::Interrupted(signal)) => interrupted = Some(signal),
         }
@@ -369,7 +369,8 @@ fn compile_with(
     if let Some(signal) = interrupted {
         return Err(Failure::Interrupted(signal));
     }
-    invalid_diags.splice(0..0, renderer.template_diagnostics(failures));
+    let mut invalid_diags = renderer.template_diagnostics(failures);
+    invalid_diags.extend(renderer.broken_diagnostics(broken));
     if !invalid_diags.is_empty() {
         return Err(invalid(invalid_diags));
     }

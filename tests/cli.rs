@@ -2638,39 +2638,58 @@ fn an_override_writing_broken_yaml_is_caught_before_writing() {
     let before = tree(&work.out());
     let override_ = work.path("tpl/kubernetes/namespace.yaml");
     fs::create_dir_all(override_.parent().expect("parent")).expect("mkdir");
+    // Each broken body with the line and column (in the rendered file, below its header) the
+    // parser names.
     for (body, broken) in [
         (
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"\\x+1\"\n",
-            true,
+            Some("5:9"),
         ),
         (
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"a\\tb\n",
-            true,
+            Some("5:9"),
         ),
         // One key twice: `0x1` is the number 1.
         (
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n  labels:\n    1: a\n    0x1: b\n",
-            true,
+            Some("8:5"),
         ),
         (
             "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \"\\x41\"\n",
-            false,
+            None,
         ),
     ] {
         fs::write(&override_, body).expect("write template");
         let output = work.run(&["render", "--config", &config, "--templates", "tpl"]);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        if broken {
-            assert_eq!(output.status.code(), Some(1), "{body}: {stderr}");
-            assert!(stderr.contains("error[E0403]"), "{body}: {stderr}");
-            assert!(
-                stderr.contains("namespace.yaml is broken"),
-                "{body}: {stderr}"
-            );
-            assert_eq!(tree(&work.out()), before, "{body}: out/ left as it was");
-        } else {
+        let Some(place) = broken else {
             assert_eq!(output.status.code(), Some(0), "{body}: {stderr}");
-        }
+            continue;
+        };
+        assert_eq!(output.status.code(), Some(1), "{body}: {stderr}");
+        // One diagnostic for the template's two files, at the place in the first, as rendered.
+        assert_eq!(stderr.matches("error[").count(), 1, "{body}: {stderr}");
+        assert!(
+            stderr.contains(
+                "error[E0403]: rendered staging/kubernetes/namespace.yaml and 1 more file \
+                 from template kubernetes/namespace.yaml are broken: "
+            ),
+            "{body}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "--> <rendered>/staging/kubernetes/namespace.yaml:{place}\n"
+            )),
+            "{body}: {stderr}"
+        );
+        assert!(
+            stderr.contains(
+                "help: fix the --templates override tpl/kubernetes/namespace.yaml, or delete it"
+            ),
+            "{body}: {stderr}"
+        );
+        assert!(!stderr.contains("DuplicateKeyPolicy"), "{body}: {stderr}");
+        assert_eq!(tree(&work.out()), before, "{body}: out/ left as it was");
     }
 }
 

@@ -25,10 +25,7 @@ type Files = BTreeMap<String, (Option<[u8; 32]>, String)>;
 
 /// The files of a platform, or `None` when it does not compile.
 fn compile(text: &str) -> Option<Files> {
-    let source = || SourceFile {
-        path: PathBuf::from("platform.toml"),
-        text: text.to_owned(),
-    };
+    let source = || SourceFile::new("platform.toml", text);
     let (_, platform) = platgen::analyse(source()).ok()?;
     let fingerprints: BTreeMap<String, Option<[u8; 32]>> =
         platgen::plan::fingerprints(&platform, None, b"salt")

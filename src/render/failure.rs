@@ -117,6 +117,86 @@ impl Renderer {
     }
 }
 
+/// A rendered file that verification found broken (see [`crate::verify`]): a template bug,
+/// or an override's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenFile {
+    /// The file's path under the output directory.
+    pub path: String,
+    /// The template that rendered it.
+    pub template: String,
+    /// What is wrong.
+    pub what: String,
+    /// The lines around the place, as `<rendered>/PATH`, and the place in them, when known.
+    /// Only these are kept: every file a broken template renders can be broken.
+    pub excerpt: Option<(SourceFile, std::ops::Range<usize>)>,
+}
+
+impl BrokenFile {
+    /// `file`, rendered from `template`, as verification found it.
+    pub fn new(template: &str, file: &super::RenderedFile, broken: &crate::verify::Broken) -> Self {
+        Self {
+            path: file.path.clone(),
+            template: template.to_owned(),
+            what: broken.what.clone(),
+            excerpt: broken.excerpt(&format!("<rendered>/{}", file.path), &file.content),
+        }
+    }
+}
+
+impl Renderer {
+    /// One diagnostic per template whose files are broken, naming the first such file and
+    /// pointing into it; in the order of `files`. Fixing the template fixes them all.
+    pub fn broken_diagnostics(&self, files: Vec<BrokenFile>) -> Vec<Diagnostic> {
+        let mut groups: Vec<(BrokenFile, usize)> = Vec::new();
+        for file in files {
+            match groups
+                .iter_mut()
+                .find(|(first, _)| first.template == file.template)
+            {
+                Some((_, count)) => *count += 1,
+                None => groups.push((file, 1)),
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(file, count)| {
+                let (files, is) = match count {
+                    1 => (file.path, "is"),
+                    2 => (format!("{} and 1 more file", file.path), "are"),
+                    n => (format!("{} and {} more files", file.path, n - 1), "are"),
+                };
+                let diagnostic = Diagnostic::error(
+                    "E0403",
+                    format!(
+                        "rendered {files} from template {} {is} broken: {}",
+                        file.template, file.what
+                    ),
+                );
+                let help = self.source.overridden(&file.template).map_or_else(
+                    || {
+                        "a built-in template wrote it: this is a bug in platgen, not in \
+                         platform.toml; please report it with this message"
+                            .to_owned()
+                    },
+                    |path| {
+                        format!(
+                            "fix the --templates override {}, or delete it to use the built-in \
+                             template",
+                            path.display()
+                        )
+                    },
+                );
+                let diagnostic = match file.excerpt {
+                    Some((excerpt, span)) => diagnostic.at(Some(span)).in_file(excerpt),
+                    None => diagnostic,
+                };
+                diagnostic.help(help)
+            })
+            .collect()
+    }
+}
+
 /// A [`TemplatePlace`] found in the text of its template.
 struct Located {
     file: SourceFile,
@@ -125,15 +205,19 @@ struct Located {
 }
 
 impl TemplateSource {
+    /// The file that overrides template `name`, when one does.
+    fn overridden(&self, name: &str) -> Option<std::path::PathBuf> {
+        self.overrides
+            .as_ref()
+            .map(|dir| dir.join(name))
+            .filter(|path| path.is_file())
+    }
+
     /// The template `place` is in, read again: the user's override when there is one, else
     /// the built-in template (shown as `<built-in>/NAME`).
     fn place(&self, place: &TemplatePlace) -> Option<Located> {
         let name = place.template.as_str();
-        let overridden = self
-            .overrides
-            .as_ref()
-            .map(|dir| dir.join(name))
-            .filter(|path| path.is_file());
+        let overridden = self.overridden(name);
         let file = match &overridden {
             Some(path) => SourceFile::new(path, std::fs::read_to_string(path).ok()?),
             None => {
@@ -368,5 +452,58 @@ mod tests {
         assert_eq!(line_span(text, 4), Some(9..13));
         assert_eq!(line_span(text, 5), None);
         assert_eq!(line_span(text, 0), None);
+    }
+
+    #[test]
+    fn broken_files_are_one_diagnostic_per_template_at_the_first_files_place() {
+        let renderer = Renderer::new(&TemplateSource::default()).expect("renderer");
+        let broken = |path: &str, template: &str, at| {
+            let file = super::super::RenderedFile {
+                path: path.to_owned(),
+                content: "a: 1\nb: [\nc: 2\n".to_owned(),
+            };
+            let what = crate::verify::Broken {
+                what: "bad".to_owned(),
+                at,
+            };
+            BrokenFile::new(template, &file, &what)
+        };
+        let diagnostics = renderer.broken_diagnostics(vec![
+            broken(
+                "s/a-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                Some((2, 4)),
+            ),
+            broken("s/namespace.yaml", "kubernetes/namespace.yaml", None),
+            broken(
+                "s/b-deployment.yaml",
+                "kubernetes/deployment.yaml",
+                Some((3, 1)),
+            ),
+            broken("p/a-deployment.yaml", "kubernetes/deployment.yaml", None),
+        ]);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "rendered s/a-deployment.yaml and 2 more files from template \
+                 kubernetes/deployment.yaml are broken: bad",
+                "rendered s/namespace.yaml from template kubernetes/namespace.yaml is broken: bad",
+            ]
+        );
+        let file = diagnostics[0].file.as_deref().expect("an excerpt");
+        assert_eq!(file.path, Path::new("<rendered>/s/a-deployment.yaml"));
+        let span = diagnostics[0].span.clone().expect("a place");
+        assert_eq!(file.line_col(span.start), (2, 4));
+        assert_eq!(
+            (diagnostics[1].file.as_ref(), diagnostics[1].span.as_ref()),
+            (None, None)
+        );
+        // No override: the template is platgen's.
+        assert!(
+            diagnostics.iter().all(|d| d.help.as_deref().is_some_and(
+                |h| h.starts_with("a built-in template wrote it: this is a bug in platgen")
+            ))
+        );
     }
 }

@@ -31,7 +31,7 @@ mod embedded {
 pub(crate) use embedded::BUILD_ID;
 pub use embedded::EMBEDDED;
 use failure::undefined_hint;
-pub use failure::{TemplateFailure, TemplatePlace};
+pub use failure::{BrokenFile, TemplateFailure, TemplatePlace};
 pub use limits::MAX_FILE_BYTES;
 use limits::{Capped, OVERRIDE_FUEL};
 pub use overrides::check_overrides;

@@ -4,11 +4,12 @@
 mod block;
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::SourceFile;
 use crate::render::RenderedFile;
 
 /// A parsed document, as the shape checks read it: from the fast block-YAML reader or from a
@@ -49,33 +50,80 @@ impl<'a> Tree for block::Node<'a> {
 /// Kinds that live outside any namespace.
 const CLUSTER_SCOPED: &[&str] = &["Namespace"];
 
-/// Verifies every rendered file; returns one diagnostic per broken file.
-pub fn verify(files: &[RenderedFile]) -> Result<(), Vec<Diagnostic>> {
-    let errors: Vec<Diagnostic> = files.iter().filter_map(|f| verify_file(f).err()).collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
+/// What is wrong with a rendered file, and where when a parser says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    /// What is wrong (`no \`metadata.name\``, a parser's message).
+    pub what: String,
+    /// The one-based line and column, when known.
+    pub at: Option<(usize, usize)>,
+}
+
+impl Broken {
+    /// The lines of `content` (the broken file's) around the place, named `path`, with the
+    /// span of the place in them.
+    pub fn excerpt(&self, path: &str, content: &str) -> Option<(SourceFile, Range<usize>)> {
+        let (line, column) = self.at?;
+        SourceFile::excerpt(path, content, line, column, 2)
     }
 }
 
-fn broken(file: &RenderedFile, what: impl std::fmt::Display) -> Diagnostic {
-    Diagnostic::error("E0403", format!("rendered {} is broken: {what}", file.path))
-        .help("this is a bug in a template (or a --templates override); please report it with your platform.toml")
+fn broken(what: impl std::fmt::Display) -> Broken {
+    Broken {
+        what: what.to_string(),
+        at: None,
+    }
+}
+
+/// A JSON parser's error, at its place.
+fn broken_json(error: &serde_json::Error) -> Broken {
+    let text = error.to_string();
+    // `… at line 3 column 7`: the place is given apart.
+    let what = match text.rfind(" at line ") {
+        Some(i) if error.line() > 0 => text[..i].to_owned(),
+        _ => text,
+    };
+    Broken {
+        what,
+        at: (error.line() > 0).then(|| (error.line(), error.column().max(1))),
+    }
+}
+
+/// A YAML parser's error, at its place.
+fn broken_yaml(error: &serde_saphyr::Error) -> Broken {
+    let error = error.without_snippet();
+    let text = error.to_string();
+    let at = error
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| (l.line() as usize, (l.column() as usize).max(1)));
+    // `… at line 3, column 7` (or `error: line 3 column 7: …`): the place is given apart.
+    let what = at
+        .and_then(|(line, column)| {
+            text.strip_suffix(&format!(" at line {line}, column {column}"))
+                .or_else(|| text.strip_prefix(&format!("error: line {line} column {column}: ")))
+        })
+        .unwrap_or(&text);
+    // The parser's advice on its own options is not for whoever wrote the template.
+    let what = what
+        .strip_suffix(", set DuplicateKeyPolicy in Options if acceptable")
+        .unwrap_or(what)
+        .to_owned();
+    Broken { what, at }
 }
 
 /// Parses one file back according to its type.
-pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
+pub fn verify_file(file: &RenderedFile) -> Result<(), Broken> {
     let name = file.path.rsplit('/').next().unwrap_or(&file.path);
     if name.ends_with(".json") {
         // Parsed in full (every value read and checked) but kept only as far as the shape
         // checks look: a dashboard's top-level keys.
         if file.path.contains("/grafana/dashboards/") {
             let top: HashMap<String, IgnoredAny> =
-                serde_json::from_str(&file.content).map_err(|e| broken(file, e))?;
-            verify_dashboard(file, &top)?;
+                serde_json::from_str(&file.content).map_err(|e| broken_json(&e))?;
+            verify_dashboard(&top)?;
         } else {
-            serde_json::from_str::<IgnoredAny>(&file.content).map_err(|e| broken(file, e))?;
+            serde_json::from_str::<IgnoredAny>(&file.content).map_err(|e| broken_json(&e))?;
         }
         return Ok(());
     }
@@ -96,24 +144,20 @@ pub fn verify_file(file: &RenderedFile) -> Result<(), Diagnostic> {
     if fast {
         return Ok(());
     }
-    let value: Value = serde_saphyr::from_str(&file.content).map_err(|e| broken(file, e))?;
+    let value: Value = serde_saphyr::from_str(&file.content).map_err(|e| broken_yaml(&e))?;
     check_yaml(file, &value)
 }
 
 /// A shell script runs with bash (the documented `bash <script>`, and the shebang says so) and
 /// stops at the first failing command, unset variable or failing pipeline stage: the
 /// reference's `scale.sh` ran on after failures.
-fn verify_script(file: &RenderedFile) -> Result<(), Diagnostic> {
+fn verify_script(file: &RenderedFile) -> Result<(), Broken> {
     let mut lines = file.content.lines();
     if lines.next() != Some("#!/usr/bin/env bash") {
-        return Err(broken(
-            file,
-            "a script must start with `#!/usr/bin/env bash`",
-        ));
+        return Err(broken("a script must start with `#!/usr/bin/env bash`"));
     }
     if !lines.any(|line| line == "set -euo pipefail") {
         return Err(broken(
-            file,
             "a script must say `set -euo pipefail` on a line of its own",
         ));
     }
@@ -121,12 +165,12 @@ fn verify_script(file: &RenderedFile) -> Result<(), Diagnostic> {
 }
 
 /// The shape a YAML file's kind needs.
-fn check_yaml(file: &RenderedFile, doc: &impl Tree) -> Result<(), Diagnostic> {
+fn check_yaml(file: &RenderedFile, doc: &impl Tree) -> Result<(), Broken> {
     if is_kubernetes_object(&file.path) {
-        verify_kubernetes_object(file, doc)?;
+        verify_kubernetes_object(doc)?;
     }
     if is_rule_file(&file.path) {
-        verify_rule_file(file, doc)?;
+        verify_rule_file(doc)?;
     }
     Ok(())
 }
@@ -151,23 +195,20 @@ fn is_rule_file(path: &str) -> bool {
 }
 
 /// A Prometheus rules file: groups of rules that each record or alert on an expression.
-fn verify_rule_file(file: &RenderedFile, value: &impl Tree) -> Result<(), Diagnostic> {
+fn verify_rule_file(value: &impl Tree) -> Result<(), Broken> {
     let groups = value
         .get("groups")
         .and_then(Tree::items)
-        .ok_or_else(|| broken(file, "a rules file without `groups`"))?;
+        .ok_or_else(|| broken("a rules file without `groups`"))?;
     for group in groups {
         let rules = group
             .get("rules")
             .and_then(Tree::items)
-            .ok_or_else(|| broken(file, "a rule group without `rules`"))?;
+            .ok_or_else(|| broken("a rule group without `rules`"))?;
         for rule in rules {
             let named = rule.get("record").is_some() != rule.get("alert").is_some();
             if !named || rule.get("expr").and_then(Tree::text).is_none() {
-                return Err(broken(
-                    file,
-                    "a rule needs `expr` and one of `record`, `alert`",
-                ));
+                return Err(broken("a rule needs `expr` and one of `record`, `alert`"));
             }
         }
     }
@@ -175,38 +216,35 @@ fn verify_rule_file(file: &RenderedFile, value: &impl Tree) -> Result<(), Diagno
 }
 
 /// A Grafana dashboard: the bare model file provisioning loads, with a stable uid.
-fn verify_dashboard(
-    file: &RenderedFile,
-    top: &HashMap<String, IgnoredAny>,
-) -> Result<(), Diagnostic> {
+fn verify_dashboard(top: &HashMap<String, IgnoredAny>) -> Result<(), Broken> {
     if top.contains_key("dashboard") {
-        return Err(broken(file, "a dashboard wrapped in the HTTP API envelope"));
+        return Err(broken("a dashboard wrapped in the HTTP API envelope"));
     }
     for key in ["uid", "title", "schemaVersion", "panels"] {
         if !top.contains_key(key) {
-            return Err(broken(file, format!("a dashboard without `{key}`")));
+            return Err(broken(format!("a dashboard without `{key}`")));
         }
     }
     Ok(())
 }
 
-fn verify_kubernetes_object(file: &RenderedFile, value: &impl Tree) -> Result<(), Diagnostic> {
+fn verify_kubernetes_object(value: &impl Tree) -> Result<(), Broken> {
     let text = |path: &[&str]| {
         path.iter()
             .try_fold(value, |node, key| node.get(key))
             .and_then(Tree::text)
     };
-    let kind = text(&["kind"]).ok_or_else(|| broken(file, "no `kind`"))?;
-    text(&["apiVersion"]).ok_or_else(|| broken(file, "no `apiVersion`"))?;
+    let kind = text(&["kind"]).ok_or_else(|| broken("no `kind`"))?;
+    text(&["apiVersion"]).ok_or_else(|| broken("no `apiVersion`"))?;
     if kind == "Kustomization" {
         return match value.get("resources").and_then(Tree::items) {
             Some(_) => Ok(()),
-            None => Err(broken(file, "a Kustomization without `resources`")),
+            None => Err(broken("a Kustomization without `resources`")),
         };
     }
-    text(&["metadata", "name"]).ok_or_else(|| broken(file, "no `metadata.name`"))?;
+    text(&["metadata", "name"]).ok_or_else(|| broken("no `metadata.name`"))?;
     if !CLUSTER_SCOPED.contains(&kind) && text(&["metadata", "namespace"]).is_none() {
-        return Err(broken(file, format!("{kind} without `metadata.namespace`")));
+        return Err(broken(format!("{kind} without `metadata.namespace`")));
     }
     Ok(())
 }
@@ -277,5 +315,42 @@ mod tests {
         let no_ns = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
         assert!(verify_file(&file("p/kubernetes/a.yaml", no_ns)).is_err());
         assert!(verify_file(&file("x.json", "{")).is_err());
+    }
+
+    #[test]
+    fn a_parser_error_gives_its_place_apart_from_what_is_wrong() {
+        let yaml = "a: 1\nb: [2\nc: 3\n";
+        let Err(broken) = verify_file(&file("p/x.yaml", yaml)) else {
+            panic!("broken");
+        };
+        assert_eq!(broken.at.map(|(line, _)| line), Some(3), "{broken:?}");
+        assert!(!broken.what.contains("line"), "{broken:?}");
+        assert!(!broken.what.is_empty());
+        let duplicate = "a: 1\na: 2\n";
+        let Err(broken) = verify_file(&file("p/x.yaml", duplicate)) else {
+            panic!("broken");
+        };
+        assert_eq!(broken.at, Some((2, 1)), "{broken:?}");
+        assert!(
+            broken.what.starts_with("duplicate mapping key"),
+            "{broken:?}"
+        );
+        assert!(!broken.what.contains("Options"), "{broken:?}");
+        let Err(broken) = verify_file(&file("x.json", "{\n  \"a\": [1,]\n}")) else {
+            panic!("broken");
+        };
+        assert_eq!(broken.at, Some((2, 11)), "{broken:?}");
+        assert_eq!(broken.what, "expected value");
+        let (excerpt, span) = broken
+            .excerpt("<rendered>/x.json", "{\n  \"a\": [1,]\n}")
+            .expect("excerpt");
+        assert_eq!(&excerpt.text[span], "]");
+        // A shape check has no place.
+        let no_ns = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n";
+        let Err(broken) = verify_file(&file("p/kubernetes/a.yaml", no_ns)) else {
+            panic!("broken");
+        };
+        assert_eq!(broken.what, "ConfigMap without `metadata.namespace`");
+        assert_eq!(broken.at, None);
     }
 }
