@@ -257,6 +257,14 @@ fn compare_lists(path: &mut String, a: &[Value], b: &[Value], out: &mut Vec<Fiel
     }
 }
 
+/// Characters of a hex digest shown, as `git log --oneline` shows a commit's.
+const DIGEST_CHARS: usize = 12;
+
+/// Whether `s` is a hex digest: 32 (MD5's) or more lowercase hex digits.
+fn is_digest(s: &str) -> bool {
+    s.len() >= 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// A value on one line: plain text when that is unambiguous, JSON otherwise, cut to
 /// [`MAX_VALUE_CHARS`].
 pub fn short(value: &Value) -> String {
@@ -267,6 +275,8 @@ pub fn short(value: &Value) -> String {
             && serde_json::from_str::<Value>(s).is_err()
     };
     let text = match value {
+        // A digest (the pods' `checksum/config`) says only that it changed: git's short form.
+        Value::String(s) if is_digest(s) => return format!("{}…", &s[..DIGEST_CHARS]),
         Value::String(s) if plain(s) => s.clone(),
         other => other.to_string(),
     };
@@ -289,6 +299,12 @@ mod tests {
         assert_eq!(short(&Value::from("3")), "\"3\"");
         assert_eq!(short(&Value::from("true")), "\"true\"");
         assert_eq!(short(&Value::from("a b")), "\"a b\"");
+        // A digest is cut to git's short form; a long number is not a digest.
+        let digest = "982727a3fceed7881a350d891d2bf92c5dc5d46808f410250cf29bca7f5e1b2c";
+        assert_eq!(short(&Value::from(digest)), "982727a3fcee…");
+        assert_eq!(short(&Value::from(&digest[..31])), &digest[..31]);
+        let not_hex = format!("{}g", &digest[..39]);
+        assert_eq!(short(&Value::from(not_hex.as_str())), not_hex);
         let long = short(&Value::from("x".repeat(200)));
         assert_eq!(long.chars().count(), MAX_VALUE_CHARS);
         assert!(long.ends_with('…'));
