@@ -155,6 +155,24 @@ fn an_unknown_service_is_refused_with_the_valid_names() {
 }
 
 #[test]
+fn help_prints_the_usage_and_does_nothing_else() {
+    let sandbox = Sandbox::new();
+    for script in [ROLLBACK, SCALE] {
+        for flag in ["-h", "--help"] {
+            let (output, calls) = sandbox.run(script, &[flag], &[]);
+            assert_eq!(output.status.code(), Some(0), "{script} {flag}");
+            assert!(calls.is_empty(), "{script} {flag}: {calls:?}");
+            assert_eq!(stderr(&output), "", "{script} {flag}");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(stdout.starts_with(&format!("usage: bash {script} SERVICE")), "{stdout}");
+            for name in SERVICES {
+                assert!(stdout.contains(&format!("  {name}\n")), "{stdout}");
+            }
+        }
+    }
+}
+
+#[test]
 fn scale_sets_the_replicas_and_waits() {
     let sandbox = Sandbox::new();
     let (output, calls) = sandbox.run(SCALE, &["platform-worker", "0"], &[]);

@@ -16,13 +16,24 @@ set -euo pipefail
 
 readonly SERVICES=(platform-api platform-auth platform-user platform-worker)
 
-# Prints the usage line and the valid service names, then exits 2.
+# Prints the usage line and the valid service names.
+print_usage() {
+  printf 'usage: bash %s %s\n' out/production/scripts/scale.sh 'SERVICE REPLICAS'
+  printf 'SERVICE is one of the services deployed in %s (namespace %s):\n' production platform
+  printf '  %s\n' "${SERVICES[@]}"
+}
+
+# Wrong arguments: the usage on stderr, exit status 2.
 usage() {
-  printf 'usage: bash %s %s\n' out/production/scripts/scale.sh 'SERVICE REPLICAS' >&2
-  printf 'SERVICE is one of the services deployed in %s (namespace %s):\n' production platform >&2
-  printf '  %s\n' "${SERVICES[@]}" >&2
+  print_usage >&2
   exit 2
 }
+
+# Asked for (-h or --help): the usage on stdout, and nothing else done.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  print_usage
+  exit 0
+fi
 
 # Sets deployment, selector and (when an autoscaler owns the replica count) hpa, hpa_min, hpa_max.
 select_service() {

@@ -17,13 +17,24 @@ set -euo pipefail
 
 readonly SERVICES=(platform-api platform-auth platform-user platform-worker)
 
-# Prints the usage line and the valid service names, then exits 2.
+# Prints the usage line and the valid service names.
+print_usage() {
+  printf 'usage: bash %s %s\n' out/staging/scripts/rollback.sh SERVICE
+  printf 'SERVICE is one of the services deployed in %s (namespace %s):\n' staging platform-staging
+  printf '  %s\n' "${SERVICES[@]}"
+}
+
+# Wrong arguments: the usage on stderr, exit status 2.
 usage() {
-  printf 'usage: bash %s %s\n' out/staging/scripts/rollback.sh SERVICE >&2
-  printf 'SERVICE is one of the services deployed in %s (namespace %s):\n' staging platform-staging >&2
-  printf '  %s\n' "${SERVICES[@]}" >&2
+  print_usage >&2
   exit 2
 }
+
+# Asked for (-h or --help): the usage on stdout, and nothing else done.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  print_usage
+  exit 0
+fi
 
 # Sets deployment and selector.
 select_service() {
