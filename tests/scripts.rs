@@ -164,7 +164,10 @@ fn help_prints_the_usage_and_does_nothing_else() {
             assert!(calls.is_empty(), "{script} {flag}: {calls:?}");
             assert_eq!(stderr(&output), "", "{script} {flag}");
             let stdout = String::from_utf8_lossy(&output.stdout);
-            assert!(stdout.starts_with(&format!("usage: bash {script} SERVICE")), "{stdout}");
+            assert!(
+                stdout.starts_with(&format!("usage: bash {script} SERVICE")),
+                "{stdout}"
+            );
             for name in SERVICES {
                 assert!(stdout.contains(&format!("  {name}\n")), "{stdout}");
             }

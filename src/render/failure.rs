@@ -3,9 +3,11 @@
 //! diagnostic per way it failed, however many files it failed for.
 
 use minijinja::value::{Value, ValueKind};
+use minijinja::{Error, ErrorKind};
 
 use super::{EMBEDDED, Renderer, TemplateSource};
 use crate::diagnostics::{Diagnostic, SourceFile, did_you_mean};
+use crate::plan::Artifact;
 
 /// A template that failed to render one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,10 +25,59 @@ pub struct TemplateFailure {
     pub place: Option<Box<TemplatePlace>>,
 }
 
+impl TemplateFailure {
+    /// `error`, met rendering `artifact` with `context`.
+    pub(super) fn new(artifact: &Artifact<'_>, error: &Error, context: &Value) -> Self {
+        // An error in an included template comes wrapped ("could not render include: …") by
+        // every template on the way: the innermost that knows its place says what and where.
+        let mut at = error;
+        let mut source = std::error::Error::source(error);
+        let mut causes = String::new();
+        while let Some(inner) = source {
+            match inner.downcast_ref::<Error>() {
+                Some(inner) if inner.name().is_some() => {
+                    at = inner;
+                    causes.clear();
+                }
+                _ => causes.push_str(&format!(": {inner}")),
+            }
+            source = inner.source();
+        }
+        // Where it failed is kept apart, to point at the template's line.
+        let mut message = match at.detail() {
+            Some(detail) => format!("{}: {detail}", at.kind()),
+            None => at.kind().to_string(),
+        };
+        if at.kind() == ErrorKind::OutOfFuel {
+            message.push_str(" rendering one file: an endless loop?");
+        }
+        message.push_str(&causes);
+        let hint = (at.kind() == ErrorKind::UndefinedError)
+            .then(|| {
+                let expression = at.template_source()?.get(at.range()?)?;
+                undefined_hint(context, expression)
+            })
+            .flatten();
+        Self {
+            path: artifact.path.clone(),
+            template: artifact.template.clone(),
+            error: message,
+            hint: hint.map(String::into_boxed_str),
+            place: at.name().map(|name| {
+                Box::new(TemplatePlace {
+                    template: name.to_owned(),
+                    range: at.range(),
+                    line: at.line(),
+                })
+            }),
+        }
+    }
+}
+
 /// For an undefined `a.b.c` (the text of the failing expression), the name the template data
 /// does have where the path left it: "did you mean `a.b.name`?". Only for a path whose first
 /// name is the file's data; a loop's or a macro's variable is not known here.
-pub(super) fn undefined_hint(context: &Value, expression: &str) -> Option<String> {
+fn undefined_hint(context: &Value, expression: &str) -> Option<String> {
     let names: Vec<&str> = expression.trim().split('.').collect();
     let is_name = |name: &&str| {
         name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -70,30 +121,39 @@ impl Renderer {
     /// errors would bury the one thing to fix. In the order of `failures`. Each points at the
     /// failing line of the template: of the user's override, or of the built-in template.
     pub fn template_diagnostics(&self, failures: Vec<TemplateFailure>) -> Vec<Diagnostic> {
-        let mut groups: Vec<(TemplateFailure, usize)> = Vec::new();
+        // (the first failure, how many, whether all came from its template)
+        let mut groups: Vec<(TemplateFailure, usize, bool)> = Vec::new();
         for failure in failures {
-            let same = |(first, _): &&mut (TemplateFailure, usize)| {
-                first.template == failure.template
-                    && first.error == failure.error
+            // One place fails alike whichever template included it (a broken partial).
+            let same = |(first, _, _): &&mut (TemplateFailure, usize, bool)| {
+                first.error == failure.error
                     && first.place == failure.place
+                    && (first.place.is_some() || first.template == failure.template)
             };
             match groups.iter_mut().find(same) {
-                Some((_, count)) => *count += 1,
-                None => groups.push((failure, 1)),
+                Some((first, count, one_template)) => {
+                    *count += 1;
+                    *one_template &= first.template == failure.template;
+                }
+                None => groups.push((failure, 1, true)),
             }
         }
         groups
             .into_iter()
-            .map(|(failure, count)| {
+            .map(|(failure, count, one_template)| {
                 let files = match count {
                     1 => failure.path,
                     2 => format!("{} and 1 more file", failure.path),
                     n => format!("{} and {} more files", failure.path, n - 1),
                 };
-                let message = format!(
-                    "rendering {files} from template {} failed: {}",
-                    failure.template, failure.error
-                );
+                let message = if one_template {
+                    format!(
+                        "rendering {files} from template {} failed: {}",
+                        failure.template, failure.error
+                    )
+                } else {
+                    format!("rendering {files} failed: {}", failure.error)
+                };
                 let diagnostic = Diagnostic::error("E0402", message);
                 let (diagnostic, help) =
                     match failure.place.as_ref().and_then(|p| self.source.place(p)) {
@@ -402,6 +462,84 @@ mod tests {
             "{}",
             diagnostics[0].message
         );
+    }
+
+    #[test]
+    fn a_failure_in_a_partial_included_on_the_way_is_pointed_at_in_the_partial() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write(
+            "kubernetes/namespace.yaml",
+            "a: 1\n{% include \"kubernetes/_a.yaml\" %}\n",
+        );
+        write(
+            "kubernetes/_a.yaml",
+            "b: 2\n{% include \"kubernetes/_b.yaml\" %}\n",
+        );
+        write("kubernetes/_b.yaml", "c: 3\nd: {{ oops( }}\n");
+        let renderer = Renderer::new(&TemplateSource::new(Some(dir.path()))).expect("renderer");
+        let artifact = Artifact {
+            path: "s/namespace.yaml".to_owned(),
+            template: "kubernetes/namespace.yaml".to_owned(),
+            context: Value::from(()).into(),
+            inputs: Default::default(),
+        };
+        let failure = renderer.render_artifact(&artifact).expect_err("fails");
+        let diagnostics = renderer.template_diagnostics(vec![failure]);
+        let [diagnostic] = diagnostics.as_slice() else {
+            panic!("one: {diagnostics:?}");
+        };
+        let partial = dir.path().join("kubernetes/_b.yaml");
+        let file = diagnostic.file.as_deref().expect("in the partial");
+        assert_eq!(file.path, partial);
+        let span = diagnostic.span.clone().expect("a place");
+        assert_eq!(file.line_col(span.start).0, 2);
+        // What failed where, without the wrappers of each include on the way.
+        assert!(
+            diagnostic
+                .message
+                .ends_with("failed: syntax error: unexpected `}`"),
+            "{}",
+            diagnostic.message
+        );
+        assert!(
+            diagnostic
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains(&partial.display().to_string())),
+            "{diagnostic:?}"
+        );
+    }
+
+    #[test]
+    fn one_place_failing_for_several_templates_is_one_diagnostic() {
+        let renderer = Renderer::new(&TemplateSource::default()).expect("renderer");
+        let failure = |path: &str, template: &str| TemplateFailure {
+            path: path.to_owned(),
+            template: template.to_owned(),
+            error: "syntax error".to_owned(),
+            hint: None,
+            place: Some(Box::new(TemplatePlace {
+                template: "github/_checkout.yml".to_owned(),
+                range: None,
+                line: Some(1),
+            })),
+        };
+        let diagnostics = renderer.template_diagnostics(vec![
+            failure(".github/workflows/ci.yml", "github/ci.yml"),
+            failure(".github/workflows/release.yml", "github/release.yml"),
+        ]);
+        let messages: Vec<&str> = diagnostics.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["rendering .github/workflows/ci.yml and 1 more file failed: syntax error"]
+        );
+        let file = diagnostics[0].file.as_deref().expect("the partial");
+        assert_eq!(file.path, Path::new("<built-in>/github/_checkout.yml"));
     }
 
     #[test]

@@ -30,7 +30,6 @@ mod embedded {
 
 pub(crate) use embedded::BUILD_ID;
 pub use embedded::EMBEDDED;
-use failure::undefined_hint;
 pub use failure::{BrokenFile, TemplateFailure, TemplatePlace};
 pub use limits::MAX_FILE_BYTES;
 use limits::{Capped, OVERRIDE_FUEL};
@@ -193,40 +192,7 @@ impl Renderer {
         let content = env
             .get_template(&artifact.template)
             .and_then(|template| render_reusing_buffer(&template, &context, &artifact.path))
-            .map_err(|error| {
-                // Where it failed is kept apart, to point at the template's line.
-                let mut message = match error.detail() {
-                    Some(detail) => format!("{}: {detail}", error.kind()),
-                    None => error.kind().to_string(),
-                };
-                if error.kind() == ErrorKind::OutOfFuel {
-                    message.push_str(" rendering one file: an endless loop?");
-                }
-                let mut source = std::error::Error::source(&error);
-                while let Some(inner) = source {
-                    message.push_str(&format!(": {inner}"));
-                    source = inner.source();
-                }
-                let hint = (error.kind() == ErrorKind::UndefinedError)
-                    .then(|| {
-                        let expression = error.template_source()?.get(error.range()?)?;
-                        undefined_hint(&context, expression)
-                    })
-                    .flatten();
-                TemplateFailure {
-                    path: artifact.path.clone(),
-                    template: artifact.template.clone(),
-                    error: message,
-                    hint: hint.map(String::into_boxed_str),
-                    place: error.name().map(|name| {
-                        Box::new(TemplatePlace {
-                            template: name.to_owned(),
-                            range: error.range(),
-                            line: error.line(),
-                        })
-                    }),
-                }
-            })?;
+            .map_err(|error| TemplateFailure::new(artifact, &error, &context))?;
         Ok(Some(RenderedFile {
             path: artifact.path.clone(),
             content,
