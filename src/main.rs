@@ -320,7 +320,7 @@ fn main() -> ExitCode {
 
 fn run() -> ExitCode {
     platgen::timing::mark("start");
-    let mut cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
+    let mut cli = Cli::from_arg_matches(&cli::matches()).unwrap_or_else(|e| e.exit());
     if let Command::Render { input, .. }
     | Command::Check { input, .. }
     | Command::Diff { input, .. } = &mut cli.command

@@ -945,6 +945,31 @@ fn bad_arguments_are_usage_errors() {
     work.expect(0, &["--help"]);
 }
 
+/// A misspelt option is named, with the subcommand's option it likely means: clap's own
+/// measure misses a swapped pair of letters in a short name.
+#[test]
+fn a_misspelt_option_gets_the_one_it_likely_means() {
+    let work = Work::new();
+    for (args, meant) in [
+        (&["render", "--evn", "production"][..], Some("--env")),
+        (&["render", "--evn=production"][..], Some("--env")),
+        (&["diff", "--stta"][..], Some("--stat")),
+        (&["check", "--strcit"][..], Some("--strict")),
+        // An option of another subcommand is no suggestion here.
+        (&["render", "--stat"][..], None),
+        (&["render", "--bogus"][..], None),
+    ] {
+        let output = work.run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tip = "tip: a similar argument exists:";
+        match meant {
+            Some(meant) => assert!(stderr.contains(&format!("{tip} '{meant}'")), "{stderr}"),
+            None => assert!(!stderr.contains(tip), "{stderr}"),
+        }
+    }
+}
+
 /// `/dev/full`, where every write fails (as on a full disk).
 #[cfg(target_os = "linux")]
 fn dev_full() -> fs::File {
