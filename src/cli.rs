@@ -115,6 +115,12 @@ pub(crate) enum Command {
     },
     /// Print the JSON schema of platform.toml.
     Schema,
+    /// List the built-in templates, or print one: the start of an override for --templates DIR
+    /// (e.g. `platgen templates kubernetes/deployment.yaml > tpl/kubernetes/deployment.yaml`).
+    Templates {
+        /// The template to print; without it, every template's name, one per line.
+        name: Option<String>,
+    },
     /// Print shell completions (e.g. `platgen completions bash > /etc/bash_completion.d/platgen`).
     Completions {
         /// The shell.
@@ -129,7 +135,15 @@ pub(crate) enum Command {
 }
 
 /// The subcommands, each with a man page (a test holds this to the definition).
-pub(crate) const COMMANDS: [&str; 6] = ["render", "check", "diff", "schema", "completions", "man"];
+pub(crate) const COMMANDS: [&str; 7] = [
+    "render",
+    "check",
+    "diff",
+    "schema",
+    "templates",
+    "completions",
+    "man",
+];
 
 /// The command line as parsed: the derived definition, with the exit codes after each help
 /// (see [`manual`]; the man pages have them as a section of their own).

@@ -271,6 +271,34 @@ fn run_diff(input: &Input, format: DiffFormat, stat: bool) -> Result<ExitCode, F
     })
 }
 
+/// `platgen templates`: every built-in template's name, one per line, or one template's text
+/// (an unknown name is a usage error, with the closest name).
+fn print_templates(name: Option<&str>) -> ExitCode {
+    let Some(name) = name else {
+        let names: String = platgen::render::EMBEDDED
+            .iter()
+            .map(|(name, _)| format!("{name}\n"))
+            .collect();
+        return print_stdout(names.as_bytes());
+    };
+    if let Some((_, text)) = platgen::render::EMBEDDED.iter().find(|(n, _)| *n == name) {
+        return print_stdout(text.as_bytes());
+    }
+    let names = platgen::render::EMBEDDED.iter().map(|(name, _)| *name);
+    let help = match platgen::diagnostics::did_you_mean(name, names) {
+        Some(known) => format!("did you mean `{known}`? `platgen templates` lists them all"),
+        None => "`platgen templates` lists them all".to_owned(),
+    };
+    let diagnostic =
+        Diagnostic::error("E0406", format!("there is no built-in template `{name}`")).help(help);
+    let styled = colored(Color::Auto, std::io::stderr().is_terminal());
+    platgen::errln!(
+        "{}",
+        render_diagnostics(&[diagnostic], None, DiagnosticFormat::Human, styled).trim_end()
+    );
+    ExitCode::from(2)
+}
+
 /// Writes generated text to stdout. A closed pipe (`platgen schema | head`) is not an error;
 /// `print!` and clap_complete would panic on it.
 fn print_stdout(bytes: &[u8]) -> ExitCode {
@@ -349,6 +377,7 @@ fn run() -> ExitCode {
         } => run_diff(input, *format, *stat)
             .unwrap_or_else(|failure| report(&failure, Format::Human, input.color, 2, false)),
         Command::Schema => print_stdout(platgen::validate::schema_text().as_bytes()),
+        Command::Templates { name } => print_templates(name.as_deref()),
         Command::Completions { shell } => {
             let mut text = Vec::new();
             clap_complete::generate(*shell, &mut command(), "platgen", &mut text);

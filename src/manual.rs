@@ -56,7 +56,7 @@ pub const EXIT_STATUS: [ExitStatus; 4] = [
 /// The commands [`EXIT_STATUS`] describes.
 pub const COMPILING: [&str; 3] = ["render", "check", "diff"];
 
-/// The exit codes of the other commands (schema, completions, man).
+/// The exit codes of the other commands (schema, templates, completions, man).
 const OTHER_STATUS: [(&str, &str); 2] = [
     ("0", "success"),
     ("2", "usage error, or the output cannot be written"),
@@ -134,7 +134,7 @@ pub fn exit_codes_help(command: Option<&str>) -> String {
     if command.is_none() {
         push_wrapped(
             &mut text,
-            "  schema, completions, man: ",
+            "  schema, templates, completions, man: ",
             &other_status(),
             5,
         );
@@ -214,6 +214,8 @@ fn exit_status(roff: &mut Roff, page: Option<&str>) {
             if page.is_none() {
                 roff.control("PP", []).text([
                     bold("schema"),
+                    roman(", "),
+                    bold("templates"),
                     roman(", "),
                     bold("completions"),
                     roman(", "),

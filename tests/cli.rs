@@ -1026,6 +1026,9 @@ fn streams_that_take_nothing_do_not_change_the_outcome() {
     assert_eq!(work.tree(), rendered);
     // What a command prints is its product: it cannot be written, so the command failed.
     assert_eq!(run_on_full_streams(&work, &["schema"]), Some(2));
+    assert_eq!(run_on_full_streams(&work, &["templates"]), Some(2));
+    let one = ["templates", "kubernetes/namespace.yaml"];
+    assert_eq!(run_on_full_streams(&work, &one), Some(2));
     let output = work
         .command(&["completions", "bash"])
         .stdout(dev_full())
@@ -1052,6 +1055,62 @@ fn schema_command_prints_the_committed_schema() {
         "schema/platform.schema.json is out of date: run `platgen schema > schema/platform.schema.json`"
     );
     serde_json::from_str::<serde_json::Value>(&stdout).expect("the schema is JSON");
+}
+
+/// `platgen templates` lists the built-in templates, each of which it prints exactly as the
+/// repository's `templates/` holds it: the start of an override.
+#[test]
+fn templates_are_listed_and_printed_as_the_repository_holds_them() {
+    let work = Work::new();
+    let (list, _) = work.expect(0, &["templates"]);
+    let names: Vec<&str> = list.lines().collect();
+    let root = common::root().join("templates");
+    let mut on_disk: Vec<String> = walkdir::WalkDir::new(&root)
+        .into_iter()
+        .map(|entry| entry.expect("walk templates/"))
+        .filter(|entry| entry.file_type().is_file())
+        .map(|entry| {
+            let relative = entry.path().strip_prefix(&root).expect("under templates/");
+            relative.to_string_lossy().replace('\\', "/")
+        })
+        .collect();
+    on_disk.sort();
+    assert_eq!(names, on_disk, "every template, in order, one per line");
+    for name in [
+        "kubernetes/deployment.yaml",
+        "github/_checkout.yml",
+        "scripts/_select.sh",
+    ] {
+        let (text, _) = work.expect(0, &["templates", name]);
+        assert_eq!(
+            text,
+            fs::read_to_string(root.join(name)).expect("read"),
+            "{name}"
+        );
+    }
+    // What it prints, put in place as an override, renders what the built-in template does.
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let before = work.tree();
+    let (text, _) = work.expect(0, &["templates", "kubernetes/deployment.yaml"]);
+    let override_ = work.path("tpl/kubernetes/deployment.yaml");
+    fs::create_dir_all(override_.parent().expect("parent")).expect("mkdir");
+    fs::write(&override_, text).expect("write the override");
+    work.expect(0, &["render", "--config", &config, "--templates", "tpl"]);
+    assert_eq!(work.tree(), before);
+    // An unknown name is a usage error, with the closest name.
+    let output = work.run(&["templates", "kubernetes/deploymnet.yaml"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("error[E0406]: there is no built-in template `kubernetes/deploymnet.yaml`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("help: did you mean `kubernetes/deployment.yaml`?"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
 }
 
 #[test]
