@@ -69,7 +69,8 @@ pub(crate) struct Input {
     /// The platform file, once read (to find `output_dir`): read once per run.
     #[arg(skip)]
     pub source: Option<SourceFile>,
-    /// Directory of templates overriding the built-in ones, by path (e.g. kubernetes/deployment.yaml).
+    /// Directory of templates overriding the built-in ones, by path (e.g. kubernetes/deployment.yaml)
+    /// [default: the platform's `templates_dir`, if it declares one].
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// When to use colour.

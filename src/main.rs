@@ -313,10 +313,11 @@ fn print_stdout(bytes: &[u8]) -> ExitCode {
     }
 }
 
-/// The output directory the platform file declares (`platform.output_dir`, relative to the
-/// file's directory), where compose files and workflows expect the rendered files; `out` there
-/// when it declares none or cannot be read (the pipeline then reports why).
-fn declared_output_dir(config: &Path, source: Option<&SourceFile>) -> PathBuf {
+/// The folders the platform file declares, relative to its directory (the repository's root):
+/// the output directory (`platform.output_dir`, else `out`), where compose files and workflows
+/// expect the rendered files, and the template overrides (`platform.templates_dir`), if any.
+/// When the file cannot be read or parsed, `out` and none (the pipeline then reports why).
+fn declared_dirs(config: &Path, source: Option<&SourceFile>) -> (PathBuf, Option<PathBuf>) {
     #[derive(serde::Deserialize)]
     struct Declared {
         platform: DeclaredPlatform,
@@ -324,19 +325,32 @@ fn declared_output_dir(config: &Path, source: Option<&SourceFile>) -> PathBuf {
     #[derive(serde::Deserialize)]
     struct DeclaredPlatform {
         output_dir: Option<String>,
+        templates_dir: Option<String>,
     }
     let declared = source
         .map(|s| s.text.as_str())
-        // Most files do not set it: no second parse of a large platform for them.
-        .filter(|text| text.contains("output_dir"))
+        // Most files set neither: no second parse of a large platform for them.
+        .filter(|text| text.contains("output_dir") || text.contains("templates_dir"))
         .and_then(|text| toml::from_str::<Declared>(text).ok())
-        .and_then(|d| d.platform.output_dir);
-    // Relative to the repository (the platform file's directory), as `output_dir` is.
-    let dir = declared.as_deref().unwrap_or("out");
-    match config.parent() {
+        .map(|d| d.platform);
+    let in_repository = |dir: &str| match config.parent() {
         Some(repository) if !repository.as_os_str().is_empty() => repository.join(dir),
         _ => PathBuf::from(dir),
-    }
+    };
+    let out = declared.as_ref().and_then(|d| d.output_dir.as_deref());
+    // A folder outside the repository is not read before the schema has rejected it (with its
+    // place in the file).
+    let inside = |dir: &&str| {
+        !dir.is_empty()
+            && Path::new(dir)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+    };
+    let templates = declared.as_ref().and_then(|d| d.templates_dir.as_deref());
+    (
+        in_repository(out.unwrap_or("out")),
+        templates.filter(inside).map(in_repository),
+    )
 }
 
 fn main() -> ExitCode {
@@ -354,10 +368,11 @@ fn run() -> ExitCode {
     | Command::Diff { input, .. } = &mut cli.command
     {
         input.source = read_source(&input.config).ok();
-        input.out = match input.out_arg.take() {
-            Some(out) => out,
-            None => declared_output_dir(&input.config, input.source.as_ref()),
-        };
+        let (out, templates) = declared_dirs(&input.config, input.source.as_ref());
+        input.out = input.out_arg.take().unwrap_or(out);
+        if input.templates.is_none() {
+            input.templates = templates;
+        }
     }
     platgen::timing::mark("arguments read");
     let code = match &cli.command {

@@ -2711,6 +2711,65 @@ fn a_render_that_fails_after_staging_leaves_no_trace() {
     );
 }
 
+/// `templates_dir` in the platform file is the default `--templates DIR`, relative to the
+/// platform file's folder: render, check and diff use it without being told (as the generated
+/// CI's `platgen check` and the pre-commit hooks run), and `--templates` still wins.
+#[test]
+fn a_declared_templates_dir_is_used_by_every_command() {
+    let work = Work::new();
+    fs::create_dir_all(work.path("repo/tpl/kubernetes")).expect("mkdir");
+    fs::create_dir_all(work.path("other/kubernetes")).expect("mkdir");
+    let namespace = |label: &str| {
+        format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {{{{ env.namespace }}}}\n  \
+             labels:\n    team: {label}\n"
+        )
+    };
+    fs::write(
+        work.path("repo/tpl/kubernetes/namespace.yaml"),
+        namespace("declared"),
+    )
+    .expect("write override");
+    fs::write(
+        work.path("other/kubernetes/namespace.yaml"),
+        namespace("given"),
+    )
+    .expect("write override");
+    let declared = SMALL.replacen("[platform]\n", "[platform]\ntemplates_dir = \"tpl\"\n", 1);
+    assert_ne!(declared, SMALL);
+    fs::write(work.path("repo/platform.toml"), &declared).expect("write config");
+    let config = "repo/platform.toml";
+    work.expect(0, &["render", "--config", config]);
+    let namespace_file = work.path("repo/out/staging/kubernetes/namespace.yaml");
+    let rendered = fs::read_to_string(&namespace_file).expect("rendered");
+    assert!(rendered.contains("team: declared"), "{rendered}");
+    work.expect(0, &["check", "--config", config]);
+    work.expect(0, &["diff", "--config", config]);
+    // The command line's wins: against it, out/ is stale.
+    let given = ["--config", config, "--templates", "other"];
+    let (stdout, _) = work.expect(1, &[&["diff"][..], &given].concat());
+    assert!(stdout.contains("+    team: given"), "{stdout}");
+    work.expect(1, &[&["check"][..], &given].concat());
+    // A declared folder that is not there is said to be so, and nothing is written.
+    fs::rename(work.path("repo/tpl"), work.path("repo/gone")).expect("move tpl");
+    let before = tree(&work.path("repo/out"));
+    let (_, stderr) = work.expect(2, &["render", "--config", config]);
+    assert!(stderr.contains("error[E0406]"), "{stderr}");
+    assert!(stderr.contains("tpl does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("`templates_dir` under [platform]"),
+        "{stderr}"
+    );
+    assert_eq!(tree(&work.path("repo/out")), before);
+    // One outside the repository is not read: the schema rejects it, at its place.
+    let outside = declared.replacen("templates_dir = \"tpl\"", "templates_dir = \"../other\"", 1);
+    fs::write(work.path("repo/platform.toml"), outside).expect("write config");
+    let (_, stderr) = work.expect(1, &["render", "--config", config]);
+    assert!(stderr.contains("platform.templates_dir"), "{stderr}");
+    assert!(stderr.contains("--> repo/platform.toml:2:"), "{stderr}");
+    assert_eq!(tree(&work.path("repo/out")), before);
+}
+
 /// An override that writes YAML no parser accepts is caught before anything is written, even
 /// where it looks like the escapes platgen's own formatter writes (`\x41` is one; `\x+1` is
 /// not YAML, though Rust's `from_str_radix` would read its digits).

@@ -11,7 +11,8 @@ use crate::diagnostics::{Diagnostic, did_you_mean};
 /// embedded template or be a partial that overrides include (its name starts with `_`, as the
 /// embedded partials' do). Hidden files (`.gitkeep`) are left alone.
 pub fn check_overrides(dir: &Path) -> Result<(), Vec<Diagnostic>> {
-    let help = "pass the directory of template overrides with --templates DIR";
+    let help = "pass the directory of template overrides with --templates DIR, or declare it \
+                as `templates_dir` under [platform] (relative to the platform file's folder)";
     if !dir.is_dir() {
         let problem = if dir.exists() {
             "is not a directory"

@@ -133,6 +133,13 @@ pub struct PlatformInfo {
     #[serde(default = "default_output_dir")]
     #[schemars(extend("pattern" = FOLDER_PATTERN))]
     pub output_dir: String,
+    /// Folder of template overrides, relative to the repository root: each file replaces the
+    /// built-in template of the same path, as `--templates DIR` (which takes precedence) does.
+    /// Declared here, every `platgen render`, `check` and `diff` uses it, the generated CI's
+    /// and pre-commit's included.
+    #[serde(default)]
+    #[schemars(extend("pattern" = FOLDER_PATTERN))]
+    pub templates_dir: Option<String>,
     /// Labels added to every object of every service, e.g. `{ team = "core" }`: Kubernetes
     /// label keys and values; `app` and `app.kubernetes.io/{name,part-of,managed-by}` are set by platgen.
     #[serde(default)]
