@@ -54,8 +54,8 @@ impl TemplateFailure {
         message.push_str(&causes);
         let hint = (at.kind() == ErrorKind::UndefinedError)
             .then(|| {
-                let expression = at.template_source()?.get(at.range()?)?;
-                undefined_hint(context, expression)
+                let source = at.template_source()?;
+                undefined_hint(context, source, source.get(at.range()?)?)
             })
             .flatten();
         Self {
@@ -74,23 +74,24 @@ impl TemplateFailure {
     }
 }
 
-/// For an undefined `a.b.c` (the text of the failing expression), the name the template data
-/// does have where the path left it: "did you mean `a.b.name`?". Only for a path whose first
-/// name is the file's data; a loop's or a macro's variable is not known here.
-fn undefined_hint(context: &Value, expression: &str) -> Option<String> {
+/// For an undefined `a.b.c` (the text of the failing expression in `source`, its template),
+/// the name the template data does have where the path left it: "did you mean `a.b.name`?".
+/// A first name is guessed at only when `source` names it nowhere else: a loop's, a macro's
+/// or a `set` variable is named where it is bound, and is not the file's data.
+fn undefined_hint(context: &Value, source: &str, expression: &str) -> Option<String> {
     let names: Vec<&str> = expression.trim().split('.').collect();
     let is_name = |name: &&str| {
         name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
-    if names.len() < 2 || !names.iter().all(is_name) {
+    if !names.iter().all(is_name) {
         return None;
     }
     let mut value = context.clone();
     for (i, name) in names.iter().enumerate() {
         match value.get_attr(name) {
             Ok(next) if !next.is_undefined() => value = next,
-            _ if i == 0 => return None,
+            _ if i == 0 && mentions(source, name) != 1 => return None,
             _ if value.kind() != ValueKind::Map => return None,
             _ => {
                 let keys: Vec<Value> = value.try_iter().ok()?.collect();
@@ -102,6 +103,19 @@ fn undefined_hint(context: &Value, expression: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// How often `source` names the variable `name`: as a whole word, not as an attribute.
+fn mentions(source: &str, name: &str) -> usize {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    source
+        .match_indices(name)
+        .filter(|(at, _)| {
+            let before = source[..*at].chars().next_back();
+            let after = source[at + name.len()..].chars().next();
+            !before.is_some_and(|c| word(c) || c == '.') && !after.is_some_and(word)
+        })
+        .count()
 }
 
 /// A place in a template.
@@ -563,7 +577,10 @@ mod tests {
         let context = Value::from(minijinja::value::Serde(serde_json::json!({
             "service": {"name": "api", "image": "registry/api", "resources": {"limits": {}}},
         })));
-        let hint = |expression: &str| undefined_hint(&context, expression);
+        let source = "kind: {{ service.kind }}\nname: {{ EXPR }}\n";
+        let hint = |expression: &str| {
+            undefined_hint(&context, &source.replace("EXPR", expression), expression)
+        };
         assert_eq!(
             hint("service.nmae").as_deref(),
             Some("did you mean `service.name`?")
@@ -572,8 +589,17 @@ mod tests {
             hint("service.resorces.limits").as_deref(),
             Some("did you mean `service.resources.limits`?")
         );
-        // A misspelt variable may be a loop's or a macro's: not guessed at.
-        assert_eq!(hint("servce.name"), None);
+        // A misspelt first name, named nowhere else in the template, is matched against the
+        // data's names too.
+        assert_eq!(
+            hint("servce.name").as_deref(),
+            Some("did you mean `service.name`?")
+        );
+        assert_eq!(hint("servce").as_deref(), Some("did you mean `service`?"));
+        // One the template binds itself (a loop's) is not the data's: not guessed at.
+        let looped = "{% for servce in items %}{{ servce.name }}{% endfor %}";
+        assert_eq!(undefined_hint(&context, looped, "servce.name"), None);
+        assert_eq!(mentions("a.servce servce_x servce servce", "servce"), 2);
         // Nothing close, an attribute of a string, and an expression that is not a path.
         assert_eq!(hint("service.port"), None);
         assert_eq!(hint("service.image.nmae"), None);
