@@ -120,6 +120,7 @@ pub(crate) enum Command {
     /// (e.g. `platgen templates kubernetes/deployment.yaml > tpl/kubernetes/deployment.yaml`).
     Templates {
         /// The template to print; without it, every template's name, one per line.
+        #[arg(value_parser = TemplateName, hide_possible_values = true)]
         name: Option<String>,
     },
     /// Print shell completions (e.g. `platgen completions bash > /etc/bash_completion.d/platgen`).
@@ -133,6 +134,31 @@ pub(crate) enum Command {
         #[arg(value_parser = clap::builder::PossibleValuesParser::new(COMMANDS))]
         command: Option<String>,
     },
+}
+
+/// A built-in template's name: any text is taken (an unknown name is reported with the closest
+/// one, as platgen reports names), and the shells complete the names.
+#[derive(Debug, Clone, Copy)]
+struct TemplateName;
+
+impl clap::builder::TypedValueParser for TemplateName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let names = platgen::render::EMBEDDED.iter().map(|(name, _)| *name);
+        Some(Box::new(names.map(clap::builder::PossibleValue::new)))
+    }
 }
 
 /// The subcommands, each with a man page (a test holds this to the definition).

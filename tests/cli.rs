@@ -1111,6 +1111,14 @@ fn templates_are_listed_and_printed_as_the_repository_holds_them() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty());
+    // The shells complete the names.
+    for shell in ["bash", "zsh", "fish"] {
+        let (completions, _) = work.expect(0, &["completions", shell]);
+        assert!(
+            completions.contains("kubernetes/deployment.yaml"),
+            "{shell}: {completions}"
+        );
+    }
 }
 
 #[test]
