@@ -1095,7 +1095,12 @@ fn templates_are_listed_and_printed_as_the_repository_holds_them() {
     let (text, _) = work.expect(0, &["templates", "kubernetes/deployment.yaml"]);
     let override_ = work.path("tpl/kubernetes/deployment.yaml");
     fs::create_dir_all(override_.parent().expect("parent")).expect("mkdir");
-    fs::write(&override_, text).expect("write the override");
+    fs::write(&override_, &text).expect("write the override");
+    work.expect(0, &["render", "--config", &config, "--templates", "tpl"]);
+    assert_eq!(work.tree(), before);
+    // The same with CRLF line endings (written on Windows, or checked out there with
+    // core.autocrlf): the same bytes, no CR in them.
+    fs::write(&override_, text.replace('\n', "\r\n")).expect("write the override");
     work.expect(0, &["render", "--config", &config, "--templates", "tpl"]);
     assert_eq!(work.tree(), before);
     // An unknown name is a usage error, with the closest name.

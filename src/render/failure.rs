@@ -293,7 +293,7 @@ impl TemplateSource {
         let name = place.template.as_str();
         let overridden = self.overridden(name);
         let file = match &overridden {
-            Some(path) => SourceFile::new(path, std::fs::read_to_string(path).ok()?),
+            Some(path) => SourceFile::new(path, super::read_override(path).ok()?),
             None => {
                 let (_, text) = EMBEDDED.iter().find(|(n, _)| *n == name)?;
                 SourceFile::new(format!("<built-in>/{name}"), *text)
@@ -431,13 +431,17 @@ mod tests {
         (renderer.template_diagnostics(failures.into()), dir)
     }
 
+    /// The data of a namespace file, as far as the tests' templates read it.
+    fn context_of_ns() -> Value {
+        Value::from(minijinja::value::Serde(serde_json::json!({
+            "namespace": {"name": "shop", "labels": {}},
+        })))
+    }
+
     #[test]
     fn a_failing_override_is_pointed_at_in_its_own_file() {
         let template = "kind: Namespace\nmetadata:\n  name: {{ namespace.nmae }}\n";
-        let context = Value::from(minijinja::value::Serde(serde_json::json!({
-            "namespace": {"name": "shop", "labels": {}},
-        })));
-        let (diagnostics, dir) = fail(Some(template), context);
+        let (diagnostics, dir) = fail(Some(template), context_of_ns());
         let [diagnostic] = diagnostics.as_slice() else {
             panic!("one diagnostic for both files: {diagnostics:?}");
         };
@@ -464,6 +468,12 @@ mod tests {
                 .as_str()
             )
         );
+        // An override with CRLF line endings is read as LF: the same place.
+        let (diagnostics, _dir) = fail(Some(&template.replace('\n', "\r\n")), context_of_ns());
+        let file = diagnostics[0].file.as_deref().expect("in the override");
+        let span = diagnostics[0].span.clone().expect("a place");
+        assert_eq!(file.line_col(span.start), (3, 12));
+        assert!(!file.text.contains('\r'));
         // A syntax error too, at the line the engine names.
         let (diagnostics, _dir) = fail(Some("a: 1\nb: {{ x\n"), Value::from(()));
         let file = diagnostics[0].file.as_deref().expect("in the override");

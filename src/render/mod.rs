@@ -83,7 +83,7 @@ impl TemplateSource {
         if let Some(dir) = &self.overrides {
             let path = dir.join(name);
             if path.is_file() {
-                return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                return read_override(&path).map(Some).map_err(|e| {
                     Error::new(
                         ErrorKind::InvalidOperation,
                         format!("cannot read {}: {e}", path.display()),
@@ -96,6 +96,18 @@ impl TemplateSource {
             .find(|(n, _)| *n == name)
             .map(|(_, s)| (*s).to_owned()))
     }
+}
+
+/// An override's text, its line endings made LF: one written on Windows, or checked out there
+/// with `core.autocrlf`, renders the same files as on any other machine (a CR would otherwise
+/// end every line it brings into a generated file).
+fn read_override(path: &Path) -> std::io::Result<String> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    })
 }
 
 /// The two minijinja environments (standard and alternate syntax), and where their templates
