@@ -84,9 +84,14 @@ const SAVE_AS_UTF8: &str = "TOML files are UTF-8: save it with that encoding";
 /// The byte order mark some editors write at the start of a UTF-8 file.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The text of a platform file read as `bytes` (without a byte order mark), and a problem when it is not UTF-8: then the
-/// text has the invalid bytes replaced (to show it), and an `E0100` diagnostic points at the
-/// first of them.
+/// The text of a platform file read as `bytes` (without a byte order mark, its CRLF line
+/// endings made LF), and a problem when it is not UTF-8: then the text has the invalid bytes
+/// replaced (to show it), and an `E0100` diagnostic points at the first of them.
+///
+/// TOML lets a multi-line string's line breaks be CRLF or LF, and a Windows checkout
+/// (`core.autocrlf`) converts the file: read as written, the same platform would render other
+/// bytes there (`"a\r\nb"` in a ConfigMap, and so another `checksum/config`). A CR outside a
+/// CRLF pair is left for the TOML parser to reject.
 pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
     // A UTF-8 byte order mark is not text: kept, it would count as a column of line 1.
     if bytes.starts_with(UTF8_BOM) {
@@ -97,6 +102,9 @@ pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option
         return (source, Some(diagnostic));
     }
     match String::from_utf8(bytes) {
+        Ok(text) if text.contains("\r\n") => {
+            (SourceFile::new(path, text.replace("\r\n", "\n")), None)
+        }
         Ok(text) => (SourceFile::new(path, text), None),
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
@@ -431,6 +439,19 @@ mod tests {
                 .1
                 .is_none()
         );
+    }
+
+    #[test]
+    fn crlf_line_endings_read_as_lf_and_a_lone_cr_is_kept() {
+        let path = std::path::Path::new("p.toml");
+        let (source, error) = decode(path, b"a = \"\"\"x\r\ny\"\"\"\r\nb = 1\r\n".to_vec());
+        assert!(error.is_none());
+        assert_eq!(source.text, "a = \"\"\"x\ny\"\"\"\nb = 1\n");
+        let d = load(source).expect("valid toml");
+        assert_eq!(d.value["a"], "x\ny");
+        let (source, _) = decode(path, b"a = 1\rb = 2\n".to_vec());
+        assert_eq!(source.text, "a = 1\rb = 2\n");
+        assert!(load(source).is_err(), "a lone CR is no line break in TOML");
     }
 
     #[test]

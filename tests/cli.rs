@@ -398,6 +398,38 @@ fn a_checkout_that_converted_line_endings_is_named_and_undone() {
     work.expect(0, &check);
 }
 
+/// A platform file a Windows checkout converted to CRLF is the same platform: its multi-line
+/// strings keep LF line breaks, so render writes the same bytes (the ConfigMap, and with it the
+/// pods' `checksum/config`), and `check` against the LF render is clean.
+#[test]
+fn a_platform_file_with_crlf_line_endings_renders_the_same_bytes() {
+    let work = Work::new();
+    let text = SMALL.replacen(
+        "[platform.config]\n",
+        "[platform.config]\nBANNER = \"\"\"\nwelcome\nto the shop\"\"\"\n",
+        1,
+    );
+    assert_ne!(text, SMALL);
+    let config = work.config("platform.toml", &text);
+    work.render(&config);
+    let before = work.tree();
+    let configmap =
+        String::from_utf8_lossy(match &before["staging/kubernetes/api-configmap.yaml"] {
+            Entry::File(bytes, _) => bytes,
+            other => panic!("{other:?}"),
+        })
+        .into_owned();
+    assert!(
+        configmap.contains("BANNER: \"welcome\\nto the shop\""),
+        "{configmap}"
+    );
+    let converted = work.config("converted.toml", &text.replace('\n', "\r\n"));
+    work.expect(0, &["check", "--config", &converted, "--out", "out"]);
+    work.expect(0, &["diff", "--config", &converted, "--out", "out"]);
+    work.expect(0, &["render", "--config", &converted, "--out", "out"]);
+    assert_eq!(work.tree(), before);
+}
+
 /// A script that lost its execute bit (or a file that gained one) is not what render writes,
 /// though its bytes are: `check` names it (past the up-to-date cache), `diff` shows the change
 /// of mode as git does and `render` puts the mode back (past the incremental record).
