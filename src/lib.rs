@@ -11,6 +11,7 @@ pub mod diff;
 pub mod incremental;
 pub mod interrupt;
 pub mod later;
+pub mod line_endings;
 pub mod load;
 pub mod model;
 pub mod output;

@@ -102,10 +102,7 @@ pub fn decode(path: &std::path::Path, mut bytes: Vec<u8>) -> (SourceFile, Option
         return (source, Some(diagnostic));
     }
     match String::from_utf8(bytes) {
-        Ok(text) if text.contains("\r\n") => {
-            (SourceFile::new(path, text.replace("\r\n", "\n")), None)
-        }
-        Ok(text) => (SourceFile::new(path, text), None),
+        Ok(text) => (SourceFile::new(path, crate::line_endings::lf(text)), None),
         Err(error) => {
             let at = error.utf8_error().valid_up_to();
             let bytes = error.as_bytes();

@@ -115,7 +115,7 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
             if count == 1 { "" } else { "s" },
             input.out.display(),
             if count == 1 { "it" } else { "them" },
-            output::line_endings::advice(&input.out.display().to_string())
+            platgen::line_endings::advice(&input.out.display().to_string())
         );
     }
     // Said before anything is written: the hand edits are about to be lost.

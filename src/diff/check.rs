@@ -19,7 +19,7 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
         .partition(|p| crate::output::mode::executable(p));
     let crlf = format!(
         "CRLF line endings from a checkout (run platgen render; {})",
-        crate::output::line_endings::advice(out)
+        crate::line_endings::advice(out)
     );
     let mut found: Vec<(&str, &str)> = Vec::new();
     let lists: [(Vec<&String>, &str); 8] = [

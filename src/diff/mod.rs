@@ -48,7 +48,7 @@ pub struct FileDiff {
     /// (see [`output::mode`]).
     pub mode: Option<(bool, bool)>,
     /// Whether the file on disk is what platgen wrote with CRLF line endings (see
-    /// [`output::line_endings`]): `old` is its content with LF, so the diff shows only what
+    /// [`crate::line_endings`]): `old` is its content with LF, so the diff shows only what
     /// else changes.
     pub crlf: bool,
 }
@@ -195,7 +195,7 @@ impl Review {
             )),
             (Status::Modified, false) if file.crlf => Some(format!(
                 "{out}/{path} has CRLF line endings from a checkout: render rewrites it with LF ({})",
-                output::line_endings::advice(out)
+                crate::line_endings::advice(out)
             )),
             _ => None,
         }
@@ -243,7 +243,7 @@ pub fn review(
                 old: current
                     .map(|c| {
                         if crlf {
-                            c.text.replace("\r\n", "\n")
+                            crate::line_endings::lf(c.text)
                         } else {
                             c.text
                         }

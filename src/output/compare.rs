@@ -19,7 +19,7 @@ pub struct Changes {
     /// [`super::mode`]); each is also in `modified`.
     pub modes: Vec<String>,
     /// Owned files holding what platgen wrote with CRLF line endings, as a checkout converts
-    /// them (see [`super::line_endings`]); each is also in `modified` or `removed`, and none is
+    /// them (see [`crate::line_endings`]); each is also in `modified` or `removed`, and none is
     /// in `edited_by_hand`.
     pub line_endings: Vec<String>,
     /// Owned files no longer rendered (pruned by render).
@@ -100,18 +100,18 @@ pub enum OnDisk {
 }
 
 /// Bytes on disk that are not the rendered ones, as hashes: enough to tell who changed them
-/// since platgen wrote what the manifest records ([`Other::departure`]).
+/// since platgen wrote what the manifest records (`Other::departure`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Other {
     /// Their SHA-256.
     pub hash: String,
-    /// When they have a CRLF: their SHA-256 with CRLF read as LF (see [`super::line_endings`]).
+    /// When they have a CRLF: their SHA-256 with CRLF read as LF (see [`crate::line_endings`]).
     pub lf_hash: Option<String>,
 }
 
 /// Who changed a file since platgen wrote it.
 enum Departure {
-    /// A checkout that converted its line endings (see [`super::line_endings`]).
+    /// A checkout that converted its line endings (see [`crate::line_endings`]).
     LineEndings,
     /// Someone editing it.
     ByHand,
@@ -122,7 +122,7 @@ impl Other {
     pub fn of(bytes: &[u8]) -> Self {
         Self {
             hash: hash(bytes),
-            lf_hash: super::line_endings::lf_hash(bytes),
+            lf_hash: crate::line_endings::lf_hash(bytes),
         }
     }
 

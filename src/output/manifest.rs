@@ -119,7 +119,7 @@ impl Manifest {
         let mut crlf = false;
         for (index, line) in lines.into_iter().flatten().enumerate() {
             let number = index + 1;
-            // A checkout that converted line endings (see super::line_endings) leaves every
+            // A checkout that converted line endings (see crate::line_endings) leaves every
             // entry as it was: it still says what platgen owns. Reported once, at its first line.
             let line = match line.strip_suffix(b"\r") {
                 Some(line) => {

@@ -9,7 +9,6 @@
 mod compare;
 mod guard;
 mod journal;
-pub mod line_endings;
 mod lock;
 pub mod manifest;
 pub mod mode;

@@ -102,12 +102,7 @@ impl TemplateSource {
 /// with `core.autocrlf`, renders the same files as on any other machine (a CR would otherwise
 /// end every line it brings into a generated file).
 fn read_override(path: &Path) -> std::io::Result<String> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(if text.contains('\r') {
-        text.replace("\r\n", "\n")
-    } else {
-        text
-    })
+    std::fs::read_to_string(path).map(crate::line_endings::lf)
 }
 
 /// The two minijinja environments (standard and alternate syntax), and where their templates

@@ -1,11 +1,24 @@
-//! Files whose line endings a checkout converted: git's `core.autocrlf` (on by default in Git
-//! for Windows, and in `actions/checkout` on Windows runners) turns every LF of a committed
-//! `out/` into CRLF in the working tree. Such a file holds what platgen wrote, line endings
-//! aside: it was not edited by hand, and the fix is in `.gitattributes`, not in
-//! `platform.toml`. platgen writes LF only, so it is still a difference; `check` and `diff`
-//! name it as what it is, and `render` rewrites it with LF.
+//! Line endings a checkout converted: git's `core.autocrlf` (on by default in Git for Windows,
+//! and in `actions/checkout` on Windows runners) turns every LF of the files it checks out
+//! into CRLF in the working tree.
+//!
+//! - platgen's inputs (`platform.toml`, template overrides) are read with CRLF made LF
+//!   ([`lf`]), so a converted checkout renders the same bytes as any other.
+//! - A file of a committed `out/` so converted holds what platgen wrote, line endings aside: it
+//!   was not edited by hand, and the fix is in `.gitattributes`, not in `platform.toml`.
+//!   platgen writes LF only, so it is still a difference; `check` and `diff` name it as what it
+//!   is (`lf_hash`), and `render` rewrites it with LF.
 
-use super::manifest::hash;
+use crate::output::manifest::hash;
+
+/// `text` with every CRLF made LF (a CR elsewhere is kept).
+pub fn lf(text: String) -> String {
+    if text.contains("\r\n") {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    }
+}
 
 /// The SHA-256 of `bytes` with every CRLF turned back into LF, when they have a CRLF at all:
 /// if it is what platgen wrote there, only the line endings changed since (platgen writes no
@@ -59,6 +72,12 @@ mod tests {
                 String::from_utf8_lossy(other)
             );
         }
+    }
+
+    #[test]
+    fn lf_turns_only_crlf_pairs() {
+        assert_eq!(lf("a\r\nb\rc\n\r".to_owned()), "a\nb\rc\n\r");
+        assert_eq!(lf("a\nb".to_owned()), "a\nb");
     }
 
     #[test]
