@@ -203,7 +203,7 @@ pub(crate) fn matches() -> clap::ArgMatches {
 fn misspelt_option(
     cli: &clap::Command,
     error: &clap::Error,
-    args: impl Iterator<Item = std::ffi::OsString>,
+    mut args: impl Iterator<Item = std::ffi::OsString>,
 ) -> Option<String> {
     use clap::error::{ContextKind, ContextValue};
     if error.kind() != clap::error::ErrorKind::UnknownArgument
@@ -217,9 +217,7 @@ fn misspelt_option(
     };
     let name = invalid.strip_prefix("--")?;
     let name = name.split_once('=').map_or(name, |(name, _)| name);
-    let args: Vec<std::ffi::OsString> = args.collect();
     let command = args
-        .iter()
         .find_map(|arg| cli.find_subcommand(arg.to_str()?))
         .unwrap_or(cli);
     let longs = command.get_arguments().filter_map(clap::Arg::get_long);

@@ -281,7 +281,7 @@ fn print_templates(name: Option<&str>) -> ExitCode {
             .collect();
         return print_stdout(names.as_bytes());
     };
-    if let Some((_, text)) = platgen::render::EMBEDDED.iter().find(|(n, _)| *n == name) {
+    if let Some(text) = platgen::render::built_in(name) {
         return print_stdout(text.as_bytes());
     }
     let names = platgen::render::EMBEDDED.iter().map(|(name, _)| *name);
@@ -291,12 +291,13 @@ fn print_templates(name: Option<&str>) -> ExitCode {
     };
     let diagnostic =
         Diagnostic::error("E0406", format!("there is no built-in template `{name}`")).help(help);
-    let styled = colored(Color::Auto, std::io::stderr().is_terminal());
-    platgen::errln!(
-        "{}",
-        render_diagnostics(&[diagnostic], None, DiagnosticFormat::Human, styled).trim_end()
-    );
-    ExitCode::from(2)
+    report(
+        &Failure::Environment(vec![diagnostic]),
+        Format::Human,
+        Color::Auto,
+        2,
+        false,
+    )
 }
 
 /// Writes generated text to stdout. A closed pipe (`platgen schema | head`) is not an error;

@@ -5,7 +5,7 @@
 use minijinja::value::{Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 
-use super::{EMBEDDED, Renderer, TemplateSource};
+use super::{Renderer, TemplateSource};
 use crate::diagnostics::{Diagnostic, SourceFile, did_you_mean};
 use crate::plan::Artifact;
 
@@ -155,11 +155,7 @@ impl Renderer {
         groups
             .into_iter()
             .map(|(failure, count, one_template)| {
-                let files = match count {
-                    1 => failure.path,
-                    2 => format!("{} and 1 more file", failure.path),
-                    n => format!("{} and {} more files", failure.path, n - 1),
-                };
+                let files = first_of(failure.path, count);
                 let message = if one_template {
                     format!(
                         "rendering {files} from template {} failed: {}",
@@ -235,11 +231,8 @@ impl Renderer {
         groups
             .into_iter()
             .map(|(file, count)| {
-                let (files, is) = match count {
-                    1 => (file.path, "is"),
-                    2 => (format!("{} and 1 more file", file.path), "are"),
-                    n => (format!("{} and {} more files", file.path, n - 1), "are"),
-                };
+                let is = if count == 1 { "is" } else { "are" };
+                let files = first_of(file.path, count);
                 let diagnostic = Diagnostic::error(
                     "E0403",
                     format!(
@@ -247,19 +240,9 @@ impl Renderer {
                         file.template, file.what
                     ),
                 );
-                let help = self.source.overridden(&file.template).map_or_else(
-                    || {
-                        "a built-in template wrote it: this is a bug in platgen, not in \
-                         platform.toml; please report it with this message"
-                            .to_owned()
-                    },
-                    |path| {
-                        format!(
-                            "fix the --templates override {}, or delete it to use the built-in \
-                             template",
-                            path.display()
-                        )
-                    },
+                let help = fault(
+                    self.source.overridden(&file.template).as_deref(),
+                    "wrote it",
                 );
                 let diagnostic = match file.excerpt {
                     Some((excerpt, span)) => diagnostic.at(Some(span)).in_file(excerpt),
@@ -294,10 +277,7 @@ impl TemplateSource {
         let overridden = self.overridden(name);
         let file = match &overridden {
             Some(path) => SourceFile::new(path, super::read_override(path).ok()?),
-            None => {
-                let (_, text) = EMBEDDED.iter().find(|(n, _)| *n == name)?;
-                SourceFile::new(format!("<built-in>/{name}"), *text)
-            }
+            None => SourceFile::new(format!("<built-in>/{name}"), super::built_in(name)?),
         };
         let span = place
             .range
@@ -315,21 +295,39 @@ impl TemplateSource {
 impl Located {
     /// What to do about a failure here.
     fn help(&self) -> String {
-        if self.overridden {
-            format!(
-                "fix the --templates override {}, or delete it to use the built-in template",
-                self.file.path.display()
-            )
-        } else {
-            "a built-in template failed: this is a bug in platgen, not in platform.toml; \
-             please report it with this message"
-                .to_owned()
-        }
+        fault(
+            self.overridden.then_some(self.file.path.as_path()),
+            "failed",
+        )
     }
 
     /// `diagnostic`, pointing here.
     fn locate(self, diagnostic: Diagnostic) -> Diagnostic {
         diagnostic.at(self.span).label("here").in_file(self.file)
+    }
+}
+
+/// The first file of `count` a template failed for: `a.yaml and 2 more files`.
+fn first_of(first: String, count: usize) -> String {
+    match count {
+        1 => first,
+        2 => format!("{first} and 1 more file"),
+        n => format!("{first} and {} more files", n - 1),
+    }
+}
+
+/// What to do about a template at fault: fix (or delete) the user's override at `overridden`,
+/// or report the built-in template, which `did` something, as platgen's bug.
+fn fault(overridden: Option<&std::path::Path>, did: &str) -> String {
+    match overridden {
+        Some(path) => format!(
+            "fix the --templates override {}, or delete it to use the built-in template",
+            path.display()
+        ),
+        None => format!(
+            "a built-in template {did}: this is a bug in platgen, not in platform.toml; please \
+             report it with this message"
+        ),
     }
 }
 

@@ -91,11 +91,16 @@ impl TemplateSource {
                 });
             }
         }
-        Ok(EMBEDDED
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, s)| (*s).to_owned()))
+        Ok(built_in(name).map(str::to_owned))
     }
+}
+
+/// The text of the built-in template `name`, if there is one.
+pub fn built_in(name: &str) -> Option<&'static str> {
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, text)| *text)
 }
 
 /// An override's text, its line endings made LF: one written on Windows, or checked out there

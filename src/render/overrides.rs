@@ -51,7 +51,7 @@ pub fn check_overrides(dir: &Path) -> Result<(), Vec<Diagnostic>> {
         };
         let name = relative.to_string_lossy().replace('\\', "/");
         let file = name.rsplit('/').next().unwrap_or_default();
-        if file.starts_with(['_', '.']) || EMBEDDED.iter().any(|(n, _)| *n == name) {
+        if file.starts_with(['_', '.']) || super::built_in(&name).is_some() {
             continue;
         }
         let help = match did_you_mean(&name, EMBEDDED.iter().map(|(n, _)| *n)) {
