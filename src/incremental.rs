@@ -351,6 +351,17 @@ mod tests {
         }
     }
 
+    /// What a record file in `dir` says of one file, `path`.
+    fn known_one(dir: &Path, path: &str, record: Record) -> Known {
+        Known {
+            salt: Vec::new(),
+            templates: None,
+            file: dir.join("record"),
+            records: HashMap::from([(path.to_owned(), record)]),
+            folders: Folders::default(),
+        }
+    }
+
     #[test]
     fn a_file_changed_within_a_tick_of_the_record_is_racy() {
         let now = UNIX_EPOCH + Duration::new(1_700_000_000, 500_000_000);
@@ -370,20 +381,14 @@ mod tests {
         let stat = FileStat::of(&dir.path().join("f.yaml")).expect("a file");
         let written = crate::output::manifest::hash(b"written");
         let fingerprint = [7; 32];
-        let known = |racy| Known {
-            salt: Vec::new(),
-            templates: None,
-            file: dir.path().join("record"),
-            records: HashMap::from([(
-                "f.yaml".to_owned(),
-                Record {
-                    fingerprint: short(&fingerprint),
-                    hash: hash_prefix(&written).expect("hex"),
-                    content: Some([3; 32]),
-                    checked: Checked { stat, racy },
-                },
-            )]),
-            folders: Folders::default(),
+        let known = |racy| {
+            let record = Record {
+                fingerprint: short(&fingerprint),
+                hash: hash_prefix(&written).expect("hex"),
+                content: Some([3; 32]),
+                checked: Checked { stat, racy },
+            };
+            known_one(dir.path(), "f.yaml", record)
         };
         // The times say nothing changed; a racy record does not take their word for it.
         let unchanged =
@@ -423,22 +428,13 @@ mod tests {
         let fingerprint = [7; 32];
         let unchanged = || {
             let stat = FileStat::of(&script).expect("a file");
-            let known = Known {
-                salt: Vec::new(),
-                templates: None,
-                file: dir.path().join("record"),
-                records: HashMap::from([(
-                    "f.sh".to_owned(),
-                    Record {
-                        fingerprint: short(&fingerprint),
-                        hash: hash_prefix(&hash).expect("hex"),
-                        content: None,
-                        checked: Checked { stat, racy: false },
-                    },
-                )]),
-                folders: Folders::default(),
+            let record = Record {
+                fingerprint: short(&fingerprint),
+                hash: hash_prefix(&hash).expect("hex"),
+                content: None,
+                checked: Checked { stat, racy: false },
             };
-            known.unchanged(dir.path(), "f.sh", &fingerprint, &hash)
+            known_one(dir.path(), "f.sh", record).unchanged(dir.path(), "f.sh", &fingerprint, &hash)
         };
         fs::set_permissions(&script, fs::Permissions::from_mode(0o644)).expect("chmod");
         assert_eq!(unchanged(), None);

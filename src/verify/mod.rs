@@ -97,12 +97,9 @@ fn broken_yaml(error: &serde_saphyr::Error) -> Broken {
         .location()
         .filter(|l| l.line() > 0)
         .map(|l| (l.line() as usize, (l.column() as usize).max(1)));
-    // `… at line 3, column 7` (or `error: line 3 column 7: …`): the place is given apart.
+    // `… at line 3, column 7` (without the snippet): the place is given apart.
     let what = at
-        .and_then(|(line, column)| {
-            text.strip_suffix(&format!(" at line {line}, column {column}"))
-                .or_else(|| text.strip_prefix(&format!("error: line {line} column {column}: ")))
-        })
+        .and_then(|(line, column)| text.strip_suffix(&format!(" at line {line}, column {column}")))
         .unwrap_or(&text);
     // The parser's advice on its own options is not for whoever wrote the template.
     let what = what
