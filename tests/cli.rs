@@ -396,6 +396,20 @@ fn a_checkout_that_converted_line_endings_is_named_and_undone() {
     assert!(!stderr.contains("edited by hand"), "{stderr}");
     assert_eq!(work.tree(), before);
     work.expect(0, &check);
+
+    // One file alone is named in the singular.
+    let one = work.out().join("production/kubernetes/api-service.yaml");
+    let text = fs::read_to_string(&one).expect("read");
+    fs::write(&one, text.replace('\n', "\r\n")).expect("convert");
+    let (_, stderr) = work.expect(0, &["render", "--config", &config, "--out", "out"]);
+    assert!(
+        stderr.contains(
+            "warning: 1 file in out had CRLF line endings from a checkout; platgen is rewriting \
+             it with LF (`out/** -text` in .gitattributes keeps LF)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(work.tree(), before);
 }
 
 /// A platform file a Windows checkout converted to CRLF is the same platform: its multi-line
@@ -1148,6 +1162,12 @@ fn templates_are_listed_and_printed_as_the_repository_holds_them() {
         "{stderr}"
     );
     assert!(output.stdout.is_empty());
+    // A name nothing is close to gets the way to list them.
+    let (_, stderr) = work.expect(2, &["templates", "nothing-like-it"]);
+    assert!(
+        stderr.contains("help: `platgen templates` lists them all") && !stderr.contains("did you"),
+        "{stderr}"
+    );
     // The shells complete the names.
     for shell in ["bash", "zsh", "fish"] {
         let (completions, _) = work.expect(0, &["completions", shell]);
