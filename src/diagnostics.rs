@@ -148,16 +148,17 @@ impl SourceFile {
         column: usize,
         context: usize,
     ) -> Option<(Self, Range<usize>)> {
-        let starts: Vec<usize> = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        let at = *starts.get(line.checked_sub(1)?)?;
+        let Range {
+            start: at,
+            end: line_end,
+        } = line_span(text, line)?;
         let first = line.saturating_sub(context).max(1);
-        let start = starts[first - 1];
-        let end = starts
-            .get(line + context)
-            .map_or(text.len(), |&next| next - 1);
-        let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let start = line_span(text, first)?.start;
+        // The last line there is, up to `context` lines below.
+        let end = (line..=line + context)
+            .map_while(|l| line_span(text, l))
+            .last()?
+            .end;
         let offset = text[at..line_end]
             .char_indices()
             .nth(column.saturating_sub(1))
@@ -184,6 +185,17 @@ impl SourceFile {
         let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
     }
+}
+
+/// The byte range of one-based line `line` of `text`, without its line break.
+pub(crate) fn line_span(text: &str, line: usize) -> Option<Range<usize>> {
+    let start = if line == 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(line.checked_sub(2)?)?.0 + 1
+    };
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    Some(start..end)
 }
 
 fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
@@ -455,5 +467,16 @@ mod tests {
     fn span_of_x() -> Range<usize> {
         let start = "l2\nl3 é ".len();
         start..start + 1
+    }
+
+    #[test]
+    fn line_spans_leave_out_the_line_break() {
+        let text = "one\ntwo\n\nfour";
+        assert_eq!(line_span(text, 1), Some(0..3));
+        assert_eq!(line_span(text, 2), Some(4..7));
+        assert_eq!(line_span(text, 3), Some(8..8));
+        assert_eq!(line_span(text, 4), Some(9..13));
+        assert_eq!(line_span(text, 5), None);
+        assert_eq!(line_span(text, 0), None);
     }
 }

@@ -6,7 +6,7 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 
 use super::{Renderer, TemplateSource};
-use crate::diagnostics::{Diagnostic, SourceFile, did_you_mean};
+use crate::diagnostics::{Diagnostic, SourceFile, did_you_mean, line_span};
 use crate::plan::Artifact;
 
 /// A template that failed to render one file.
@@ -339,17 +339,6 @@ fn capitalized(text: &str) -> String {
     })
 }
 
-/// The byte range of one-based line `line` of `text`, without its line break.
-fn line_span(text: &str, line: usize) -> Option<std::ops::Range<usize>> {
-    let start = if line == 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line.checked_sub(2)?)?.0 + 1
-    };
-    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    Some(start..end)
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -613,17 +602,6 @@ mod tests {
         assert_eq!(hint("service.image.nmae"), None);
         assert_eq!(hint("service.nmae | upper"), None);
         assert_eq!(hint("service"), None);
-    }
-
-    #[test]
-    fn line_spans_leave_out_the_line_break() {
-        let text = "one\ntwo\n\nfour";
-        assert_eq!(line_span(text, 1), Some(0..3));
-        assert_eq!(line_span(text, 2), Some(4..7));
-        assert_eq!(line_span(text, 3), Some(8..8));
-        assert_eq!(line_span(text, 4), Some(9..13));
-        assert_eq!(line_span(text, 5), None);
-        assert_eq!(line_span(text, 0), None);
     }
 
     #[test]
