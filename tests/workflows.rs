@@ -1053,3 +1053,98 @@ fn pinned_actions_pass_actionlint_by_their_major_tags() {
     let output = common::actionlint(&paths, false);
     assert!(output.status.success(), "{}", common::text(&output));
 }
+
+/// Runs the `platgen diff (job summary)` step of the rendered ci.yml in `root` as GitHub does
+/// (`bash -e`), with the job's environment and the platgen under test on `PATH`; returns its
+/// exit code and what it appended to `$GITHUB_STEP_SUMMARY`.
+#[cfg(unix)]
+fn run_summary_step(root: &Path) -> (Option<i32>, String) {
+    let ci: Value = serde_saphyr::from_str(
+        &std::fs::read_to_string(root.join("out/.github/workflows/ci.yml")).expect("ci.yml"),
+    )
+    .expect("ci.yml parses");
+    let job = &ci["jobs"]["platgen"];
+    let step = job["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["name"] == "platgen diff (job summary)")
+        .expect("the summary step");
+    // Each step gets a summary file of its own.
+    let summary = root.join("summary.md");
+    let _ = std::fs::remove_file(&summary);
+    let bin = Path::new(env!("CARGO_BIN_EXE_platgen"))
+        .parent()
+        .expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut command = Command::new("bash");
+    command
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+        .arg(step["run"].as_str().expect("a script"))
+        .current_dir(root)
+        .env("PATH", path)
+        .env("PLATGEN_CACHE", "off")
+        .env("GITHUB_STEP_SUMMARY", &summary);
+    for (name, value) in job["env"].as_object().expect("job env") {
+        command.env(name, value.as_str().expect("a string"));
+    }
+    let status = command.status().expect("bash runs");
+    (
+        status.code(),
+        std::fs::read_to_string(&summary).unwrap_or_default(),
+    )
+}
+
+/// The job summary is `platgen diff --format markdown`: capped under GitHub's limits, each
+/// file's diff fenced with more backticks than it holds. A plain diff in a ```` ```diff ````
+/// block was neither: a runbook's context line `   ```` ended the block early, and a large
+/// change could pass the 1 MiB a step's summary may hold.
+#[cfg(unix)]
+#[test]
+fn the_ci_diff_summary_is_fenced_markdown_and_fails_only_when_platgen_does() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    let root = repo.path();
+    std::fs::copy(
+        common::root().join("platform.toml"),
+        root.join("platform.toml"),
+    )
+    .expect("copy platform");
+    let render = platgen(&["render"], root);
+    assert!(render.status.success(), "{}", common::text(&render));
+
+    let (code, summary) = run_summary_step(root);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        summary,
+        "### platgen diff\n\n**0 to add, 0 to change, 0 to remove.**\n"
+    );
+
+    // A hand edit inside a runbook's PromQL block: its fences are context lines of the diff.
+    let runbook = root.join("out/docs/runbooks/AvailabilityBudgetBurn.md");
+    let text = std::fs::read_to_string(&runbook).expect("runbook");
+    assert!(
+        text.contains("\n  ```\n"),
+        "the runbook has an indented fence"
+    );
+    let edited = text.replacen("```promql\n", "```promql\n  # edited\n", 1);
+    std::fs::write(&runbook, edited).expect("edit");
+    let (code, summary) = run_summary_step(root);
+    assert_eq!(code, Some(0), "a difference alone does not fail the step");
+    let expected = platgen(&["diff", "--format", "markdown"], root);
+    assert_eq!(expected.status.code(), Some(1));
+    assert_eq!(summary, String::from_utf8_lossy(&expected.stdout));
+    assert!(summary.contains("<details>"), "{summary}");
+    assert!(
+        summary.contains("\n````diff\n"),
+        "a fence longer than the runbook's: {summary}"
+    );
+
+    // An invalid platform fails the step with platgen's own exit code.
+    std::fs::write(root.join("platform.toml"), "[platform\n").expect("break");
+    let (code, _) = run_summary_step(root);
+    assert_eq!(code, Some(2));
+}
