@@ -34,6 +34,30 @@ fn data_checksum(config_map: &Value) -> String {
         .collect()
 }
 
+/// What the ExternalSecret maps, as the pods' `checksum/secrets` hashes it: the store, and each
+/// variable's key and property.
+fn mapping_checksum(external_secret: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let store = &external_secret["spec"]["secretStoreRef"];
+    let data: Vec<[&Value; 3]> = external_secret["spec"]["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| {
+            [
+                &d["secretKey"],
+                &d["remoteRef"]["key"],
+                &d["remoteRef"]["property"],
+            ]
+        })
+        .collect();
+    let json = serde_json::json!({ "store": [store["name"], store["kind"]], "data": data });
+    Sha256::digest(json.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// With Istio injection, every pod can reach istiod (or its sidecar never gets its config) and
 /// Prometheus keeps scraping the port the NetworkPolicy admits (metrics merging would move it
 /// to the agent's 15020). Without Istio, neither is written.
@@ -125,6 +149,20 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
                     ),
                     "{ctx}: {name} selector"
                 );
+                let secret_ref = spec["containers"].as_array().unwrap().iter().any(|c| {
+                    c["envFrom"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|source| source.get("secretRef").is_some())
+                });
+                assert_eq!(
+                    object
+                        .pointer("/spec/template/metadata/annotations/checksum~1secrets")
+                        .is_some(),
+                    secret_ref,
+                    "{ctx}: {name} checksum/secrets without secrets, or secrets without it"
+                );
                 for container in spec["containers"].as_array().unwrap() {
                     for source in container["envFrom"].as_array().into_iter().flatten() {
                         if let Some(cm) = source.pointer("/configMapRef/name") {
@@ -143,12 +181,19 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
                         if let Some(secret) =
                             source.pointer("/secretRef/name").and_then(Value::as_str)
                         {
-                            let produced = objects.iter().any(|((k, _), o)| {
+                            let producer = objects.iter().find(|((k, _), o)| {
                                 k == "ExternalSecret" && s(o, "/spec/target/name") == secret
                             });
-                            assert!(
-                                produced,
-                                "{ctx}: {name} secret {secret} has no ExternalSecret producing it"
+                            let (_, external_secret) = producer.unwrap_or_else(|| {
+                                panic!("{ctx}: {name} secret {secret} has no ExternalSecret producing it")
+                            });
+                            // The pods roll when what it maps changes.
+                            assert_eq!(
+                                object.pointer(
+                                    "/spec/template/metadata/annotations/checksum~1secrets"
+                                ),
+                                Some(&Value::from(mapping_checksum(external_secret))),
+                                "{ctx}: {name} checksum/secrets is not {secret}'s"
                             );
                         }
                     }

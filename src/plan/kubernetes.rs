@@ -174,7 +174,8 @@ pub(super) fn plan_kubernetes<'a>(
                     ),
                 ];
                 if kind == "deployment" {
-                    pairs.push(("pod", Value::from(Serde(PodTemplate::of(service)))));
+                    let pod = PodTemplate::of(service, &env.secret_store);
+                    pairs.push(("pod", Value::from(Serde(pod))));
                 }
                 Value::from_pairs(pairs)
             });

@@ -1,12 +1,12 @@
-//! Values of a Deployment's pod template that Rust computes for the template: the checksum that
-//! rolls the pods when their ConfigMap changes, and the command lines as Kubernetes must be given
-//! them so that they run exactly as written.
+//! Values of a Deployment's pod template that Rust computes for the template: the checksums that
+//! roll the pods when their ConfigMap or the secrets they are given change, and the command lines
+//! as Kubernetes must be given them so that they run exactly as written.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::model::ResolvedService;
+use crate::model::{ResolvedService, SecretRef, SecretStore};
 
 /// What `kubernetes/deployment.yaml` writes into the pod template besides the service itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -15,6 +15,11 @@ pub struct PodTemplate {
     /// ConfigMap changes the pod template and the Deployment rolls its pods (`envFrom` is read
     /// only when a container starts).
     pub config_checksum: String,
+    /// SHA-256 (hex) of what the ExternalSecret maps (the store, and each variable's key and
+    /// property), for services that have secrets: adding, removing or re-pointing a secret
+    /// changes the pod template as a changed ConfigMap does. The values themselves are not
+    /// platgen's to know, so a value rotated in the store does not roll the pods.
+    pub secrets_checksum: Option<String>,
     /// The container's `command` (workers), escaped for Kubernetes' `$(VAR)` expansion.
     pub command: Option<Vec<String>>,
     /// The exec probes' command, escaped the same way.
@@ -22,10 +27,12 @@ pub struct PodTemplate {
 }
 
 impl PodTemplate {
-    /// The pod-template values of `service`.
-    pub fn of(service: &ResolvedService) -> Self {
+    /// The pod-template values of `service`, whose secrets come from `store`.
+    pub fn of(service: &ResolvedService, store: &SecretStore) -> Self {
         Self {
             config_checksum: config_checksum(&service.config),
+            secrets_checksum: (!service.secrets.is_empty())
+                .then(|| secrets_checksum(&service.secrets, store)),
             command: (!service.command.is_empty()).then(|| escape_all(&service.command)),
             health_command: service.health.command.as_deref().map(escape_all),
         }
@@ -39,6 +46,18 @@ pub fn config_checksum(config: &BTreeMap<String, String>) -> String {
     // Serialising a map of strings cannot fail; an empty map hashes `{}`.
     let json = serde_json::to_string(config).unwrap_or_default();
     crate::output::manifest::hash(json.as_bytes())
+}
+
+/// SHA-256 of exactly what `kubernetes/externalsecret.yaml` maps, as canonical JSON: the store's
+/// name and kind, and each secret's variable, key and property, in order. The refresh interval
+/// is left out: it changes when values are fetched, not which.
+pub fn secrets_checksum(secrets: &[SecretRef], store: &SecretStore) -> String {
+    let data: Vec<[&str; 3]> = secrets
+        .iter()
+        .map(|s| [s.name.as_str(), s.key.as_str(), s.property.as_str()])
+        .collect();
+    let json = serde_json::json!({ "store": [store.name, store.kind], "data": data });
+    crate::output::manifest::hash(json.to_string().as_bytes())
 }
 
 fn escape_all(args: &[String]) -> Vec<String> {
@@ -146,6 +165,63 @@ mod tests {
         assert_ne!(
             config_checksum(&config(&[("A", "b\",C\":\"d")])),
             config_checksum(&config(&[("A", "b"), ("C", "d")]))
+        );
+    }
+
+    #[test]
+    fn the_secrets_checksum_follows_what_the_external_secret_maps() {
+        use crate::model::spec::SecretStoreKind;
+        let secret = |name: &str, key: &str, property: &str| SecretRef {
+            name: name.to_owned(),
+            key: key.to_owned(),
+            property: property.to_owned(),
+        };
+        let store = |name: &str, kind, refresh: &str| SecretStore {
+            name: name.to_owned(),
+            kind,
+            refresh: refresh.to_owned(),
+        };
+        let cluster = SecretStoreKind::ClusterSecretStore;
+        let secrets = [secret("DB_URL", "prod/db", "url")];
+        let base = secrets_checksum(&secrets, &store("aws", cluster, "1h"));
+        assert_eq!(base.len(), 64);
+        // Fetching more often maps the same values.
+        assert_eq!(
+            base,
+            secrets_checksum(&secrets, &store("aws", cluster, "5m"))
+        );
+        for (changed, to) in [
+            (
+                vec![secret("DB_URI", "prod/db", "url")],
+                store("aws", cluster, "1h"),
+            ),
+            (
+                vec![secret("DB_URL", "prod/db2", "url")],
+                store("aws", cluster, "1h"),
+            ),
+            (
+                vec![secret("DB_URL", "prod/db", "uri")],
+                store("aws", cluster, "1h"),
+            ),
+            (secrets.to_vec(), store("vault", cluster, "1h")),
+            (
+                secrets.to_vec(),
+                store("aws", SecretStoreKind::SecretStore, "1h"),
+            ),
+            (
+                vec![
+                    secret("DB_URL", "prod/db", "url"),
+                    secret("TOKEN", "prod/t", "v"),
+                ],
+                store("aws", cluster, "1h"),
+            ),
+        ] {
+            assert_ne!(secrets_checksum(&changed, &to), base, "{changed:?} {to:?}");
+        }
+        // No two mappings share an encoding: a separator inside a key is not a new secret.
+        assert_ne!(
+            secrets_checksum(&[secret("A", "k\",\"B", "p")], &store("s", cluster, "1h")),
+            secrets_checksum(&[secret("A", "k", "B")], &store("s", cluster, "1h"))
         );
     }
 
