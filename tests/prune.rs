@@ -1,7 +1,9 @@
 //! The kubectl deploy prunes what the platform no longer renders: after every rollout, the
 //! objects in the namespace that carry the platform's platgen labels and that the deploy did not
-//! apply are deleted, and nothing else. The prune step of the rendered workflow runs here as
-//! GitHub runs it (`bash -e`), against a fake `kubectl` first on `PATH`.
+//! apply are deleted, and nothing else. Before the apply, it hands the replica counts of the
+//! Deployments an HPA scales over to a second field manager, so that a service turned to
+//! autoscaling keeps its pods. The steps of the rendered workflow run here as GitHub runs them
+//! (`bash -e`), against a fake `kubectl` first on `PATH`.
 
 mod common;
 
@@ -10,7 +12,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// Records each call as `<arg><arg>…`; `get` prints `$LABELLED`, `apply` prints `$APPLIED`,
+/// Records each call as `<arg><arg>…` (and what an `apply --filename -` reads, on the next
+/// line); `get` prints `$LABELLED`, `apply` prints `$APPLIED`,
 /// `api-resources` prints `$SERVED`, `auth can-i` answers `$CAN_I` (yes unless `no`); the call
 /// starting with `$FAIL_ON` fails.
 const FAKE_KUBECTL: &str = r#"#!/usr/bin/env bash
@@ -20,7 +23,7 @@ printf '\n' >>"$KUBECTL_LOG"
 if [[ -n "${FAIL_ON:-}" && "$*" == "$FAIL_ON"* ]]; then echo "error: forbidden" >&2; exit 1; fi
 case "$1" in
   get) printf '%s' "${LABELLED:-}" ;;
-  apply) printf '%s' "${APPLIED:-}" ;;
+  apply) if [[ " $* " == *" --filename - "* ]]; then cat >>"$KUBECTL_LOG"; fi; printf '%s' "${APPLIED:-}" ;;
   api-resources) printf '%s' "${SERVED:-}" ;;
   auth) if [[ "${CAN_I:-yes}" == no ]]; then echo no; exit 1; fi; echo yes ;;
 esac
@@ -589,4 +592,145 @@ fn the_listing_if_served_passes_actionlint_shellcheck_and_zizmor() {
         .output()
         .expect("zizmor runs (scripts/install-validators.sh)");
     assert!(zizmor.status.success(), "{}", common::text(&zizmor));
+}
+
+const HANDOVER: &str = "Hand the replica counts over to the autoscalers";
+
+/// The Deployments of `env` rendered without `replicas`, in the kustomization's order: those
+/// an HPA scales.
+fn unreplicated(files: &common::Files, env: &str) -> Vec<String> {
+    let kustomization = common::yaml(files, &format!("{env}/kubernetes/kustomization.yaml"));
+    kustomization["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .filter_map(|r| r.as_str().expect("a path").strip_suffix("-deployment.yaml"))
+        .filter(|name| {
+            let path = format!("{env}/kubernetes/{name}-deployment.yaml");
+            common::yaml(files, &path)["spec"].get("replicas").is_none()
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_deploy_hands_over_exactly_the_counts_of_the_deployments_an_hpa_scales() {
+    let files = reference();
+    for (workflow, id, env) in [
+        ("ci.yml", "deploy-staging", "staging"),
+        ("release.yml", "deploy-production", "production"),
+    ] {
+        let job = deploy_job(&files, workflow, id);
+        let names: Vec<&str> = steps(&job)
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        let at = |name: &str| names.iter().position(|n| *n == name);
+        let handover = at(HANDOVER).unwrap_or_else(|| panic!("{id}: a handover step"));
+        assert!(at("Write the kubeconfig").expect("kubeconfig") < handover);
+        assert_eq!(
+            at("Apply the manifests"),
+            Some(handover + 1),
+            "{id}: just before the apply"
+        );
+        let expected = unreplicated(&files, env);
+        assert!(!expected.is_empty(), "{env} autoscales");
+        assert_eq!(
+            step(&job, HANDOVER).expect("step")["env"]["DEPLOYMENTS"],
+            expected.join(" "),
+            "{id}"
+        );
+    }
+    // Production: platform-api scales, the others run a fixed count.
+    assert_eq!(unreplicated(&files, "production"), ["platform-api"]);
+}
+
+#[test]
+fn each_count_is_applied_as_it_runs_under_a_manager_of_its_own() {
+    let files = reference();
+    let job = deploy_job(&files, "ci.yml", "deploy-staging");
+    let handover = step(&job, HANDOVER).expect("a handover step").clone();
+    let ran = Runner::new().run(&job, &handover, &[("LABELLED", "4")]);
+    assert!(ran.output.status.success(), "{}", common::text(&ran.output));
+    let namespace = job["env"]["NAMESPACE"].as_str().expect("namespace");
+    let mut expected = Vec::new();
+    for deployment in unreplicated(&files, "staging") {
+        expected.push(format!(
+            "<get><deployment><{deployment}><--namespace><{namespace}><--ignore-not-found>\
+             <--output><jsonpath={{.spec.replicas}}>"
+        ));
+        expected.push(
+            "<apply><--server-side><--field-manager><platgen-replicas-handover>\
+             <--validate=false><--filename><->"
+                .to_owned(),
+        );
+        // Only the count: every other field stays platgen's.
+        expected.push(
+            serde_json::json!({
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": deployment, "namespace": namespace},
+                "spec": {"replicas": 4},
+            })
+            .to_string(),
+        );
+    }
+    assert_eq!(ran.calls, expected);
+}
+
+#[test]
+fn a_deployment_not_yet_created_is_skipped_and_a_lasting_conflict_fails_the_deploy() {
+    let files = reference();
+    let job = deploy_job(&files, "release.yml", "deploy-production");
+    let handover = step(&job, HANDOVER).expect("a handover step").clone();
+    let get = "<get><deployment><platform-api><--namespace><platform><--ignore-not-found>\
+               <--output><jsonpath={.spec.replicas}>";
+    let ran = Runner::new().run(&job, &handover, &[("LABELLED", "")]);
+    assert!(ran.output.status.success(), "{}", common::text(&ran.output));
+    assert_eq!(ran.calls, [get]);
+
+    // The autoscaler changing the count between each read and apply: three tries, then a stop.
+    let ran = Runner::new().run(&job, &handover, &[("LABELLED", "3"), ("FAIL_ON", "apply")]);
+    assert_eq!(ran.output.status.code(), Some(1));
+    assert_eq!(ran.calls.iter().filter(|c| c.as_str() == get).count(), 3);
+    assert!(
+        common::text(&ran.output)
+            .contains("::error::could not hand the replica count of platform-api over"),
+        "{}",
+        common::text(&ran.output)
+    );
+}
+
+#[test]
+fn no_handover_without_an_autoscaler_or_under_gitops() {
+    let text = std::fs::read_to_string(common::root().join("platform.toml"))
+        .expect("readable")
+        .replace(
+            "autoscaling = { min = 3, max = 10, cpu = 70, memory = 80 }",
+            "",
+        )
+        .replace(", autoscaling = { min = 1, max = 3 }", "");
+    let files = common::compile_text(&text).expect("compiles");
+    for (workflow, id) in [
+        ("ci.yml", "deploy-staging"),
+        ("release.yml", "deploy-production"),
+    ] {
+        assert!(
+            step(&deploy_job(&files, workflow, id), HANDOVER).is_none(),
+            "{id}"
+        );
+    }
+    // A GitOps deploy applies nothing itself (docs/gitops.md says how to hand a count over).
+    let text = std::fs::read_to_string(common::root().join("platform.toml"))
+        .expect("readable")
+        .replace("deploy = \"kubectl\"", "deploy = \"gitops\"")
+        .replace("kubeconfig_secret = \"KUBE_CONFIG_PROD\"", "");
+    let gitops = common::compile_text(&text).expect("compiles");
+    assert!(!unreplicated(&gitops, "production").is_empty());
+    for workflow in ["ci.yml", "release.yml"] {
+        let jobs = common::yaml(&gitops, &format!(".github/workflows/{workflow}"));
+        for job in jobs["jobs"].as_object().expect("jobs").values() {
+            assert!(step(job, HANDOVER).is_none(), "{workflow}");
+        }
+    }
 }

@@ -76,6 +76,10 @@ pub struct DeployJob {
     pub manifests: String,
     /// Deployments rolled, in declaration order: the services enabled in the environment.
     pub services: Vec<DeployedService>,
+    /// The Deployments an HPA scales, space-separated in declaration order, whose replica
+    /// counts the kubectl strategy hands over before applying (docs/ci.md); none when no
+    /// service of the environment autoscales, or under the GitOps strategy.
+    pub autoscaled: Option<String>,
     /// What the kubectl strategy deletes after the rollouts; none when `prune = false`.
     pub prune: Option<Prune>,
 }
@@ -145,6 +149,13 @@ fn deploy_job(
     if env.services.is_empty() {
         return None;
     }
+    let autoscaled: Vec<&str> = env
+        .services
+        .iter()
+        .filter(|service| service.autoscaling.is_some())
+        .map(|service| service.names.workload.as_str())
+        .collect();
+    let kubectl = ci.strategy == DeployStrategy::Kubectl;
     let services = env
         .services
         .iter()
@@ -163,8 +174,8 @@ fn deploy_job(
         kubeconfig: secret(&target.kubeconfig_secret),
         manifests: format!("{}/{}", ci.out, super::kubernetes::manifests_dir(&env.name)),
         services,
-        prune: (ci.strategy == DeployStrategy::Kubectl && target.prune)
-            .then(|| Prune::of(platform, env)),
+        autoscaled: (kubectl && !autoscaled.is_empty()).then(|| autoscaled.join(" ")),
+        prune: (kubectl && target.prune).then(|| Prune::of(platform, env)),
     })
 }
 
