@@ -50,7 +50,7 @@ impl Reason {
                 "remove `subdomain`: the service is served at `host`; or remove `host` to serve it at `<subdomain>.<domain>`"
             }
             Reason::NotExposed => {
-                "remove it, or `enabled = false` if the service is to be exposed there"
+                "remove it; or, if the service is to be exposed there, remove `enabled = false`"
             }
             Reason::NotAutoscaled => {
                 "remove it: with `enabled = false` the Deployment runs a fixed `replicas`; or remove `enabled = false`"

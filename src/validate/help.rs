@@ -101,6 +101,18 @@ fn number_text(n: f64) -> String {
     }
 }
 
+/// The whole numbers either side of `n` that the schema allows here: `` `2` or `3` ``, or the
+/// one of them in range (`0.5` where the minimum is 1: `` `1` ``), or both when neither is (the
+/// range error says why).
+fn whole_near(n: f64, place: &Place) -> String {
+    let (low, high) = (n.floor(), n.ceil());
+    match (place.allows(low), place.allows(high)) {
+        (true, false) => format!("`{}`", number_text(low)),
+        (false, true) => format!("`{}`", number_text(high)),
+        _ => format!("`{}` or `{}`", number_text(low), number_text(high)),
+    }
+}
+
 /// The number a string most likely meant, and how it was read from it.
 fn number_in(text: &str, place: &Place) -> Option<(f64, &'static str)> {
     let trimmed = text.trim();
@@ -160,14 +172,10 @@ pub fn type_help(place: &Place, instance: &Value, raw: Option<&str>, key: &str) 
                 Value::String(text)
             ))
         }
-        Value::Number(n) if wants("integer") && !wants("number") => {
-            let n = n.as_f64()?;
-            Some(format!(
-                "write a whole number: `{}` or `{}`",
-                number_text(n.floor()),
-                number_text(n.ceil())
-            ))
-        }
+        Value::Number(n) if wants("integer") && !wants("number") => Some(format!(
+            "write a whole number: {}",
+            whole_near(n.as_f64()?, place)
+        )),
         Value::String(s) if wants("integer") || wants("number") => {
             let example = place
                 .nodes
@@ -184,9 +192,8 @@ pub fn type_help(place: &Place, instance: &Value, raw: Option<&str>, key: &str) 
                     Some(format!("write it {how}: `{}`", number_text(n)))
                 }
                 Some((n, _)) => Some(format!(
-                    "write a whole number without quotes: `{}` or `{}`",
-                    number_text(n.floor()),
-                    number_text(n.ceil())
+                    "write a whole number without quotes: {}",
+                    whole_near(n, place)
                 )),
                 None => Some(format!(
                     "write {} without quotes, e.g. `{example}`",
@@ -355,6 +362,15 @@ mod tests {
         assert_eq!(
             help("/services/api/replicas", "three".into(), "\"three\""),
             "write it as digits, without quotes: `3`"
+        );
+        // Only what the range allows: `cpu` (percent of the requests) is at least 1.
+        assert_eq!(
+            help("/services/api/autoscaling/cpu", 0.5.into(), "0.5"),
+            "write a whole number: `1`"
+        );
+        assert_eq!(
+            help("/services/api/autoscaling/cpu", "0.5".into(), "\"0.5\""),
+            "write a whole number without quotes: `1`"
         );
         assert_eq!(
             help("/services/api/replicas", 2.5.into(), "2.5"),

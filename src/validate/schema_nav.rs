@@ -116,6 +116,16 @@ impl Place {
         self.nodes.iter().find_map(|node| node.get(keyword))
     }
 
+    /// Whether `n` is within the bounds here (`minimum`, `exclusiveMinimum`, `maximum`,
+    /// `exclusiveMaximum`; any that is absent does not bound it).
+    pub fn allows(&self, n: f64) -> bool {
+        let bound = |keyword: &str| self.number(keyword).and_then(Value::as_f64);
+        bound("minimum").is_none_or(|min| n >= min)
+            && bound("exclusiveMinimum").is_none_or(|above| n > above)
+            && bound("maximum").is_none_or(|max| n <= max)
+            && bound("exclusiveMaximum").is_none_or(|below| n < below)
+    }
+
     /// The range of numbers allowed here, in words: `from 1 to 65535`, `of at least 1`,
     /// `above 0`; `None` without bounds.
     pub fn range_words(&self) -> Option<String> {
