@@ -341,12 +341,23 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     // Jaro-Winkler finds most slips; on a short word one swapped, missing, extra or wrong
     // letter (`cup` for `cpu`, `fro` for `for`) already scores low, so one edit counts too.
+    // Case is no slip of spelling: `REPLICAS` is as close to `replicas` as `replicas` itself.
+    let word = word.to_lowercase();
     let short_slip =
-        |candidate: &str| word.chars().count() >= 3 && strsim::osa_distance(word, candidate) == 1;
+        |candidate: &str| word.chars().count() >= 3 && strsim::osa_distance(&word, candidate) == 1;
     candidates
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(word, candidate), candidate))
-        .filter(|(score, candidate)| *score > 0.8 || short_slip(candidate))
+        .map(|candidate| {
+            let lower = candidate.to_lowercase();
+            let score = strsim::jaro_winkler(&word, &lower);
+            let score = if short_slip(&lower) {
+                score.max(0.8001)
+            } else {
+                score
+            };
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, candidate)| candidate)
 }
@@ -368,6 +379,14 @@ mod tests {
         let keys = ["replicas", "resources", "autoscaling"];
         assert_eq!(did_you_mean("replcas", keys), Some("replicas"));
         assert_eq!(did_you_mean("zzz", keys), None);
+        // Whatever the case, of the word or of the candidates.
+        assert_eq!(did_you_mean("REPLICAS", keys), Some("replicas"));
+        assert_eq!(did_you_mean("Autoscalng", keys), Some("autoscaling"));
+        assert_eq!(
+            did_you_mean("database_url", ["DATABASE_URL"]),
+            Some("DATABASE_URL")
+        );
+        assert_eq!(did_you_mean("CUP", ["cpu"]), Some("cpu"));
     }
 
     #[test]
