@@ -5,8 +5,10 @@ use super::*;
 
 /// A branch filter of a workflow trigger: a branch name, or a GitHub glob such as `release/*`.
 pub const BRANCH_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_./*-]*$";
-/// A branch name (no globs).
-pub const BRANCH_NAME_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_./-]*$";
+/// A branch name (no globs). The same names as [`RELATIVE_PATH_PATTERN`], written with its
+/// class in another order: an error finds its words by the pattern's text, and a branch is no
+/// path.
+pub const BRANCH_NAME_PATTERN: &str = "^[A-Za-z0-9_][-A-Za-z0-9_./]*$";
 /// The name of a GitHub Actions secret.
 pub const SECRET_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 /// A five-field cron expression (minute hour day-of-month month day-of-week, UTC).

@@ -12,7 +12,7 @@ pub const REGISTRY_PATTERN: &str = "^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([
 pub const IMAGE_TAG_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$";
 /// A Python 3 version: `3.12`.
 pub const PYTHON_PATTERN: &str = "^3\\.[0-9]+$";
-/// A relative path inside the repository (also a secret key or a branch name): `libs`, `platform/database`.
+/// A relative path inside the repository (also a secret key): `libs`, `platform/database`.
 pub const RELATIVE_PATH_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_./-]*$";
 /// A relative folder of `/`-separated names: `out`, `deploy/out`.
 pub const FOLDER_PATTERN: &str = "^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$";
@@ -188,6 +188,12 @@ pub const PATTERN_RULES: &[PatternRule] = &[
         "a branch name or glob",
         "write a branch name like `main` or a glob like `release/*`",
         "release/*",
+    ),
+    rule(
+        BRANCH_NAME_PATTERN,
+        "a branch name",
+        "write one branch (no glob) of letters, digits, `_`, `.`, `/` and `-`, not starting with `.`, `/` or `-`, e.g. `main` or `release/1.x`",
+        "main",
     ),
     rule(
         CRON_PATTERN,
