@@ -154,6 +154,41 @@ fn length_help(limit: u64) -> String {
     format!("shorten it to at most {limit} characters{rule}")
 }
 
+/// A service table that holds nothing but per-environment overrides (`[services.apu.env.prod]`
+/// alone): its name is most likely a misspelling of a service declared elsewhere, and "add
+/// `kind`" would be the wrong fix. One diagnostic for the table, whatever keys it lacks.
+fn overrides_only(doc: &Document, pointer: &str) -> Option<Diagnostic> {
+    let name = pointer.strip_prefix("/services/")?;
+    if name.contains('/') {
+        return None;
+    }
+    let table = doc.value.pointer(pointer)?.as_object()?;
+    if !table.keys().eq(["env"]) {
+        return None;
+    }
+    let name = name.replace("~1", "/").replace("~0", "~");
+    let services = doc.value.get("services")?.as_object()?;
+    let declared = services.iter().filter(|(other, value)| {
+        **other != name && value.as_object().is_some_and(|t| !t.keys().eq(["env"]))
+    });
+    let meant = did_you_mean(&name, declared.map(|(other, _)| other.as_str()));
+    let help = match meant {
+        Some(meant) => format!(
+            "did you mean `{meant}`? Write `[services.{meant}.env.<environment>]`; a new service needs `kind` and its own settings"
+        ),
+        None => "declare the service (`kind` and its settings) in `[services.<name>]`, or name the service the overrides are for".to_owned(),
+    };
+    Some(
+        Diagnostic::error(
+            "E0202",
+            format!("service `{name}` has only per-environment overrides (`env`) and no `kind`"),
+        )
+        .at(doc.key_span_of(pointer))
+        .label("no service of this name is declared")
+        .help(help),
+    )
+}
+
 /// How to add a missing key: its allowed values when it has a few, else its description.
 fn required_help(pointer: &str, key: &str) -> String {
     let place = Place::at(&format!("{pointer}/{}", pointer_escape(key)));
@@ -217,6 +252,9 @@ pub fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Di
             .collect(),
         ValidationErrorKind::Required { property } => {
             let key = property.as_str().unwrap_or_default();
+            if let Some(diagnostic) = overrides_only(doc, &pointer) {
+                return vec![diagnostic];
+            }
             vec![
                 Diagnostic::error("E0202", format!("missing required key `{key}` in {field}"))
                     .at(doc.key_span_of(&pointer).or(span))
