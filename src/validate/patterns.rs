@@ -209,6 +209,76 @@ pub fn pattern_help(pattern: &str, found: &str, place: &Place) -> (String, Strin
     }
 }
 
+/// Characters that take no room on a screen: controls, zero-width spaces and joiners, direction
+/// marks and overrides, the byte order mark, variation selectors, tags. A value holding one
+/// looks valid where it is shown, so it is named rather than corrected like a visible slip.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{61c}'
+                | '\u{115f}'..='\u{1160}'
+                | '\u{17b4}'..='\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
+                | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{fff8}'
+                | '\u{e0000}'..='\u{e0fff}'
+        )
+}
+
+/// `found` with every invisible character written as `\u{…}`, in quotes.
+fn shown(found: &str) -> String {
+    let mut out = String::from("\"");
+    for c in found.chars() {
+        if is_invisible(c) {
+            out.push_str(&format!("\\u{{{:04X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The diagnostic of a value that holds invisible characters: where the first is, and the
+/// value without them when that is valid.
+fn invisible_diagnostic(field: &str, found: &str, pattern: &str) -> Option<Diagnostic> {
+    let (at, first) = found.chars().enumerate().find(|(_, c)| is_invisible(*c))?;
+    let count = found.chars().filter(|c| is_invisible(*c)).count();
+    let which = if count == 1 {
+        format!("the invisible character U+{:04X}", u32::from(first))
+    } else {
+        format!(
+            "{count} invisible characters, the first U+{:04X}",
+            u32::from(first)
+        )
+    };
+    let visible: String = found.chars().filter(|c| !is_invisible(*c)).collect();
+    let mut help = format!(
+        "delete {} (it is character {} of the value; a copy and paste can bring one along)",
+        if count == 1 { "it" } else { "them" },
+        at + 1
+    );
+    if matches(pattern, &visible) {
+        help.push_str(&format!(": `{visible}`"));
+    }
+    Some(
+        Diagnostic::error(
+            "E0205",
+            format!("{field}: {} contains {which}", shown(found)),
+        )
+        .help(help),
+    )
+}
+
 /// A string that does not match its `pattern`.
 pub fn pattern_diagnostic(
     field: &str,
@@ -217,6 +287,9 @@ pub fn pattern_diagnostic(
     place: &Place,
 ) -> Diagnostic {
     let found = instance.as_str().unwrap_or_default();
+    if let Some(diagnostic) = invisible_diagnostic(field, found, pattern) {
+        return diagnostic;
+    }
     let (what, mut help) = pattern_help(pattern, found, place);
     // The same rule names GitHub secrets in `[ci]`: say so, not "environment variable".
     if pattern == ENV_KEY_PATTERN && field.starts_with("`ci.") {
@@ -246,6 +319,43 @@ mod tests {
             Value::Array(items) => items.iter().for_each(|item| collect_patterns(item, out)),
             _ => {}
         }
+    }
+
+    #[test]
+    fn an_invisible_character_is_named_and_dropped_from_the_correction() {
+        let name = crate::model::spec::NAME_PATTERN;
+        let d = pattern_diagnostic(
+            "`services.api.expose.subdomain`",
+            &"a\u{200b}pi".into(),
+            name,
+            &Place::at("/x"),
+        );
+        assert_eq!(
+            d.message,
+            "`services.api.expose.subdomain`: \"a\\u{200B}pi\" contains the invisible character U+200B"
+        );
+        assert_eq!(
+            d.help.as_deref(),
+            Some(
+                "delete it (it is character 2 of the value; a copy and paste can bring one along): `api`"
+            )
+        );
+        // Two of them, and what is left still invalid: no correction.
+        let d = pattern_diagnostic("`x`", &"\u{202e}A B\u{feff}".into(), name, &Place::at("/x"));
+        assert!(
+            d.message
+                .ends_with("contains 2 invisible characters, the first U+202E"),
+            "{}",
+            d.message
+        );
+        assert!(d.message.contains("\\u{202E}A B\\u{FEFF}"), "{}", d.message);
+        assert!(
+            d.help.as_deref().is_some_and(|h| h.ends_with("along)")),
+            "{:?}",
+            d.help
+        );
+        // Visible characters are not invisible.
+        assert!(!"api-ü日本 ".chars().any(is_invisible));
     }
 
     #[test]
