@@ -34,6 +34,12 @@ pub(super) fn check_calls(
                 ))
             } else {
                 match spec.services.get(callee) {
+                    None if spec.dependencies.contains_key(callee) => Some((
+                        format!("service `{name}` calls `{callee}`, a dependency, not a service"),
+                        format!(
+                            "list it in `uses` instead (`uses = [\"{callee}\"]`): a dependency is reached through `uses`, which opens the path to it"
+                        ),
+                    )),
                     None => Some((
                         format!("service `{name}` calls unknown service `{callee}`"),
                         suggest(callee, spec.services.keys().map(String::as_str), "services"),
@@ -150,6 +156,33 @@ health = { command = ["python", "-m", "jobs.health"] }
                 "service `api` calls itself",
                 "service `api` calls `jobs`, a worker, which serves no requests",
                 "service `api` lists `users` in `calls` twice",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_dependency_in_calls_and_a_service_in_uses_are_told_where_they_belong() {
+        let text = with_calls(r#""redis""#)
+            .replace(
+                "[environments.production]",
+                "[dependencies.redis]\nversion = \"7\"\n\n[environments.production]",
+            )
+            .replace(
+                "port = 8001\n",
+                "port = 8001\nuses = [\"api\", \"users\"]\n",
+            );
+        let calls = problems_with("E0330", text.clone());
+        assert_eq!(
+            calls.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>(),
+            ["service `api` calls `redis`, a dependency, not a service"]
+        );
+        let uses = problems_with("E0301", text);
+        assert_eq!(
+            uses.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>(),
+            [
+                "service `users` uses `api`, a service, not a dependency",
+                // Itself: no advice to call itself.
+                "service `users` uses unknown dependency `users`",
             ]
         );
     }

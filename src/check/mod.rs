@@ -142,6 +142,21 @@ fn check_references(doc: &Document, spec: &PlatformSpec, out: &mut Vec<Diagnosti
                     .label("listed again here")
                     .help("remove the duplicate"),
                 );
+            } else if !spec.dependencies.contains_key(dep)
+                && dep != name
+                && spec.services.contains_key(dep)
+            {
+                out.push(
+                    Diagnostic::error(
+                        "E0301",
+                        format!("service `{name}` uses `{dep}`, a service, not a dependency"),
+                    )
+                    .at(doc.span_of(&format!("{base}/uses/{i}")))
+                    .label("not declared under [dependencies]")
+                    .help(format!(
+                        "to send requests to the service `{dep}`, list it in `calls` instead: `calls = [\"{dep}\"]`"
+                    )),
+                );
             } else if !spec.dependencies.contains_key(dep) {
                 out.push(
                     Diagnostic::error(
