@@ -683,7 +683,7 @@ fn platforms_without_staging_have_no_staging_deploy() {
 /// An environment where every service is disabled gets no deploy job: there is no image to set
 /// or pin and no rollout to wait for.
 #[test]
-fn an_environment_that_runs_no_service_gets_no_deploy_job() {
+fn an_environment_that_runs_no_service_is_deployed_only_to_prune() {
     let small = include_str!("fixtures/small.toml");
     let idle = small
         .replace("replicas = 2\n", "replicas = 2\nenv.staging = { enabled = false }\n")
@@ -692,18 +692,43 @@ fn an_environment_that_runs_no_service_gets_no_deploy_job() {
             "health = { command = [\"python\", \"-m\", \"jobs.health\"] }\nenv.staging = { enabled = false }",
         );
     assert_ne!(idle, small);
-    for (deploy, gitops) in [("kubectl", false), ("gitops", true)] {
-        let text = format!("{idle}\n[ci]\ndeploy = \"{deploy}\"\n");
+    for (ci_table, prunes) in [
+        ("deploy = \"gitops\"\n", false),
+        (
+            "deploy = \"kubectl\"\n\n[ci.staging]\nprune = false\n",
+            false,
+        ),
+        ("deploy = \"kubectl\"\n", true),
+    ] {
+        let text = format!("{idle}\n[ci]\n{ci_table}");
         let files = common::compile_text(&text).expect("compiles");
         let ci: Value = serde_saphyr::from_str(&files[".github/workflows/ci.yml"]).expect("YAML");
-        assert!(
-            ci["jobs"].get("deploy-staging").is_none(),
-            "gitops: {gitops}"
-        );
-        assert!(!files[".github/workflows/ci.yml"].contains("and deploy\n# to staging"));
         let release: Value =
             serde_saphyr::from_str(&files[".github/workflows/release.yml"]).expect("YAML");
         assert!(release["jobs"].get("deploy-production").is_some());
+        if prunes {
+            // Only the prune deletes what an earlier deploy left running: the job applies the
+            // environment (its namespace), waits for no rollout, and prunes.
+            let job = &ci["jobs"]["deploy-staging"];
+            let names: Vec<&str> = job["steps"]
+                .as_array()
+                .expect("steps")
+                .iter()
+                .filter_map(|s| s["name"].as_str())
+                .collect();
+            assert!(names.contains(&"Apply the manifests"), "{names:?}");
+            assert!(
+                names.contains(&"Prune what the platform no longer renders"),
+                "{names:?}"
+            );
+            assert!(
+                !names.iter().any(|n| n.starts_with("Wait for the rollout")),
+                "{names:?}"
+            );
+            continue;
+        }
+        assert!(ci["jobs"].get("deploy-staging").is_none(), "{ci_table}");
+        assert!(!files[".github/workflows/ci.yml"].contains("and deploy\n# to staging"));
     }
 }
 

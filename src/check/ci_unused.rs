@@ -83,6 +83,11 @@ pub(super) fn check_ci_unused(
                 .iter()
                 .any(|env| env.name == t.environment && env.services.is_empty())
         });
+        // A kubectl deploy of an environment that runs nothing still prunes what an earlier
+        // deploy started there: its job exists unless `prune = false`.
+        let kubectl = ci.strategy == DeployStrategy::Kubectl;
+        let prunes = target.as_ref().is_some_and(|t| t.prune);
+        let no_job = runs_nothing && !(kubectl && prunes);
         for field in ["kubeconfig_secret", "rollout_timeout", "prune"] {
             let ptr = format!("/ci/{stage}/{field}");
             if !doc.has(&ptr) {
@@ -95,11 +100,16 @@ pub(super) fn check_ci_unused(
                     &format!("{workflow} deploys nowhere: there is no Kubernetes environment `{stage}`"),
                     &format!("remove it, or name the Kubernetes environment to deploy to with `[ci.{stage}] environment = \"…\"`"),
                 ));
-            } else if let Some(t) = target.as_ref().filter(|_| runs_nothing) {
+            } else if let Some(t) = target.as_ref().filter(|_| no_job) {
+                // There, `prune = false` is what leaves the environment undeployed.
+                if kubectl && field == "prune" {
+                    continue;
+                }
+                let why = if kubectl { " and `prune = false`" } else { "" };
                 out.push(unused(
                     doc,
                     &ptr,
-                    &format!("`{}` runs no service, so {workflow} has no job deploying to it (and it gets no rollback or scale script)", t.environment),
+                    &format!("`{}` runs no service{why}, so {workflow} has no job deploying to it (and it gets no rollback or scale script)", t.environment),
                     &format!("remove it, or enable a service in `{}`", t.environment),
                 ));
             } else if ci.strategy == DeployStrategy::Gitops
@@ -218,7 +228,8 @@ mod tests {
                 .contains("ci.yml deploys nowhere: there is no Kubernetes environment `staging`"),
             "{found:?}"
         );
-        // An environment that runs no service gets no deploy job, and no scripts.
+        // An environment that runs no service gets no scripts, and no deploy job where it
+        // prunes nothing.
         let idle_staging = fixture
             .replace("replicas = 2\n", "replicas = 2\nenv.staging = { enabled = false }\n")
             .replace(
@@ -226,11 +237,23 @@ mod tests {
                 "health = { command = [\"python\", \"-m\", \"jobs.health\"] }\nenv.staging = { enabled = false }",
             )
             + "\n[ci.staging]\nkubeconfig_secret = \"KS\"\nrollout_timeout = \"5m\"\nprune = false\n";
-        let found = problems_with("E0327", idle_staging);
-        assert_eq!(found.len(), 3, "{found:?}");
+        let found = problems_with("E0327", idle_staging.clone());
+        assert_eq!(found.len(), 2, "{found:?}");
         assert!(
-            found.iter().all(|(_, m)| m
-                .contains("`staging` runs no service, so ci.yml has no job deploying to it")),
+            found.iter().all(|(_, m)| m.contains(
+                "`staging` runs no service and `prune = false`, so ci.yml has no job deploying to it"
+            )),
+            "{found:?}"
+        );
+        // Pruning, the job deploys it: its settings are read.
+        let pruning = idle_staging.replace("prune = false\n", "");
+        assert_eq!(problems_with("E0327", pruning.clone()), []);
+        // Under GitOps, the controller prunes: no job at all.
+        let gitops = pruning + "\n[ci]\ndeploy = \"gitops\"\n";
+        let found = problems_with("E0327", gitops);
+        assert!(
+            found.iter().any(|(_, m)| m
+                .contains("`ci.staging.kubeconfig_secret` never takes effect: `staging` runs no service, so ci.yml has no job")),
             "{found:?}"
         );
         // Where the deploy exists and uses kubectl, the settings are read.

@@ -133,8 +133,8 @@ fn secret(name: &str) -> String {
     format!("${{{{ secrets.{name} }}}}")
 }
 
-/// The deploy job of `target`; none when its environment runs no service: there is no image to
-/// pin, and no rollout to wait for.
+/// The deploy job of `target`; none when its environment runs no service and nothing would be
+/// pruned there: there is no image to pin, and no rollout to wait for.
 fn deploy_job(
     platform: &Platform,
     ci: &Ci,
@@ -146,7 +146,11 @@ fn deploy_job(
         .environments
         .iter()
         .find(|env| env.name == target.environment)?;
-    if env.services.is_empty() {
+    // With no service there, a kubectl deploy still applies the environment (its namespace) and
+    // prunes: every service disabled there leaves what an earlier deploy started running, and
+    // only the prune deletes it. A GitOps controller prunes by itself.
+    let kubectl = ci.strategy == DeployStrategy::Kubectl;
+    if env.services.is_empty() && !(kubectl && target.prune) {
         return None;
     }
     let autoscaled: Vec<&str> = env
@@ -155,7 +159,6 @@ fn deploy_job(
         .filter(|service| service.autoscaling.is_some())
         .map(|service| service.names.workload.as_str())
         .collect();
-    let kubectl = ci.strategy == DeployStrategy::Kubectl;
     let services = env
         .services
         .iter()
