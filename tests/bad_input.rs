@@ -70,6 +70,7 @@ const CASES: &[Case] = &[
     case("web-without-app.toml", "E0303", 20, 11, "web service `api` has no `app`", Some("the ASGI application")),
     case("autoscaling-without-max.toml", "E0307", 26, 15, "autoscaling of `api` has no `max`", Some("add `max = N`")),
     case("autoscaling-min-above-max.toml", "E0307", 26, 15, "min 5 is above max 3", Some("make `min` at most `max`")),
+    case("autoscaling-min-without-max.toml", "E0307", 26, 15, "autoscaling of `api` has no `max`", Some("add `max = N`")),
     case("expose-without-domain.toml", "E0309", 26, 10, "`api` is exposed in `staging` but has no host", Some("set `domain` on environment `staging`")),
     case("disruption-blocks-drains.toml", "E0310", 26, 14, "keeps 2 pods available but it runs only 2", Some("node drains would hang")),
     case("disruption-both-fields.toml", "E0310", 26, 14, "must set exactly one of `min_available` and `max_unavailable`", Some("keep one of the two")),
@@ -384,6 +385,22 @@ fn a_config_key_named_expose_does_not_count_as_exposure() {
     let stderr = text(&result.stderr);
     // Only the real `expose` table of the worker's production override is reported.
     assert_eq!(stderr.matches("error[E0315]").count(), 1, "{stderr}");
+}
+
+#[test]
+fn an_autoscaler_without_max_is_reported_alone() {
+    // Its `min`–`min` range is a placeholder: `replicas` is not judged against it (E0313).
+    let result = platgen(&[
+        "check",
+        "--config",
+        "tests/bad/autoscaling-min-without-max.toml",
+        "--format",
+        "short",
+    ]);
+    let stderr = text(&result.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains(": error[")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("error[E0307]"), "{stderr}");
 }
 
 #[test]

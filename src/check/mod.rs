@@ -63,7 +63,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
             variables::check_variables(doc, spec, &config, &mut diagnostics);
             compose::check_compose(doc, spec, platform, &mut diagnostics);
             compose::check_names(doc, spec, &mut diagnostics);
-            resources::check_environments(doc, spec, platform, &mut diagnostics);
+            resources::check_environments(doc, platform, &mut diagnostics);
             diagnostics
         },
         || {

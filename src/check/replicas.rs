@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::resources::setting_source;
+use super::resources::{sets_autoscaling_max, setting_source};
 use crate::diagnostics::Diagnostic;
 use crate::load::Document;
 use crate::model::Platform;
@@ -36,8 +36,10 @@ pub fn check_replicas(doc: &Document, platform: &Platform, out: &mut Vec<Diagnos
                 overridden: Vec::new(),
             });
             match &service.autoscaling {
-                // An autoscaler that cannot run (min above max) is reported on its own.
+                // An autoscaler that cannot run (min above max) or has no `max` is reported on
+                // its own (E0307): without a `max` its range is not the user's, so it is not judged.
                 Some(a) if a.min > a.max => {}
+                Some(_) if !sets_autoscaling_max(doc, &service.name, &env.name) => {}
                 Some(a) if a.min != service.replicas => uses.overridden.push(format!(
                     "`{}` in `{}` runs {}–{}",
                     service.name, env.name, a.min, a.max
@@ -120,6 +122,17 @@ mod tests {
         // An autoscaler without `min` starts from `replicas`.
         let no_min = "replicas = 3\nautoscaling = { max = 6 }\n";
         assert_eq!(unused_replicas(no_min, ""), []);
+        // An autoscaler without `max` is E0307 alone: its range (`min`–`min`) is no one's.
+        let no_max = "replicas = 2\nautoscaling = { min = 3 }\n";
+        assert_eq!(unused_replicas(no_max, ""), []);
+        // A `max` set for one environment only: the other is left to E0307.
+        let staging_max = "\n[services.api.env.staging]\nautoscaling = { max = 6 }\n";
+        let problems = unused_replicas(no_max, staging_max);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].1.ends_with("(`api` in `staging` runs 3–6)"),
+            "{problems:?}"
+        );
         // An environment-wide count that decides the worker's, though `api` is autoscaled.
         let autoscaled = "replicas = 2\nautoscaling = { min = 2, max = 6 }\n";
         let overrides = "\n[environments.staging.service_overrides]\nreplicas = 1\n";

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::service_ptr;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Document, pointer_escape};
-use crate::model::{Compute, Platform, PlatformSpec, spec};
+use crate::model::{Compute, Platform, spec};
 
 /// Longest DNS label: a compose project name.
 const NAME_MAX: usize = spec::NAME_MAX as usize;
@@ -82,6 +82,13 @@ fn first_source(doc: &Document, service: &str, env: &str, fields: &[&str]) -> Op
     })
 }
 
+/// Whether `autoscaling.max` of a service is set anywhere that applies in an environment:
+/// without it the autoscaler's range (`min`–`min`) is a placeholder, reported as E0307 and
+/// judged by no other rule.
+pub(super) fn sets_autoscaling_max(doc: &Document, service: &str, env: &str) -> bool {
+    setting_source(doc, service, env, "autoscaling/max").is_some()
+}
+
 /// The place to point at for `field` of a service in an environment: where it is set, else
 /// the service.
 fn setting_ptr(doc: &Document, service: &str, env: &str, field: &str) -> String {
@@ -110,12 +117,7 @@ pub(super) fn compare(requests: &Compute, limits: &Compute) -> Vec<(&'static str
 }
 
 /// Runs the per-environment rules.
-pub fn check_environments(
-    doc: &Document,
-    spec: &PlatformSpec,
-    platform: &Platform,
-    out: &mut Vec<Diagnostic>,
-) {
+pub fn check_environments(doc: &Document, platform: &Platform, out: &mut Vec<Diagnostic>) {
     let mut reported = std::collections::BTreeSet::new();
     let env_names: Vec<String> = platform
         .environments
@@ -217,24 +219,7 @@ pub fn check_environments(
             // Autoscalers and disruption budgets exist only on Kubernetes: a problem with one is
             // named after an environment that has it.
             if let Some(a) = service.autoscaling.as_ref().filter(|_| env.is_kubernetes()) {
-                let has_max = spec.services.get(name).is_some_and(|s| {
-                    s.settings
-                        .autoscaling
-                        .as_ref()
-                        .and_then(|a| a.max)
-                        .is_some()
-                        || s.env
-                            .get(&env.name)
-                            .and_then(|o| o.autoscaling.as_ref())
-                            .and_then(|a| a.max)
-                            .is_some()
-                }) || spec
-                    .environments
-                    .get(&env.name)
-                    .and_then(|e| e.service_overrides.autoscaling.as_ref())
-                    .and_then(|a| a.max)
-                    .is_some();
-                if !has_max {
+                if !sets_autoscaling_max(doc, name, &env.name) {
                     push(
                         Diagnostic::error("E0307", format!("autoscaling of `{name}` has no `max`"))
                             .at(scaling_at())
