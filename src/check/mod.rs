@@ -8,6 +8,7 @@ mod compose;
 mod config;
 mod connections;
 mod cron;
+mod disruption;
 mod intervals;
 mod metrics;
 mod nodes;

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::disruption::{PermissiveBudget, and_list};
 use super::service_ptr;
 use crate::diagnostics::Diagnostic;
 use crate::load::{Document, pointer_escape};
@@ -157,6 +158,8 @@ pub fn check_environments(doc: &Document, platform: &Platform, out: &mut Vec<Dia
     // Where each disruption budget is written → (service, the Kubernetes environments it
     // reaches where the service runs no pods, whether it reaches one where it runs some).
     let mut budgets: BTreeMap<String, (String, Vec<String>, bool)> = BTreeMap::new();
+    // Where each budget written in the file is judged by whether it blocks any eviction.
+    let mut permissive: BTreeMap<String, PermissiveBudget> = BTreeMap::new();
     for (env_ptr, env) in platform
         .environments
         .iter()
@@ -267,6 +270,20 @@ pub fn check_environments(doc: &Document, platform: &Platform, out: &mut Vec<Dia
                         .help("no pod could ever be evicted and node drains would hang: lower `min_available` below the replica count, or use `max_unavailable = 1`"), out),
                     _ => {}
                 }
+                // An autoscaler without `max` (or below its `min`) has no real peak: E0307.
+                let judged = service
+                    .autoscaling
+                    .as_ref()
+                    .is_none_or(|a| a.min <= a.max && sets_autoscaling_max(doc, name, &env.name));
+                if judged
+                    && !scaled_to_zero
+                    && setting_source(doc, name, &env.name, "disruption").is_some()
+                {
+                    permissive
+                        .entry(place.clone())
+                        .or_insert_with(|| PermissiveBudget::new(name, d))
+                        .judge(env, service);
+                }
             }
             if let Some(expose) = &service.expose {
                 let at = || doc.span_of(&setting_ptr(doc, name, &env.name, "expose"));
@@ -321,17 +338,20 @@ pub fn check_environments(doc: &Document, platform: &Platform, out: &mut Vec<Dia
             }
         }
     }
+    for (place, budget) in permissive {
+        if !budget.effective
+            && let Some(problem) = budget.problem()
+        {
+            out.push(problem.at(doc.span_of(&place)));
+        }
+    }
     // A budget protects running pods from voluntary evictions: one that reaches only
     // environments where the service is scaled to zero protects nothing.
     for (place, (name, envs, runs_pods)) in budgets {
         if runs_pods || envs.is_empty() {
             continue;
         }
-        let envs = match envs.split_last() {
-            Some((last, [])) => last.clone(),
-            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-            None => continue,
-        };
+        let envs = and_list(&envs);
         out.push(
             Diagnostic::error(
                 "E0310",

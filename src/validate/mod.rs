@@ -174,6 +174,38 @@ mod tests {
         assert!(problems.is_empty(), "unbounded: {problems:?}");
     }
 
+    /// Every signed integer setting has a maximum an int32 holds (Kubernetes reads counts such
+    /// as `maxUnavailable` as int32, and the API server rejects more), except a config value,
+    /// which becomes a string in the environment.
+    #[test]
+    fn every_signed_integer_fits_an_int32() {
+        fn walk(node: &Value, path: &str, problems: &mut Vec<String>) {
+            match node {
+                Value::Object(map) => {
+                    let signed = map.get("format").and_then(Value::as_str) == Some("int64");
+                    let max = map.get("maximum").and_then(Value::as_i64);
+                    if signed
+                        && !path.starts_with("/$defs/ConfigValue/")
+                        && max.is_none_or(|max| max > i64::from(i32::MAX))
+                    {
+                        problems.push(path.to_owned());
+                    }
+                    for (key, value) in map {
+                        walk(value, &format!("{path}/{key}"), problems);
+                    }
+                }
+                Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, item)| walk(item, &format!("{path}/{i}"), problems)),
+                _ => {}
+            }
+        }
+        let mut problems = Vec::new();
+        walk(&schema(), "", &mut problems);
+        assert!(problems.is_empty(), "beyond an int32: {problems:?}");
+    }
+
     #[test]
     fn the_embedded_schema_is_the_generated_one() {
         assert_eq!(

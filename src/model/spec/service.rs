@@ -224,13 +224,13 @@ pub struct ScalePolicySpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DisruptionSpec {
-    /// Pods that must stay available.
+    /// Pods that must stay available; at most 1000, the most replicas a service may run.
     #[serde(default)]
-    #[schemars(range(min = 0))]
+    #[schemars(range(min = 0, max = 1000))]
     pub min_available: Option<i64>,
-    /// Pods that may be unavailable at once.
+    /// Pods that may be unavailable at once; at most 1000, the most replicas a service may run.
     #[serde(default)]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1, max = 1000))]
     pub max_unavailable: Option<i64>,
 }
 
