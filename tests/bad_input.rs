@@ -78,6 +78,7 @@ const CASES: &[Case] = &[
     case("disruption-keeps-no-pod.toml", "E0310", 26, 14, "disruption budget of `api` has no effect: `min_available = 0` keeps no pod available (`api` runs at most 2 in `staging` and `production`)", Some("use `max_unavailable = 1`, the budget a service with 2 or more replicas gets without `disruption`")),
     case("disruption-max-unavailable-overflow.toml", "E0206", 26, 34, "`services.api.disruption.max_unavailable` is 2147483648, above the maximum 1000", Some("at most 1000")),
     case("duplicate-secret.toml", "E0311", 25, 23, "secret `API_KEY` is listed twice for `api`", Some("remove the duplicate")),
+    case("secret-misspelt.toml", "E0328", 24, 12, "`api` uses `postgres` but has no `DATABASE_URL` secret, so it gets no connection URL: it lists `DATABASE_ULR`", Some("did you mean `DATABASE_URL`?")),
     case("secret-and-config.toml", "E0311", 7, 1, "`LOG_LEVEL` of `api` is both a secret and a plain config value", Some("keep it in `secrets` or in `config`")),
     case("dependency-without-kind.toml", "E0312", 9, 15, "dependency `db` has no kind", Some("add `kind = \"postgres\"`")),
     case("long-service-name.toml", "E0314", 28, 11, "is too long", Some("use at most 55 characters")),

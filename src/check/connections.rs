@@ -4,11 +4,14 @@
 //! `config` value of that name (a config value with credentials is E0332, `variables.rs`);
 //! never as a variable platgen sets itself.
 
+use std::collections::BTreeSet;
+
 use super::config::ConfigKeys;
 use super::service_ptr;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::load::{Document, pointer_escape};
 use crate::model::PlatformSpec;
+use crate::model::spec::{DependencyKind, DependencySpec, SecretSpec, ServiceSpec};
 use crate::resolve::{default_url_variable, dependency_kind};
 
 /// Variables platgen itself sets in a service's container: gunicorn's worker count, the
@@ -55,6 +58,7 @@ pub(super) fn check_connections(
     }
     for (name, service) in &spec.services {
         let base = service_ptr(name);
+        let required = url_variables(spec, service);
         for (i, dep_name) in service.uses.iter().enumerate() {
             // An unknown dependency or one without a kind is reported on its own.
             let Some(dep) = spec.dependencies.get(dep_name) else {
@@ -63,10 +67,7 @@ pub(super) fn check_connections(
             let Some(kind) = dependency_kind(dep_name, dep) else {
                 continue;
             };
-            let var = dep
-                .url_variable
-                .clone()
-                .unwrap_or_else(|| default_url_variable(kind).to_owned());
+            let var = url_variable(dep, kind);
             let secret = service.secrets.iter().any(|s| s.name() == var);
             if secret {
                 continue;
@@ -76,17 +77,79 @@ pub(super) fn check_connections(
             if config.contains(name, &var) {
                 continue;
             }
+            let missing = format!(
+                "`{name}` uses `{dep_name}` but has no `{var}` secret, so it gets no connection URL"
+            );
+            let add = format!(
+                "add `\"{var}\"` or `{{ name = \"{var}\", key = \"…\", property = \"…\" }}` to `secrets` of `{name}`"
+            );
+            // A listed secret that misspells it is the likely fix, and would otherwise be
+            // rendered as a stray variable beside the one added.
+            if let Some((j, listed)) = misspelt_secret(service, &var, &required) {
+                let field = match &service.secrets[j] {
+                    SecretSpec::Name(_) => String::new(),
+                    SecretSpec::Ref(_) => "/name".to_owned(),
+                };
+                out.push(
+                    Diagnostic::error("E0328", format!("{missing}: it lists `{listed}`"))
+                        .at(doc.span_of(&format!("{base}/secrets/{j}{field}")))
+                        .label(format!("not `{var}`"))
+                        .help(format!("did you mean `{var}`? Otherwise add `\"{var}\"` to `secrets` of `{name}` as well")),
+                );
+                continue;
+            }
             out.push(
-                Diagnostic::error(
-                    "E0328",
-                    format!("`{name}` uses `{dep_name}` but has no `{var}` secret, so it gets no connection URL"),
-                )
-                .at(doc.span_of(&format!("{base}/uses/{i}")))
-                .label("compose and Kubernetes pass the URL only as this secret")
-                .help(format!("add `\"{var}\"` or `{{ name = \"{var}\", key = \"…\", property = \"…\" }}` to `secrets` of `{name}`")),
+                Diagnostic::error("E0328", missing)
+                    .at(doc.span_of(&format!("{base}/uses/{i}")))
+                    .label("compose and Kubernetes pass the URL only as this secret")
+                    .help(add),
             );
         }
     }
+}
+
+/// The variable a dependency's connection URL is passed in.
+fn url_variable(dep: &DependencySpec, kind: DependencyKind) -> String {
+    dep.url_variable
+        .clone()
+        .unwrap_or_else(|| default_url_variable(kind).to_owned())
+}
+
+/// The URL variables of every dependency `service` uses (one without a kind has none).
+fn url_variables(spec: &PlatformSpec, service: &ServiceSpec) -> BTreeSet<String> {
+    service
+        .uses
+        .iter()
+        .filter_map(|name| {
+            let dep = spec.dependencies.get(name)?;
+            Some(url_variable(dep, dependency_kind(name, dep)?))
+        })
+        .collect()
+}
+
+/// The index and name of the secret of `service` that most likely misspells `var` (letters'
+/// case aside, as in `redis_url`), among those that are no URL variable it needs.
+fn misspelt_secret<'a>(
+    service: &'a ServiceSpec,
+    var: &str,
+    required: &BTreeSet<String>,
+) -> Option<(usize, &'a str)> {
+    let candidates: Vec<(usize, &str, String)> = service
+        .secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i, s.name()))
+        .filter(|(_, listed)| !required.contains(*listed))
+        .map(|(i, listed)| (i, listed, listed.to_ascii_uppercase()))
+        .collect();
+    let closest = did_you_mean(
+        &var.to_ascii_uppercase(),
+        candidates.iter().map(|(_, _, upper)| upper.as_str()),
+    )?;
+    candidates
+        .iter()
+        .find(|(_, _, upper)| upper == closest)
+        .map(|(i, listed, _)| (*i, *listed))
 }
 
 #[cfg(test)]
@@ -120,6 +183,51 @@ mod tests {
         let found = problems_with("E0328", renamed);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].1.contains("has no `PG_URL` secret"), "{found:?}");
+    }
+
+    #[test]
+    fn a_misspelt_url_secret_is_reported_where_it_is_listed() {
+        let found = problems("E0328", "secrets = [\"API_KEY\", \"DATABASE_ULR\"]\n", "");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 23);
+        assert!(
+            found[0]
+                .1
+                .ends_with("so it gets no connection URL: it lists `DATABASE_ULR`"),
+            "{found:?}"
+        );
+        // Letters' case counts: the variable is `REDIS_URL`, not `redis_url`.
+        let redis = "\n[dependencies.redis]\nversion = \"7\"\n";
+        for listed in ["redis_url", "REDIS_URl", "REDIS_ULR"] {
+            let text = include_str!("../../tests/fixtures/small.toml")
+                .replace("uses = [\"postgres\"]", "uses = [\"postgres\", \"redis\"]")
+                .replace(
+                    "secrets = [\"DATABASE_URL\"]",
+                    &format!("secrets = [\"DATABASE_URL\", {{ name = \"{listed}\", key = \"shop/redis\" }}]"),
+                )
+                + redis;
+            let found = problems_with("E0328", text);
+            assert_eq!(found.len(), 1, "{listed}: {found:?}");
+            assert_eq!(found[0].0, 23, "{listed}");
+            assert!(
+                found[0].1.contains("no `REDIS_URL` secret")
+                    && found[0].1.ends_with(&format!("it lists `{listed}`")),
+                "{found:?}"
+            );
+        }
+        // The URL variable of another dependency is no misspelling of this one's.
+        let text = include_str!("../../tests/fixtures/small.toml")
+            .replace("uses = [\"postgres\"]", "uses = [\"postgres\", \"redis\"]")
+            .replace(
+                "version = \"16\"\n",
+                "version = \"16\"\nurl_variable = \"PG_URL\"\n",
+            )
+            .replace("secrets = [\"DATABASE_URL\"]", "secrets = [\"REDIS_URL\"]")
+            + redis;
+        let found = problems_with("E0328", text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 23, "at `uses`: {found:?}");
+        assert!(!found[0].1.contains("it lists"), "{found:?}");
     }
 
     #[test]
