@@ -160,6 +160,11 @@ const CASES: &[Case] = &[
     case("scrape-interval-overflow.toml", "E0206", 34, 19, "`observability.scrape_interval` is 99999999999999999999s, longer than the maximum 365d", Some("use at most 365d")),
     case("scrape-interval-too-coarse.toml", "E0335", 34, 19, "`scrape_interval = \"10m\"` is too coarse for the rules' shortest rate window, 5m: a rate needs at least 4 scrapes in its window", Some("scrape at least every 75s (5m / 4)")),
     case("slo-target-too-low.toml", "E0336", 24, 24, "availability 90% of `api` leaves a budget so large that its `page-1h` alert could never fire", Some("raise it to at least 93.06%")),
+    case("alert-latency-above-buckets.toml", "E0336", 34, 15, "`latency_p99 = \"30s\"` could never fire HighLatency: it is not below 10s, the largest bucket of `http_request_duration_seconds`", Some("lower `latency_p99` below 10s, e.g. `latency_p99 = \"7.5s\"`, or add a bucket above 30s")),
+    case("alert-latency-default-above-buckets.toml", "E0336", 34, 11, "the default `latency_p99 = \"1s\"` could never fire HighLatency: it is not below 500ms", Some("e.g. `latency_p99 = \"300ms\"`, or add a bucket above 1s")),
+    case("alert-error-rate-all.toml", "E0336", 34, 14, "`error_rate = 100` could never fire HighErrorRate", Some("lower it below 100")),
+    case("alert-db-pool-none-free.toml", "E0336", 34, 21, "`db_pool_available = 0` could never fire DatabaseConnectionPoolExhausted", Some("raise it above 0")),
+    case("alert-redis-memory-zero.toml", "E0336", 34, 16, "`redis_memory = 0` fires RedisHighMemoryUsage whenever Redis runs", Some("raise it above 0, e.g. the default `90`")),
     case("quota-without-room-for-sidecars.toml", "E0324", 20, 70, "need at least 12500m of limits.cpu (10 of it for the Istio sidecars of its 5 pods), but its quota allows 4", Some("plus 5 × 2 for the injected Istio sidecars; or lower replicas or per-pod limits, or the sidecars' `istio_proxy.limits.cpu`")),
 ];
 

@@ -1,6 +1,7 @@
 //! Stage 4: semantic rules the schema cannot express, across services and environments.
 //! Each rule reports with the span of the most specific place the offending value was set.
 
+mod alerts;
 mod calls;
 mod ci;
 mod ci_unused;
@@ -77,6 +78,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
             unused::check_unused(doc, spec, platform, &mut diagnostics);
             unused::check_unused_dependencies(doc, spec, &mut diagnostics);
             slo::check_slos(doc, spec, platform, &mut diagnostics);
+            alerts::check_alerts(doc, spec, platform, &mut diagnostics);
             ci::check_ci(doc, spec, &mut diagnostics);
             ci_unused::check_ci_unused(doc, spec, platform, &mut diagnostics);
             metrics::check_metrics(doc, spec, &mut diagnostics);
