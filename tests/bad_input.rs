@@ -166,6 +166,7 @@ const CASES: &[Case] = &[
     case("alert-db-pool-none-free.toml", "E0336", 34, 21, "`db_pool_available = 0` could never fire DatabaseConnectionPoolExhausted", Some("raise it above 0")),
     case("alert-redis-memory-zero.toml", "E0336", 34, 16, "`redis_memory = 0` fires RedisHighMemoryUsage whenever Redis runs", Some("raise it above 0, e.g. the default `90`")),
     case("quota-without-room-for-sidecars.toml", "E0324", 20, 70, "need at least 12500m of limits.cpu (10 of it for the Istio sidecars of its 5 pods), but its quota allows 4", Some("plus 5 × 2 for the injected Istio sidecars; or lower replicas or per-pod limits, or the sidecars' `istio_proxy.limits.cpu`")),
+    case("expose-override-exposes-nothing.toml", "E0326", 19, 23, "`service_overrides.expose` of `production` never takes effect: no service it runs is exposed by itself", Some("never makes one public")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

@@ -63,3 +63,50 @@ fn every_file_is_under_its_environment_or_a_shared_folder() {
         }
     }
 }
+
+/// An environment's `service_overrides.expose` adjusts the services exposed by themselves and
+/// never makes another public: `internal`, with no `expose` of its own, gets no Ingress, and its
+/// NetworkPolicy does not admit the ingress controller.
+#[test]
+fn an_environment_expose_override_exposes_no_internal_service() {
+    let text = std::fs::read_to_string(common::root().join("tests/fixtures/small.toml"))
+        .expect("fixture readable")
+        .replace(
+            "domain = \"example.com\"\n",
+            "domain = \"example.com\"\nservice_overrides = { expose = { timeout = 120, subdomain = \"www\" } }\n",
+        )
+        + "\n[services.internal]\nkind = \"web\"\nport = 8001\napp = \"internal.main:app\"\n";
+    let source = platgen::diagnostics::SourceFile::new("platform.toml", text);
+    let files = platgen::compile(source, None, None)
+        .expect("compiles")
+        .files;
+    let file = |path: &str| {
+        files
+            .iter()
+            .find(|f| f.path == path)
+            .map(|f| f.content.as_str())
+    };
+    for env in ["staging", "production"] {
+        assert_eq!(
+            file(&format!("{env}/kubernetes/internal-ingress.yaml")),
+            None
+        );
+        let policy = file(&format!("{env}/kubernetes/internal-networkpolicy.yaml"))
+            .expect("internal has a NetworkPolicy");
+        assert!(!policy.contains("ingress-nginx"), "{env}: {policy}");
+        let api = file(&format!("{env}/kubernetes/api-networkpolicy.yaml")).expect("api's policy");
+        assert!(api.contains("ingress-nginx"), "{env}: {api}");
+    }
+    // The override reaches `api`, exposed by itself, in production only.
+    let production = file("production/kubernetes/api-ingress.yaml").expect("api's Ingress");
+    assert!(
+        production.contains("proxy-read-timeout: \"120\""),
+        "{production}"
+    );
+    assert!(production.contains("host: www.example.com"), "{production}");
+    let staging = file("staging/kubernetes/api-ingress.yaml").expect("api's Ingress");
+    assert!(
+        staging.contains("host: api.staging.example.com"),
+        "{staging}"
+    );
+}

@@ -77,6 +77,7 @@ pub fn check(doc: &Document, spec: &PlatformSpec, platform: &Platform) -> Vec<Di
             shutdown::check_shutdown(doc, platform, &mut diagnostics);
             unused::check_unused(doc, spec, platform, &mut diagnostics);
             unused::check_unused_dependencies(doc, spec, &mut diagnostics);
+            unused::check_unused_expose_overrides(doc, spec, platform, &mut diagnostics);
             slo::check_slos(doc, spec, platform, &mut diagnostics);
             alerts::check_alerts(doc, spec, platform, &mut diagnostics);
             ci::check_ci(doc, spec, &mut diagnostics);

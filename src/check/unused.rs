@@ -4,7 +4,8 @@
 //! does not tell, ingress-nginx is often installed as `public` or `internal`). Each place a setting is written is judged over every Kubernetes
 //! environment it reaches (overrides merge field by field), so a service-wide value that one
 //! environment overrides is fine as long as another uses it. A dependency no service uses is
-//! reported too.
+//! reported too, and an environment's `service_overrides.expose` where no service it runs is
+//! exposed by itself (the only services it reaches).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use crate::diagnostics::Diagnostic;
 use crate::load::{Document, pointer_escape};
 use crate::model::spec::{ServiceKind, ServiceOverride};
 use crate::model::{Platform, PlatformSpec};
-use crate::resolve::merged_settings;
+use crate::resolve::{exposed_by_itself, merged_settings};
 
 /// Why a setting does nothing in one environment.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -153,6 +154,15 @@ pub(super) fn check_unused(
                 let Some(place) = setting_source(doc, name, env, field) else {
                     continue;
                 };
+                // An environment's `expose` does not reach a service not exposed by itself
+                // (where it reaches none, `check_unused_expose_overrides` says so).
+                let environment_wide = place.starts_with("/environments/");
+                if environment_wide
+                    && field.starts_with("expose/")
+                    && !exposed_by_itself(service, env)
+                {
+                    continue;
+                }
                 let why =
                     reason(field, merged, *nginx).map(|r| (r.explain(), r, (*env).to_owned()));
                 places
@@ -202,6 +212,45 @@ pub(super) fn check_unused(
                 .help(first.help()),
             );
         }
+    }
+}
+
+/// Reports each Kubernetes environment's `service_overrides.expose` where it reaches no
+/// service: it adjusts only the services exposed by themselves (see
+/// [`crate::resolve::exposed_by_itself`]), and the environment runs none.
+pub(super) fn check_unused_expose_overrides(
+    doc: &Document,
+    spec: &PlatformSpec,
+    platform: &Platform,
+    out: &mut Vec<Diagnostic>,
+) {
+    for env in platform.environments.iter().filter(|e| e.is_kubernetes()) {
+        let ptr = format!(
+            "/environments/{}/service_overrides/expose",
+            pointer_escape(&env.name)
+        );
+        if !doc.has(&ptr) {
+            continue;
+        }
+        let reached = spec
+            .services
+            .iter()
+            .any(|(name, service)| env.runs(name) && exposed_by_itself(service, &env.name));
+        if reached {
+            continue;
+        }
+        out.push(
+            Diagnostic::error(
+                "E0326",
+                format!(
+                    "`service_overrides.expose` of `{}` never takes effect: no service it runs is exposed by itself",
+                    env.name
+                ),
+            )
+            .at(doc.key_span_of(&ptr))
+            .label("reaches no service")
+            .help("an environment's `expose` only adjusts services with an `expose` of their own and never makes one public: remove it, or give the services it should adjust their own `expose` (e.g. `expose = { subdomain = \"api\" }`)"),
+        );
     }
 }
 
@@ -310,6 +359,31 @@ mod tests {
             ),
             []
         );
+    }
+
+    #[test]
+    fn an_environment_expose_that_reaches_no_service_is_reported() {
+        let fixture = include_str!("../../tests/fixtures/small.toml");
+        let text = fixture.replace(
+            "domain = \"example.com\"\n",
+            "domain = \"example.com\"\nservice_overrides = { expose = { timeout = 120 } }\n",
+        );
+        // `api` is exposed by itself: the timeout reaches it.
+        assert_eq!(super::super::problems_with("E0326", text.clone()), []);
+        // Internal in production, it is not; and the override exposes no one else.
+        let internal = "\n[services.api.env.production]\nexpose = { enabled = false }\n";
+        let found = super::super::problems_with("E0326", text.clone() + internal);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 18);
+        assert_eq!(
+            found[0].1,
+            "`service_overrides.expose` of `production` never takes effect: no service it runs is exposed by itself"
+        );
+        // Without an `expose` of its own, `api` is not exposed by itself either.
+        let unexposed = text.replace("expose = { subdomain = \"api\" }\n", "");
+        let found = super::super::problems_with("E0326", unexposed);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 18);
     }
 
     #[test]

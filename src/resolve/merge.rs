@@ -2,21 +2,34 @@
 
 use crate::model::spec::{
     AutoscalingSpec, ComputeSpec, EnvironmentSpec, ExposeSpec, ResourcesSpec, ScalePolicySpec,
-    ServiceOverride, ServiceSpec,
+    ServiceKind, ServiceOverride, ServiceSpec,
 };
 
 /// The service's settings in one environment: its own, then the environment-wide overrides,
-/// then its own overrides for that environment.
+/// then its own overrides for that environment. The environment's `expose` reaches only a
+/// service exposed by itself there (see [`exposed_by_itself`]): it adjusts exposure, it never
+/// makes an internal service public.
 pub fn merged_settings(
     service: &ServiceSpec,
     env: &EnvironmentSpec,
     env_name: &str,
 ) -> ServiceOverride {
     let mut merged = overlay(&service.settings, &env.service_overrides);
+    if !exposed_by_itself(service, env_name) {
+        merged.expose = service.settings.expose.clone();
+    }
     if let Some(own) = service.env.get(env_name) {
         merged = overlay(&merged, own);
     }
     merged
+}
+
+/// Whether a web service is exposed in an environment by its own settings alone: its `expose`
+/// merged with its `env.<name>.expose` exists and is not `enabled = false`.
+pub fn exposed_by_itself(service: &ServiceSpec, env_name: &str) -> bool {
+    let own = service.env.get(env_name).and_then(|o| o.expose.clone());
+    let expose = merge_option(&service.settings.expose, &own, overlay_expose);
+    service.kind == ServiceKind::Web && expose.is_some_and(|e| e.enabled != Some(false))
 }
 
 fn overlay(base: &ServiceOverride, top: &ServiceOverride) -> ServiceOverride {
@@ -86,5 +99,67 @@ fn overlay_expose(base: &ExposeSpec, top: &ExposeSpec) -> ExposeSpec {
         body_size: top.body_size.clone().or_else(|| base.body_size.clone()),
         timeout: top.timeout.or(base.timeout),
         service_port: top.service_port.or(base.service_port),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PlatformSpec;
+
+    /// The small fixture with production's `service_overrides` set to `overrides`, plus an
+    /// internal web service `internal` and the `extra` tables.
+    fn spec(overrides: &str, extra: &str) -> PlatformSpec {
+        let text = include_str!("../../tests/fixtures/small.toml").replace(
+            "domain = \"example.com\"\n",
+            &format!("domain = \"example.com\"\nservice_overrides = {overrides}\n"),
+        ) + "\n[services.internal]\nkind = \"web\"\nport = 8001\napp = \"internal.main:app\"\n"
+            + extra;
+        toml::from_str(&text).expect("a valid platform")
+    }
+
+    /// The merged `expose` of `service` in `env`.
+    fn expose(spec: &PlatformSpec, service: &str, env: &str) -> Option<ExposeSpec> {
+        let environment = &spec.environments[env];
+        merged_settings(&spec.services[service], environment, env).expose
+    }
+
+    #[test]
+    fn an_environment_expose_adjusts_only_services_exposed_by_themselves() {
+        let spec = spec("{ expose = { timeout = 120, subdomain = \"x\" } }", "");
+        let api = expose(&spec, "api", "production").expect("api stays exposed");
+        assert_eq!(
+            (api.timeout, api.subdomain.as_deref()),
+            (Some(120), Some("x"))
+        );
+        assert!(expose(&spec, "internal", "production").is_none());
+        // Another environment's override reaches neither.
+        let staging = expose(&spec, "api", "staging").expect("exposed");
+        assert_eq!(staging.timeout, None);
+        assert!(expose(&spec, "internal", "staging").is_none());
+    }
+
+    #[test]
+    fn an_environment_expose_does_not_switch_a_service_back_on() {
+        let internal = "\n[services.internal.expose]\nenabled = false\n";
+        let spec = spec("{ expose = { enabled = true } }", internal);
+        assert!(!exposed_by_itself(&spec.services["internal"], "production"));
+        let merged = expose(&spec, "internal", "production").expect("its own `expose`");
+        assert_eq!(merged.enabled, Some(false));
+    }
+
+    #[test]
+    fn a_service_exposed_in_one_environment_takes_that_environment_s_expose() {
+        let internal = "\n[services.internal.env.production]\nexpose = { subdomain = \"in\" }\n";
+        let spec = spec("{ expose = { timeout = 120 } }", internal);
+        assert!(exposed_by_itself(&spec.services["internal"], "production"));
+        assert!(!exposed_by_itself(&spec.services["internal"], "staging"));
+        let merged = expose(&spec, "internal", "production").expect("exposed there");
+        assert_eq!(
+            (merged.timeout, merged.subdomain.as_deref()),
+            (Some(120), Some("in"))
+        );
+        // A worker is never exposed by itself.
+        assert!(!exposed_by_itself(&spec.services["jobs"], "production"));
     }
 }

@@ -25,7 +25,7 @@ use crate::model::{
 pub use dependency::{
     default_image, default_port, default_scheme, default_url_variable, dependency_kind,
 };
-pub use merge::merged_settings;
+pub use merge::{exposed_by_itself, merged_settings};
 pub use observability::{resolve_observability, resolve_slo};
 pub use service::config_string;
 use service::{compute, resolve_service, resources};
