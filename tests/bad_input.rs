@@ -167,6 +167,9 @@ const CASES: &[Case] = &[
     case("alert-redis-memory-zero.toml", "E0336", 34, 16, "`redis_memory = 0` fires RedisHighMemoryUsage whenever Redis runs", Some("raise it above 0, e.g. the default `90`")),
     case("quota-without-room-for-sidecars.toml", "E0324", 20, 70, "need at least 12500m of limits.cpu (10 of it for the Istio sidecars of its 5 pods), but its quota allows 4", Some("plus 5 × 2 for the injected Istio sidecars; or lower replicas or per-pod limits, or the sidecars' `istio_proxy.limits.cpu`")),
     case("expose-override-exposes-nothing.toml", "E0326", 19, 23, "`service_overrides.expose` of `production` never takes effect: no service it runs is exposed by itself", Some("never makes one public")),
+    case("registry-too-long-for-image.toml", "E0206", 4, 12, "`platform.registry` is 261 characters long: the image of `jobs`, `<registry>/jobs`, would be 266, longer than the 255 Docker allows in an image name", Some("shorten the registry to at most 250 characters")),
+    case("registry-host-label-too-long.toml", "E0206", 4, 12, "is 71 characters long, longer than the 63 a DNS label may be", Some("each dot-separated part of a host name holds at most 63 characters")),
+    case("dependency-image-too-long.toml", "E0206", 11, 9, "`dependencies.postgres.image` names an image of 301 characters, longer than the 255 Docker allows", Some("holds at most 255 characters")),
 ];
 
 /// The platform every bad file is a one-defect variant of; rendered first into `out/`.

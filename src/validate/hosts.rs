@@ -11,12 +11,12 @@ use crate::load::Document;
 /// Longest label of a DNS name (RFC 1035).
 const LABEL_MAX: usize = 63;
 
-/// Pointers of every host name of the document: environment domains and Alertmanager
-/// addresses, and every `expose.host` (a service's own, per environment, and each
+/// Pointers of every host name of the document: the registry's host, environment domains and
+/// Alertmanager addresses, and every `expose.host` (a service's own, per environment, and each
 /// environment's `service_overrides`).
 fn host_fields(doc: &Document) -> Vec<String> {
     let names = |pointer: &str| super::keys_at(doc, pointer);
-    let mut fields = Vec::new();
+    let mut fields = vec!["/platform/registry".to_owned()];
     for env in names("/environments") {
         let base = format!("/environments/{env}");
         fields.push(format!("{base}/domain"));
@@ -40,8 +40,9 @@ pub fn long_labels(doc: &Document) -> Vec<Diagnostic> {
         let Some(value) = doc.value.pointer(&field).and_then(Value::as_str) else {
             continue;
         };
-        // `host:port` (Alertmanager): the host part.
-        let host = value.split_once(':').map_or(value, |(host, _)| host);
+        // `host:port` (Alertmanager), `host[:port][/path]` (the registry): the host part.
+        let host = value.split('/').next().unwrap_or(value);
+        let host = host.split_once(':').map_or(host, |(host, _)| host);
         let Some(label) = host
             .split('.')
             .find(|label| label.chars().count() > LABEL_MAX)
@@ -75,16 +76,27 @@ mod tests {
         let long = "a".repeat(64);
         let fine = "b".repeat(63);
         let text = format!(
-            "[environments.staging]\ndomain = \"{long}.example.com\"\nalertmanager = \"{long}.svc:9093\"\n\
+            "[platform]\nregistry = \"{long}.example.com:5000/{long}\"\n\
+             [environments.staging]\ndomain = \"{long}.example.com\"\nalertmanager = \"{long}.svc:9093\"\n\
              [environments.prod]\ndomain = \"{fine}.example.com\"\n\
              [services.api.env.staging]\nexpose = {{ host = \"x.{long}\" }}\n"
         );
         let doc = crate::load::load(SourceFile::new("p.toml", text)).expect("valid TOML");
         let found: Vec<String> = long_labels(&doc).into_iter().map(|d| d.message).collect();
-        assert_eq!(found.len(), 3, "{found:?}");
-        assert!(found[0].starts_with("`environments.staging.domain`: the label `aaa"));
-        assert!(found[0].contains("is 64 characters long"));
-        assert!(found[1].starts_with("`environments.staging.alertmanager`"));
-        assert!(found[2].starts_with("`services.api.env.staging.expose.host`"));
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert_eq!(
+            found[0],
+            format!(
+                "`platform.registry`: the label `{long}` of host `{long}.example.com` is 64 characters long, longer than the 63 a DNS label may be"
+            )
+        );
+        assert!(found[1].starts_with("`environments.staging.domain`: the label `aaa"));
+        assert!(found[1].contains("is 64 characters long"));
+        assert!(found[2].starts_with("`environments.staging.alertmanager`"));
+        assert!(found[3].starts_with("`services.api.env.staging.expose.host`"));
+        // A long path part of the registry is no host label.
+        let text = format!("[platform]\nregistry = \"registry.example.com/{long}\"\n");
+        let doc = crate::load::load(SourceFile::new("p.toml", text)).expect("valid TOML");
+        assert!(long_labels(&doc).is_empty());
     }
 }

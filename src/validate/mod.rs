@@ -6,6 +6,7 @@ mod durations;
 mod errors;
 mod help;
 mod hosts;
+mod images;
 mod labels;
 mod numbers;
 mod patterns;
@@ -90,6 +91,9 @@ pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
     // A range the schema already rejected (not of the form `address/prefix`) is said once.
     diagnostics.extend(cidrs::invalid(doc, |pointer| !flagged.contains(pointer)));
     diagnostics.extend(durations::too_long(doc));
+    diagnostics.extend(images::long_names(doc, |pointer| {
+        !flagged.contains(pointer)
+    }));
     if diagnostics.is_empty() {
         // Read from the document in place: a large platform is not copied for it.
         match <PlatformSpec as serde::Deserialize>::deserialize(&doc.value) {
