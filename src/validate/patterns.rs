@@ -39,10 +39,26 @@ fn short_units(text: &str) -> String {
     format!("{number}{unit}")
 }
 
+/// Invisible characters that only a paste leaves in a value (zero-width spaces and joiners,
+/// direction marks and overrides, the byte-order mark, a soft hyphen): dropped, not encoded.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
+/// `text` with what a URL cannot hold percent-encoded: whitespace, quotes, `<>`, backquotes,
+/// braces, `|`, `\`, `^` and non-ASCII characters (as UTF-8); invisible ones are dropped.
 fn percent_encode(text: &str) -> String {
     let mut out = String::new();
-    for c in text.trim().chars() {
-        if c.is_whitespace() || "\"'<>`{}|\\^".contains(c) {
+    for c in text.trim().chars().filter(|c| !invisible(*c)) {
+        if !c.is_ascii_graphic() || "\"'<>`{}|\\^".contains(c) {
             let mut buffer = [0; 4];
             for byte in c.encode_utf8(&mut buffer).bytes() {
                 out.push_str(&format!("%{byte:02X}"));
@@ -159,7 +175,13 @@ fn candidates(text: &str, pattern: &str, unit: Option<&str>) -> Vec<String> {
     {
         out.push(format!("sha256:{}", trimmed.to_ascii_lowercase()));
     }
-    if pattern == GIT_URL_PATTERN || pattern == URL_PATTERN {
+    // A scheme is added to what reads as a host name (`wiki.example.com/runbooks`), not to any
+    // word (`abc` is no more `https://abc` than anything else).
+    let dotted_host = without_scheme(trimmed)
+        .split('/')
+        .next()
+        .is_some_and(|host| host.contains('.'));
+    if pattern == GIT_URL_PATTERN || (pattern == URL_PATTERN && dotted_host) {
         out.push(format!("https://{}", without_scheme(trimmed)));
     }
     out
@@ -430,6 +452,50 @@ mod tests {
             Some("https://github.com/acme/platgen")
         );
         assert_eq!(fix("/secret_store/refresh", "1h"), None);
+    }
+
+    #[test]
+    fn a_runbook_url_is_an_http_url_in_printable_ascii() {
+        for bad in [
+            "abc",
+            "javascript:alert(1)",
+            "../../etc",
+            "ftp://x",
+            "https://",
+            "https://wiki.example.com/Runbücher",
+            "https://wiki.example.com/a\u{200b}b",
+            "https://wiki.example.com/\u{202e}x",
+            "https://wiki.example.com/a?b",
+            "https://wiki.example.com/a#b",
+            "https://wiki.example.com/%zz",
+            "https://wiki/{{.Value}}",
+        ] {
+            assert!(!matches(URL_PATTERN, bad), "{bad}");
+        }
+        for good in [
+            "https://wiki.example.com/runbooks",
+            "http://localhost:8080/docs/runbooks/",
+            "https://git.example.com/shop/deploy/-/blob/main/out/docs/runbooks",
+            "https://wiki.example.com/Runb%C3%BCcher",
+        ] {
+            assert!(matches(URL_PATTERN, good), "{good}");
+        }
+        let url = "/observability/runbook_base_url";
+        assert_eq!(
+            fix(url, "https://wiki.example.com/Runbücher").as_deref(),
+            Some("https://wiki.example.com/Runb%C3%BCcher")
+        );
+        assert_eq!(
+            fix(url, "https://wiki.example.com/a\u{200b}b").as_deref(),
+            Some("https://wiki.example.com/ab")
+        );
+        assert_eq!(
+            fix(url, "wiki.example.com/runbooks").as_deref(),
+            Some("https://wiki.example.com/runbooks")
+        );
+        for unfixable in ["abc", "javascript:alert(1)", "../../etc", "ftp://x"] {
+            assert_eq!(fix(url, unfixable), None, "{unfixable}");
+        }
     }
 
     /// A registry is corrected only into a registry address, never into another format the

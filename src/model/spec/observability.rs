@@ -7,9 +7,10 @@ use super::*;
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ObservabilitySpec {
-    /// Where the runbooks (`out/docs/runbooks/`) are published, e.g.
-    /// `https://github.com/acme/platform/blob/main/out/docs/runbooks`. Every alert's `runbook_url`
-    /// is `<runbook_base_url>/<Alert>.md`; default the repository path `<output_dir>/docs/runbooks`.
+    /// Where the runbooks (`out/docs/runbooks/`) are published: an `http://` or `https://` URL,
+    /// e.g. `https://github.com/acme/platform/blob/main/out/docs/runbooks`. Every alert's
+    /// `runbook_url` is `<runbook_base_url>/<Alert>.md`; default the repository path
+    /// `<output_dir>/docs/runbooks`.
     #[serde(default)]
     #[schemars(extend("pattern" = URL_PATTERN))]
     pub runbook_base_url: Option<String>,

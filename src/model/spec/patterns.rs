@@ -43,9 +43,11 @@ pub const HOST_PORT_PATTERN: &str = "^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?:[0
 /// A Prometheus regular expression of HTTP statuses: `5..`, `5[0-9]{2}`, `5\\d\\d`. No quotes,
 /// whitespace or backquotes (it is also shown in runbooks); E0319 checks the syntax.
 pub const STATUS_REGEX_PATTERN: &str = "^[A-Za-z0-9.|()\\[\\]{}*+?^$\\\\,:-]+$";
-/// A URL or path written into alert annotations and documents: no whitespace, quotes, `<>`,
-/// backquotes, braces (Prometheus would read `{{ }}` as a template), `|`, `\` or `^`.
-pub const URL_PATTERN: &str = "^[^\\s\"'<>`{}|\\\\^]+$";
+/// An `http://` or `https://` base URL written into alert annotations and documents: a host,
+/// an optional port and path, in printable ASCII with every character that needs it
+/// percent-encoded (no whitespace, quotes, `<>`, backquotes, braces — Prometheus would read
+/// `{{ }}` as a template —, `|`, `\` or `^`), and no query or fragment, as `/<Alert>.md` follows.
+pub const URL_PATTERN: &str = "^https?://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?(/([A-Za-z0-9._~!$&()*+,;=:@/-]|%[0-9A-Fa-f]{2})*)?$";
 /// An `https://` Git repository URL: `https://github.com/acme/platgen`.
 pub const GIT_URL_PATTERN: &str = "^https://[A-Za-z0-9.-]+(/[A-Za-z0-9._-]+)+$";
 /// A Kubernetes label key: an optional DNS-subdomain prefix and `/`, then a name of at most 63
@@ -318,7 +320,7 @@ pub const PATTERN_RULES: &[PatternRule] = &[
     rule(
         URL_PATTERN,
         "a usable URL",
-        "a URL needs no whitespace, quotes, `<`, `>`, backquotes, `{`, `}`, `|`, `\\` or `^`: percent-encode them (`{` is `%7B`, `}` is `%7D`, a space is `%20`)",
+        "write an `http://` or `https://` URL with a host, in printable ASCII: percent-encode whitespace, quotes, `<`, `>`, backquotes, `{`, `}`, `|`, `\\`, `^` and non-ASCII characters (`{` is `%7B`, a space is `%20`, `ü` is `%C3%BC`), and leave out `?` and `#` (each alert's runbook is `<base>/<Alert>.md`)",
         "https://wiki.example.com/runbooks",
     ),
     rule(
