@@ -9,6 +9,7 @@ mod hosts;
 mod images;
 mod labels;
 mod numbers;
+mod paths;
 mod patterns;
 mod schema_nav;
 
@@ -91,6 +92,9 @@ pub fn validate(doc: &Document) -> Result<PlatformSpec, Vec<Diagnostic>> {
     // A range the schema already rejected (not of the form `address/prefix`) is said once.
     diagnostics.extend(cidrs::invalid(doc, |pointer| !flagged.contains(pointer)));
     diagnostics.extend(durations::too_long(doc));
+    diagnostics.extend(paths::ingress_paths(doc, |pointer| {
+        !flagged.contains(pointer)
+    }));
     diagnostics.extend(images::long_names(doc, |pointer| {
         !flagged.contains(pointer)
     }));
