@@ -1,5 +1,6 @@
-//! Ingress paths: the empty, `.` and `..` segments Kubernetes rejects in an Ingress `Prefix`
-//! path, which the schema's pattern lets through.
+//! URL paths: which character of a path the schema's pattern refused (it says only that the
+//! path does not match), and the empty, `.` and `..` segments Kubernetes rejects in an Ingress
+//! `Prefix` path, which the pattern lets through.
 
 use serde_json::Value;
 
@@ -7,10 +8,35 @@ use super::display_path;
 use crate::diagnostics::Diagnostic;
 use crate::load::Document;
 
+/// The characters a URL path takes besides ASCII letters and digits (`PATH_PATTERN`).
+const PUNCTUATION: &str = "._~/-";
+
 /// What Kubernetes rejects in a `Prefix` (or `Exact`) Ingress path: these anywhere...
 const BAD_INSIDE: &[&str] = &["//", "/./", "/../"];
 /// ...and these at its end.
 const BAD_ENDINGS: &[&str] = &["/..", "/."];
+
+/// The first character of `path` no URL path takes, if any.
+fn bad_character(path: &str) -> Option<char> {
+    path.chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || PUNCTUATION.contains(*c)))
+}
+
+/// A character as a person can read it in a message: invisible ones by their code point.
+fn shown(c: char) -> String {
+    match c {
+        ' ' => "a space".to_owned(),
+        c if c.is_whitespace() || c.is_control() => format!("U+{:04X}", u32::from(c)),
+        c => {
+            let escaped = c.escape_debug().to_string();
+            if escaped.starts_with('\\') && c != '\\' {
+                format!("U+{:04X}", u32::from(c))
+            } else {
+                format!("`{escaped}`")
+            }
+        }
+    }
+}
 
 /// The part of `path` Kubernetes rejects in a `Prefix` Ingress path: `//`, `/./` or `/../`
 /// inside it, or `/.` or `/..` at its end.
@@ -35,6 +61,48 @@ fn normalized(path: &str) -> String {
     }
     let trailing = path.ends_with('/') && !segments.is_empty();
     format!("/{}{}", segments.join("/"), if trailing { "/" } else { "" })
+}
+
+/// Corrections of a value that is not a URL path, each of which means what it most likely
+/// meant: the value trimmed and made absolute (`health/live` → `/health/live`), or the path of
+/// a whole URL, with empty, `.` and `..` segments resolved. Nothing is dropped or replaced (a
+/// space, a `ü`, a query or a `%2F` has no right replacement).
+pub fn candidates(text: &str) -> Vec<String> {
+    let text = text.trim();
+    let path = match text.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |at| &rest[at..]),
+        None => text,
+    };
+    let absolute = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    vec![normalized(&absolute)]
+}
+
+/// What is wrong with a value that is not a URL path, and how to write one: the first
+/// character no path takes, when it starts with `/`; else that it must (`rule_help`). `fix` is
+/// a corrected value, when one is right.
+pub fn path_help(found: &str, rule_help: &str, fix: Option<String>) -> (String, String) {
+    let fix = fix
+        .map(|fixed| format!(": try `{fixed}`"))
+        .unwrap_or_default();
+    match bad_character(found) {
+        Some(c) if found.starts_with('/') => (
+            format!(
+                "is not a URL path platgen accepts: {} is not allowed in one",
+                shown(c)
+            ),
+            format!(
+                "a path takes only ASCII letters, digits and `.`, `_`, `~`, `-`, `/` (`A-Za-z0-9._~/-`): no spaces, non-ASCII characters, query (`?`), fragment (`#`), `:`, `@` or percent-encoding (`%`){fix}"
+            ),
+        ),
+        _ => (
+            "is not an absolute URL path".to_owned(),
+            format!("{rule_help}{fix}"),
+        ),
+    }
 }
 
 /// Pointers of every `expose.path` of the document: a service's own, per environment, and
@@ -94,6 +162,7 @@ pub fn ingress_paths(doc: &Document, unflagged: impl Fn(&str) -> bool) -> Vec<Di
 mod tests {
     use super::*;
     use crate::diagnostics::SourceFile;
+    use crate::model::spec::PATH_PATTERN;
 
     #[test]
     fn dot_and_empty_segments_are_found_and_resolved() {
@@ -110,6 +179,47 @@ mod tests {
         for (path, bad, fixed) in cases {
             assert_eq!(bad_sequence(path), bad, "{path}");
             assert_eq!(normalized(path), fixed, "{path}");
+        }
+    }
+
+    const HELP: &str = "start it with `/`";
+
+    #[test]
+    fn the_help_names_the_character_and_suggests_only_a_right_path() {
+        for (found, shown) in [
+            ("/ü", "`ü`"),
+            ("/a?x=1", "`?`"),
+            ("/a:b", "`:`"),
+            ("/a@b", "`@`"),
+            ("/v1%2Fx", "`%`"),
+            ("/a b", "a space"),
+            ("/a\u{200b}b", "U+200B"),
+        ] {
+            let (what, help) = path_help(found, HELP, None);
+            assert_eq!(
+                what,
+                format!("is not a URL path platgen accepts: {shown} is not allowed in one")
+            );
+            assert!(help.contains("(`A-Za-z0-9._~/-`)"), "{help}");
+            assert!(!help.contains("start it with"), "{help}");
+        }
+        let (what, help) = path_help("health/live", HELP, Some("/health/live".to_owned()));
+        assert_eq!(what, "is not an absolute URL path");
+        assert_eq!(help, format!("{HELP}: try `/health/live`"));
+        assert_eq!(candidates(" health//live "), ["/health/live"]);
+        assert_eq!(candidates("https://example.com/v1/./x"), ["/v1/x"]);
+        assert_eq!(candidates("/a b"), ["/a b"]);
+    }
+
+    /// A path is corrected only where the correction means the same: never by dropping or
+    /// replacing a character.
+    #[test]
+    fn path_corrections_keep_the_path() {
+        let fix = |found| super::super::patterns::fixed_for(Some(PATH_PATTERN), found);
+        assert_eq!(fix("v1").as_deref(), Some("/v1"));
+        assert_eq!(fix(" /v1 ").as_deref(), Some("/v1"));
+        for unfixable in ["/a b", "/ü", "/a?x=1", "/v1%2Fx", "/a:b", "/a@b"] {
+            assert_eq!(fix(unfixable), None, "{unfixable}");
         }
     }
 

@@ -8,8 +8,8 @@ use super::help::{env_name_fix, env_name_help, name_help};
 use super::schema_nav::Place;
 use crate::diagnostics::Diagnostic;
 use crate::model::spec::{
-    DIGEST_PATTERN, ENV_KEY_PATTERN, GIT_URL_PATTERN, NAME_PATTERN, REGISTRY_PATTERN, URL_PATTERN,
-    pattern_rule,
+    DIGEST_PATTERN, ENV_KEY_PATTERN, GIT_URL_PATTERN, NAME_PATTERN, PATH_PATTERN, REGISTRY_PATTERN,
+    URL_PATTERN, pattern_rule,
 };
 
 /// Whether `text` matches the schema `pattern`.
@@ -139,6 +139,9 @@ fn candidates(text: &str, pattern: &str, unit: Option<&str>) -> Vec<String> {
     if pattern == REGISTRY_PATTERN {
         return vec![registry_candidate(trimmed)];
     }
+    if pattern == PATH_PATTERN {
+        return super::paths::candidates(trimmed);
+    }
     let bare_number = !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit());
     let mut out = vec![trimmed.to_owned(), short_units(trimmed)];
     if bare_number && let Some(unit) = unit {
@@ -206,13 +209,17 @@ pub fn fixed_for(pattern: Option<&str>, text: &str) -> Option<String> {
 
 /// What a value of this pattern is and how to write one (a corrected value when there is one).
 pub fn pattern_help(pattern: &str, found: &str, place: &Place) -> (String, String) {
-    let fix = fixed_for(Some(pattern), found).map(|fixed| format!(": try `{fixed}`"));
+    let fixed = fixed_for(Some(pattern), found);
+    let fix = fixed.as_ref().map(|fixed| format!(": try `{fixed}`"));
     match pattern_rule(pattern) {
         Some(rule) if rule.pattern == NAME_PATTERN => {
             (format!("is not {}", rule.what), name_help(found))
         }
         Some(rule) if rule.pattern == ENV_KEY_PATTERN => {
             (format!("is not {}", rule.what), env_name_help(found))
+        }
+        Some(rule) if rule.pattern == PATH_PATTERN => {
+            super::paths::path_help(found, rule.help, fixed)
         }
         Some(rule) => (
             format!("is not {}", rule.what),

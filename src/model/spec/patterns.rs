@@ -143,7 +143,7 @@ pub const PATTERN_RULES: &[PatternRule] = &[
     rule(
         PATH_PATTERN,
         "an absolute URL path",
-        "start it with `/`, e.g. `/health/live`",
+        "start it with `/` and use only ASCII letters, digits and `.`, `_`, `~`, `-`, `/`, e.g. `/health/live`",
         "/health/live",
     ),
     rule(
