@@ -709,7 +709,11 @@ fn no_handover_without_an_autoscaler_or_under_gitops() {
             "autoscaling = { min = 3, max = 10, cpu = 70, memory = 80 }",
             "",
         )
-        .replace(", autoscaling = { min = 1, max = 3 }", "");
+        // Two pods each in staging, for the disruption budgets there.
+        .replace(
+            "replicas = 1, autoscaling = { min = 1, max = 3 }",
+            "replicas = 2",
+        );
     let files = common::compile_text(&text).expect("compiles");
     for (workflow, id) in [
         ("ci.yml", "deploy-staging"),
