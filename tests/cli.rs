@@ -1282,6 +1282,31 @@ fn an_unowned_file_in_the_way_stops_render_and_changes_nothing() {
     assert_eq!(work.tree(), before);
 }
 
+/// Without its manifest, every file platgen wrote is in the way of a changed render: the help
+/// then names the lost manifest and how to bring it back, and with it the render goes through.
+#[test]
+fn a_lost_manifest_is_named_where_render_refuses_its_files() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.expect(0, &["render", "--config", &config, "--out", "out"]);
+    let manifest = work.out().join(".platgen-manifest");
+    let kept = fs::read(&manifest).expect("manifest");
+    fs::remove_file(&manifest).expect("lose it");
+    let changed = work.config(
+        "platform.toml",
+        &SMALL.replace("replicas = 2", "replicas = 3"),
+    );
+    let before = work.tree();
+    let (_, stderr) = work.expect(2, &["render", "--config", &changed, "--out", "out"]);
+    assert!(
+        stderr.contains("out/.platgen-manifest (its record of the files it wrote) is missing: if it was deleted, restore it (e.g. `git checkout -- out/.platgen-manifest`) and render again"),
+        "{stderr}"
+    );
+    assert_eq!(work.tree(), before);
+    fs::write(&manifest, kept).expect("restore it");
+    work.expect(0, &["render", "--config", &changed, "--out", "out"]);
+}
+
 #[test]
 fn an_edited_manifest_cannot_make_render_delete_outside_out() {
     let work = Work::new();

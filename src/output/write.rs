@@ -123,12 +123,31 @@ fn conflicts(out_dir: &Path, changes: &Changes) -> Result<(), Vec<Diagnostic>> {
     if changes.unowned_conflicts.is_empty() {
         return Ok(());
     }
+    // Without the manifest, every file platgen wrote looks like someone else's: a lost
+    // manifest, not the files, is then the likely cause.
+    let manifest = out_dir.join(super::manifest::MANIFEST_NAME);
+    let help = if manifest.symlink_metadata().is_err() {
+        format!(
+            "platgen never overwrites files it does not own, and {} (its record of the files it wrote) is missing: if it was deleted, restore it (e.g. `git checkout -- {}`) and render again; else move or delete the file",
+            manifest.display(),
+            manifest.display()
+        )
+    } else {
+        "platgen never overwrites files it does not own: move or delete it, then render again"
+            .to_owned()
+    };
     Err(changes
         .unowned_conflicts
         .iter()
         .map(|path| {
-            Diagnostic::error("E0502", format!("{} exists and was not written by platgen", out_dir.join(path).display()))
-                .help("platgen never overwrites files it does not own: move or delete it, then render again")
+            Diagnostic::error(
+                "E0502",
+                format!(
+                    "{} exists and was not written by platgen",
+                    out_dir.join(path).display()
+                ),
+            )
+            .help(help.clone())
         })
         .collect())
 }
