@@ -45,13 +45,22 @@ pub(crate) enum Problem {
     Interrupted(interrupt::Signal),
 }
 
+/// The output directory a file is built against: its manifest, and the folders something is
+/// in the way of (nothing below them is read).
+#[derive(Clone, Copy)]
+pub(crate) struct Target<'a> {
+    pub dir: &'a Path,
+    pub current: &'a output::ManifestOnDisk,
+    pub blocked: &'a output::Blocked,
+}
+
 /// Renders one artifact, compares it with the output directory (when there is one) and
 /// verifies it unless platgen already wrote exactly these bytes. A file `known` says is
 /// unchanged is taken as it is on disk, without rendering (see [`incremental`]).
 pub(crate) fn build_file(
     renderer: &Renderer,
     artifact: &plan::Artifact<'_>,
-    target: Option<(&Path, &output::ManifestOnDisk)>,
+    target: Option<Target<'_>>,
     stager: Option<&output::Stager>,
     known: Option<&incremental::Known>,
 ) -> Result<Option<Built>, Problem> {
@@ -66,9 +75,12 @@ pub(crate) fn build_file(
     let fingerprint = known
         .filter(|_| !fresh || artifact.names_parts())
         .and_then(|known| artifact.fingerprint(known.salt()));
-    if let (Some(known), Some(fingerprint), Some((dir, current))) = (known, fingerprint, target)
+    let blocked = target.is_some_and(|t| t.blocked.covers(&artifact.path));
+    if let (Some(known), Some(fingerprint), Some(Target { dir, current, .. })) =
+        (known, fingerprint, target)
         && current.interrupted.is_none()
         && !fresh
+        && !blocked
         && let Some(hash) = current.manifest.entries.get(&artifact.path)
         && let Some((stat, content)) = known.unchanged(dir, &artifact.path, &fingerprint, hash)
     {
@@ -96,11 +108,14 @@ pub(crate) fn build_file(
     };
     let observed = match target {
         Some(_) if fresh => Some(output::observe_absent(&file).map_err(Problem::Io)?),
-        Some((dir, _)) => Some(output::observe(dir, &file).map_err(Problem::Io)?),
+        Some(_) if blocked => Some(output::observe_blocked(&file).map_err(Problem::Io)?),
+        Some(Target { dir, .. }) => Some(output::observe(dir, &file).map_err(Problem::Io)?),
         None => None,
     };
     let known_good = match (target, &observed) {
-        (Some((_, current)), Some(seen)) => output::written_by_platgen(current, &file.path, seen),
+        (Some(Target { current, .. }), Some(seen)) => {
+            output::written_by_platgen(current, &file.path, seen)
+        }
         _ => false,
     };
     if !known_good {

@@ -380,8 +380,9 @@ pub fn up_to_date(
     let manifest_current = manifest
         .keys()
         .all(|path| rendered.contains(path.as_str()) || !scope.covers(path));
-    if !manifest_current || output::check_dirs(out_dir, root, files.iter().map(|f| f.path)).is_err()
-    {
+    let dirs_clear = output::check_dirs(out_dir, root, files.iter().map(|f| f.path))
+        .is_ok_and(|blocked| blocked.is_empty());
+    if !manifest_current || !dirs_clear {
         return false;
     }
     let on_disk = crate::parallel::map(&files, |f| {

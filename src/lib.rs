@@ -317,8 +317,13 @@ fn compile_with(
                     .flat_map(|j| j.entries.iter().map(|(p, _)| p.as_str())),
             );
             let root = repository_of(&source.path);
-            output::check_dirs(out.dir, root, paths.chain(owned)).map_err(Failure::Environment)?;
-            Some((out.dir, current))
+            let blocked = output::check_dirs(out.dir, root, paths.chain(owned))
+                .map_err(Failure::Environment)?;
+            // Render stops before staging anything; check and diff report what is in the way.
+            if stager.is_some() && !blocked.is_empty() {
+                return Err(Failure::Environment(blocked.errors(out.dir)));
+            }
+            Some((out.dir, current, blocked))
         }
         None => None,
     };
@@ -327,7 +332,13 @@ fn compile_with(
     let results = timed("render, verify, compare", || {
         // Each artifact (and its template context) is dropped once its file is built.
         parallel::map_owned(artifacts, |artifact| {
-            let target = target.as_ref().map(|(dir, current)| (*dir, &**current));
+            let target = target
+                .as_ref()
+                .map(|(dir, current, blocked)| build::Target {
+                    dir,
+                    current,
+                    blocked,
+                });
             let started = timing::file_started();
             let built = build_file(renderer, &artifact, target, stager, known);
             timing::file_built(&artifact.template, started);
@@ -390,13 +401,13 @@ fn compile_with(
     }
     let rendered: Vec<String> = built.iter().map(|b| b.path.clone()).collect();
     let changes = match target {
-        Some((dir, current)) => {
+        Some((dir, current, blocked)) => {
             let observed: Vec<(&str, &output::Observed)> = built
                 .iter()
                 .filter_map(|b| Some((b.path.as_str(), b.observed.as_ref()?)))
                 .collect();
             let changes = timed("compare", || {
-                output::compare(dir, &current, &observed, &scope)
+                output::compare(dir, &current, &observed, &scope, &blocked)
             })
             .map_err(|d| Failure::Environment(vec![d]))?;
             Some(changes)

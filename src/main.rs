@@ -76,31 +76,8 @@ fn render_summary(input: &Input, files: usize, changes: [usize; 4]) {
     );
 }
 
-fn run_render(input: &Input) -> Result<ExitCode, Failure> {
-    let _lock = output::lock(&input.out, output::Access::Exclusive);
-    // Ctrl-C from here on stops the render cleanly (see platgen::interrupt): the output directory
-    // is left as it was, without staged files. Not before: waiting for the lock, it ends platgen
-    // at once, as it always did.
-    platgen::interrupt::catch();
-    let (cached, known) = read_and_ask_cache_knowing(input);
-    let (source, read) = match cached? {
-        Cached::Unknown(source, read) => (source, read),
-        Cached::UpToDate(entry) => {
-            // Nothing to write; only the leftovers of an interrupted render to tidy.
-            output::remove_leftovers_below(&input.out);
-            render_summary(input, entry.file_count(), [0, 0, 0, entry.file_count()]);
-            return Ok(ExitCode::SUCCESS);
-        }
-    };
-    // Every file to write is staged as it is built; nothing is visible until the commit.
-    let (compiled, changes, staged) = platgen::compile_and_stage(
-        source,
-        input.env.as_deref(),
-        input.templates.as_deref(),
-        read.output_dir(input, Some(&known)),
-    )?;
-    // Never dropped (see compile()): the process ends right after.
-    let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
+/// What a render is about to overwrite or rewrite, said before anything is written.
+fn warn_before_writing(input: &Input, changes: &output::Changes) {
     if let Some(malformed) = &changes.manifest_malformed {
         platgen::errln!(
             "warning: {}: {malformed}; platgen is rewriting it",
@@ -131,6 +108,37 @@ fn run_render(input: &Input) -> Result<ExitCode, Failure> {
             "warning: {} was edited by hand; platgen is {done}",
             input.out.join(path).display()
         );
+    }
+}
+
+fn run_render(input: &Input) -> Result<ExitCode, Failure> {
+    let _lock = output::lock(&input.out, output::Access::Exclusive);
+    // Ctrl-C from here on stops the render cleanly (see platgen::interrupt): the output directory
+    // is left as it was, without staged files. Not before: waiting for the lock, it ends platgen
+    // at once, as it always did.
+    platgen::interrupt::catch();
+    let (cached, known) = read_and_ask_cache_knowing(input);
+    let (source, read) = match cached? {
+        Cached::Unknown(source, read) => (source, read),
+        Cached::UpToDate(entry) => {
+            // Nothing to write; only the leftovers of an interrupted render to tidy.
+            output::remove_leftovers_below(&input.out);
+            render_summary(input, entry.file_count(), [0, 0, 0, entry.file_count()]);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    // Every file to write is staged as it is built; nothing is visible until the commit.
+    let (compiled, changes, staged) = platgen::compile_and_stage(
+        source,
+        input.env.as_deref(),
+        input.templates.as_deref(),
+        read.output_dir(input, Some(&known)),
+    )?;
+    // Never dropped (see compile()): the process ends right after.
+    let (compiled, changes) = (ManuallyDrop::new(compiled), ManuallyDrop::new(changes));
+    // Something in the way stops the commit: no warning of what it would have done.
+    if changes.unowned_conflicts.is_empty() && changes.obstacles.is_empty() {
+        warn_before_writing(input, &changes);
     }
     let committing = std::time::SystemTime::now();
     let committed = platgen::timing::timed("write", || match known.into_inner() {
@@ -195,8 +203,9 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
                 output::read_manifest(&input.out).map_err(|d| Failure::Environment(vec![d]))?,
             ),
         };
-        output::unowned(&input.out, &current, &rendered)
-            .map_err(|d| Failure::Environment(vec![d]))?
+        let unowned = output::unowned(&input.out, &current, &rendered)
+            .map_err(|d| Failure::Environment(vec![d]))?;
+        diff::check::unowned_elsewhere(changes, unowned)
     } else {
         Vec::new()
     };
@@ -220,11 +229,19 @@ fn run_check(input: &Input, format: Format, strict: bool) -> Result<ExitCode, Fa
                     .starts_with(output::TEMP_PREFIX)
             })
             .count();
-        let fixable = lines.len() - foreign;
+        let in_the_way = diff::check::in_the_way(changes);
+        let fixable = lines.len() - foreign - in_the_way;
         if fixable > 0 {
             platgen::errln!(
                 "platgen: {fixable} problem{} in {out}: `platgen diff` shows them, `platgen render` fixes them",
                 plural(fixable)
+            );
+        }
+        if in_the_way > 0 {
+            platgen::errln!(
+                "platgen: {in_the_way} path{} in {out} in the way of platgen render, which never replaces what it did not write: move or delete {}",
+                plural(in_the_way),
+                if in_the_way == 1 { "it" } else { "them" }
             );
         }
         if foreign > 0 {

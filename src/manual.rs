@@ -16,9 +16,9 @@ pub struct ExitStatus {
     pub diff: &'static str,
 }
 
-/// Every exit status (the README's table says the same). A file platgen does not own where a
-/// rendered file goes stops `render` (2), and is a problem or a difference to `check` and
-/// `diff` (1).
+/// Every exit status (the README's table says the same). Anything platgen did not write in the
+/// way of a rendered file or folder (a file, a symbolic link, a folder, a FIFO) stops `render`
+/// (2), and is a problem or a difference to `check` and `diff` (1).
 pub const EXIT_STATUS: [ExitStatus; 4] = [
     ExitStatus {
         code: "0",
@@ -30,15 +30,17 @@ pub const EXIT_STATUS: [ExitStatus; 4] = [
         code: "1",
         render: "platform.toml is invalid (nothing is written)",
         check: "platform.toml is invalid, or a problem in the output directory (a file missing, \
-                stale, edited by hand, no longer rendered, not written by platgen but in the \
-                way, whose execute bit is not the one render gives it, or converted to CRLF by a \
-                checkout; a malformed manifest)",
-        diff: "there are differences (a file not written by platgen in the way is one)",
+                stale, edited by hand, no longer rendered, whose execute bit is not the one \
+                render gives it, or converted to CRLF by a checkout; a malformed manifest; \
+                anything platgen did not write in the way: a file, a symbolic link, a folder or \
+                a FIFO where a file goes, a file where a folder goes)",
+        diff: "there are differences (anything platgen did not write in the way, a file, a \
+               symbolic link or a folder, is one)",
     },
     ExitStatus {
         code: "2",
-        render: "usage or I/O error, or a file platgen does not own in the way (nothing is \
-                 written)",
+        render: "usage or I/O error, or anything platgen did not write in the way: a file, a \
+                 symbolic link, a folder (nothing is written)",
         check: "usage or I/O error",
         diff: "usage or I/O error, or platform.toml is invalid",
     },

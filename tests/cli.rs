@@ -1630,6 +1630,116 @@ fn links_inside_the_output_directory_are_refused() {
     );
 }
 
+/// Links (to a file outside the repository, or to nothing) and folders where files go, a file
+/// where a folder goes: problems of out/ like a file in the way, each one line of `check`
+/// beside every other problem (exit 1), and in `diff`'s notes (exit 1). `render` refuses them
+/// all (exit 2) and changes nothing; no link is ever followed.
+#[cfg(unix)]
+#[test]
+fn links_folders_and_files_in_the_way_are_problems_of_out_not_errors() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let secret = tempfile::tempdir().expect("tempdir");
+    fs::write(secret.path().join("secret"), "do not read\n").expect("write");
+    let out = work.out();
+    let k8s = out.join("production/kubernetes");
+    fs::remove_file(k8s.join("api-configmap.yaml")).expect("remove");
+    std::os::unix::fs::symlink(secret.path().join("secret"), k8s.join("api-configmap.yaml"))
+        .expect("symlink");
+    fs::remove_file(k8s.join("api-service.yaml")).expect("remove");
+    std::os::unix::fs::symlink("gone.yaml", k8s.join("api-service.yaml")).expect("symlink");
+    fs::remove_file(k8s.join("api-pdb.yaml")).expect("remove");
+    fs::create_dir(k8s.join("api-pdb.yaml")).expect("mkdir");
+    fs::write(k8s.join("api-pdb.yaml/mine.txt"), "mine\n").expect("write");
+    fs::remove_dir_all(out.join("staging/prometheus")).expect("remove");
+    fs::write(out.join("staging/prometheus"), "mine\n").expect("write");
+    fs::write(k8s.join("namespace.yaml"), "edited\n").expect("edit");
+    let before = work.tree();
+
+    for args in [&["--no-cache"][..], &["--strict"]] {
+        let mut command = vec!["check", "--format", "short", "--config", &config];
+        command.extend_from_slice(args);
+        let (stdout, stderr) = work.expect(1, &command);
+        assert_eq!(
+            stdout,
+            "out/production/kubernetes/api-configmap.yaml: a symbolic link platgen did not write is in the way\n\
+             out/production/kubernetes/api-pdb.yaml: a folder is in the way\n\
+             out/production/kubernetes/api-service.yaml: a symbolic link platgen did not write is in the way\n\
+             out/production/kubernetes/namespace.yaml: edited by hand (edit platform.toml, then platgen render)\n\
+             out/staging/prometheus: a file is in the way of a rendered folder\n",
+            "check {args:?}"
+        );
+        assert!(stderr.is_empty(), "{stderr}");
+    }
+    let (_, stderr) = work.expect(1, &["check", "--config", &config]);
+    assert!(
+        stderr.contains("platgen: 1 problem in out: ")
+            && stderr.contains("platgen: 4 paths in out in the way of platgen render"),
+        "{stderr}"
+    );
+
+    let (stdout, _) = work.expect(1, &["diff", "--config", &config]);
+    assert!(
+        !stdout.contains("do not read"),
+        "read through a link: {stdout}"
+    );
+    for note in [
+        "note: out/production/kubernetes/api-configmap.yaml: a symbolic link platgen did not write is in the way",
+        "note: out/production/kubernetes/api-pdb.yaml: a folder is in the way",
+        "note: out/staging/prometheus: a file is in the way of a rendered folder",
+        "render would stop: 4 files not written by platgen in the way.",
+        "-edited",
+    ] {
+        assert!(stdout.contains(note), "{note}: {stdout}");
+    }
+    // The files below the blocked folder are not listed one by one.
+    assert!(!stdout.contains("staging/prometheus/"), "{stdout}");
+    let (_, stderr) = work.expect(2, &["render", "--config", &config]);
+    assert!(
+        stderr.contains("error[E0501]: out/staging/prometheus is not a directory"),
+        "{stderr}"
+    );
+    assert_eq!(work.tree(), before);
+    fs::remove_file(out.join("staging/prometheus")).expect("remove");
+    let (_, stderr) = work.expect(2, &["render", "--config", &config]);
+    assert_eq!(stderr.matches("error[E0504]").count(), 3, "{stderr}");
+    assert!(
+        stderr.contains("api-configmap.yaml is a symbolic link")
+            && stderr.contains("api-pdb.yaml is not a regular file (a folder)")
+            && !stderr.contains("warning:"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read_to_string(secret.path().join("secret")).expect("kept"),
+        "do not read\n"
+    );
+
+    // A link where a file platgen no longer renders was: in the way of the prune, not followed.
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let dockerfile = work.out().join("docker/Dockerfile.jobs");
+    fs::remove_file(&dockerfile).expect("remove");
+    std::os::unix::fs::symlink(secret.path().join("secret"), &dockerfile).expect("symlink");
+    let without = work.config("without.toml", small_without_jobs());
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "check", "--format", "short", "--config", &without, "--out", "out",
+        ],
+    );
+    assert!(
+        stdout.contains(
+            "out/docker/Dockerfile.jobs: a symbolic link platgen did not write is in the way\n"
+        ),
+        "{stdout}"
+    );
+    work.expect(2, &["render", "--config", &without, "--out", "out"]);
+    assert!(fs::symlink_metadata(&dockerfile).is_ok_and(|m| m.is_symlink()));
+    assert!(secret.path().join("secret").exists());
+}
+
 /// A FIFO where a file goes would block a read forever: it is reported instead.
 #[cfg(unix)]
 #[test]
@@ -1644,19 +1754,29 @@ fn a_fifo_where_a_file_goes_is_reported_not_read() {
         eprintln!("skipped: no mkfifo");
         return;
     }
-    for command in ["check", "diff", "render"] {
-        let (_, stderr) = work.expect(
-            2,
-            &[command, "--no-cache", "--config", &config, "--out", "out"]
-                .into_iter()
-                .filter(|a| command == "check" || *a != "--no-cache")
-                .collect::<Vec<_>>(),
-        );
-        assert!(
-            stderr.contains("Dockerfile.api is not a regular file"),
-            "{command}: {stderr}"
-        );
-    }
+    // A problem of out/ to check and diff (exit 1), which render refuses to replace (exit 2).
+    let (stdout, _) = work.expect(
+        1,
+        &[
+            "check",
+            "--no-cache",
+            "--format",
+            "short",
+            "--config",
+            &config,
+        ],
+    );
+    assert_eq!(stdout, "out/docker/Dockerfile.api: a FIFO is in the way\n");
+    let (stdout, _) = work.expect(1, &["diff", "--config", &config]);
+    assert!(
+        stdout.contains("note: out/docker/Dockerfile.api: a FIFO is in the way"),
+        "{stdout}"
+    );
+    let (_, stderr) = work.expect(2, &["render", "--config", &config]);
+    assert!(
+        stderr.contains("Dockerfile.api is not a regular file (a FIFO)"),
+        "{stderr}"
+    );
     // Nor is platgen's own journal read when it is a FIFO.
     fs::remove_file(&file).expect("remove");
     work.render(&config);

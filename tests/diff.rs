@@ -38,7 +38,7 @@ fn compare(out: &Path, files: &[RenderedFile]) -> output::Changes {
         .map(|f| f.path.as_str())
         .zip(&observed)
         .collect();
-    output::compare(out, &current, &rendered, &scope()).expect("compared")
+    output::compare(out, &current, &rendered, &scope(), &Default::default()).expect("compared")
 }
 
 fn deployment(replicas: u32, image: &str, extra_env: &str) -> String {
@@ -403,6 +403,7 @@ fn markdown_cuts_long_diffs_and_says_so() {
             change: 0,
             remove: 0,
         },
+        obstacles: 0,
         clean: false,
     };
     let text = markdown::render(&review, markdown::Options::default());
@@ -434,6 +435,7 @@ fn markdown_stays_under_the_comment_limit() {
         files,
         objects: Vec::new(),
         notes: Vec::new(),
+        obstacles: 0,
         clean: false,
     };
     let text = markdown::render(&review, markdown::Options::default());

@@ -5,8 +5,29 @@ use crate::output::Changes;
 use crate::output::manifest::MANIFEST_NAME;
 use crate::output::{JOURNAL_NAME, TEMP_PREFIX};
 
-/// The problems `changes` shows, plus `unowned` files (reported only with `--strict`), as
-/// lines. `out` is the output directory as the user named it. Empty when all is well.
+/// Of the files `check --strict` finds unowned, those not reported as in the way already (see
+/// [`Changes::obstacles`]) nor inside something in the way (a folder where a file goes).
+pub fn unowned_elsewhere(changes: &Changes, mut unowned: Vec<String>) -> Vec<String> {
+    if !changes.obstacles.is_empty() {
+        unowned.retain(|path| {
+            !changes.obstacles.iter().any(|(obstacle, _)| {
+                path.strip_prefix(obstacle.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+        });
+    }
+    unowned
+}
+
+/// How many of the lines [`problems`] makes for `changes` are things in the way of render,
+/// which render does not fix: files platgen does not own and other obstacles.
+pub fn in_the_way(changes: &Changes) -> usize {
+    changes.unowned_conflicts.len() + changes.obstacles.len()
+}
+
+/// The problems `changes` shows, plus `unowned` files (reported only with `--strict`; see
+/// [`unowned_elsewhere`]), as lines. `out` is the output directory as the user named it. Empty
+/// when all is well.
 pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String> {
     // Each list is sorted by path (a checkout that converted line endings lists every file).
     let edited = |p: &&String| changes.edited_by_hand.binary_search(p).is_ok();
@@ -60,6 +81,12 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
     for (paths, what) in lists {
         found.extend(paths.into_iter().map(|p| (p.as_str(), what)));
     }
+    let obstacles: Vec<(&str, String)> = changes
+        .obstacles
+        .iter()
+        .map(|(path, obstacle)| (path.as_str(), obstacle.describe()))
+        .collect();
+    found.extend(obstacles.iter().map(|(path, what)| (*path, what.as_str())));
     // A malformed manifest is named whatever else is found: which line is bad.
     let malformed = changes
         .manifest_malformed
@@ -153,6 +180,39 @@ mod tests {
                 "out/c.txt: unowned (not written by platgen)",
             ]
         );
+    }
+
+    /// Links, folders and FIFOs where files go, files where folders go: each one line, among
+    /// the other problems, and what --strict finds inside them is not said again.
+    #[test]
+    fn what_is_in_the_way_is_one_line_each_beside_the_rest() {
+        use crate::output::Obstacle;
+        let changes = Changes {
+            modified: vec!["a.yaml".to_owned()],
+            edited_by_hand: vec!["a.yaml".to_owned()],
+            obstacles: vec![
+                ("b.yaml".to_owned(), Obstacle::Link),
+                ("c.yaml".to_owned(), Obstacle::Folder),
+                ("d.yaml".to_owned(), Obstacle::Special("a FIFO")),
+                ("prometheus".to_owned(), Obstacle::FileAtFolder),
+            ],
+            ..Changes::default()
+        };
+        let unowned = ["c.yaml/mine.txt", "c.yamlx", "prometheus"].map(str::to_owned);
+        let unowned = unowned_elsewhere(&changes, unowned.to_vec());
+        assert_eq!(unowned, ["c.yamlx"]);
+        assert_eq!(
+            problems("out", &changes, &unowned),
+            [
+                "out/a.yaml: edited by hand (edit platform.toml, then platgen render)",
+                "out/b.yaml: a symbolic link platgen did not write is in the way",
+                "out/c.yaml: a folder is in the way",
+                "out/c.yamlx: unowned (not written by platgen)",
+                "out/d.yaml: a FIFO is in the way",
+                "out/prometheus: a file is in the way of a rendered folder",
+            ]
+        );
+        assert_eq!(in_the_way(&changes), 4);
     }
 
     #[test]

@@ -164,6 +164,9 @@ pub struct Review {
     /// Remarks that are not a file's diff (a file edited to exactly what render writes, a
     /// stale manifest).
     pub notes: Vec<String>,
+    /// How many things other than files with content (links, folders, special files; see
+    /// [`Changes::obstacles`]) are in the way of the render, each named in a note.
+    pub obstacles: usize,
     /// The counts.
     pub summary: Summary,
     /// Whether the output directory is already exactly what render writes.
@@ -173,10 +176,12 @@ pub struct Review {
 impl Review {
     /// Files in the way of the render (render would stop).
     pub fn in_the_way(&self) -> usize {
-        self.files
-            .iter()
-            .filter(|f| f.status == Status::InTheWay)
-            .count()
+        self.obstacles
+            + self
+                .files
+                .iter()
+                .filter(|f| f.status == Status::InTheWay)
+                .count()
     }
 
     /// The remark shown before a file's diff, if any.
@@ -256,13 +261,24 @@ pub fn review(
         })
         .collect();
     let mut notes: Vec<String> = changes
-        .edited_by_hand
+        .obstacles
         .iter()
-        .filter(|p| !statuses.contains_key(p.as_str()))
-        .map(|p| {
-            format!("{out}/{p} was edited by hand to exactly what render writes: render will record it in {MANIFEST_NAME}")
+        .map(|(p, obstacle)| {
+            format!(
+                "{out}/{p}: {}: render stops rather than touch it",
+                obstacle.describe()
+            )
         })
         .collect();
+    notes.extend(
+        changes
+            .edited_by_hand
+            .iter()
+            .filter(|p| !statuses.contains_key(p.as_str()))
+            .map(|p| {
+                format!("{out}/{p} was edited by hand to exactly what render writes: render will record it in {MANIFEST_NAME}")
+            }),
+    );
     if let Some(malformed) = &changes.manifest_malformed {
         notes.push(format!(
             "{out}/{MANIFEST_NAME}: {malformed}; render will rewrite it"
@@ -286,6 +302,7 @@ pub fn review(
             remove: changes.removed.len(),
         },
         clean: changes.is_clean(),
+        obstacles: changes.obstacles.len(),
         files: diffs,
         notes,
     })

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::manifest::{Malformed, Manifest, hash};
-use super::{ManifestOnDisk, check_path, hash_on_disk, with_file, with_file_stat};
+use super::{AtPath, Blocked, ManifestOnDisk, Obstacle, check_path, hash_on_disk, with_file_stat};
 use crate::diagnostics::Diagnostic;
 use crate::render::RenderedFile;
 
@@ -30,6 +30,11 @@ pub struct Changes {
     /// Files platgen does not own sitting where it would write (with other content): render
     /// refuses to overwrite them.
     pub unowned_conflicts: Vec<String>,
+    /// What else is in the way, sorted by path: a link, folder or special file where a file
+    /// goes or an owned file was, a file or broken link where a folder goes (see
+    /// [`Obstacle`]). Render refuses to replace them; nothing below a blocked folder is read,
+    /// and its files are in no other list.
+    pub obstacles: Vec<(String, Obstacle)>,
     /// Files already exactly as rendered.
     pub unchanged: usize,
     /// The manifest the render leaves behind.
@@ -64,6 +69,7 @@ impl Changes {
             && self.removed.is_empty()
             && self.edited_by_hand.is_empty()
             && self.unowned_conflicts.is_empty()
+            && self.obstacles.is_empty()
             && !self.manifest_stale
     }
 }
@@ -97,6 +103,10 @@ pub enum OnDisk {
     Same,
     /// A file with other bytes.
     Different(Other),
+    /// Something that is not a regular file (see [`Obstacle`]): not read.
+    Obstacle(Obstacle),
+    /// Nothing known: something is in the way of a folder above (see [`Blocked`]).
+    Blocked,
 }
 
 /// Bytes on disk that are not the rendered ones, as hashes: enough to tell who changed them
@@ -168,8 +178,9 @@ pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnost
     check_path(&file.path)?;
     let (on_disk, stat, wrong_mode) =
         with_file_stat(&out_dir.join(&file.path), |found| match found {
-            None => (OnDisk::Missing, None, false),
-            Some((bytes, meta)) => {
+            AtPath::Nothing => (OnDisk::Missing, None, false),
+            AtPath::Obstacle(obstacle) => (OnDisk::Obstacle(obstacle), None, false),
+            AtPath::File(bytes, meta) => {
                 let wrong_mode = !super::mode::as_rendered(&file.path, meta);
                 if bytes == file.content.as_bytes() {
                     let stat = crate::incremental::FileStat::from_metadata(meta);
@@ -191,11 +202,21 @@ pub fn observe(out_dir: &Path, file: &RenderedFile) -> Result<Observed, Diagnost
 /// [`observe`] for an output directory that does not exist (see [`super::Stager::fresh`]): nothing
 /// to read.
 pub fn observe_absent(file: &RenderedFile) -> Result<Observed, Diagnostic> {
+    observe_nothing(file, OnDisk::Missing)
+}
+
+/// [`observe`] for a file below a folder something is in the way of (see [`Blocked`]): nothing
+/// is read there.
+pub fn observe_blocked(file: &RenderedFile) -> Result<Observed, Diagnostic> {
+    observe_nothing(file, OnDisk::Blocked)
+}
+
+fn observe_nothing(file: &RenderedFile, on_disk: OnDisk) -> Result<Observed, Diagnostic> {
     check_path(&file.path)?;
     Ok(Observed {
         hash: hash(file.content.as_bytes()),
         content: Some(blake3::hash(file.content.as_bytes()).into()),
-        on_disk: OnDisk::Missing,
+        on_disk,
         stat: None,
         wrong_mode: false,
     })
@@ -208,12 +229,13 @@ pub fn written_by_platgen(current: &ManifestOnDisk, path: &str, observed: &Obser
 }
 
 /// Compares the rendered files (each path with its [`observe`] result, sorted by path) with the
-/// output directory.
+/// output directory, where the folders `blocked` names are in the way.
 pub fn compare(
     out_dir: &Path,
     current: &ManifestOnDisk,
     rendered: &[(&str, &Observed)],
     scope: &Scope,
+    blocked: &Blocked,
 ) -> Result<Changes, Diagnostic> {
     debug_assert!(
         rendered.windows(2).all(|w| w[0].0 < w[1].0),
@@ -282,23 +304,39 @@ pub fn compare(
                     changes.modified.push(path());
                 }
             }
+            OnDisk::Obstacle(obstacle) => changes.obstacles.push((path(), *obstacle)),
+            // The folder's obstacle stands for everything below it.
+            OnDisk::Blocked => {}
         }
     }
     let stale: Vec<&str> = gone
         .iter()
         .map(|(path, _)| *path)
-        .filter(|path| scope.covers(path))
+        .filter(|path| scope.covers(path) && !blocked.covers(path))
         .collect();
     let on_disk = crate::parallel::map(&stale, |path| {
-        with_file(&out_dir.join(path), |bytes| bytes.map(Other::of))
+        with_file_stat(&out_dir.join(path), |found| match found {
+            AtPath::Nothing => None,
+            AtPath::File(bytes, _) => Some(Ok(Other::of(bytes))),
+            AtPath::Obstacle(obstacle) => Some(Err(obstacle)),
+        })
     });
     for (path, found) in stale.iter().zip(on_disk) {
-        if let Some(other) = found? {
-            changes.departed(path, other.departure(|h| current.wrote(path, h)));
-            changes.removed.push((*path).to_owned());
+        match found? {
+            None => {}
+            Some(Ok(other)) => {
+                changes.departed(path, other.departure(|h| current.wrote(path, h)));
+                changes.removed.push((*path).to_owned());
+            }
+            // Render prunes files, never what replaced them.
+            Some(Err(obstacle)) => changes.obstacles.push(((*path).to_owned(), obstacle)),
         }
     }
+    changes
+        .obstacles
+        .extend(blocked.obstacles().iter().cloned());
     // Sorted, to be looked up by path.
+    changes.obstacles.sort_by(|a, b| a.0.cmp(&b.0));
     changes.edited_by_hand.sort();
     changes.line_endings.sort();
     changes.modes.sort();
@@ -388,7 +426,14 @@ mod tests {
         ];
         assert!(!files[0].1.as_rendered() && files[1].1.as_rendered());
         let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();
-        let changes = compare(dir.path(), &current, &rendered, &Scope { env: None }).expect("ok");
+        let changes = compare(
+            dir.path(),
+            &current,
+            &rendered,
+            &Scope { env: None },
+            &Blocked::default(),
+        )
+        .expect("ok");
         assert_eq!(changes.modified, ["a.sh"]);
         assert_eq!(changes.modes, ["a.sh"]);
         assert_eq!(changes.unchanged, 1);
@@ -420,7 +465,14 @@ mod tests {
             ("b.yaml", converted(b"b!\r\n", b"b\n")),
         ];
         let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();
-        let changes = compare(out, &current, &rendered, &Scope { env: None }).expect("ok");
+        let changes = compare(
+            out,
+            &current,
+            &rendered,
+            &Scope { env: None },
+            &Blocked::default(),
+        )
+        .expect("ok");
         assert_eq!(changes.modified, ["a.yaml", "b.yaml"]);
         assert_eq!(changes.removed, ["gone.yaml"]);
         assert_eq!(changes.line_endings, ["a.yaml", "gone.yaml"]);
@@ -485,11 +537,18 @@ mod tests {
             ),
         ];
         let rendered: Vec<(&str, &Observed)> = files.iter().map(|(p, o)| (*p, o)).collect();
-        let everything = compare(out, &current, &rendered, &Scope { env: None }).expect("ok");
+        let everything = compare(
+            out,
+            &current,
+            &rendered,
+            &Scope { env: None },
+            &Blocked::default(),
+        )
+        .expect("ok");
         let scoped = Scope {
             env: Some("prod".to_owned()),
         };
-        let prod = compare(out, &current, &rendered, &scoped).expect("ok");
+        let prod = compare(out, &current, &rendered, &scoped, &Blocked::default()).expect("ok");
         for changes in [&everything, &prod] {
             assert_eq!(changes.added, ["aaa/first.yaml", "prod/new.yaml"]);
             assert_eq!(changes.modified, ["prod/a.yaml", "prod/b.yaml"]);
@@ -541,7 +600,7 @@ mod tests {
         put("stage/kept.yaml", b"k2");
         let current = read_manifest(out).expect("readable");
         assert!(current.interrupted.is_some());
-        let prod = compare(out, &current, &rendered, &scoped).expect("ok");
+        let prod = compare(out, &current, &rendered, &scoped, &Blocked::default()).expect("ok");
         assert!(prod.unowned_conflicts.is_empty(), "{prod:?}");
         assert_eq!(
             prod.modified,

@@ -1,6 +1,7 @@
 //! What platgen refuses to go through in the output directory: a symbolic link below it that
-//! leads out of the repository, a file where a directory goes, and anything at a file's path
-//! that is not a regular file.
+//! leads out of the repository (an error), and what is in the way (see [`Obstacle`]): a file
+//! or a broken link where a directory goes, anything at a file's path that is not a regular
+//! file.
 //!
 //! A link inside `out/` can point anywhere. Pruning through one would delete files wherever it
 //! leads, writing through one would write there, and `check` would vouch for files it never
@@ -15,16 +16,11 @@ use std::fs;
 use std::io::Read as _;
 use std::path::Path;
 
+use super::obstacle::Obstacle;
 use super::{UNCHANGED, io_error};
 use crate::diagnostics::Diagnostic;
 
 const LINK_HELP: &str = "platgen does not write, prune or check through links inside the output directory that lead out of the repository (the platform file's directory): it could change files elsewhere. Replace the link with a real directory, or point --out at the real directory";
-
-fn link_error(path: &Path) -> Diagnostic {
-    Diagnostic::error("E0504", format!("{} is a symbolic link", path.display())).help(
-        "platgen does not read or replace files through a link inside the output directory: replace the link with the file",
-    )
-}
 
 fn escaping_link_error(path: &Path, target: &Path, root: &Path) -> Diagnostic {
     Diagnostic::error(
@@ -39,19 +35,54 @@ fn escaping_link_error(path: &Path, target: &Path, root: &Path) -> Diagnostic {
     .help(LINK_HELP)
 }
 
-fn special_error(path: &Path) -> Diagnostic {
-    Diagnostic::error("E0504", format!("{} is not a regular file", path.display()))
-        .help("platgen only reads and replaces regular files in the output directory: remove it")
+/// Folders of the output directory that something is in the way of (see [`check_dirs`]),
+/// sorted by path, none below another.
+#[derive(Debug, Clone, Default)]
+pub struct Blocked {
+    dirs: Vec<(String, Obstacle)>,
 }
 
-/// Checks the directories leading to `paths` (relative to `out_dir`): none that exists may be a
-/// symbolic link leading out of `root` (the repository: the platform file's directory), or a
-/// file. Each directory is looked at once, however many files it holds.
+impl Blocked {
+    /// Whether nothing is in the way of any folder.
+    pub fn is_empty(&self) -> bool {
+        self.dirs.is_empty()
+    }
+
+    /// Whether `path` is below a blocked folder: nothing there can be read or written.
+    pub fn covers(&self, path: &str) -> bool {
+        !self.dirs.is_empty()
+            && path.match_indices('/').any(|(end, _)| {
+                self.dirs
+                    .binary_search_by(|(dir, _)| dir.as_str().cmp(&path[..end]))
+                    .is_ok()
+            })
+    }
+
+    /// Each blocked folder (relative to the output directory) with what is in its way.
+    pub fn obstacles(&self) -> &[(String, Obstacle)] {
+        &self.dirs
+    }
+
+    /// The errors `render` stops with (see [`Obstacle::error`]).
+    pub fn errors(&self, out_dir: &Path) -> Vec<Diagnostic> {
+        self.dirs
+            .iter()
+            .map(|(dir, obstacle)| obstacle.error(&out_dir.join(dir)))
+            .collect()
+    }
+}
+
+/// Checks the directories leading to `paths` (relative to `out_dir`). One that exists and is a
+/// symbolic link leading out of `root` (the repository: the platform file's directory) is an
+/// error: nothing is ever read or written through it. One where something else than a
+/// directory is (a file, a link to nothing or to a file) is in the way: returned as
+/// [`Blocked`], for `check` and `diff` to report and `render` to refuse. Each directory is
+/// looked at once, however many files it holds.
 pub fn check_dirs<'a>(
     out_dir: &Path,
     root: &Path,
     paths: impl IntoIterator<Item = &'a str>,
-) -> Result<(), Vec<Diagnostic>> {
+) -> Result<Blocked, Vec<Diagnostic>> {
     let root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     let mut dirs = BTreeSet::new();
     for path in paths {
@@ -77,67 +108,58 @@ pub fn check_dirs<'a>(
     // missing directory there is nothing more to look at.
     let mut skip: Option<&str> = None;
     let mut errors = Vec::new();
+    let mut blocked = Blocked::default();
     for dir in dirs {
         if skip.is_some_and(|s| dir.strip_prefix(s).is_some_and(|r| r.starts_with('/'))) {
             continue;
         }
         let full = out_dir.join(dir);
-        match fs::symlink_metadata(&full) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                let problem = match fs::canonicalize(&full) {
-                    Err(_) => Some(
-                        Diagnostic::error(
-                            "E0504",
-                            format!("{} is a symbolic link to nothing", full.display()),
-                        )
-                        .help(format!(
-                            "create the directory it points to, or replace the link with a directory; {UNCHANGED}"
-                        )),
-                    ),
-                    Ok(target) if !target.is_dir() => Some(
-                        Diagnostic::error(
-                            "E0504",
-                            format!(
-                                "{} is a symbolic link to {}, which is not a directory",
-                                full.display(),
-                                target.display()
-                            ),
-                        )
-                        .help(format!("platgen puts files under it: replace the link with a directory; {UNCHANGED}")),
-                    ),
-                    Ok(target) if !target.starts_with(&root) => {
-                        Some(escaping_link_error(&full, &target, &root))
-                    }
-                    Ok(_) => None,
-                };
-                if let Some(problem) = problem {
-                    errors.push(problem);
+        let obstacle = match fs::symlink_metadata(&full) {
+            Ok(meta) if meta.file_type().is_symlink() => match fs::canonicalize(&full) {
+                Err(_) => Some(Obstacle::LinkToNothingAtFolder),
+                Ok(target) if !target.is_dir() => Some(Obstacle::LinkToFileAtFolder),
+                Ok(target) if !target.starts_with(&root) => {
+                    errors.push(escaping_link_error(&full, &target, &root));
                     skip = Some(dir);
+                    None
                 }
-            }
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                errors.push(
-                    Diagnostic::error("E0501", format!("{} is not a directory", full.display()))
-                        .help(format!(
-                            "platgen puts files under it: move or delete it; {UNCHANGED}"
-                        )),
-                );
+                Ok(_) => None,
+            },
+            Ok(meta) if meta.is_dir() => None,
+            Ok(_) => Some(Obstacle::FileAtFolder),
+            Err(_) => {
                 skip = Some(dir);
+                None
             }
-            Err(_) => skip = Some(dir),
+        };
+        if let Some(obstacle) = obstacle {
+            blocked.dirs.push((dir.to_owned(), obstacle));
+            skip = Some(dir);
         }
     }
     if errors.is_empty() {
-        Ok(())
+        Ok(blocked)
     } else {
+        // A link out of the repository is refused outright; what else is in the way is said
+        // with it.
+        errors.extend(blocked.errors(out_dir));
         Err(errors)
     }
 }
 
+/// What is at a path where platgen reads a file.
+pub(super) enum Opened {
+    /// Nothing.
+    Nothing,
+    /// A regular file, opened, with what `fstat` says of it.
+    File(fs::File, fs::Metadata),
+    /// Something else, which is neither followed nor read.
+    Obstacle(Obstacle),
+}
+
 /// Opens the regular file at `path` for reading, without following a link there or blocking
-/// on a FIFO, with what `fstat` says of it; `Ok(None)` when nothing is there.
-pub(super) fn open_regular(path: &Path) -> Result<Option<(fs::File, fs::Metadata)>, Diagnostic> {
+/// on a FIFO, with what `fstat` says of it; what is in the way instead, if anything is.
+pub(super) fn open_regular(path: &Path) -> Result<Opened, Diagnostic> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(target_os = "linux")]
@@ -147,41 +169,72 @@ pub(super) fn open_regular(path: &Path) -> Result<Option<(fs::File, fs::Metadata
         options.custom_flags(flags.bits() as i32);
     }
     #[cfg(not(target_os = "linux"))]
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => return Err(link_error(path)),
-        Ok(meta) if !meta.is_file() => return Err(special_error(path)),
-        _ => {}
+    if let Some(obstacle) = fs::symlink_metadata(path)
+        .ok()
+        .and_then(|meta| Obstacle::at_file(&meta))
+    {
+        return Ok(Opened::Obstacle(obstacle));
     }
+    let cannot_read = |e| io_error(format!("cannot read {}", path.display()), e);
     let file = match options.open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Opened::Nothing),
         #[cfg(target_os = "linux")]
         Err(e) if e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error()) => {
-            return Err(link_error(path));
+            return Ok(Opened::Obstacle(Obstacle::Link));
         }
-        Err(e) => return Err(io_error(format!("cannot read {}", path.display()), e)),
+        // A socket cannot be opened (ENXIO), nor an unreadable folder: what is there says
+        // whether it is a file that cannot be read (an I/O error) or something in the way.
+        Err(e) => {
+            return match fs::symlink_metadata(path)
+                .ok()
+                .and_then(|meta| Obstacle::at_file(&meta))
+            {
+                Some(obstacle) => Ok(Opened::Obstacle(obstacle)),
+                None => Err(cannot_read(e)),
+            };
+        }
     };
-    let meta = file
-        .metadata()
-        .map_err(|e| io_error(format!("cannot read {}", path.display()), e))?;
-    if !meta.is_file() {
-        return Err(special_error(path));
-    }
-    Ok(Some((file, meta)))
+    let meta = file.metadata().map_err(cannot_read)?;
+    Ok(match Obstacle::at_file(&meta) {
+        Some(obstacle) => Opened::Obstacle(obstacle),
+        None => Opened::File(file, meta),
+    })
 }
 
-/// Reads the regular file at `path` into `buffer` (see [`open_regular`]); what `fstat` said of
-/// it before it was read, or `None` when there is none.
-pub(super) fn read_regular(
-    path: &Path,
-    buffer: &mut Vec<u8>,
-) -> Result<Option<fs::Metadata>, Diagnostic> {
-    let Some((mut file, meta)) = open_regular(path)? else {
-        return Ok(None);
+/// What [`read_regular`] found at a path.
+pub(super) enum Read {
+    /// Nothing.
+    Nothing,
+    /// A regular file, read, with what `fstat` said of it before it was read.
+    File(fs::Metadata),
+    /// Something in the way, not read.
+    Obstacle(Obstacle),
+}
+
+/// Reads the regular file at `path` into `buffer` (see [`open_regular`]).
+pub(super) fn read_regular(path: &Path, buffer: &mut Vec<u8>) -> Result<Read, Diagnostic> {
+    let (mut file, meta) = match open_regular(path)? {
+        Opened::Nothing => return Ok(Read::Nothing),
+        Opened::Obstacle(obstacle) => return Ok(Read::Obstacle(obstacle)),
+        Opened::File(file, meta) => (file, meta),
     };
     file.read_to_end(buffer)
         .map_err(|e| io_error(format!("cannot read {}", path.display()), e))?;
-    Ok(Some(meta))
+    Ok(Read::File(meta))
+}
+
+/// [`read_regular`] for platgen's own bookkeeping (the manifest, the journal): anything in the
+/// way there is an error, as platgen cannot tell what it owns.
+pub(super) fn read_bookkeeping(
+    path: &Path,
+    buffer: &mut Vec<u8>,
+) -> Result<Option<fs::Metadata>, Diagnostic> {
+    match read_regular(path, buffer)? {
+        Read::Nothing => Ok(None),
+        Read::File(meta) => Ok(Some(meta)),
+        Read::Obstacle(obstacle) => Err(obstacle.error(path)),
+    }
 }
 
 #[cfg(all(test, unix))]
@@ -211,24 +264,62 @@ mod tests {
         assert!(check_dirs(&out, dir.path(), ["docker/a"]).is_ok());
     }
 
+    /// A file, a link to nothing or a link to a file where a folder goes is in the way: one
+    /// entry for the folder, nothing below it, and the link leading out of the repository is
+    /// still refused outright (with what is in the way beside it).
     #[test]
-    fn links_to_nothing_or_to_a_file_say_so() {
+    fn what_is_in_the_way_of_a_folder_is_named_once() {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
-        fs::create_dir(&out).expect("mkdir");
+        fs::create_dir_all(out.join("prod")).expect("mkdir");
         fs::write(dir.path().join("platform.toml"), "").expect("write");
         std::os::unix::fs::symlink("../.github", out.join(".github")).expect("symlink");
         std::os::unix::fs::symlink("../platform.toml", out.join("docker")).expect("symlink");
-        let errors = check_dirs(&out, dir.path(), [".github/workflows/ci.yml", "docker/a"])
-            .expect_err("both refused");
-        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        fs::write(out.join("prod/prometheus"), "mine\n").expect("write");
+        let paths = [
+            ".github/workflows/ci.yml",
+            "docker/a",
+            "prod/prometheus/rules/a.yml",
+            "prod/prometheus/prometheus.yml",
+            "prod/kubernetes/a.yaml",
+        ];
+        let blocked = check_dirs(&out, dir.path(), paths).expect("in the way, not refused");
+        assert_eq!(
+            blocked.obstacles(),
+            [
+                (".github".to_owned(), Obstacle::LinkToNothingAtFolder),
+                ("docker".to_owned(), Obstacle::LinkToFileAtFolder),
+                ("prod/prometheus".to_owned(), Obstacle::FileAtFolder),
+            ]
+        );
+        assert!(blocked.covers("prod/prometheus/rules/a.yml"));
+        assert!(blocked.covers("docker/a"));
+        assert!(!blocked.covers("prod/prometheus"));
+        assert!(!blocked.covers("prod/prometheus.yml"));
+        assert!(!blocked.covers("prod/kubernetes/a.yaml"));
+        let messages: Vec<String> = blocked
+            .errors(&out)
+            .into_iter()
+            .map(|e| e.message)
+            .collect();
         assert!(
             messages[0].ends_with(".github is a symbolic link to nothing"),
             "{messages:?}"
         );
+        assert!(messages[1].ends_with("is not a directory"), "{messages:?}");
         assert!(
-            messages[1].ends_with("which is not a directory"),
+            messages[2].ends_with("prod/prometheus is not a directory"),
             "{messages:?}"
+        );
+
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        std::os::unix::fs::symlink(elsewhere.path(), out.join("evil")).expect("symlink");
+        let errors =
+            check_dirs(&out, dir.path(), ["evil/a", "prod/prometheus/b"]).expect_err("refused");
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(
+            errors[0].message.contains("outside the repository"),
+            "{errors:?}"
         );
     }
 
@@ -252,33 +343,37 @@ mod tests {
     }
 
     #[test]
-    fn links_and_fifos_at_a_file_path_are_not_read() {
+    fn links_folders_and_fifos_at_a_file_path_are_not_read() {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::write(dir.path().join("target"), b"x").expect("write");
         std::os::unix::fs::symlink(dir.path().join("target"), dir.path().join("link"))
             .expect("symlink");
+        std::os::unix::fs::symlink(dir.path().join("gone"), dir.path().join("dangling"))
+            .expect("symlink");
+        fs::create_dir(dir.path().join("folder")).expect("mkdir");
         let fifo = dir.path().join("fifo");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
         let mut buffer = Vec::new();
-        assert!(
-            read_regular(&dir.path().join("target"), &mut buffer)
-                .expect("read")
-                .is_some()
-        );
-        assert_eq!(buffer, b"x");
-        assert!(
-            read_regular(&dir.path().join("none"), &mut buffer)
-                .expect("none")
-                .is_none()
-        );
-        let link = read_regular(&dir.path().join("link"), &mut buffer).expect_err("link");
-        assert!(link.message.ends_with("is a symbolic link"), "{link:?}");
+        let mut read = |name: &str| {
+            buffer.clear();
+            let found = read_regular(&dir.path().join(name), &mut buffer).expect(name);
+            match found {
+                Read::Nothing => "nothing".to_owned(),
+                Read::File(_) => String::from_utf8_lossy(&buffer).into_owned(),
+                Read::Obstacle(obstacle) => obstacle.describe(),
+            }
+        };
+        assert_eq!(read("target"), "x");
+        assert_eq!(read("none"), "nothing");
+        let link = "a symbolic link platgen did not write is in the way";
+        assert_eq!(read("link"), link);
+        assert_eq!(read("dangling"), link);
+        assert_eq!(read("folder"), "a folder is in the way");
         if made.is_ok_and(|s| s.success()) {
-            let special = read_regular(&fifo, &mut buffer).expect_err("fifo");
-            assert!(
-                special.message.ends_with("is not a regular file"),
-                "{special:?}"
-            );
+            assert_eq!(read("fifo"), "a FIFO is in the way");
         }
+        // platgen's own files: an error, as platgen cannot tell what it owns.
+        let error = read_bookkeeping(&dir.path().join("link"), &mut buffer).expect_err("link");
+        assert!(error.message.ends_with("is a symbolic link"), "{error:?}");
     }
 }

@@ -197,7 +197,14 @@ mod tests {
             wrong_mode: false,
         };
         let scope = Scope { env: None };
-        let changes = compare(out, &current, &[("a.yaml", &a3)], &scope).expect("compared");
+        let changes = compare(
+            out,
+            &current,
+            &[("a.yaml", &a3)],
+            &scope,
+            &Default::default(),
+        )
+        .expect("compared");
         assert!(changes.edited_by_hand.is_empty(), "{changes:?}");
         assert_eq!(changes.removed, ["b.yaml"]);
         write(out, &Stager::new(out), &changes).expect("journal written");

@@ -12,6 +12,7 @@ mod journal;
 mod lock;
 pub mod manifest;
 pub mod mode;
+mod obstacle;
 mod stage;
 mod write;
 
@@ -21,12 +22,14 @@ use std::path::Path;
 
 use crate::diagnostics::Diagnostic;
 pub use compare::{
-    Changes, Observed, OnDisk, Other, Scope, compare, observe, observe_absent, written_by_platgen,
+    Changes, Observed, OnDisk, Other, Scope, compare, observe, observe_absent, observe_blocked,
+    written_by_platgen,
 };
-pub use guard::check_dirs;
+pub use guard::{Blocked, check_dirs};
 pub use journal::{JOURNAL_NAME, Journal};
 pub use lock::{Access, OutputLock, lock};
 use manifest::{MANIFEST_NAME, Malformed, Manifest, hash};
+pub use obstacle::Obstacle;
 pub use stage::{Staged, StagedRender, Stager, TEMP_PREFIX};
 pub use write::{commit, commit_then, remove_leftovers_below, write};
 
@@ -96,7 +99,7 @@ pub fn read_manifest_bytes(out_dir: &Path) -> Result<Option<Vec<u8>>, Diagnostic
     }
     // Read as every other file there: never through a link, never blocking on a FIFO.
     let mut bytes = Vec::new();
-    let found = guard::read_regular(&out_dir.join(MANIFEST_NAME), &mut bytes)?.is_some();
+    let found = guard::read_bookkeeping(&out_dir.join(MANIFEST_NAME), &mut bytes)?.is_some();
     Ok(found.then_some(bytes))
 }
 
@@ -118,38 +121,51 @@ pub fn manifest_from(out_dir: &Path, bytes: Option<Vec<u8>>) -> Result<ManifestO
 /// The text of the journal at `path`, if there is one.
 fn read_bookkeeping(path: &Path) -> Result<Option<String>, Diagnostic> {
     let mut bytes = Vec::new();
-    Ok(
-        guard::read_regular(path, &mut bytes)?
-            .map(|_| String::from_utf8_lossy(&bytes).into_owned()),
-    )
+    Ok(guard::read_bookkeeping(path, &mut bytes)?
+        .map(|_| String::from_utf8_lossy(&bytes).into_owned()))
 }
 
-/// Runs `f` on the bytes of the file at `path` (`None` when there is no file; an error when a
-/// link or something other than a regular file is there, see [`guard`]). They are read
-/// into this thread's buffer, which keeps its capacity from file to file: files on disk are
-/// compared and hashed by the ten thousand, and rarely kept.
-fn with_file<R>(path: &Path, f: impl FnOnce(Option<&[u8]>) -> R) -> Result<R, Diagnostic> {
-    with_file_stat(path, |found| f(found.map(|(bytes, _)| bytes)))
+/// What is at a path of the output directory where a file may be.
+pub(crate) enum AtPath<'a> {
+    /// Nothing.
+    Nothing,
+    /// A regular file: its bytes, and what `fstat` said of it before they were read.
+    File(&'a [u8], &'a fs::Metadata),
+    /// Something in the way, neither followed nor read (see [`Obstacle`]).
+    Obstacle(Obstacle),
 }
 
-/// [`with_file`], with what `fstat` said of the file before its bytes were read.
-fn with_file_stat<R>(
-    path: &Path,
-    f: impl FnOnce(Option<(&[u8], &std::fs::Metadata)>) -> R,
-) -> Result<R, Diagnostic> {
+impl<'a> AtPath<'a> {
+    /// The bytes of the regular file there, if there is one.
+    fn bytes(&self) -> Option<&'a [u8]> {
+        match self {
+            AtPath::File(bytes, _) => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+/// Runs `f` on what is at `path`: the bytes of a regular file, nothing, or an obstacle that is
+/// not read (see [`guard`]). The bytes are read into this thread's buffer, which keeps its
+/// capacity from file to file: files on disk are compared and hashed by the ten thousand, and
+/// rarely kept.
+fn with_file_stat<R>(path: &Path, f: impl FnOnce(AtPath<'_>) -> R) -> Result<R, Diagnostic> {
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
     BUFFER.with_borrow_mut(|buffer| {
         buffer.clear();
-        let found = guard::read_regular(path, buffer)?;
-        Ok(f(found.as_ref().map(|meta| (buffer.as_slice(), meta))))
+        Ok(match guard::read_regular(path, buffer)? {
+            guard::Read::Nothing => f(AtPath::Nothing),
+            guard::Read::Obstacle(obstacle) => f(AtPath::Obstacle(obstacle)),
+            guard::Read::File(meta) => f(AtPath::File(buffer.as_slice(), &meta)),
+        })
     })
 }
 
-/// The SHA-256 of the file at `path`, or `None` when there is no file.
+/// The SHA-256 of the regular file at `path`, or `None` when there is none.
 pub(crate) fn hash_on_disk(path: &Path) -> Result<Option<String>, Diagnostic> {
-    with_file(path, |bytes| bytes.map(hash))
+    with_file_stat(path, |found| found.bytes().map(hash))
 }
 
 /// Whether the file at `path` in `out_dir` is as rendered: its mode is the one render gives it
@@ -161,14 +177,15 @@ pub(crate) fn as_rendered_on_disk(
     hash: &str,
     digest: Option<&str>,
 ) -> bool {
-    with_file_stat(&out_dir.join(path), |found| {
-        found.is_some_and(|(bytes, meta)| {
+    with_file_stat(&out_dir.join(path), |found| match found {
+        AtPath::File(bytes, meta) => {
             mode::as_rendered(path, meta)
                 && match digest {
                     Some(digest) => manifest::hex(blake3::hash(bytes).as_bytes()) == digest,
                     None => self::hash(bytes) == hash,
                 }
-        })
+        }
+        AtPath::Nothing | AtPath::Obstacle(_) => false,
     })
     .unwrap_or(false)
 }
@@ -201,18 +218,19 @@ pub struct Current {
     pub executable: Option<bool>,
 }
 
-/// Reads the current content of some files in `out_dir` (None where there is no file), for
-/// diffs.
+/// Reads the current content of some files in `out_dir` (None where there is no regular
+/// file), for diffs.
 pub fn read_current(
     out_dir: &Path,
     paths: &[&str],
 ) -> Result<BTreeMap<String, Option<Current>>, Diagnostic> {
     crate::parallel::map(paths, |path| {
-        let current = with_file_stat(&out_dir.join(path), |found| {
-            found.map(|(bytes, meta)| Current {
+        let current = with_file_stat(&out_dir.join(path), |found| match found {
+            AtPath::File(bytes, meta) => Some(Current {
                 text: String::from_utf8_lossy(bytes).into_owned(),
                 executable: mode::executable_on_disk(meta),
-            })
+            }),
+            AtPath::Nothing | AtPath::Obstacle(_) => None,
         })?;
         Ok(((*path).to_owned(), current))
     })

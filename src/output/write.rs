@@ -118,9 +118,10 @@ pub fn write(
     commit(out_dir, StagedRender::new(stager, staged), changes)
 }
 
-/// Files platgen does not own in the way of the render: an error, before anything is visible.
+/// Files platgen does not own, and anything else, in the way of the render (see
+/// [`super::Obstacle`]): an error, before anything is visible.
 fn conflicts(out_dir: &Path, changes: &Changes) -> Result<(), Vec<Diagnostic>> {
-    if changes.unowned_conflicts.is_empty() {
+    if changes.unowned_conflicts.is_empty() && changes.obstacles.is_empty() {
         return Ok(());
     }
     // Without the manifest, every file platgen wrote looks like someone else's: a lost
@@ -136,20 +137,28 @@ fn conflicts(out_dir: &Path, changes: &Changes) -> Result<(), Vec<Diagnostic>> {
         "platgen never overwrites files it does not own: move or delete it, then render again"
             .to_owned()
     };
-    Err(changes
+    let mut errors: Vec<(&str, Diagnostic)> = changes
         .unowned_conflicts
         .iter()
         .map(|path| {
-            Diagnostic::error(
+            let error = Diagnostic::error(
                 "E0502",
                 format!(
                     "{} exists and was not written by platgen",
                     out_dir.join(path).display()
                 ),
-            )
-            .help(help.clone())
+            );
+            (path.as_str(), error.help(help.clone()))
         })
-        .collect())
+        .collect();
+    errors.extend(
+        changes
+            .obstacles
+            .iter()
+            .map(|(path, obstacle)| (path.as_str(), obstacle.error(&out_dir.join(path)))),
+    );
+    errors.sort_by(|a, b| a.0.cmp(b.0));
+    Err(errors.into_iter().map(|(_, error)| error).collect())
 }
 
 /// The paths a render writes: the added and the changed files.

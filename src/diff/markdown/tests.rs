@@ -75,6 +75,7 @@ fn review(files: Vec<FileDiff>, objects: Vec<ObjectChange>, notes: Vec<String>) 
         files,
         objects,
         notes,
+        obstacles: 0,
         clean: false,
     }
 }
