@@ -544,6 +544,25 @@ fn a_hand_edited_file_is_replaced_with_a_warning() {
     )
     .expect("edit");
     let without_jobs = work.config("without-jobs.toml", small_without_jobs());
+    // check and diff say beforehand that render deletes it, edit and all.
+    let (stdout, _) = work.expect(
+        1,
+        &["check", "--format", "short", "--config", &without_jobs],
+    );
+    assert!(
+        stdout.lines().any(|l| l
+            == "out/staging/kubernetes/jobs-deployment.yaml: no longer rendered, edited by hand \
+                (render will delete it; keep a copy if you need the edit)"),
+        "{stdout}"
+    );
+    let (stdout, _) = work.expect(1, &["diff", "--stat", "--config", &without_jobs]);
+    assert!(
+        stdout.lines().any(
+            |l| l.starts_with(" staging/kubernetes/jobs-deployment.yaml ")
+                && l.ends_with("(removed, edited by hand)")
+        ),
+        "{stdout}"
+    );
     let (_, stderr) = work.expect(0, &["render", "--config", &without_jobs, "--out", "out"]);
     assert!(
         stderr.contains(

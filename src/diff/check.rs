@@ -42,8 +42,9 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
         "CRLF line endings from a checkout (run platgen render; {})",
         crate::line_endings::advice(out)
     );
+    let removed = |p: &&String| changes.removed.binary_search(p).is_ok();
     let mut found: Vec<(&str, &str)> = Vec::new();
-    let lists: [(Vec<&String>, &str); 8] = [
+    let lists: [(Vec<&String>, &str); 9] = [
         (
             changes.added.iter().collect(),
             "missing (run platgen render)",
@@ -66,8 +67,17 @@ pub fn problems(out: &str, changes: &Changes, unowned: &[String]) -> Vec<String>
             "executable, but platgen writes it without the execute bit (run platgen render)",
         ),
         (
-            changes.edited_by_hand.iter().collect(),
+            changes
+                .edited_by_hand
+                .iter()
+                .filter(|p| !removed(p))
+                .collect(),
             "edited by hand (edit platform.toml, then platgen render)",
+        ),
+        // Render deletes it: editing platform.toml would not bring the edit back.
+        (
+            changes.edited_by_hand.iter().filter(removed).collect(),
+            "no longer rendered, edited by hand (render will delete it; keep a copy if you need the edit)",
         ),
         (
             changes.removed.iter().filter(|p| !edited(p)).collect(),
@@ -178,6 +188,26 @@ mod tests {
                 "out/a.yaml: edited by hand (edit platform.toml, then platgen render)",
                 "out/b.yaml: stale (run platgen render)",
                 "out/c.txt: unowned (not written by platgen)",
+            ]
+        );
+    }
+
+    /// A hand-edited file that render no longer writes is deleted by render, edit and all:
+    /// the advice says so instead of "edit platform.toml".
+    #[test]
+    fn a_hand_edit_of_a_file_no_longer_rendered_is_not_sent_to_platform_toml() {
+        let changes = Changes {
+            modified: vec!["a.yaml".to_owned()],
+            removed: vec!["b.yaml".to_owned(), "c.yaml".to_owned()],
+            edited_by_hand: vec!["a.yaml".to_owned(), "b.yaml".to_owned()],
+            ..Changes::default()
+        };
+        assert_eq!(
+            problems("out", &changes, &[]),
+            [
+                "out/a.yaml: edited by hand (edit platform.toml, then platgen render)",
+                "out/b.yaml: no longer rendered, edited by hand (render will delete it; keep a copy if you need the edit)",
+                "out/c.yaml: no longer rendered (run platgen render)",
             ]
         );
     }
