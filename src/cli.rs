@@ -99,7 +99,8 @@ pub(crate) enum Command {
         /// How problems are printed.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
-        /// Also report files in the output directory that platgen does not own.
+        /// Also report files in the output directory that platgen does not own (a `.git` file
+        /// or folder, at any level, is git's and never reported).
         #[arg(long)]
         strict: bool,
     },

@@ -2149,6 +2149,46 @@ fn check_strict_reports_files_platgen_does_not_own() {
     );
 }
 
+/// out/ as a git checkout of its own (`cd out && git init`, or a submodule's `.git` file):
+/// git's data is never reported by `--strict`, at any level. A link to a folder is reported
+/// as itself, not followed, unless rendered files go through it.
+#[cfg(unix)]
+#[test]
+fn check_strict_ignores_git_and_reports_linked_folders_as_themselves() {
+    let work = Work::new();
+    let config = work.config("platform.toml", SMALL);
+    work.render(&config);
+    let out = work.out();
+    for (path, text) in [
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        (".git/objects/ab/cdef0123", "blob"),
+        ("production/.git", "gitdir: ../../.git/modules/production\n"),
+        ("staging/kubernetes/.git/config", "[core]\n"),
+    ] {
+        let file = out.join(path);
+        fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        fs::write(file, text).expect("write");
+    }
+    // A folder of the user's linked in: reported as one entry, its files not listed.
+    fs::create_dir_all(work.path("notes")).expect("mkdir");
+    fs::write(work.path("notes/a.md"), "mine\n").expect("write");
+    std::os::unix::fs::symlink("../notes", out.join("notes")).expect("symlink");
+    // A rendered folder placed elsewhere in the repository through a link: not unowned.
+    fs::rename(out.join("docker"), work.path("docker")).expect("move");
+    std::os::unix::fs::symlink("../docker", out.join("docker")).expect("symlink");
+    work.expect(0, &["check", "--config", &config]);
+    for cache in [&[][..], &["--no-cache"]] {
+        let mut args = vec![
+            "check", "--strict", "--format", "short", "--config", &config,
+        ];
+        args.extend_from_slice(cache);
+        let (stdout, _) = work.expect(1, &args);
+        assert_eq!(stdout, "out/notes: unowned (not written by platgen)\n");
+    }
+    fs::remove_file(out.join("notes")).expect("remove");
+    work.expect(0, &["check", "--strict", "--config", &config]);
+}
+
 /// A file platgen wrote and no longer renders is owned: `--strict` reports it once, as no longer
 /// rendered, never also as unowned.
 #[test]

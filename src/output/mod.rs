@@ -240,6 +240,11 @@ pub fn read_current(
 
 /// Files under `out_dir` that platgen neither owns nor renders (for `check --strict`), sorted.
 /// Temporary files an interrupted render left behind count too: the next render removes them.
+/// A `.git` entry at any level (out/ as a checkout of its own, a submodule) is git's, never
+/// platgen's concern: neither it nor anything in it is listed. A link is listed as itself,
+/// never followed; a link to a directory only when no rendered or owned file goes through it
+/// (`out/.github → ../.github` is the user's way of placing rendered files elsewhere in the
+/// repository, see guard.rs).
 pub fn unowned(
     out_dir: &Path,
     current: &ManifestOnDisk,
@@ -249,21 +254,42 @@ pub fn unowned(
     if !out_dir.exists() {
         return Ok(found);
     }
-    for entry in walkdir::WalkDir::new(out_dir).sort_by_file_name() {
+    // The folders rendered and owned files go through, made only when a linked folder is met.
+    let mut used_dirs: Option<HashSet<&str>> = None;
+    let walk = walkdir::WalkDir::new(out_dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|entry| entry.depth() == 0 || entry.file_name() != ".git");
+    for entry in walk {
         let entry = entry.map_err(|e| {
             Diagnostic::error("E0501", format!("cannot list {}: {e}", out_dir.display()))
         })?;
-        // A link to a directory (`out/.github → ../.github`) is the user's way of placing
-        // rendered files elsewhere in the repository (see guard.rs), not a file in the way; what
-        // it leads to is the repository's business.
-        let linked_dir = entry.path_is_symlink() && entry.path().is_dir();
-        if entry.file_type().is_dir() || linked_dir {
+        if entry.file_type().is_dir() {
             continue;
         }
         let Ok(relative) = entry.path().strip_prefix(out_dir) else {
             continue;
         };
         let path = relative.to_string_lossy().replace('\\', "/");
+        if entry.path_is_symlink() && entry.path().is_dir() {
+            let used = used_dirs.get_or_insert_with(|| {
+                let owned = current.manifest.entries.keys().map(String::as_str);
+                let journal = current
+                    .interrupted
+                    .iter()
+                    .flat_map(|j| j.entries.iter().map(|(p, _)| p.as_str()));
+                rendered
+                    .iter()
+                    .copied()
+                    .chain(owned)
+                    .chain(journal)
+                    .flat_map(|p| p.match_indices('/').map(move |(end, _)| &p[..end]))
+                    .collect()
+            });
+            if used.contains(path.as_str()) {
+                continue;
+            }
+        }
         if !journal::is_bookkeeping(&path)
             && !rendered.contains(path.as_str())
             && !current.owns(&path)
