@@ -387,10 +387,7 @@ fn compile_with(
         return Err(invalid(invalid_diags));
     }
     if !io_diags.is_empty() {
-        // Files that fail for one reason (a directory that cannot be created) say it once.
-        io_diags.sort_by(|a, b| a.message.cmp(&b.message));
-        io_diags.dedup();
-        return Err(Failure::Environment(io_diags));
+        return Err(Failure::Environment(once_per_cause(io_diags)));
     }
     let built = build::sorted_by_path(built);
     if let Some(pair) = built.windows(2).find(|w| w[0].path == w[1].path) {
@@ -456,6 +453,31 @@ fn compile_with(
         changes,
         staged,
     })
+}
+
+/// Files that fail for one reason (a folder that cannot be created, or takes no file) say it
+/// once, with how many files it stopped; sorted by message.
+fn once_per_cause(mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics.sort_by(|a, b| a.message.cmp(&b.message));
+    let mut once: Vec<(Diagnostic, usize)> = Vec::with_capacity(diagnostics.len());
+    for diagnostic in diagnostics {
+        match once.last_mut() {
+            Some((last, count)) if *last == diagnostic => *count += 1,
+            _ => once.push((diagnostic, 1)),
+        }
+    }
+    once.into_iter()
+        .map(|(diagnostic, count)| {
+            if count == 1 {
+                return diagnostic;
+            }
+            let help = match &diagnostic.help {
+                Some(help) => format!("{count} files to write there; {help}"),
+                None => format!("{count} files to write there"),
+            };
+            diagnostic.help(help)
+        })
+        .collect()
 }
 
 fn invalid(diagnostics: Vec<Diagnostic>) -> Failure {

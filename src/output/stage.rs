@@ -61,7 +61,30 @@ impl Staged {
     }
 }
 
-fn stage_beside(path: &str, target: &Path, content: &[u8]) -> std::io::Result<tempfile::TempPath> {
+/// Why a file could not be staged beside its target.
+enum BesideError {
+    /// No file could be created in the target's folder (read-only, immutable, full of
+    /// inodes): the folder's failure, the same for every file staged there.
+    Folder(std::io::Error),
+    /// The file was created, but its bytes could not be written (a full disk, a size limit).
+    File(std::io::Error),
+}
+
+/// An error of `tempfile` without the temporary file's path it appends (` at path "…"`): a
+/// name of platgen's own making, which means nothing to the user and differs from file to file.
+fn without_temp_path(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.split_once(" at path ") {
+        Some((cause, _)) => cause.to_owned(),
+        None => text,
+    }
+}
+
+fn stage_beside(
+    path: &str,
+    target: &Path,
+    content: &[u8],
+) -> Result<tempfile::TempPath, BesideError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
     builder.prefix(TEMP_PREFIX);
@@ -73,8 +96,8 @@ fn stage_beside(path: &str, target: &Path, content: &[u8]) -> std::io::Result<te
     ));
     #[cfg(not(unix))]
     let _ = path;
-    let mut temp = builder.tempfile_in(dir)?;
-    temp.write_all(content)?;
+    let mut temp = builder.tempfile_in(dir).map_err(BesideError::Folder)?;
+    temp.write_all(content).map_err(BesideError::File)?;
     // Closed now (tens of thousands of open files would hit the descriptor limit); the path stays.
     Ok(temp.into_temp_path())
 }
@@ -186,7 +209,20 @@ impl Stager {
             (Place::InTree(target), stat)
         } else {
             // Renamed into place on commit, which changes its change time: not known yet.
-            let temp = stage_beside(path, &target, content).map_err(cannot_write)?;
+            let temp = stage_beside(path, &target, content).map_err(|e| match e {
+                // The same error for every file of the folder, which `compile` then reports
+                // once, with how many files it stopped.
+                BesideError::Folder(e) => Diagnostic::error(
+                    "E0501",
+                    format!(
+                        "cannot create files in {}: {}",
+                        self.shown(dir).display(),
+                        without_temp_path(&e)
+                    ),
+                )
+                .help(UNCHANGED),
+                BesideError::File(e) => cannot_write(e),
+            })?;
             (Place::Beside { temp, target }, None)
         };
         Ok(Staged {
@@ -285,6 +321,41 @@ mod tests {
             Ok(staged) => panic!("staged {staged:?}"),
             Err(diagnostic) => diagnostic.message,
         }
+    }
+
+    /// A folder no file can be created in is named, with its error, never the temporary
+    /// file's name: the same message for every file there.
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_that_takes_no_file_is_named_without_the_temporary_file() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        fs::create_dir_all(out.join("a")).expect("mkdir");
+        fs::set_permissions(out.join("a"), fs::Permissions::from_mode(0o555)).expect("chmod");
+        // As root permissions do not bind: nothing to see (tests/cli.rs uses chattr +i).
+        if fs::write(out.join("a/probe"), "").is_ok() {
+            return;
+        }
+        let messages = ["a/one.yaml", "a/two.yaml"].map(|path| stage_error(&out, path));
+        fs::set_permissions(out.join("a"), fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert_eq!(messages[0], messages[1]);
+        let expected = format!("cannot create files in {}: ", out.join("a").display());
+        assert!(messages[0].starts_with(&expected), "{messages:?}");
+        assert!(!messages[0].contains(TEMP_PREFIX), "{messages:?}");
+    }
+
+    #[test]
+    fn a_temporary_file_path_is_left_out_of_an_error() {
+        let error = std::io::Error::other(
+            "Operation not permitted (os error 1) at path \"/o/.platgen-tmp-x\"",
+        );
+        assert_eq!(
+            without_temp_path(&error),
+            "Operation not permitted (os error 1)"
+        );
+        let plain = std::io::Error::other("No space left on device");
+        assert_eq!(without_temp_path(&plain), "No space left on device");
     }
 
     #[test]
