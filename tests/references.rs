@@ -34,7 +34,7 @@ fn data_checksum(config_map: &Value) -> String {
         .collect()
 }
 
-/// What the ExternalSecret maps, as the pods' `checksum/secrets` hashes it: the store, and each
+/// What the ExternalSecret maps, as the pods' `checksum/store-refs` hashes it: the store, and each
 /// variable's key and property.
 fn mapping_checksum(external_secret: &Value) -> String {
     use sha2::{Digest, Sha256};
@@ -158,10 +158,10 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
                 });
                 assert_eq!(
                     object
-                        .pointer("/spec/template/metadata/annotations/checksum~1secrets")
+                        .pointer("/spec/template/metadata/annotations/checksum~1store-refs")
                         .is_some(),
                     secret_ref,
-                    "{ctx}: {name} checksum/secrets without secrets, or secrets without it"
+                    "{ctx}: {name} checksum/store-refs without secrets, or secrets without it"
                 );
                 for container in spec["containers"].as_array().unwrap() {
                     for source in container["envFrom"].as_array().into_iter().flatten() {
@@ -190,10 +190,10 @@ fn check_env(platform: &str, env: &str, files: &[(String, Value)]) {
                             // The pods roll when what it maps changes.
                             assert_eq!(
                                 object.pointer(
-                                    "/spec/template/metadata/annotations/checksum~1secrets"
+                                    "/spec/template/metadata/annotations/checksum~1store-refs"
                                 ),
                                 Some(&Value::from(mapping_checksum(external_secret))),
-                                "{ctx}: {name} checksum/secrets is not {secret}'s"
+                                "{ctx}: {name} checksum/store-refs is not {secret}'s"
                             );
                         }
                     }
