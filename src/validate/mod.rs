@@ -146,39 +146,52 @@ fn keys_at(doc: &Document, pointer: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    /// Every unsigned field has bounds its Rust type holds, so no number the schema accepts
-    /// fails when the model is read (an error there has no place in the file to point at).
-    #[test]
-    fn every_unsigned_integer_is_bounded_by_the_schema() {
-        fn walk(node: &Value, path: &str, problems: &mut Vec<String>) {
+    /// The JSON pointer of every object of the schema for which `problem` holds.
+    fn schema_objects_where(
+        problem: impl Fn(&str, &serde_json::Map<String, Value>) -> bool,
+    ) -> Vec<String> {
+        fn walk(
+            node: &Value,
+            path: &str,
+            problem: &dyn Fn(&str, &serde_json::Map<String, Value>) -> bool,
+            found: &mut Vec<String>,
+        ) {
             match node {
                 Value::Object(map) => {
-                    let limit = match map.get("format").and_then(Value::as_str) {
-                        Some("uint16") => Some(u64::from(u16::MAX)),
-                        Some("uint32") => Some(u64::from(u32::MAX)),
-                        Some("uint8") => Some(u64::from(u8::MAX)),
-                        _ => None,
-                    };
-                    if let Some(limit) = limit {
-                        let max = map.get("maximum").and_then(Value::as_u64);
-                        let min = map.get("minimum").and_then(Value::as_u64);
-                        if max.is_none_or(|max| max > limit) || min.is_none() {
-                            problems.push(path.to_owned());
-                        }
+                    if problem(path, map) {
+                        found.push(path.to_owned());
                     }
                     for (key, value) in map {
-                        walk(value, &format!("{path}/{key}"), problems);
+                        walk(value, &format!("{path}/{key}"), problem, found);
                     }
                 }
                 Value::Array(items) => items
                     .iter()
                     .enumerate()
-                    .for_each(|(i, item)| walk(item, &format!("{path}/{i}"), problems)),
+                    .for_each(|(i, item)| walk(item, &format!("{path}/{i}"), problem, found)),
                 _ => {}
             }
         }
-        let mut problems = Vec::new();
-        walk(&schema(), "", &mut problems);
+        let mut found = Vec::new();
+        walk(&schema(), "", &problem, &mut found);
+        found
+    }
+
+    /// Every unsigned field has bounds its Rust type holds, so no number the schema accepts
+    /// fails when the model is read (an error there has no place in the file to point at).
+    #[test]
+    fn every_unsigned_integer_is_bounded_by_the_schema() {
+        let problems = schema_objects_where(|_, map| {
+            let limit = match map.get("format").and_then(Value::as_str) {
+                Some("uint16") => u64::from(u16::MAX),
+                Some("uint32") => u64::from(u32::MAX),
+                Some("uint8") => u64::from(u8::MAX),
+                _ => return false,
+            };
+            let max = map.get("maximum").and_then(Value::as_u64);
+            let min = map.get("minimum").and_then(Value::as_u64);
+            max.is_none_or(|max| max > limit) || min.is_none()
+        });
         assert!(problems.is_empty(), "unbounded: {problems:?}");
     }
 
@@ -187,30 +200,13 @@ mod tests {
     /// which becomes a string in the environment.
     #[test]
     fn every_signed_integer_fits_an_int32() {
-        fn walk(node: &Value, path: &str, problems: &mut Vec<String>) {
-            match node {
-                Value::Object(map) => {
-                    let signed = map.get("format").and_then(Value::as_str) == Some("int64");
-                    let max = map.get("maximum").and_then(Value::as_i64);
-                    if signed
-                        && !path.starts_with("/$defs/ConfigValue/")
-                        && max.is_none_or(|max| max > i64::from(i32::MAX))
-                    {
-                        problems.push(path.to_owned());
-                    }
-                    for (key, value) in map {
-                        walk(value, &format!("{path}/{key}"), problems);
-                    }
-                }
-                Value::Array(items) => items
-                    .iter()
-                    .enumerate()
-                    .for_each(|(i, item)| walk(item, &format!("{path}/{i}"), problems)),
-                _ => {}
-            }
-        }
-        let mut problems = Vec::new();
-        walk(&schema(), "", &mut problems);
+        let problems = schema_objects_where(|path, map| {
+            let signed = map.get("format").and_then(Value::as_str) == Some("int64");
+            let max = map.get("maximum").and_then(Value::as_i64);
+            signed
+                && !path.starts_with("/$defs/ConfigValue/")
+                && max.is_none_or(|max| max > i64::from(i32::MAX))
+        });
         assert!(problems.is_empty(), "beyond an int32: {problems:?}");
     }
 
