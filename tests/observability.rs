@@ -733,6 +733,39 @@ fn rule_tests_pass_for_every_shape_of_slo() {
     }
 }
 
+/// HighLatency is tested wherever its threshold lies: just over the next bucket above it, or,
+/// for a threshold inside the largest bucket (`9s` below `10s`), with every request in that
+/// bucket (before, the test was left out there).
+#[test]
+#[ignore = "needs the validators: run scripts/test"]
+fn high_latency_is_tested_in_the_largest_bucket_too() {
+    for (threshold, requests) in [
+        ("1s", "just over the next bucket above 1s"),
+        ("9s", "in the largest bucket, from 7.5s to 10s"),
+    ] {
+        let text = format!("{SHAPES}\n[observability.alerts]\nlatency_p99 = \"{threshold}\"\n");
+        let files = compile_text(&text).unwrap_or_else(|e| panic!("{threshold}: {e}"));
+        let tests = &files["production/prometheus/tests/api.yml"];
+        assert!(
+            tests.contains(&format!(
+                "- name: \"HighLatency: every request {requests} fires it\""
+            )),
+            "{threshold}: {tests}"
+        );
+        let (_dir, folder) = production_prometheus(&files);
+        let output = promtool()
+            .args(["test", "rules", "api.yml"])
+            .current_dir(folder)
+            .output()
+            .expect("promtool runs");
+        assert!(
+            output.status.success(),
+            "{threshold}:\n{}",
+            common::text(&output)
+        );
+    }
+}
+
 /// The production Prometheus files of `files` (rules and their tests) written into a temporary
 /// folder, and their `tests` folder there, where `promtool test rules` runs.
 fn production_prometheus(files: &Files) -> (tempfile::TempDir, std::path::PathBuf) {

@@ -71,13 +71,10 @@ impl<'a> TestBuilder<'a> {
             ));
         }
         if let Some(rule) = alerts_named(file, AlertKind::HighLatency).first()
-            && let Some((series, shown)) = self.slow_histogram(service, end)
+            && let Some((series, shown, requests)) = self.slow_histogram(service, end)
         {
             groups.push(group(
-                format!(
-                    "HighLatency: every request just over the next bucket above {} fires it",
-                    latency_text(thresholds.latency_p99)
-                ),
+                format!("HighLatency: every request {requests} fires it"),
                 series,
                 AlertKind::HighLatency,
                 vec![expected(rule, &[], &[(VALUE_DURATION, &shown)])],
@@ -122,21 +119,47 @@ impl<'a> TestBuilder<'a> {
         groups
     }
 
-    /// Every request in the bucket above the first bound at or over the HighLatency threshold,
-    /// with the `humanizeDuration` text of the P99 Prometheus computes; `None` when no finite
-    /// bucket lies there or the value would need rounding to print.
+    /// Every request in the bucket above the first bound at or over the HighLatency threshold
+    /// (or, when that bound is the largest, in the bucket it closes, if the P99 interpolated
+    /// there is still over the threshold), with the `humanizeDuration` text of the P99
+    /// Prometheus computes and where the requests lie, in words; `None` when no such bucket
+    /// exists or the value would need rounding to print.
     fn slow_histogram(
         &self,
         service: &'a ResolvedService,
         end: u32,
-    ) -> Option<(Vec<InputSeries>, String)> {
+    ) -> Option<(Vec<InputSeries>, String, String)> {
         let metrics = &self.rules.platform.observability.metrics;
         let limit = self.rules.platform.observability.alerts.latency_p99;
-        let lower_index = metrics.buckets.iter().position(|b| *b >= limit)?;
-        let lower = metrics.buckets[lower_index];
-        let upper = *metrics.buckets.get(lower_index + 1)?;
+        let at = metrics.buckets.iter().position(|b| *b >= limit)?;
         // histogram_quantile interpolates linearly inside the bucket.
-        let p99 = upper.minus(lower).times(Decimal::new(99, 2)).plus(lower);
+        let p99_in = |lower: Decimal, upper: Decimal| {
+            upper.minus(lower).times(Decimal::new(99, 2)).plus(lower)
+        };
+        let (lower, p99, requests) = match metrics.buckets.get(at + 1) {
+            Some(upper) => (
+                metrics.buckets[at],
+                p99_in(metrics.buckets[at], *upper),
+                format!("just over the next bucket above {}", latency_text(limit)),
+            ),
+            // The threshold lies in the largest finite bucket (`9s` below `10s`): every request
+            // in that bucket, from the bound below it (0 for a single bucket).
+            None => {
+                let below = at
+                    .checked_sub(1)
+                    .map_or(Decimal::int(0), |i| metrics.buckets[i]);
+                let p99 = p99_in(below, metrics.buckets[at]);
+                if p99 <= limit {
+                    return None;
+                }
+                let requests = format!(
+                    "in the largest bucket, from {} to {}",
+                    latency_text(below),
+                    latency_text(metrics.buckets[at])
+                );
+                (below, p99, requests)
+            }
+        };
         let shown = if p99 >= Decimal::int(60) {
             return None;
         } else if p99 >= Decimal::int(1) {
@@ -177,7 +200,7 @@ impl<'a> TestBuilder<'a> {
             series: self.named(&format!("{}_count", metrics.duration), &scope),
             values: linear(total, end),
         });
-        Some((series, shown))
+        Some((series, shown, requests))
     }
 
     /// The tests of `_platform.yml`.
