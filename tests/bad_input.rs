@@ -61,6 +61,8 @@ const CASES: &[Case] = &[
     case("deploy-branch-typo.toml", "E0343", 32, 17, "deploy branch `mian` is not among `ci.branches`", Some("did you mean `main`? Otherwise add `\"mian\"` to `ci.branches`")),
     case("deploy-branch-space.toml", "E0205", 32, 17, "`ci.deploy_branch`: \"feature x\" is not a branch name", Some("write one branch (no glob) of letters, digits, `_`, `.`, `/` and `-`, not starting with `.`, `/` or `-`, e.g. `main` or `release/1.x`: try `feature-x`")),
     case("env-overrides-misspelt.toml", "E0202", 16, 11, "service `apu` has only per-environment overrides (`env`) and no `kind`", Some("did you mean `api`? Write `[services.api.env.<environment>]`")),
+    case("replicas-under-environment.toml", "E0201", 10, 1, "unknown key `replicas` in `environments.staging`", Some("`replicas` is a service setting: for every service in `staging`, set it in `service_overrides = { replicas = … }`; for one, under `[services.<service>.env.staging]`")),
+    case("domain-under-service.toml", "E0201", 12, 1, "unknown key `domain` in `services.api`", Some("`domain` is an environment's setting: set it under `[environments.<name>]`")),
     case("worker-without-command.toml", "E0304", 25, 11, "worker `jobs` has no `command`", Some("add `command = [")),
     case("latency-threshold-not-a-bucket.toml", "E0320", 24, 54, "latency threshold `300ms` of `api` is not a bucket", Some("use the closest bucket, `threshold = \"250ms\"`")),
     case("missing-registry.toml", "E0202", 2, 2, "missing required key `registry` in `platform`", Some("add `registry = …`")),

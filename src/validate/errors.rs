@@ -154,6 +154,28 @@ fn length_help(limit: u64) -> String {
     format!("shorten it to at most {limit} characters{rule}")
 }
 
+/// Where a key unknown in an environment's or a service's table belongs, when it is the
+/// other's: `replicas` under `[environments.staging]` is a service setting that
+/// `service_overrides` sets for every service there; `domain` under a service is the
+/// environment's.
+fn elsewhere(pointer: &str, key: &str) -> Option<String> {
+    let mut parts = pointer.split('/').skip(1);
+    let (table, name) = (parts.next()?, parts.next()?);
+    if parts.next().is_some() {
+        return None;
+    }
+    let known = |place: &str| Place::at(place).keys().iter().any(|k| k == key);
+    match table {
+        "environments" if known(&format!("{pointer}/service_overrides")) => Some(format!(
+            "`{key}` is a service setting: for every service in `{name}`, set it in `service_overrides = {{ {key} = … }}`; for one, under `[services.<service>.env.{name}]`"
+        )),
+        "services" if known("/environments/x") => Some(format!(
+            "`{key}` is an environment's setting: set it under `[environments.<name>]`"
+        )),
+        _ => None,
+    }
+}
+
 /// A service table that holds nothing but per-environment overrides (`[services.apu.env.prod]`
 /// alone): its name is most likely a misspelling of a service declared elsewhere, and "add
 /// `kind`" would be the wrong fix. One diagnostic for the table, whatever keys it lacks.
@@ -240,6 +262,7 @@ pub fn schema_diagnostics(doc: &Document, error: &ValidationError<'_>) -> Vec<Di
                 let allowed = Place::at(&pointer).keys();
                 let help = did_you_mean(key, allowed.iter().map(String::as_str))
                     .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| elsewhere(&pointer, key))
                     .or_else(|| {
                         (!allowed.is_empty())
                             .then(|| format!("allowed keys here: {}", allowed.join(", ")))
