@@ -334,6 +334,24 @@ fn render_human(diagnostic: &Diagnostic, source: Option<&SourceFile>, styled: bo
     renderer.render(&report)
 }
 
+/// `a`, `a and b`, `a, b and c`.
+pub fn and_list<S: AsRef<str>>(items: &[S]) -> String {
+    joined(items, "and")
+}
+
+/// `a`, `a or b`, `a, b or c`.
+pub fn or_list<S: AsRef<str>>(items: &[S]) -> String {
+    joined(items, "or")
+}
+
+fn joined<S: AsRef<str>>(items: &[S], word: &str) -> String {
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    match items.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} {word} {last}", rest.join(", ")),
+        _ => items.concat(),
+    }
+}
+
 /// Suggests the closest candidate to a misspelt word, if one is close enough.
 pub fn did_you_mean<'a>(
     word: &str,
@@ -372,6 +390,17 @@ mod tests {
         assert_eq!(file.line_col(0), (1, 1));
         assert_eq!(file.line_col(6), (2, 1));
         assert_eq!(file.line_col(10), (2, 4));
+    }
+
+    #[test]
+    fn lists_read_as_english() {
+        assert_eq!(and_list::<&str>(&[]), "");
+        assert_eq!(and_list(&["`a`"]), "`a`");
+        assert_eq!(and_list(&["a", "b"]), "a and b");
+        assert_eq!(
+            or_list(&["a".to_owned(), "b".to_owned(), "c".to_owned()]),
+            "a, b or c"
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, and_list};
 use crate::model::{Disruption, ResolvedEnv, ResolvedService};
 
 /// A disruption budget written in the file, and whether it blocks any eviction where it applies.
@@ -93,15 +93,6 @@ impl PermissiveBudget {
             .label("blocks no eviction")
             .help(help),
         )
-    }
-}
-
-/// `a`, `a and b`, `a, b and c`.
-pub(super) fn and_list(items: &[String]) -> String {
-    match items.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-        None => String::new(),
     }
 }
 

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::disruption::{PermissiveBudget, and_list};
+use super::disruption::PermissiveBudget;
 use super::service_ptr;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, and_list};
 use crate::load::{Document, pointer_escape};
 use crate::model::{Compute, Platform, spec};
 

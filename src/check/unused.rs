@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::resources::setting_source;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, and_list};
 use crate::load::{Document, pointer_escape};
 use crate::model::spec::{ServiceKind, ServiceOverride};
 use crate::model::{Platform, PlatformSpec};
@@ -189,14 +189,7 @@ pub(super) fn check_unused(
             }
             let explained: Vec<String> = grouped
                 .iter()
-                .map(|(text, envs)| {
-                    let envs = match envs.split_last() {
-                        Some((last, [])) => last.clone(),
-                        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
-                        None => String::new(),
-                    };
-                    format!("in {envs}, {text}")
-                })
+                .map(|(text, envs)| format!("in {}, {text}", and_list(envs)))
                 .collect();
             out.push(
                 Diagnostic::error(

@@ -10,7 +10,7 @@ use super::display_path;
 use super::help::{env_name_help, name_help, type_help};
 use super::patterns::{fixed_for, pattern_diagnostic};
 use super::schema_nav::Place;
-use crate::diagnostics::{Diagnostic, did_you_mean};
+use crate::diagnostics::{Diagnostic, did_you_mean, or_list};
 use crate::load::{Document, pointer_escape};
 use crate::model::spec::{
     ENV_KEY_PATTERN, LABEL_KEY_PATTERN, NAME_PATTERN, RESERVED_LABELS, pattern_rule,
@@ -57,10 +57,7 @@ fn expected_types(types: &[JsonType]) -> String {
             words.push(word(t));
         }
     }
-    match words.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => words.concat(),
-    }
+    or_list(&words)
 }
 
 /// A value of the wrong type, with the types the schema accepts there and how to write it as
@@ -222,14 +219,6 @@ fn required_help(pointer: &str, key: &str) -> String {
     match place.description() {
         Some(description) => format!("add `{key} = …`: {description}"),
         None => format!("add `{key} = …`"),
-    }
-}
-
-/// `a`, `a or b`, `a, b or c`.
-fn or_list(items: &[String]) -> String {
-    match items.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => items.concat(),
     }
 }
 

@@ -28,10 +28,7 @@ fn type_words(place: &Place) -> String {
             _ => "a string",
         })
         .collect();
-    match words.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
-        _ => words.concat(),
-    }
+    crate::diagnostics::or_list(&words)
 }
 
 /// One diagnostic per number of the file that JSON cannot hold, where the schema has a place
