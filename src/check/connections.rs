@@ -127,29 +127,23 @@ fn url_variables(spec: &PlatformSpec, service: &ServiceSpec) -> BTreeSet<String>
         .collect()
 }
 
-/// The index and name of the secret of `service` that most likely misspells `var` (letters'
-/// case aside, as in `redis_url`), among those that are no URL variable it needs.
+/// The index and name of the secret of `service` that most likely misspells `var` (case
+/// aside, as `did_you_mean` judges: `redis_url`), among those that are no URL variable it needs.
 fn misspelt_secret<'a>(
     service: &'a ServiceSpec,
     var: &str,
     required: &BTreeSet<String>,
 ) -> Option<(usize, &'a str)> {
-    let candidates: Vec<(usize, &str, String)> = service
-        .secrets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (i, s.name()))
-        .filter(|(_, listed)| !required.contains(*listed))
-        .map(|(i, listed)| (i, listed, listed.to_ascii_uppercase()))
-        .collect();
-    let closest = did_you_mean(
-        &var.to_ascii_uppercase(),
-        candidates.iter().map(|(_, _, upper)| upper.as_str()),
-    )?;
-    candidates
-        .iter()
-        .find(|(_, _, upper)| upper == closest)
-        .map(|(i, listed, _)| (*i, *listed))
+    let candidates = || {
+        service
+            .secrets
+            .iter()
+            .map(SecretSpec::name)
+            .enumerate()
+            .filter(|(_, listed)| !required.contains(*listed))
+    };
+    let closest = did_you_mean(var, candidates().map(|(_, listed)| listed))?;
+    candidates().find(|(_, listed)| *listed == closest)
 }
 
 #[cfg(test)]

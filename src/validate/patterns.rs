@@ -39,25 +39,12 @@ fn short_units(text: &str) -> String {
     format!("{number}{unit}")
 }
 
-/// Invisible characters that only a paste leaves in a value (zero-width spaces and joiners,
-/// direction marks and overrides, the byte-order mark, a soft hyphen): dropped, not encoded.
-fn invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{00AD}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{202A}'..='\u{202E}'
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{FEFF}'
-    )
-}
-
 /// `text` with what a URL cannot hold percent-encoded: whitespace, quotes, `<>`, backquotes,
-/// braces, `|`, `\`, `^` and non-ASCII characters (as UTF-8); invisible ones are dropped.
+/// braces, `|`, `\`, `^` and non-ASCII characters (as UTF-8); invisible ones
+/// ([`is_invisible`]) are dropped.
 fn percent_encode(text: &str) -> String {
     let mut out = String::new();
-    for c in text.trim().chars().filter(|c| !invisible(*c)) {
+    for c in text.trim().chars().filter(|c| !is_invisible(*c)) {
         if !c.is_ascii_graphic() || "\"'<>`{}|\\^".contains(c) {
             let mut buffer = [0; 4];
             for byte in c.encode_utf8(&mut buffer).bytes() {
