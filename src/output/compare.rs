@@ -42,6 +42,9 @@ pub struct Changes {
     /// Whether `out/.platgen-manifest` is missing, malformed, or lists other entries than
     /// `next_manifest` (render rewrites it).
     pub manifest_stale: bool,
+    /// Whether there is no `out/.platgen-manifest` at all: then every file platgen wrote looks
+    /// like another's.
+    pub manifest_missing: bool,
     /// The manifest's first line that is not as platgen writes it (see [`Manifest::parse`]).
     pub manifest_malformed: Option<Malformed>,
     /// Whether a render was interrupted while it replaced files (its journal is there): the
@@ -381,6 +384,7 @@ pub fn compare(
         || current.interrupted.is_some()
         || current.malformed.is_some()
         || current.manifest != next;
+    changes.manifest_missing = !current.exists;
     changes.manifest_malformed.clone_from(&current.malformed);
     changes.interrupted = current.interrupted.is_some();
     changes.carried = current

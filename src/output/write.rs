@@ -127,7 +127,7 @@ fn conflicts(out_dir: &Path, changes: &Changes) -> Result<(), Vec<Diagnostic>> {
     // Without the manifest, every file platgen wrote looks like someone else's: a lost
     // manifest, not the files, is then the likely cause.
     let manifest = out_dir.join(super::manifest::MANIFEST_NAME);
-    let help = if manifest.symlink_metadata().is_err() {
+    let help = if changes.manifest_missing {
         format!(
             "platgen never overwrites files it does not own, and {} (its record of the files it wrote) is missing: if it was deleted, restore it (e.g. `git checkout -- {}`) and render again; else move or delete the file",
             manifest.display(),

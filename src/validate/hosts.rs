@@ -15,21 +15,12 @@ const LABEL_MAX: usize = 63;
 /// Alertmanager addresses, and every `expose.host` (a service's own, per environment, and each
 /// environment's `service_overrides`).
 fn host_fields(doc: &Document) -> Vec<String> {
-    let names = |pointer: &str| super::keys_at(doc, pointer);
     let mut fields = vec!["/platform/registry".to_owned()];
-    for env in names("/environments") {
-        let base = format!("/environments/{env}");
-        fields.push(format!("{base}/domain"));
-        fields.push(format!("{base}/alertmanager"));
-        fields.push(format!("{base}/service_overrides/expose/host"));
+    for env in super::keys_at(doc, "/environments") {
+        fields.push(format!("/environments/{env}/domain"));
+        fields.push(format!("/environments/{env}/alertmanager"));
     }
-    for service in names("/services") {
-        let base = format!("/services/{service}");
-        fields.push(format!("{base}/expose/host"));
-        for env in names(&format!("{base}/env")) {
-            fields.push(format!("{base}/env/{env}/expose/host"));
-        }
-    }
+    fields.extend(super::service_setting_fields(doc, "expose/host"));
     fields
 }
 

@@ -27,10 +27,8 @@ fn longest_service(doc: &Document) -> Option<&str> {
     let services = doc.value.get("services").and_then(Value::as_object)?;
     services
         .keys()
-        .fold(None, |longest: Option<&str>, name| match longest {
-            Some(longest) if longest.chars().count() >= name.chars().count() => Some(longest),
-            _ => Some(name),
-        })
+        .min_by_key(|name| std::cmp::Reverse(name.chars().count()))
+        .map(String::as_str)
 }
 
 /// The registry too long for the image of the longest service name, if it is.

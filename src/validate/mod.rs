@@ -142,6 +142,23 @@ fn keys_at(doc: &Document, pointer: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Pointers of every place a service setting `field` (`expose/host`) can be written: each
+/// environment's `service_overrides`, each service's own settings and its `env.<name>`.
+fn service_setting_fields(doc: &Document, field: &str) -> Vec<String> {
+    let mut fields: Vec<String> = keys_at(doc, "/environments")
+        .into_iter()
+        .map(|env| format!("/environments/{env}/service_overrides/{field}"))
+        .collect();
+    for service in keys_at(doc, "/services") {
+        let base = format!("/services/{service}");
+        fields.push(format!("{base}/{field}"));
+        for env in keys_at(doc, &format!("{base}/env")) {
+            fields.push(format!("{base}/env/{env}/{field}"));
+        }
+    }
+    fields
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

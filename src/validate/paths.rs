@@ -105,29 +105,11 @@ pub fn path_help(found: &str, rule_help: &str, fix: Option<String>) -> (String, 
     }
 }
 
-/// Pointers of every `expose.path` of the document: a service's own, per environment, and
-/// each environment's `service_overrides`.
-fn expose_path_fields(doc: &Document) -> Vec<String> {
-    let names = |pointer: &str| super::keys_at(doc, pointer);
-    let mut fields = Vec::new();
-    for env in names("/environments") {
-        fields.push(format!("/environments/{env}/service_overrides/expose/path"));
-    }
-    for service in names("/services") {
-        let base = format!("/services/{service}");
-        fields.push(format!("{base}/expose/path"));
-        for env in names(&format!("{base}/env")) {
-            fields.push(format!("{base}/env/{env}/expose/path"));
-        }
-    }
-    fields
-}
-
 /// One diagnostic per `expose.path` Kubernetes would reject in an Ingress, among those
 /// `unflagged` (the schema did not already reject them).
 pub fn ingress_paths(doc: &Document, unflagged: impl Fn(&str) -> bool) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    for field in expose_path_fields(doc) {
+    for field in super::service_setting_fields(doc, "expose/path") {
         let Some(path) = doc.value.pointer(&field).and_then(Value::as_str) else {
             continue;
         };
