@@ -21,47 +21,42 @@ pub(super) fn check_alerts(
 ) {
     let alerts = &spec.observability.alerts;
     check_latency(doc, spec, platform, out);
-    if alerts.error_rate >= 100.0 {
-        out.push(
-            Diagnostic::error(
-                "E0336",
-                format!(
-                    "`error_rate = {}` could never fire HighErrorRate: it fires when more than that percent of requests fail, and no more than 100 % can",
-                    alerts.error_rate
-                ),
-            )
-            .at(doc.span_of(&format!("{ALERTS}/error_rate")))
-            .label("above every error ratio")
-            .help("lower it below 100, e.g. the default `5`, the percent of requests failing over 5m"),
-        );
-    }
-    if alerts.db_pool_available <= 0.0 {
-        out.push(
-            Diagnostic::error(
-                "E0336",
-                format!(
-                    "`db_pool_available = {}` could never fire DatabaseConnectionPoolExhausted: it fires when less than that percent of the pool is free, and no less than 0 % can be",
-                    alerts.db_pool_available
-                ),
-            )
-            .at(doc.span_of(&format!("{ALERTS}/db_pool_available")))
-            .label("below every free share")
-            .help("raise it above 0, e.g. the default `10`, the percent of the pool still free"),
-        );
-    }
-    if alerts.redis_memory <= 0.0 {
-        out.push(
-            Diagnostic::error(
-                "E0336",
-                format!(
-                    "`redis_memory = {}` fires RedisHighMemoryUsage whenever Redis runs: it fires above that percent of `maxmemory` in use, and a running Redis always uses some",
-                    alerts.redis_memory
-                ),
-            )
-            .at(doc.span_of(&format!("{ALERTS}/redis_memory")))
-            .label("below every Redis' memory use")
-            .help("raise it above 0, e.g. the default `90`, the percent of `maxmemory` in use"),
-        );
+    // (whether the threshold decides the alert's fate, its key, its value, why, label, help)
+    let fixed = [
+        (
+            alerts.error_rate >= 100.0,
+            "error_rate",
+            alerts.error_rate,
+            "could never fire HighErrorRate: it fires when more than that percent of requests fail, and no more than 100 % can",
+            "above every error ratio",
+            "lower it below 100, e.g. the default `5`, the percent of requests failing over 5m",
+        ),
+        (
+            alerts.db_pool_available <= 0.0,
+            "db_pool_available",
+            alerts.db_pool_available,
+            "could never fire DatabaseConnectionPoolExhausted: it fires when less than that percent of the pool is free, and no less than 0 % can be",
+            "below every free share",
+            "raise it above 0, e.g. the default `10`, the percent of the pool still free",
+        ),
+        (
+            alerts.redis_memory <= 0.0,
+            "redis_memory",
+            alerts.redis_memory,
+            "fires RedisHighMemoryUsage whenever Redis runs: it fires above that percent of `maxmemory` in use, and a running Redis always uses some",
+            "below every Redis' memory use",
+            "raise it above 0, e.g. the default `90`, the percent of `maxmemory` in use",
+        ),
+    ];
+    for (decided, key, value, why, label, help) in fixed {
+        if decided {
+            out.push(
+                Diagnostic::error("E0336", format!("`{key} = {value}` {why}"))
+                    .at(doc.span_of(&format!("{ALERTS}/{key}")))
+                    .label(label)
+                    .help(help),
+            );
+        }
     }
 }
 
