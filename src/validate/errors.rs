@@ -185,7 +185,7 @@ fn overrides_only(doc: &Document, pointer: &str) -> Option<Diagnostic> {
     if !table.keys().eq(["env"]) {
         return None;
     }
-    let name = name.replace("~1", "/").replace("~0", "~");
+    let name = crate::load::pointer_unescape(name);
     let services = doc.value.get("services")?.as_object()?;
     let declared = services.iter().filter(|(other, value)| {
         **other != name && value.as_object().is_some_and(|t| !t.keys().eq(["env"]))
@@ -440,6 +440,57 @@ mod tests {
             expected_types(&[String, Integer, Number, Boolean, String]),
             "a string, a number or a boolean"
         );
+    }
+
+    /// A table of `env` overrides alone: the declared service it likely misspells, or none.
+    #[test]
+    fn overrides_alone_name_the_service_they_likely_mean() {
+        let found = |extra: &str| {
+            let text = format!(
+                "[services.api]\nkind = \"web\"\napp = \"a:b\"\n\n{extra}[services.apu.env.prod]\nreplicas = 1\n"
+            );
+            let doc = crate::load::load(crate::diagnostics::SourceFile::new("p.toml", text))
+                .expect("valid TOML");
+            overrides_only(&doc, "/services/apu").expect("reported")
+        };
+        let d = found("");
+        assert_eq!(
+            d.message,
+            "service `apu` has only per-environment overrides (`env`) and no `kind`"
+        );
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean `api`?"))
+        );
+        // Nothing close: how to declare one. Another table of overrides alone is no candidate.
+        let text = "[services.billing.env.prod]\nreplicas = 1\n";
+        let d = found(&text.replace("billing", "apx"));
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("did you mean `api`?"))
+        );
+        let d = {
+            let text = format!("{text}[services.apu.env.prod]\nreplicas = 1\n");
+            let doc = crate::load::load(crate::diagnostics::SourceFile::new("p.toml", text))
+                .expect("valid TOML");
+            overrides_only(&doc, "/services/apu").expect("reported")
+        };
+        assert!(
+            d.help
+                .as_deref()
+                .is_some_and(|h| h.starts_with("declare the service")),
+            "{:?}",
+            d.help
+        );
+        // A table with settings of its own is not overrides alone.
+        let doc = crate::load::load(crate::diagnostics::SourceFile::new(
+            "p.toml",
+            "[services.api]\nport = 1\n",
+        ))
+        .expect("valid TOML");
+        assert!(overrides_only(&doc, "/services/api").is_none());
     }
 
     #[test]
