@@ -27,9 +27,12 @@ pub fn merged_settings(
 /// Whether a web service is exposed in an environment by its own settings alone: its `expose`
 /// merged with its `env.<name>.expose` exists and is not `enabled = false`.
 pub fn exposed_by_itself(service: &ServiceSpec, env_name: &str) -> bool {
-    let own = service.env.get(env_name).and_then(|o| o.expose.clone());
-    let expose = merge_option(&service.settings.expose, &own, overlay_expose);
-    service.kind == ServiceKind::Web && expose.is_some_and(|e| e.enabled != Some(false))
+    // What `overlay_expose` would make of the two, without building it: the environment's
+    // `enabled` over the service's.
+    let base = service.settings.expose.as_ref();
+    let own = service.env.get(env_name).and_then(|o| o.expose.as_ref());
+    let enabled = own.and_then(|e| e.enabled).or(base.and_then(|e| e.enabled));
+    service.kind == ServiceKind::Web && (base.is_some() || own.is_some()) && enabled != Some(false)
 }
 
 fn overlay(base: &ServiceOverride, top: &ServiceOverride) -> ServiceOverride {
